@@ -1,0 +1,129 @@
+# Makefile: builds build/speedlab, runs the tests, runs every experiment (run-all).
+# Quiet by default; `make V=1` prints the full command lines.
+
+V ?= 0
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CC      ?= gcc
+CLANG   ?= clang
+PROFILE ?= quick
+BUILD   ?= build
+# Optional parts, detected once: CUDA (nvcc) and MPI (Open MPI's compiler wrapper).
+NVCC    ?= $(shell command -v nvcc 2>/dev/null || { test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc; })
+MPICC   ?= $(shell command -v mpicc 2>/dev/null)
+
+PKGS      := inih hwloc jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+GIT_DIRTY  := $(shell test -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" && echo -dirty)
+
+OPTFLAGS ?= -O2 -g
+BASE_FLAGS_OMP ?= -fopenmp
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(BASE_FLAGS_OMP) -pthread \
+	-Iharness/src $(PKG_CFLAGS)
+CFLAGS  ?= $(OPTFLAGS)
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) \
+	-DSL_GIT_COMMIT='"$(GIT_COMMIT)$(GIT_DIRTY)"' \
+	-DSL_CFLAGS='"$(strip $(CFLAGS) $(EXTRA_CFLAGS))"'
+LDLIBS  := $(PKG_LIBS) -fopenmp -pthread -ldl -lm
+
+SRCS := $(wildcard harness/src/*.c) $(wildcard harness/workloads/*.c) $(wildcard harness/launch/*.c)
+CUSRCS :=
+
+ifneq ($(NVCC),)
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+CUSRCS := $(wildcard harness/workloads/*.cu)
+# sm_90 (Hopper) first; PTX for compute_90 so newer GPUs JIT it.
+NVCCFLAGS ?= -O2 -std=c++17 -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+	-gencode arch=compute_90,code=compute_90 -Xcompiler -Wall,-Wextra,-Werror -Iharness/src
+ALL_CFLAGS += -DSL_HAVE_CUDA -I$(CUDA_HOME)/include
+LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart
+endif
+
+ifneq ($(MPICC),)
+MPI_CFLAGS := $(shell $(MPICC) --showme:compile 2>/dev/null)
+MPI_LIBS   := $(shell $(MPICC) --showme:link 2>/dev/null)
+ALL_CFLAGS += -DSL_HAVE_MPI $(MPI_CFLAGS)
+LDLIBS += $(MPI_LIBS)
+endif
+
+OBJS   := $(SRCS:%.c=$(BUILD)/obj/%.o) $(CUSRCS:%.cu=$(BUILD)/obj/%.cu.o)
+LIBOBJS := $(filter-out $(BUILD)/obj/harness/src/main.o,$(OBJS))
+DEPS   := $(OBJS:.o=.d)
+
+TEST_SRCS := $(wildcard harness/tests/test_*.c)
+TEST_BINS := $(TEST_SRCS:harness/tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all lib test test-unit fuzz-build run-all deps clean help
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/speedlab $(TEST_BINS)
+
+help:
+	@echo "make             build build/speedlab (V=1 for full commands)"
+	@echo "make test        install missing packages, run every test (unit, integration, ASan+UBSan, fuzz)"
+	@echo "make run-all     install missing packages, run every experiment, write the report (PROFILE=quick|full)"
+	@echo "make deps        install missing Debian packages (apt-get as root, else print the command)"
+	@echo "make clean       remove build output"
+
+lib: $(LIBOBJS)
+
+$(BUILD)/speedlab: $(OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $(OBJS) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/%.cu.o: %.cu
+	@mkdir -p $(dir $@)
+	@echo "  NVCC    $<"
+	$(Q)$(NVCC) $(NVCCFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: harness/tests/%.c $(LIBOBJS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBOBJS) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+-include $(DEPS)
+
+# Fuzz targets: clang + libFuzzer, every library object built with the fuzzer's coverage and ASan.
+FUZZ_SRCS := $(wildcard harness/tests/fuzz_*.c)
+FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/fuzz CC=$(CLANG) NVCC= MPICC= OPTFLAGS="$(FUZZ_FLAGS)" \
+		BASE_FLAGS_OMP=-fopenmp=libgomp lib
+	$(Q)for f in $(FUZZ_SRCS); do \
+		b=build/fuzz/$$(basename $$f .c); echo "  FUZZ    $$b"; \
+		$(CLANG) $(subst -fopenmp,-fopenmp=libgomp,$(BASE_CFLAGS)) -fsanitize=fuzzer,address,undefined -g -o $$b $$f \
+			$$(find build/fuzz/obj -name '*.o' ! -name main.o) $(PKG_LIBS) -lgomp -pthread -ldl -lm || exit 1; \
+	done
+
+deps:
+	$(Q)sh harness/deps.sh
+
+# The whole suite: unit and integration tests on the normal build, the unit tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer, and bounded fuzzing of the parsers.
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan NVCC= OPTFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+		LDFLAGS="-fsanitize=address,undefined" all
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)bash harness/tests/run-tests
+
+test-unit: all
+	$(Q)bash harness/tests/run-tests --only unit
+
+run-all: deps all
+	$(Q)bash harness/run-all $(PROFILE)
+
+clean:
+	$(Q)rm -rf build

@@ -1,0 +1,8 @@
+/* mpi.c: placeholder until the start method is built. */
+#include "launcher.h"
+
+const struct sl_launcher_ops sl_launcher_mpi = {
+	.name = "mpi",
+	.help = "not yet built",
+	.unimplemented_reason = "not yet built",
+};

@@ -1,0 +1,8 @@
+/* spawn.c: placeholder until the start method is built. */
+#include "launcher.h"
+
+const struct sl_launcher_ops sl_launcher_spawn = {
+	.name = "spawn",
+	.help = "not yet built",
+	.unimplemented_reason = "not yet built",
+};

@@ -1,0 +1,38 @@
+/* help.c: the longer --help text of each sub-command. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static const struct {
+	const char *cmd;
+	const char *text;
+} help[] = {
+	{ "run",
+	  "\noptions:\n"
+	  "  --profile quick|full  apply the experiment's [quick] or [full] overrides\n"
+	  "  --out DIR             write exactly into DIR (refused if it already holds a run)\n"
+	  "  --set key=value       override any key (experiment, workload parameter or sweep axis);\n"
+	  "                        'section.key=value' names the section; may be repeated\n"
+	  "  --resume DIR          continue an interrupted run without repeating finished configurations\n"
+	  "  --seed N              the seed of the run order (default: from the file, else random, recorded)\n"
+	  "  --strict              exit 1 when any run crashed, hung or failed its check\n"
+	  "  --quiet               no progress line\n"
+	  "\nWithout --out, results go to results/runs/<host>/<YYYYmmdd-HHMMSS>-<name>/ and\n"
+	  "results/runs/latest points at them.\n" },
+	{ "sysinfo", "\noptions:\n  --json  machine-readable output (the same facts as meta.json)\n" },
+	{ "compare",
+	  "\noptions:\n"
+	  "  --threshold PCT   smallest change that counts (default 5, or the experiment's [compare])\n"
+	  "  --metric NAME     compare only these metrics (repeatable)\n"
+	  "  --cross-machine   allow different machines; compares dimensionless metrics only\n"
+	  "  --json FILE       also write the verdicts as JSON\n" },
+	{ NULL, NULL },
+};
+
+void sl_cmd_help_extra(const char *cmd)
+{
+	for (int i = 0; help[i].cmd; i++)
+		if (strcmp(help[i].cmd, cmd) == 0)
+			fputs(help[i].text, stdout);
+}

@@ -1,0 +1,154 @@
+/* speedlab.h: the types every part of the harness shares (settings, metrics, errors). */
+#ifndef SPEEDLAB_H
+#define SPEEDLAB_H
+
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SL_VERSION "0.1.0"
+
+/* Exit codes (DESIGN.md): 0 success, 1 a finding the caller asked to fail on, 2 bad usage or input. */
+#define SL_EXIT_OK 0
+#define SL_EXIT_FINDING 1
+#define SL_EXIT_USAGE 2
+
+#define SL_MAX_PARAMS 24
+#define SL_NAME_LEN 48
+#define SL_VALUE_LEN 160
+#define SL_STATUS_LEN 160
+
+/* ---- errors and messages (util.c) ---- */
+
+/* Print "speedlab: message" to stderr. Never fails. */
+void sl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "speedlab: FILE:LINE: message" (LINE omitted when line <= 0). Never fails. */
+void sl_err_at(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Print "speedlab: warning: message". Never fails. */
+void sl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Monotonic time in seconds. Never fails. */
+double sl_now(void);
+/* Wall-clock (epoch) time in seconds. Never fails. */
+double sl_wall_clock(void);
+/* Levenshtein distance, for "did you mean". Never fails. */
+int sl_edit_distance(const char *a, const char *b);
+/* Of the NULL-terminated candidates, the closest to word if it is close enough, else NULL. */
+const char *sl_did_you_mean(const char *word, const char *const *candidates);
+/* Strip leading and trailing white space in place; returns s. */
+char *sl_strip(char *s);
+/* Parse a whole string as a long / double; false (and *out untouched) on any junk. */
+bool sl_parse_long(const char *s, long *out);
+bool sl_parse_double(const char *s, double *out);
+/* mkdir -p. Returns 0 or -errno. */
+int sl_mkdir_p(const char *path);
+/* Write a whole file through a temporary file and rename (crash-safe). Returns 0 or -errno. */
+int sl_write_file_atomic(const char *path, const char *data, size_t len);
+/* Read a whole file into a NUL-terminated malloc'd buffer; NULL with errno set on failure. */
+char *sl_read_file(const char *path, size_t *len);
+/* The absolute path of the running speedlab binary (for spawn and sub-commands). */
+const char *sl_self_exe(void);
+
+/* ---- topology facts the parser and the sizing rules need (sysinfo.c) ---- */
+
+struct sl_topology {
+	int logical;      /* logical CPUs the process may use */
+	int physical;     /* physical cores */
+	int sockets;
+	int numa_nodes;
+	double mem_gib;   /* total memory */
+};
+/* Read once with hwloc and cached. Never fails: falls back to sysconf. */
+const struct sl_topology *sl_topology(void);
+
+/* ---- one configuration of an experiment ---- */
+
+enum sl_threads_kind { SL_THREADS_UNSET = 0, SL_THREADS_AUTO, SL_THREADS_N };
+
+/* One workload parameter's value, as text and (when numeric) as a number. */
+struct sl_param_value {
+	char name[SL_NAME_LEN];
+	char text[SL_VALUE_LEN];
+	double num;       /* NAN when not numeric */
+};
+
+/* A fully resolved configuration: the standard axes plus the workload's parameters.
+ * The text of every axis is kept too, as written to runs.csv. */
+struct sl_setting {
+	int config;                    /* configuration id (canonical order), stable across --resume */
+	int processes;
+	int chunksize;                 /* tasks per chunk, >= 1 (the 'auto' rule is resolved) */
+	char chunksize_text[16];       /* as given: a number or 'auto' */
+	char start_method[16];         /* fork, spawn, forkserver, mpi */
+	enum sl_threads_kind threads_kind;
+	int threads;                   /* resolved threads per worker; 0 when unset */
+	char threads_text[16];         /* unset, auto, or the number */
+	char thread_api[8];            /* env, call */
+	char dispatch[8];              /* pipe, shm */
+	char device[8];                /* cpu, gpu */
+	char blas[8];                  /* pthread, openmp */
+	int parent_rss_mb;             /* memory the coordinator touches before starting workers */
+	char parent_uses[16];          /* none, openmp, openblas, cuda: what the coordinator uses first */
+	double timeout_s;              /* per run; past it the run is recorded hang */
+	char workload[SL_NAME_LEN];
+	int nparams;
+	struct sl_param_value params[SL_MAX_PARAMS];
+};
+
+/* Look up a workload parameter of a setting; NULL when absent. */
+const struct sl_param_value *sl_setting_param(const struct sl_setting *s, const char *name);
+/* Numeric value of a parameter, or def when absent or not numeric. */
+double sl_setting_num(const struct sl_setting *s, const char *name, double def);
+/* Text value of a parameter, or def when absent. */
+const char *sl_setting_text(const struct sl_setting *s, const char *name, const char *def);
+
+/* ---- what one repetition measured (a row of runs.csv) ---- */
+
+/* Every metric is a double; NAN means "does not apply" and is written as an empty cell. */
+struct sl_metrics {
+	double wall_s;
+	double cpu_user_s;
+	double cpu_sys_s;
+	double cores_busy;             /* process-tree CPU time / wall */
+	double threads_peak;           /* largest observed thread count of any worker */
+	double threads_total_peak;     /* largest observed thread count of the whole tree */
+	double ctx_vol;
+	double ctx_invol;
+	double rss_peak_mb;
+	double start_latency_ms;       /* worker requested to worker ready, median over workers */
+	double dispatch_us_per_task;
+	double gflops;
+	double gpu_util_pct;
+	double gpu_mem_mb;
+	/* speedlab's own additions, after the DESIGN.md columns */
+	double threads_lib;            /* the library's own count (openblas_get_num_threads / omp_get_max_threads) */
+	double pool_start_ms;          /* asking for the first worker to all ready */
+	double pool_stop_ms;           /* shutdown request to all reaped */
+	double imbalance;              /* max / mean of per-worker busy time */
+	double monitor_cpu_pct;        /* the monitor's own CPU cost, % of one core */
+	char status[SL_STATUS_LEN];    /* ok, crash:SIGNAL, hang, error:TEXT, skipped:REASON */
+};
+
+/* Set every metric to NAN and the status to "ok". Never fails. */
+void sl_metrics_clear(struct sl_metrics *m);
+
+/* The metric columns in runs.csv order, with a pointer-to-member accessor. */
+struct sl_metric_column {
+	const char *name;
+	size_t offset;                 /* offsetof(struct sl_metrics, field) */
+	int better;                    /* +1 higher is better, -1 lower is better, 0 neither */
+	const char *help;
+};
+extern const struct sl_metric_column sl_metric_columns[];
+extern const size_t sl_metric_ncolumns;
+static inline double sl_metric_get(const struct sl_metrics *m, const struct sl_metric_column *c)
+{
+	return *(const double *)((const char *)m + c->offset);
+}
+
+/* The standard axis columns of runs.csv, in order; the workload's parameters follow them. */
+extern const char *const sl_axis_names[];
+
+#endif

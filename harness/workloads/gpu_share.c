@@ -1,0 +1,14 @@
+/* gpu_share.c: placeholder until the workload is built. */
+#include "workload.h"
+
+static const struct sl_param_def gpu_share_params[] = {
+	{ .name = "tasks", .type = SL_PARAM_INT, .def = "4", .help = "tasks per run", .min = 1, .max = 1e9 },
+	{ .name = NULL },
+};
+
+const struct sl_workload_ops sl_workload_gpu_share = {
+	.name = "gpu_share",
+	.help = "not yet built",
+	.params = gpu_share_params,
+	.unimplemented_reason = "not yet built",
+};
