@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "mpi.h"
 #include "pool.h"
 #include "speedlab.h"
 
@@ -43,6 +44,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "__worker") == 0)
 		return sl_worker_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "__mpi") == 0)
+		return sl_mpi_rank_main(argc - 1, argv + 1);
 	if (argc < 2) {
 		usage(stderr);
 		return SL_EXIT_USAGE;

@@ -1,0 +1,14 @@
+/* mpi.h: the mpi start method: ranks started by mpirun (or srun), rank 0 coordinating over MPI. */
+#ifndef SL_MPI_H
+#define SL_MPI_H
+
+#include "pool.h"
+
+/* Run one repetition with start_method = mpi. Same contract as sl_pool_run (pool.c delegates here).
+ * Built without MPI: records "skipped:built without MPI" and returns 0. */
+int sl_mpi_run(const struct sl_setting *s, const struct sl_workload_ops *w,
+	       const struct sl_run_opts *o, struct sl_metrics *m);
+/* Entry of an MPI rank (`speedlab __mpi ...`, started by mpirun). Returns the exit code. */
+int sl_mpi_rank_main(int argc, char **argv);
+
+#endif
