@@ -25,7 +25,8 @@ GIT_DIRTY  := $(shell test -n "$$(git status --porcelain --untracked-files=no 2>
 
 OPTFLAGS ?= -O2 -g
 BASE_FLAGS_OMP ?= -fopenmp
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(BASE_FLAGS_OMP) -pthread \
+# -Wno-format-truncation: paths and labels are built with bounded snprintf on purpose.
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation $(BASE_FLAGS_OMP) -pthread \
 	-Iharness/src $(PKG_CFLAGS)
 CFLAGS  ?= $(OPTFLAGS)
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) \

@@ -22,10 +22,14 @@ void sl_err(const char *fmt, ...)
 	va_end(ap);
 }
 
+bool sl_quiet_errors;
+
 void sl_err_at(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (sl_quiet_errors)
+		return;
 	va_start(ap, fmt);
 	if (line > 0)
 		fprintf(stderr, "speedlab: %s:%d: ", file, line);
@@ -111,6 +115,19 @@ const char *sl_did_you_mean(const char *word, const char *const *candidates)
 	if (best && best_d <= 1 + (int)strlen(word) / 3)
 		return best;
 	return NULL;
+}
+
+size_t sl_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t len = strlen(src);
+
+	if (size) {
+		size_t n = len < size - 1 ? len : size - 1;
+
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
 }
 
 char *sl_strip(char *s)
