@@ -101,10 +101,10 @@ FUZZ_SRCS := $(wildcard harness/tests/fuzz_*.c)
 FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
 fuzz-build:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/fuzz CC=$(CLANG) NVCC= MPICC= OPTFLAGS="$(FUZZ_FLAGS)" \
-		BASE_FLAGS_OMP=-fopenmp=libgomp lib
+		BASE_FLAGS_OMP="-fopenmp=libgomp -Wno-unknown-warning-option" lib
 	$(Q)for f in $(FUZZ_SRCS); do \
 		b=build/fuzz/$$(basename $$f .c); echo "  FUZZ    $$b"; \
-		$(CLANG) $(subst -fopenmp,-fopenmp=libgomp,$(BASE_CFLAGS)) -fsanitize=fuzzer,address,undefined -g -o $$b $$f \
+		$(CLANG) $(subst -fopenmp,-fopenmp=libgomp -Wno-unknown-warning-option,$(BASE_CFLAGS)) -fsanitize=fuzzer,address,undefined -g -o $$b $$f \
 			$$(find build/fuzz/obj -name '*.o' ! -name main.o) $(PKG_LIBS) -lgomp -pthread -ldl -lm || exit 1; \
 	done
 

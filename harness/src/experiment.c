@@ -99,6 +99,7 @@ struct reader {
 	const char *text;
 	size_t pos, len;
 	int line;
+	int section_line;       /* line of the last [section] header */
 };
 
 static char *read_line(char *str, int num, void *stream)
@@ -117,6 +118,14 @@ static char *read_line(char *str, int num, void *stream)
 	}
 	str[n] = '\0';
 	r->line++;
+	{
+		const char *p = str;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '[')
+			r->section_line = r->line;
+	}
 	return str;
 }
 
@@ -149,6 +158,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
 	snprintf(en->value, sizeof(en->value), "%s", value);
 	snprintf(en->file, sizeof(en->file), "%s", ps->name);
 	en->line = ps->r->line;
+	en->section_line = ps->r->section_line;
 	return 1;
 }
 
@@ -277,7 +287,7 @@ static bool eval_number(const char *text, double *out, char *msg, size_t msglen)
 
 	skip_ws(&x);
 	if (!x.failed && *x.p) {
-		snprintf(msg, msglen, "unexpected '%s' in an expression", x.p);
+		snprintf(msg, msglen, "'%s' is not a number (unexpected '%s')", text, x.p);
 		x.failed = true;
 	}
 	if (x.failed)
@@ -631,13 +641,13 @@ static struct sl_axis *axis_get(struct sl_experiment *e, const char *name)
 
 /* Expand and check the values of an axis entry into ax. Returns 0 or -EINVAL (message printed). */
 static int fill_axis(struct sl_experiment *e, struct sl_axis *ax, const char *value, const char *file, int line,
-		     bool list_ok)
+		     bool list_ok, bool verbatim)
 {
 	char msg[256];
 	const struct sl_param_def *p = param_def_find(e->wl, ax->name);
 	int n;
 
-	if (p && p->type == SL_PARAM_STRING && !p->choices && !list_ok) {
+	if (p && p->type == SL_PARAM_STRING && !p->choices && verbatim) {
 		/* free text (a command line): taken verbatim, commas and all */
 		snprintf(ax->values[0], SL_VALUE_LEN, "%s", value);
 		n = 1;
@@ -734,6 +744,7 @@ static int set_entry(struct sl_experiment *e, const char *section, const char *k
 	snprintf(en->value, sizeof(en->value), "%s", value);
 	snprintf(en->file, sizeof(en->file), "%s", file);
 	en->line = line;
+	en->override = true;
 	return 0;
 }
 
@@ -885,12 +896,18 @@ static int build(struct sl_experiment *e, const char *name, const char *profile,
 		if (!known) {
 			const char *guess = sl_did_you_mean(en->section, sections);
 
+			bool again = false;
+
+			for (int j = 0; j < i; j++)
+				again |= strcmp(e->entries[j].section, en->section) == 0;
+			if (again)
+				continue;       /* one message per section */
 			if (!en->section[0])
 				sl_err_at(en->file, en->line, "key '%s' outside any section (start with [experiment])", en->key);
 			else if (guess)
-				sl_err_at(en->file, en->line, "unknown section [%s] (did you mean [%s]?)", en->section, guess);
+				sl_err_at(en->file, en->section_line, "unknown section [%s] (did you mean [%s]?)", en->section, guess);
 			else
-				sl_err_at(en->file, en->line, "unknown section [%s] (known: experiment, workload, sweep, quick, full, compare, mpi)",
+				sl_err_at(en->file, en->section_line, "unknown section [%s] (known: experiment, workload, sweep, quick, full, compare, mpi)",
 					  en->section);
 			errors++;
 			continue;
@@ -1077,7 +1094,8 @@ static int build(struct sl_experiment *e, const char *name, const char *profile,
 		ax = axis_get(e, en->key);
 		if (!ax)
 			continue;   /* already reported */
-		if (fill_axis(e, ax, en->value, en->file, en->line, sweep) < 0)
+		/* an override (profile, --set) may turn a fixed parameter into a list */
+		if (fill_axis(e, ax, en->value, en->file, en->line, sweep || en->override, !sweep) < 0)
 			errors++;
 	}
 	if (errors)
@@ -1111,7 +1129,7 @@ static void defaults(struct sl_experiment *e, const char *name)
 int sl_experiment_parse(struct sl_experiment *e, const char *name, const char *text, const char *profile,
 			char *const *overrides, int noverrides)
 {
-	struct reader r = { text, 0, strlen(text), 0 };
+	struct reader r = { text, 0, strlen(text), 0, 0 };
 	struct parse_state ps = { e, &r, name, 0 };
 	int rc;
 

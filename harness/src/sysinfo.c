@@ -266,7 +266,9 @@ json_t *sl_sysinfo_json(bool with_libraries)
 	json_object_set_new(o, "build", build);
 
 	json_object_set_new(omp, "runtime", json_string("libgomp (GCC)"));
+#ifdef _OPENMP
 	json_object_set_new(omp, "version", json_integer(_OPENMP));
+#endif
 	json_object_set_new(omp, "max_threads", json_integer(omp_get_max_threads()));
 	json_object_set_new(omp, "num_procs", json_integer(omp_get_num_procs()));
 	json_object_set_new(o, "openmp", omp);

@@ -96,6 +96,17 @@ int sl_edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
+/* True when word abbreviates c: same first letter, and every letter of word appears in c in order. */
+static bool abbreviates(const char *word, const char *c)
+{
+	if (strlen(word) < 3 || word[0] != c[0] || strlen(word) >= strlen(c))
+		return false;
+	for (; *word && *c; c++)
+		if (*c == *word)
+			word++;
+	return *word == '\0';
+}
+
 const char *sl_did_you_mean(const char *word, const char *const *candidates)
 {
 	const char *best = NULL;
@@ -104,9 +115,11 @@ const char *sl_did_you_mean(const char *word, const char *const *candidates)
 	for (const char *const *c = candidates; *c; c++) {
 		int d = sl_edit_distance(word, *c);
 
-		/* a prefix counts as close: 'proc' -> 'processes' */
+		/* a prefix or an abbreviation counts as close: 'proc', 'procs' -> 'processes' */
 		if (strlen(word) >= 3 && strncmp(word, *c, strlen(word)) == 0)
 			d = 1;
+		else if (abbreviates(word, *c) && d > 2)
+			d = 2;
 		if (d < best_d) {
 			best_d = d;
 			best = *c;
