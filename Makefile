@@ -64,7 +64,7 @@ TEST_BINS := $(TEST_SRCS:harness/tests/%.c=$(BUILD)/tests/%)
 .PHONY: all lib test test-unit fuzz-build run-all deps clean help
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/speedlab $(TEST_BINS)
+all: $(BUILD)/speedlab $(TEST_BINS) $(BUILD)/reaper
 
 help:
 	@echo "make             build build/speedlab (V=1 for full commands)"
@@ -93,6 +93,10 @@ $(BUILD)/tests/%: harness/tests/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBOBJS) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+$(BUILD)/reaper: harness/tests/reaper.c
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
 -include $(DEPS)
 
