@@ -63,6 +63,13 @@ experiment it-gpu-share gpu_share 'n = 64\ntasks = 4\n' 'processes = 1, 2\n' >"$
 experiment it-gpu-start gpu_gemm 'n = 64\ntasks = 2\n' \
 	'start_method = fork, spawn, forkserver\nparent_uses = cuda\n' >"$tmp/start.ini"
 
+# the pool and the result files come from other parts of the harness: skip until they exist
+"$SPEEDLAB" run "$tmp/gemm.ini" --out "$tmp/probe" >/dev/null 2>"$tmp/probe.err" </dev/null
+if grep -q -e "not yet built" -e "Function not implemented" "$tmp/probe.err"; then
+	echo "speedlab run cannot write results yet: $(head -n 1 "$tmp/probe.err")"
+	exit 77
+fi
+
 for name in gemm sync copy share start; do
 	run "$name" "$tmp/$name.ini" || continue
 	statuses=$(column "$tmp/$name/runs.csv" status) || { fail "$name: runs.csv has no status column"; continue; }
