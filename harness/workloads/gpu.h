@@ -105,7 +105,9 @@ void sl_gpu_metrics(const struct sl_setting *s, long ntasks, const double *resul
 
 /* The GEMM callbacks gpu_gemm uses, shared with gpu_share and with gemm's device=gpu path.
  * They read n (default 4096), dtype (float|double|bf16, default float), transfer (none|both, default
- * none) and check_n (default 512) from the setting; absent parameters take the defaults. */
+ * none) and check_n (default 512) from the setting; absent parameters take the defaults.
+ * gemm's device=gpu path delegates supported, task_out_bytes, setup, run_task, teardown, verify and
+ * metrics to sl_workload_gpu_gemm's callbacks; without CUDA only supported is set (it says why). */
 struct sl_wctx;
 int sl_gpu_gemm_setup(struct sl_wctx *w, char *msg, size_t msglen);
 int sl_gpu_gemm_run_task(struct sl_wctx *w, long task, const void *in, void *out, double *result,
