@@ -17,13 +17,17 @@
 #define MON_MAX_HZ 1000.0
 #define MON_PROC_BUF 8192      /* /proc/<pid>/status is ~1.5 KiB */
 #define MON_DIRENT_BUF 32768
+#define MON_HWM_EVERY 8        /* samples between reads of /proc/<pid>/status (VmHWM) */
 
-/* A watched worker: descriptors kept open so that a sample is a pread, not an open. A kept
- * descriptor also pins the process it was opened for: after the worker is reaped, reads fail
- * with ESRCH even if the pid is reused, and the worker is dropped. */
+/* A watched worker. One sample costs a pread of /proc/<pid>/stat (state, threads, RSS) on a kept
+ * descriptor; /proc/<pid>/status, which the kernel is slower to format, is read for the peak
+ * RSS (VmHWM) every MON_HWM_EVERY samples and on the last; the task directory only when the
+ * worker has more than one thread. A kept descriptor pins the process it was opened for: once
+ * the worker is reaped its reads fail with ESRCH even if the pid is reused, and it is dropped.
+ * Past the descriptor limit (many workers, a low RLIMIT_NOFILE) a file is opened per read. */
 struct mon_proc {
 	pid_t pid;
-	int stat_fd, status_fd, task_fd;
+	int stat_fd, task_fd;      /* -1: open per read */
 };
 
 struct sl_monitor {
@@ -52,6 +56,9 @@ struct sl_monitor {
 	char pbuf[MON_PROC_BUF];
 	char dbuf[MON_DIRENT_BUF];
 	int ngpus;
+	long nsamples;
+	long page_kb;
+	bool final;                  /* the last sample, taken on stop */
 
 	/* results, read after join */
 	long threads_peak, threads_total_peak;
@@ -142,6 +149,37 @@ static long status_field(const char *text, const char *key)
 	return (long)parse_u64(&p);
 }
 
+/* From a /proc/<pid>/stat text: the state letter (0 when unparsable), num_threads (field 20)
+ * and rss in pages (field 24). */
+static char stat_fields(const char *text, long *threads, long *rss_pages)
+{
+	const char *p = strrchr(text, ')');
+	char state;
+
+	*threads = *rss_pages = -1;
+	if (!p || p[1] != ' ' || !p[2])
+		return 0;
+	state = p[2];
+	p += 3;
+	/* fields 4 .. 24; some (priority, nice) may be negative */
+	for (int field = 4; field <= 24; field++) {
+		const char *start = skip_spaces(p);
+		long v;
+
+		if (*start == '-')
+			start++;
+		p = start;
+		v = (long)parse_u64(&p);
+		if (p == start)
+			return 0;
+		if (field == 20)
+			*threads = v;
+		else if (field == 24)
+			*rss_pages = v;
+	}
+	return state;
+}
+
 /* pread a whole small /proc file into buf (NUL-terminated). Returns the length or -1. */
 static ssize_t pread_all(int fd, char *buf, size_t size)
 {
@@ -154,6 +192,24 @@ static ssize_t pread_all(int fd, char *buf, size_t size)
 		return -1;
 	buf[n] = '\0';
 	return n;
+}
+
+/* Read /proc/<pid>/<name> through the kept descriptor fd, or by path when fd < 0. Returns the
+ * length; 0 when it cannot be read for now (out of descriptors); -1 when the process is gone. */
+static ssize_t proc_read(pid_t pid, int fd, const char *name, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	if (fd >= 0)
+		return pread_all(fd, buf, size) > 0 ? (ssize_t)strlen(buf) : -1;
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EMFILE || errno == ENFILE ? 0 : -1;
+	n = pread_all(fd, buf, size);
+	close(fd);
+	return n > 0 ? n : -1;
 }
 
 /* The state letter of a /proc/.../stat text (after the last ')' of the command name), or 0. */
@@ -172,11 +228,9 @@ static void proc_close(struct mon_proc *p)
 {
 	if (p->stat_fd >= 0)
 		close(p->stat_fd);
-	if (p->status_fd >= 0)
-		close(p->status_fd);
 	if (p->task_fd >= 0)
 		close(p->task_fd);
-	p->stat_fd = p->status_fd = p->task_fd = -1;
+	p->stat_fd = p->task_fd = -1;
 }
 
 static void take_pending(struct sl_monitor *mon)
@@ -194,16 +248,11 @@ static void take_pending(struct sl_monitor *mon)
 		char path[64];
 
 		p->pid = pend[i];
+		p->task_fd = -1;
 		snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
 		p->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
-		snprintf(path, sizeof(path), "/proc/%d/status", (int)p->pid);
-		p->status_fd = open(path, O_RDONLY | O_CLOEXEC);
-		snprintf(path, sizeof(path), "/proc/%d/task", (int)p->pid);
-		p->task_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (p->stat_fd < 0 || p->status_fd < 0) {
-			proc_close(p);   /* already gone: dropped quietly */
-			continue;
-		}
+		if (p->stat_fd < 0 && errno != EMFILE && errno != ENFILE)
+			continue;   /* already gone: dropped quietly */
 		mon->nprocs++;
 	}
 }
@@ -211,17 +260,27 @@ static void take_pending(struct sl_monitor *mon)
 /* Tasks of p in state R (running or runnable). Returns -1 when the process is gone. */
 static int count_runnable(struct sl_monitor *mon, struct mon_proc *p)
 {
-	int running = 0;
+	int running = 0, dirfd = p->task_fd;
 
-	if (p->task_fd < 0)
-		return 0;
-	if (lseek(p->task_fd, 0, SEEK_SET) < 0)
+	if (dirfd < 0) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)p->pid);
+		dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0)
+			return errno == EMFILE || errno == ENFILE ? 0 : -1;
+		if (p->stat_fd >= 0)
+			p->task_fd = dirfd;   /* kept for the next samples */
+	} else if (lseek(dirfd, 0, SEEK_SET) < 0) {
 		return -1;
+	}
 	for (;;) {
-		long n = syscall(SYS_getdents64, p->task_fd, mon->dbuf, sizeof(mon->dbuf));
+		long n = syscall(SYS_getdents64, dirfd, mon->dbuf, sizeof(mon->dbuf));
 
-		if (n < 0)
-			return errno == EINTR ? running : -1;
+		if (n < 0) {
+			running = errno == EINTR ? running : -1;
+			break;
+		}
 		if (n == 0)
 			break;
 		for (long off = 0; off < n;) {
@@ -236,7 +295,7 @@ static int count_runnable(struct sl_monitor *mon, struct mon_proc *p)
 			if (name[0] < '0' || name[0] > '9')
 				continue;
 			snprintf(path, sizeof(path), "%s/stat", name);
-			fd = openat(p->task_fd, path, O_RDONLY | O_CLOEXEC);
+			fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
 				continue;   /* the thread exited between the listing and now */
 			if (pread_all(fd, mon->pbuf, sizeof(mon->pbuf)) > 0 && stat_state(mon->pbuf) == 'R')
@@ -244,6 +303,8 @@ static int count_runnable(struct sl_monitor *mon, struct mon_proc *p)
 			close(fd);
 		}
 	}
+	if (dirfd != p->task_fd)
+		close(dirfd);
 	return running;
 }
 
@@ -308,23 +369,35 @@ static void sample(struct sl_monitor *mon)
 		sample_cpus(mon, out);
 	for (int i = 0; i < mon->nprocs;) {
 		struct mon_proc *p = &mon->procs[i];
-		long threads, rss, hwm;
+		long threads, rss_pages, hwm = -1;
+		ssize_t n;
 		int r;
 		char state;
 
-		if (pread_all(p->stat_fd, mon->pbuf, sizeof(mon->pbuf)) <= 0)
+		n = proc_read(p->pid, p->stat_fd, "stat", mon->pbuf, sizeof(mon->pbuf));
+		if (n == 0) {
+			i++;      /* out of descriptors this time: try again next sample */
+			continue;
+		}
+		if (n < 0)
 			goto drop;
-		state = stat_state(mon->pbuf);
+		state = stat_fields(mon->pbuf, &threads, &rss_pages);
 		if (state == 'Z' || state == 'X' || state == 0)
 			goto drop;   /* exited; waiting to be reaped */
-		if (pread_all(p->status_fd, mon->pbuf, sizeof(mon->pbuf)) <= 0)
-			goto drop;
-		threads = status_field(mon->pbuf, "\nThreads:");
-		rss = status_field(mon->pbuf, "\nVmRSS:");
-		hwm = status_field(mon->pbuf, "\nVmHWM:");
-		r = count_runnable(mon, p);
-		if (r < 0)
-			goto drop;
+		if (mon->final || mon->nsamples % MON_HWM_EVERY == 0) {
+			n = proc_read(p->pid, -1, "status", mon->pbuf, sizeof(mon->pbuf));
+			if (n < 0)
+				goto drop;
+			if (n > 0)
+				hwm = status_field(mon->pbuf, "\nVmHWM:");
+		}
+		if (threads > 1) {
+			r = count_runnable(mon, p);
+			if (r < 0)
+				goto drop;
+		} else {
+			r = state == 'R';
+		}
 		procs++;
 		runnable += r;
 		if (threads > 0) {
@@ -332,8 +405,8 @@ static void sample(struct sl_monitor *mon)
 			if (threads > threads_max)
 				threads_max = threads;
 		}
-		if (rss > mon->rss_peak_kb)
-			mon->rss_peak_kb = (double)rss;
+		if (rss_pages > 0 && (double)(rss_pages * mon->page_kb) > mon->rss_peak_kb)
+			mon->rss_peak_kb = (double)(rss_pages * mon->page_kb);
 		if (hwm > mon->rss_peak_kb)
 			mon->rss_peak_kb = (double)hwm;
 		i++;
@@ -342,6 +415,7 @@ drop:
 		proc_close(p);
 		mon->procs[i] = mon->procs[--mon->nprocs];
 	}
+	mon->nsamples++;
 	if (procs > 0) {
 		if (threads_max > mon->threads_peak)
 			mon->threads_peak = threads_max;
@@ -409,6 +483,7 @@ static void *monitor_thread(void *arg)
 		}
 		stop = mon->stopping;
 		pthread_mutex_unlock(&mon->lock);
+		mon->final = stop;
 		/* a last sample on stop catches workers of a run shorter than one period */
 		sample(mon);
 		{
@@ -452,6 +527,7 @@ struct sl_monitor *sl_monitor_start(double hz, FILE *samples, int config, int re
 	mon->config = config;
 	mon->rep = rep;
 	mon->ngpus = nvml_devices;
+	mon->page_kb = sysconf(_SC_PAGESIZE) / 1024;
 	mon->bufsize = (size_t)(ncpu_cols + 2) * 256 + 4096;   /* the cpu lines; the rest is cut off */
 	mon->buf = malloc(mon->bufsize);
 	mon->prev_busy = malloc((size_t)(4 * ncpu_cols + 1) * sizeof(uint64_t));
