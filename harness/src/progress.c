@@ -6,6 +6,15 @@
 #include "progress.h"
 #include "speedlab.h"
 
+static struct {
+	bool on;
+	bool drawn;       /* a line is on screen */
+	FILE *out;
+	int width;        /* terminal columns, 0 unknown */
+	long total;
+	double t0;
+} pg;
+
 void sl_progress_duration(double seconds, char *buf, size_t len)
 {
 	long s = seconds > 0 && isfinite(seconds) ? (long)(seconds + 0.5) : 0;
@@ -18,65 +27,69 @@ void sl_progress_duration(double seconds, char *buf, size_t len)
 		snprintf(buf, len, "%lds", s);
 }
 
-void sl_progress_start(struct sl_progress *p, long total, bool quiet)
+void sl_progress_start_to(FILE *out, int width, long total, double elapsed)
+{
+	memset(&pg, 0, sizeof(pg));
+	pg.on = out != NULL && total > 0;
+	pg.out = out;
+	pg.width = width;
+	pg.total = total;
+	pg.t0 = sl_now() - elapsed;
+}
+
+void sl_progress_start(long total, bool quiet)
 {
 	struct winsize ws;
+	int width = 0;
+	bool tty = !quiet && isatty(STDERR_FILENO);
 
-	memset(p, 0, sizeof(*p));
-	p->out = stderr;
-	p->t0 = sl_now();
-	p->total = total;
-	p->enabled = !quiet && isatty(STDERR_FILENO);
-	if (p->enabled && ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		p->width = ws.ws_col;
+	if (tty && ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0)
+		width = ws.ws_col;
+	sl_progress_start_to(tty ? stderr : NULL, width, total, 0);
 }
 
-static void draw(struct sl_progress *p)
+void sl_progress_step(long done, int rep, const char *label)
 {
-	char elapsed[32], eta[32] = "?";
-	char text[640];
-	double t = sl_now() - p->t0;
+	char el[32], eta[32] = "?", what[32], text[512];
+	double t;
 	int n;
 
-	if (!p->enabled)
+	if (!pg.on)
 		return;
-	sl_progress_duration(t, elapsed, sizeof(elapsed));
-	if (p->done > 0 && p->total >= p->done)
-		sl_progress_duration(t / (double)p->done * (double)(p->total - p->done), eta, sizeof(eta));
+	t = sl_now() - pg.t0;
+	sl_progress_duration(t, el, sizeof(el));
+	if (done >= pg.total)
+		snprintf(eta, sizeof(eta), "0s");
+	else if (done > 0)
+		sl_progress_duration(t / (double)done * (double)(pg.total - done), eta, sizeof(eta));
+	if (rep < 0)
+		snprintf(what, sizeof(what), "warm-up");
+	else
+		snprintf(what, sizeof(what), "rep %d", rep);
 	/* the label goes last, so that a narrow terminal cuts it and not the figures */
-	n = snprintf(text, sizeof(text), "%s  elapsed %s  ETA %s%s%s", p->state, elapsed, eta,
-		     p->label[0] ? "  " : "", p->label);
+	n = snprintf(text, sizeof(text), "run %ld/%ld  %s  elapsed %s  ETA %s%s%s", done, pg.total, what, el, eta,
+		     label && label[0] ? "  " : "", label ? label : "");
 	if (n < 0)
 		return;
-	/* a wrapped line cannot be redrawn with \r: cut it to the terminal */
-	if (p->width > 1 && n >= p->width)
-		text[p->width - 1] = '\0';
-	fprintf(p->out, "\r\033[K%s", text);
-	fflush(p->out);
-	p->drawn = true;
+	/* a wrapped line cannot be redrawn with \r */
+	if (pg.width > 1 && n >= pg.width)
+		text[pg.width - 1] = '\0';
+	fprintf(pg.out, "\r\033[K%s", text);
+	fflush(pg.out);
+	pg.drawn = true;
 }
 
-void sl_progress_show(struct sl_progress *p, int k, int nconfigs, int rep, int nreps, const char *label)
+void sl_progress_clear(void)
 {
-	if (rep <= 0)
-		snprintf(p->state, sizeof(p->state), "config %d/%d  warm-up", k, nconfigs);
-	else
-		snprintf(p->state, sizeof(p->state), "config %d/%d  rep %d/%d", k, nconfigs, rep, nreps);
-	snprintf(p->label, sizeof(p->label), "%s", label ? label : "");
-	draw(p);
-}
-
-void sl_progress_step(struct sl_progress *p)
-{
-	p->done++;
-	draw(p);
-}
-
-void sl_progress_end(struct sl_progress *p)
-{
-	if (p->enabled && p->drawn) {
-		fputc('\n', p->out);
-		fflush(p->out);
+	if (pg.on && pg.drawn) {
+		fputs("\r\033[K", pg.out);
+		fflush(pg.out);
+		pg.drawn = false;
 	}
-	p->drawn = false;
+}
+
+void sl_progress_end(void)
+{
+	sl_progress_clear();
+	pg.on = false;
 }

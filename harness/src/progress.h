@@ -1,34 +1,27 @@
-/* progress.h: the progress line of a long run on stderr (configuration, repetition, elapsed, ETA). */
+/* progress.h: a progress line on stderr for long runs (only on a terminal). */
 #ifndef SL_PROGRESS_H
 #define SL_PROGRESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
-struct sl_progress {
-	bool enabled;         /* drawing at all: stderr is a terminal and not quiet */
-	FILE *out;            /* stderr */
-	double t0;            /* start of this session (sl_now) */
-	long total;           /* runs to do in this session, warm-ups included */
-	long done;            /* runs finished in this session */
-	int width;            /* columns of the terminal, 0 unknown */
-	bool drawn;           /* a line is on screen */
-	char state[96];       /* "config k/K  rep r/R" of the run in flight */
-	char label[256];      /* its short configuration label */
-};
-
-/* Start: total runs this session will do (after --resume, only the remaining ones). Draws nothing
- * unless stderr is a terminal and quiet is false. Never fails. */
-void sl_progress_start(struct sl_progress *p, long total, bool quiet);
-/* Show the run about to start: configuration k of nconfigs (1-based), repetition rep of nreps
- * (1-based; rep <= 0 is a warm-up), and a short label of the configuration. Never fails. */
-void sl_progress_show(struct sl_progress *p, int k, int nconfigs, int rep, int nreps, const char *label);
-/* One run finished: the ETA is elapsed / done * remaining. Never fails. */
-void sl_progress_step(struct sl_progress *p);
-/* End the line (a newline when one was drawn). Never fails. */
-void sl_progress_end(struct sl_progress *p);
+/* Begin a run of total steps (the runs still to do in this session, warm-ups included); quiet, or
+ * stderr not a terminal, makes every call a no-op. Never fails. */
+void sl_progress_start(long total, bool quiet);
+/* done steps finished; rep is the repetition of the last one (negative: warm-up); label names it.
+ * Redraws "run k/K  rep r  elapsed 1m02s  ETA 3m10s  label" in place, cut to the terminal's
+ * width so that it never wraps; the ETA is elapsed / done * remaining. Never fails. */
+void sl_progress_step(long done, int rep, const char *label);
+/* Erase the line so a message can be printed cleanly (it is redrawn at the next step). */
+void sl_progress_clear(void);
+/* Finish: erase the line. */
+void sl_progress_end(void);
 
 /* "1m02s", "3h04m", "12s": a duration for humans. Never fails. */
 void sl_progress_duration(double seconds, char *buf, size_t len);
+/* For tests: draw into out as if it were a terminal of width columns (0: no limit), with the
+ * clock started `elapsed` seconds ago. Never fails. */
+void sl_progress_start_to(FILE *out, int width, long total, double elapsed);
 
 #endif

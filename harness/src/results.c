@@ -324,11 +324,8 @@ json_t *sl_json_path(json_t *root, const char *dotted)
 
 int sl_result_logical_cpus(json_t *meta)
 {
-	/* sysinfo as `speedlab sysinfo --json` writes it, under a few spellings */
-	static const char *const paths[] = {
-		"sysinfo.topology.logical", "sysinfo.logical", "sysinfo.cpus.logical",
-		"sysinfo.logical_cpus", "sysinfo.cpu.logical", "topology.logical", NULL,
-	};
+	/* sysinfo as `speedlab sysinfo --json` writes it; a bare sysinfo object too */
+	static const char *const paths[] = { "sysinfo.cpu.logical", "cpu.logical", NULL };
 
 	for (int i = 0; paths[i]; i++) {
 		json_t *v = sl_json_path(meta, paths[i]);

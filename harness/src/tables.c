@@ -116,12 +116,9 @@ static long meta_int(const struct sl_result *r, const char *const *paths)
 static void write_header(const struct sl_result *r, FILE *out, int first_axis, int last_axis, int logical)
 {
 	static const char *const question_paths[] = { "experiment.question", "question", NULL };
-	static const char *const host_paths[] = { "sysinfo.hostname", "sysinfo.host", "hostname", "host",
-						  "machine.hostname", NULL };
-	static const char *const model_paths[] = { "sysinfo.cpu_model", "sysinfo.cpu.model", "sysinfo.model",
-						   "sysinfo.cpu.name", NULL };
-	static const char *const phys_paths[] = { "sysinfo.topology.physical", "sysinfo.physical",
-						  "sysinfo.cpus.physical", "sysinfo.physical_cores", NULL };
+	static const char *const host_paths[] = { "sysinfo.hostname", "hostname", NULL };
+	static const char *const model_paths[] = { "sysinfo.cpu.model", "cpu.model", NULL };
+	static const char *const phys_paths[] = { "sysinfo.cpu.physical", "cpu.physical", NULL };
 	const struct sl_csv *s = &r->summary;
 	char question[512] = "";
 	const char *q = meta_str(r, question_paths), *host = meta_str(r, host_paths);

@@ -222,39 +222,42 @@ static void test_duration(void **state)
 
 static void test_progress_line(void **state)
 {
-	struct sl_progress p;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *m;
 
 	(void)state;
-	/* the runner's stderr is a file: silent there */
-	sl_progress_start(&p, 10, false);
-	assert_int_equal(p.enabled, isatty(STDERR_FILENO));
-	sl_progress_start(&p, 10, true);
-	assert_false(p.enabled);
-	sl_progress_show(&p, 1, 5, 1, 2, "P=1");   /* disabled: no output, no crash */
-	sl_progress_step(&p);
-	sl_progress_end(&p);
+	/* quiet, or the runner's stderr (a file): every call is a no-op */
+	sl_progress_start(10, true);
+	sl_progress_step(1, 1, "P=1");
+	sl_progress_clear();
+	sl_progress_end();
 
-	/* drawn into a memory stream as if it were a terminal */
+	/* drawn into a memory stream as if it were a terminal; 62 s elapsed */
 	m = open_memstream(&text, &len);
-	sl_progress_start(&p, 4, false);
-	p.enabled = true;
-	p.out = m;
-	p.width = 0;
-	p.t0 = sl_now() + 3600;   /* elapsed and ETA read 0s however slow this machine is */
-	sl_progress_show(&p, 1, 2, 0, 2, "gemm P=1 threads=unset");
-	sl_progress_step(&p);
-	sl_progress_show(&p, 2, 2, 1, 2, "gemm P=2 threads=unset");
-	p.width = 24;   /* a narrow terminal cuts the line instead of wrapping it */
-	sl_progress_step(&p);
-	sl_progress_end(&p);
+	sl_progress_start_to(m, 0, 4, 62);
+	sl_progress_step(0, -1, "gemm P=1 threads=unset");
+	sl_progress_step(1, -1, "gemm P=1 threads=unset");
+	sl_progress_clear();
+	sl_progress_step(2, 3, "gemm P=2 threads=unset");
+	sl_progress_end();
+	sl_progress_step(3, 3, "not drawn after the end");
 	fclose(m);
-	assert_non_null(strstr(text, "\r\033[Kconfig 1/2  warm-up  elapsed 0s  ETA ?  gemm P=1 threads=unset"));
-	assert_non_null(strstr(text, "\r\033[Kconfig 2/2  rep 1/2  elapsed 0s  ETA 0s  gemm P=2 threads=unset"));
-	assert_non_null(strstr(text, "\r\033[Kconfig 2/2  rep 1/2  el\n"));   /* 23 columns */
-	assert_int_equal(text[len - 1], '\n');
+	assert_string_equal(text,
+			    "\r\033[Krun 0/4  warm-up  elapsed 1m02s  ETA ?  gemm P=1 threads=unset"
+			    "\r\033[Krun 1/4  warm-up  elapsed 1m02s  ETA 3m06s  gemm P=1 threads=unset"
+			    "\r\033[K"
+			    "\r\033[Krun 2/4  rep 3  elapsed 1m02s  ETA 1m02s  gemm P=2 threads=unset"
+			    "\r\033[K");
+	free(text);
+
+	/* a narrow terminal cuts the line instead of wrapping it */
+	m = open_memstream(&text, &len);
+	sl_progress_start_to(m, 24, 4, 0);
+	sl_progress_step(4, 1, "a long label");
+	sl_progress_end();
+	fclose(m);
+	assert_string_equal(text, "\r\033[Krun 4/4  rep 1  elapsed\r\033[K");
 	free(text);
 }
 

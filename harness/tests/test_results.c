@@ -175,7 +175,7 @@ static void test_load_errors(void **state)
 	write_text(dir, "runs.csv", "config,rep,processes,wall_s,status\n0,0,1,1,ok\n");
 	write_text(dir, "meta.json", "{\"a\": 1,,}");
 	assert_int_equal(sl_result_load(dir, &r), -EINVAL);
-	write_text(dir, "meta.json", "{\"experiment\": {\"name\": \"speedup\"}, \"sysinfo\": {\"topology\": {\"logical\": 6}}}");
+	write_text(dir, "meta.json", "{\"experiment\": {\"name\": \"speedup\"}, \"sysinfo\": {\"cpu\": {\"logical\": 6}}}");
 	assert_int_equal(sl_result_load(dir, &r), 0);
 	assert_string_equal(r.experiment, "speedup");
 	assert_int_equal(sl_result_logical_cpus(r.meta), 6);
@@ -227,7 +227,7 @@ static void test_summary(void **state)
 	const double w4[] = { 0.3125, 0.3135, 0.3115, 0.3130, 0.3120 };
 
 	(void)state;
-	write_text(dir, "meta.json", "{\"sysinfo\": {\"topology\": {\"logical\": 2}}}");
+	write_text(dir, "meta.json", "{\"sysinfo\": {\"cpu\": {\"logical\": 2}}}");
 	setting_init(&s, 0, 1, "1");
 	f = sl_runs_open(dir, &s);
 	assert_non_null(f);
@@ -378,7 +378,7 @@ static void test_summary_bad_rows(void **state)
 	/* a minimal file written by hand works */
 	write_text(dir, "runs.csv", "config,rep,workload,processes,threads,wall_s,status\n"
 				    "0,0,x,1,1,1,ok\n1,0,x,2,1,0.5,ok\n2,0,x,4,1,0.3125,ok\n2,1,x,4,1,,crash:SIGBUS\n");
-	write_text(dir, "meta.json", "{\"sysinfo\": {\"logical\": 8}}");
+	write_text(dir, "meta.json", "{\"sysinfo\": {\"cpu\": {\"logical\": 8}}}");
 	assert_int_equal(sl_summary_text(dir, &text, &len), 0);
 	assert_non_null(strstr(text, "\n1,all,x,2,1,1,1,ok,0.5,"));
 	/* Amdahl over (1,1) (2,2) (4,3.2): f = 0.75*0.0625 / (0.25 + 0.5625) = 0.0576923 */
