@@ -226,7 +226,8 @@ static void write_series(const struct sl_result *r, FILE *out, const char *serie
 		double lo = num(s, i, "speedup_ci_lo"), hi = num(s, i, "speedup_ci_hi");
 		double eff = num(s, i, "efficiency"), busy = num(s, i, "cores_busy_median");
 		double kf = num(s, i, "karp_flatt"), cv = num(s, i, "wall_s_cv");
-		bool over = num(s, i, "oversubscribed") == 1, partial = ok > 0 && ok < runs;
+		/* a configuration that never ran has no utilisation to flag */
+		bool over = num(s, i, "oversubscribed") == 1 && ok > 0, partial = ok > 0 && ok < runs;
 
 		if (!isnan(num(s, i, "amdahl_serial")))
 			amdahl = num(s, i, "amdahl_serial");
