@@ -19,6 +19,9 @@
  *   oversubscribed (1 when processes x threads > logical CPUs; `unset` threads count as the
  *   library's own default the worker reported, else the logical CPU count),
  *   then <metric>_median for every other metric of sl_metric_columns.
+ * `status` is "ok" when every measured run was ok, the one failure status when every run failed
+ * the same way ("crash:SIGSEGV"), else the failures counted ("hang ×1, crash:SIGKILL ×1 (3 of 5 ok)"),
+ * or "incomplete" when only warm-ups ran. Statistics use the ok runs; warm-ups (rep < 0) never count.
  * `series` names the configuration without its process count: "k=v k=v" of the axes that vary in
  * the experiment (excluding processes), or "all" when none does. Speedup is against the
  * 1-process configuration of the same series (empty when there is none). */
