@@ -59,8 +59,9 @@ static size_t align16(size_t n)
 /* A worker keeps about this much work queued so the round trip to the coordinator is hidden. */
 #define POOL_QUEUE_S 200e-6
 #define POOL_WINDOW_MAX 256
-/* Chunks this long gain nothing from queueing: one at a time keeps the scheduling fully dynamic. */
-#define POOL_SINGLE_CHUNK_S 10e-3
+/* Chunks this long gain little from queueing (the round trip is a few percent of them): one at a time
+ * keeps the scheduling fully dynamic, as it is before the first chunk's time is known. */
+#define POOL_SINGLE_CHUNK_S 2e-3
 /* A worker flushes its results at least this often while working through a batch. */
 #define POOL_FLUSH_S 50e-6
 /* A worker whose channel closed must exit within this long, or the run is an error. */
@@ -415,6 +416,9 @@ _Noreturn void sl_pool_worker_serve(struct sl_pool_shm *shm, const struct sl_wor
 	}
 	if (ws.w->teardown)
 		ws.w->teardown(&ctx);
+	/* what the workload printed; the coordinator flushed its own buffers before starting us */
+	fflush(stdout);
+	fflush(stderr);
 	_exit(0);
 }
 
@@ -626,9 +630,7 @@ static int pool_window(const struct sl_pool_worker *wk)
 {
 	double win;
 
-	if (wk->ema_chunk_s <= 0)
-		return 2;
-	if (wk->ema_chunk_s >= POOL_SINGLE_CHUNK_S)
+	if (wk->ema_chunk_s <= 0 || wk->ema_chunk_s >= POOL_SINGLE_CHUNK_S)
 		return 1;
 	win = POOL_QUEUE_S / wk->ema_chunk_s;
 	if (win < 2)
@@ -733,7 +735,12 @@ static void pool_handle_msg(struct sl_pool *p, int i, const struct pool_reply_ms
 			memcpy(p->outputs + h->first * out_b, payload + h->count * sizeof(double), h->count * out_b);
 		wk->outstanding--;
 		p->ndone += h->count;
-		wk->ema_chunk_s = wk->ema_chunk_s <= 0 ? h->busy_s : 0.75 * wk->ema_chunk_s + 0.25 * h->busy_s;
+		{
+			/* never 0, so a measured chunk is told apart from one not measured yet */
+			double b = (h->busy_s > 0 ? h->busy_s : 0) + 1e-9;
+
+			wk->ema_chunk_s = wk->ema_chunk_s <= 0 ? b : 0.75 * wk->ema_chunk_s + 0.25 * b;
+		}
 		return;
 	case MSG_DONE:
 		if (!wk->done) {
@@ -1193,6 +1200,8 @@ static int pool_run_here(const struct sl_setting *s, const struct sl_workload_op
 	p.mon = sl_monitor_start(o ? o->sample_hz : 0, o ? o->samples : NULL, s->config, o ? o->rep : 0);
 
 	/* start: ask for every worker, then wait until all are set up */
+	fflush(stdout);
+	fflush(stderr);
 	p.phase = SL_POOL_START;
 	t_first_request = sl_now();
 	if (s->timeout_s > 0)

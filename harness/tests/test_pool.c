@@ -1,6 +1,7 @@
 /* test_pool.c: the process pool under every start method and dispatch channel: correct results, crashes,
  * hangs, Ctrl-C, fork after OpenMP, and never a process left behind. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <omp.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "blas.h"
 #include "pool_internal.h"
 
 /* ---- workloads of this test (a spawned worker is this same binary, so it finds them too) ---- */
@@ -196,8 +198,37 @@ static const struct sl_workload_ops t_omp = {
 	.run_task = t_omp_task, .verify = t_sum_verify,
 };
 
+/* Reports the OMP_NUM_THREADS its worker sees (0 when unset); verify wants the value of param "victim". */
+static int t_env_task(struct sl_wctx *w, long task, const void *in, void *out, double *result, char *msg, size_t len)
+{
+	const char *v = getenv("OMP_NUM_THREADS");
+
+	(void)w; (void)task; (void)in; (void)out; (void)msg; (void)len;
+	*result = v ? atof(v) : 0;
+	return 0;
+}
+
+static int t_env_verify(const struct sl_setting *s, long ntasks, const double *results, const void *outputs,
+			char *msg, size_t len)
+{
+	double want = sl_setting_num(s, "victim", -1);
+
+	(void)outputs;
+	for (long i = 0; i < ntasks; i++)
+		if (results[i] != want) {
+			snprintf(msg, len, "worker saw OMP_NUM_THREADS=%g, expected %g", results[i], want);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+static const struct sl_workload_ops t_env = {
+	.name = "t_env", .help = "reports OMP_NUM_THREADS", .params = t_params,
+	.run_task = t_env_task, .verify = t_env_verify,
+};
+
 static const struct sl_workload_ops *const test_workloads[] = {
-	&t_sum, &t_io, &t_kill, &t_exit, &t_hang, &t_setupfail, &t_badverify, &t_omp, NULL,
+	&t_sum, &t_io, &t_kill, &t_exit, &t_hang, &t_setupfail, &t_badverify, &t_omp, &t_env, NULL,
 };
 
 /* ---- helpers ---- */
@@ -473,6 +504,18 @@ static void test_fork_after_openmp_hangs(void **state)
 		s.timeout_s = 2;
 		run_expect(&s, &t_omp, mi == 0 ? "hang" : "ok");
 	}
+	/* the sub-coordinator's metrics come back to the caller */
+	{
+		volatile sig_atomic_t flag = 0;
+		struct sl_run_opts o = opts(&flag);
+		struct sl_metrics m;
+
+		make_setting(&s, "t_omp", "spawn", "shm", 2, 1, 4);
+		snprintf(s.parent_uses, sizeof(s.parent_uses), "openmp");
+		assert_int_equal(sl_pool_run(&s, &t_omp, &o, &m), 0);
+		assert_string_equal(m.status, "ok");
+		assert_true(m.threads_lib >= 1 && m.wall_s > 0 && m.start_latency_ms > 0);
+	}
 	/* and a clean coordinator's fork workers can use OpenMP */
 	make_setting(&s, "t_omp", "fork", "shm", 2, 1, 4);
 	run_expect(&s, &t_omp, "ok");
@@ -536,16 +579,43 @@ static void test_forkserver_start_finish_leaves_nothing(void **state)
 
 static void test_threads_env_reaches_workers(void **state)
 {
+	char env[SL_POOL_MAX_ENV][SL_POOL_ENV_LEN];
 	struct sl_setting s;
+	bool omp_env = false;
+	int n;
 
 	(void)state;
-	/* thread_api=env with threads=1: whatever threads.c sets must not break any start method */
+	make_setting(&s, "t_env", "fork", "pipe", 2, 1, 4);
+	s.threads_kind = SL_THREADS_N;
+	s.threads = 1;
+	snprintf(s.threads_text, sizeof(s.threads_text), "1");
+	n = sl_threads_env(&s, env, SL_POOL_MAX_ENV);
+	for (int i = 0; i < n; i++)
+		omp_env |= strcmp(env[i], "OMP_NUM_THREADS=1") == 0;
+	/* until threads.c names OMP_NUM_THREADS the worker must see it unset */
+	set_param(&s, "victim", omp_env ? 1 : 0);
+	/* thread_api=env: each start method puts the variables into the worker, never into the coordinator */
 	for (size_t mi = 0; mi < 3; mi++) {
-		make_setting(&s, "t_omp", methods[mi], "pipe", 2, 1, 4);
-		s.threads_kind = SL_THREADS_N;
-		s.threads = 1;
-		snprintf(s.threads_text, sizeof(s.threads_text), "1");
-		run_expect(&s, &t_omp, "ok");
+		volatile sig_atomic_t flag = 0;
+		struct sl_run_opts o = opts(&flag);
+		struct sl_metrics m;
+
+		snprintf(s.start_method, sizeof(s.start_method), "%s", methods[mi]);
+		snprintf(s.workload, sizeof(s.workload), "t_env");
+		assert_int_equal(sl_pool_run(&s, &t_env, &o, &m), 0);
+		assert_string_equal(m.status, "ok");
+		assert_null(getenv("OMP_NUM_THREADS"));
+		assert_int_equal(leftovers(), 0);
+		/* libgomp reads OMP_NUM_THREADS once, when it is loaded: only a fresh image (spawn) obeys it;
+		 * fork and forkserver workers keep the coordinator's count (requested != observed) */
+		snprintf(s.workload, sizeof(s.workload), "t_omp");
+		assert_int_equal(sl_pool_run(&s, &t_omp, &o, &m), 0);
+		assert_string_equal(m.status, "ok");
+		if (omp_env && strcmp(methods[mi], "spawn") == 0)
+			assert_true(m.threads_lib == 1);
+		else
+			assert_true(m.threads_lib == omp_get_max_threads());
+		assert_int_equal(leftovers(), 0);
 	}
 }
 
