@@ -20,7 +20,8 @@ enum { FS_START = 1, FS_STARTED, FS_EXITED };
 /* coordinator -> server, with the worker's two pipe ends and the shared region as SCM_RIGHTS */
 struct fs_request {
 	uint32_t type;
-	uint32_t token;
+	uint32_t token;                /* with requester: which answer is whose */
+	pid_t requester;
 	int id;
 	pid_t pgid;
 	int nenv;
@@ -31,6 +32,7 @@ struct fs_request {
 struct fs_reply {
 	uint32_t type;
 	uint32_t token;
+	pid_t requester;
 	pid_t pid;
 	int err;
 	int wstatus;
@@ -73,7 +75,7 @@ static int fs_send(int fd, const struct fs_reply *r, int pass_fd)
 static void fs_start(int fd, int sfd, const struct fs_request *req, const int fds[3], pid_t **kids, int *nkids,
 		     int *capkids)
 {
-	struct fs_reply r = { .type = FS_STARTED, .token = req->token };
+	struct fs_reply r = { .type = FS_STARTED, .token = req->token, .requester = req->requester };
 	pid_t server = getpid(), pid;
 	int pidfd = -1;
 
@@ -194,7 +196,8 @@ static _Noreturn void fs_serve(int fd, pid_t coordinator)
 			    req.nenv <= SL_POOL_MAX_ENV) {
 				fs_start(fd, sfd, &req, fds, &kids, &nkids, &capkids);
 			} else {
-				struct fs_reply r = { .type = FS_STARTED, .token = req.token, .err = EPROTO };
+				struct fs_reply r = { .type = FS_STARTED, .token = req.token, .requester = req.requester,
+						      .err = EPROTO };
 
 				fs_send(fd, &r, -1);
 			}
@@ -297,8 +300,9 @@ static int fs_recv(struct fs_reply *r, int *pidfd, bool block)
 	return 1;
 }
 
-/* Handle a message that is not the answer being waited for: exits go to the pool, stale answers (of a
- * sub-coordinator killed mid-request) are dropped. */
+/* Handle a message that is not the answer being waited for: exits go to the pool (which ignores pids not
+ * its own), stale answers (of a sub-coordinator killed mid-request) are dropped. The socket is shared with
+ * forked sub-coordinators, hence the requester's pid in every request. */
 static void fs_other(struct sl_pool *pool, const struct fs_reply *r, int pidfd)
 {
 	if (r->type == FS_EXITED)
@@ -337,6 +341,7 @@ static int fs_start_worker(struct sl_pool *pool, int id)
 	if (id == 0 && fs_relay_read(NULL) == -EPIPE)
 		return -EPIPE;
 	req.token = ++fs_token;
+	req.requester = getpid();
 	memcpy(req.env, pool->env, sizeof(req.env));
 	memset(&u, 0, sizeof(u));
 	c = CMSG_FIRSTHDR(&msg);
@@ -364,7 +369,7 @@ static int fs_start_worker(struct sl_pool *pool, int id)
 			return rc;
 		if (rc == 0)
 			continue;
-		if (r.type != FS_STARTED || r.token != req.token) {
+		if (r.type != FS_STARTED || r.token != req.token || r.requester != req.requester) {
 			fs_other(pool, &r, pidfd);
 			continue;
 		}

@@ -1115,6 +1115,53 @@ static void pool_monitor_stop(struct sl_pool *p)
 	p->m->monitor_cpu_pct = mm.monitor_cpu_pct;
 }
 
+/* Ask the launcher for every worker, one after the other (they set up in parallel). On a failure the
+ * pool's status says what failed; the workers started so far are left for the caller to kill. */
+static void pool_start_workers(struct sl_pool *p)
+{
+	for (int i = 0; i < p->nworkers; i++) {
+		struct sl_pool_worker *wk = &p->workers[i];
+		int to[2], from[2], rc;
+
+		if (pipe2(to, O_CLOEXEC) < 0) {
+			pool_fail(p, "error:cannot create a pipe: %s", strerror(errno));
+			return;
+		}
+		if (pipe2(from, O_CLOEXEC) < 0) {
+			pool_fail(p, "error:cannot create a pipe: %s", strerror(errno));
+			close(to[0]);
+			close(to[1]);
+			return;
+		}
+		wk->child_in = to[0];
+		wk->to_fd = to[1];
+		wk->from_fd = from[0];
+		wk->child_out = from[1];
+		fcntl(wk->to_fd, F_SETFL, O_NONBLOCK);
+		fcntl(wk->from_fd, F_SETFL, O_NONBLOCK);
+		wk->t_request = sl_now();
+		rc = p->launcher->start_worker(p, i);
+		close(wk->child_in);
+		close(wk->child_out);
+		wk->child_in = wk->child_out = -1;
+		if (rc < 0) {
+			pool_fail(p, "error:cannot start worker %d with %s: %s", i, p->launcher->name, strerror(-rc));
+			return;
+		}
+		if (pool_epoll(p, EPOLL_CTL_ADD, wk->from_fd, EPOLLIN, EV_FROM, i) < 0 ||
+		    pool_epoll(p, EPOLL_CTL_ADD, wk->pidfd, EPOLLIN, EV_PIDFD, i) < 0) {
+			pool_fail(p, "error:epoll_ctl: %s", strerror(errno));
+			return;
+		}
+		if (p->mon)
+			sl_monitor_watch(p->mon, wk->pid);
+		if (p->interrupted && *p->interrupted)
+			return;
+	}
+	if (p->relay_fd >= 0 && pool_epoll(p, EPOLL_CTL_ADD, p->relay_fd, EPOLLIN, EV_RELAY, 0) < 0)
+		pool_fail(p, "error:epoll_ctl: %s", strerror(errno));
+}
+
 /* One repetition in this process (the coordinator or a throwaway sub-coordinator). */
 static int pool_run_here(const struct sl_setting *s, const struct sl_workload_ops *w, const struct sl_run_opts *o,
 			 const struct sl_launcher_ops *launcher, struct sl_metrics *m, volatile pid_t *pgid_out)
@@ -1206,42 +1253,7 @@ static int pool_run_here(const struct sl_setting *s, const struct sl_workload_op
 	t_first_request = sl_now();
 	if (s->timeout_s > 0)
 		deadline = t_first_request + s->timeout_s;
-	for (int i = 0; i < p.nworkers; i++) {
-		struct sl_pool_worker *wk = &p.workers[i];
-		int to[2], from[2];
-
-		if (pipe2(to, O_CLOEXEC) < 0 || (pipe2(from, O_CLOEXEC) < 0 && (close(to[0]), close(to[1]), 1))) {
-			pool_fail(&p, "error:cannot create a pipe: %s", strerror(errno));
-			break;
-		}
-		wk->child_in = to[0];
-		wk->to_fd = to[1];
-		wk->from_fd = from[0];
-		wk->child_out = from[1];
-		fcntl(wk->to_fd, F_SETFL, O_NONBLOCK);
-		fcntl(wk->from_fd, F_SETFL, O_NONBLOCK);
-		wk->t_request = sl_now();
-		rc = launcher->start_worker(&p, i);
-		close(wk->child_in);
-		close(wk->child_out);
-		wk->child_in = wk->child_out = -1;
-		if (rc < 0) {
-			pool_fail(&p, "error:cannot start worker %d with %s: %s", i, launcher->name, strerror(-rc));
-			rc = 0;
-			break;
-		}
-		if (pool_epoll(&p, EPOLL_CTL_ADD, wk->from_fd, EPOLLIN, EV_FROM, i) < 0 ||
-		    pool_epoll(&p, EPOLL_CTL_ADD, wk->pidfd, EPOLLIN, EV_PIDFD, i) < 0) {
-			pool_fail(&p, "error:epoll_ctl: %s", strerror(errno));
-			break;
-		}
-		if (p.mon)
-			sl_monitor_watch(p.mon, wk->pid);
-		if (p.interrupted && *p.interrupted)
-			break;
-	}
-	if (!p.fault && p.relay_fd >= 0 && pool_epoll(&p, EPOLL_CTL_ADD, p.relay_fd, EPOLLIN, EV_RELAY, 0) < 0)
-		pool_fail(&p, "error:epoll_ctl: %s", strerror(errno));
+	pool_start_workers(&p);
 	rc = pool_loop(&p, deadline);
 	if (rc)
 		goto out_kill;
