@@ -116,6 +116,60 @@ static const struct sl_workload_ops t_io = {
 	.run_task = t_io_task, .verify = t_io_verify,
 };
 
+/* Inputs and outputs far larger than a pipe's buffer: partial writes, queued output, growing buffers. */
+#define BIG_IN 40000
+#define BIG_OUT 25000
+static size_t t_big_in(const struct sl_setting *s) { (void)s; return BIG_IN * sizeof(double); }
+static size_t t_big_out(const struct sl_setting *s) { (void)s; return BIG_OUT * sizeof(double); }
+
+static void t_big_make(const struct sl_setting *s, long task, void *in)
+{
+	double *d = in;
+
+	(void)s;
+	for (int k = 0; k < BIG_IN; k++)
+		d[k] = (double)task + k;
+}
+
+static int t_big_task(struct sl_wctx *w, long task, const void *in, void *out, double *result, char *msg, size_t len)
+{
+	const double *d = in;
+	double *o = out;
+
+	(void)w;
+	for (int k = 0; k < BIG_IN; k++)
+		if (d[k] != (double)task + k) {
+			snprintf(msg, len, "task %ld: input %d is %g", task, k, d[k]);
+			return -EINVAL;
+		}
+	for (int k = 0; k < BIG_OUT; k++)
+		o[k] = 2 * d[k + BIG_IN - BIG_OUT];
+	*result = t_expected(task);
+	return 0;
+}
+
+static int t_big_verify(const struct sl_setting *s, long ntasks, const double *results, const void *outputs,
+			char *msg, size_t len)
+{
+	const double *o = outputs;
+
+	if (t_sum_verify(s, ntasks, results, outputs, msg, len))
+		return -EINVAL;
+	for (long i = 0; i < ntasks; i++)
+		for (int k = 0; k < BIG_OUT; k++)
+			if (o[i * BIG_OUT + k] != 2 * ((double)i + k + BIG_IN - BIG_OUT)) {
+				snprintf(msg, len, "task %ld: output %d wrong", i, k);
+				return -EINVAL;
+			}
+	return 0;
+}
+
+static const struct sl_workload_ops t_big = {
+	.name = "t_big", .help = "large inputs and outputs", .params = t_params,
+	.task_in_bytes = t_big_in, .task_out_bytes = t_big_out, .make_input = t_big_make,
+	.run_task = t_big_task, .verify = t_big_verify,
+};
+
 static int t_kill_task(struct sl_wctx *w, long task, const void *in, void *out, double *result, char *msg, size_t len)
 {
 	if (task == (long)sl_setting_num(w->setting, "victim", -1))
@@ -228,7 +282,7 @@ static const struct sl_workload_ops t_env = {
 };
 
 static const struct sl_workload_ops *const test_workloads[] = {
-	&t_sum, &t_io, &t_kill, &t_exit, &t_hang, &t_setupfail, &t_badverify, &t_omp, &t_env, NULL,
+	&t_sum, &t_io, &t_big, &t_kill, &t_exit, &t_hang, &t_setupfail, &t_badverify, &t_omp, &t_env, NULL,
 };
 
 /* ---- helpers ---- */
@@ -382,6 +436,11 @@ static void test_many_tasks_and_large_chunks(void **state)
 		run_expect(&s, &t_sum, "ok");
 		make_setting(&s, "t_io", "fork", dispatches[di], 2, 4096, 20000);
 		run_expect(&s, &t_io, "ok");
+		/* messages many times a pipe's buffer, both ways */
+		for (size_t mi = 0; mi < 3; mi++) {
+			make_setting(&s, "t_big", methods[mi], dispatches[di], 2, 3, 20);
+			run_expect(&s, &t_big, "ok");
+		}
 		/* more processes than tasks: some workers get nothing */
 		make_setting(&s, "t_sum", "fork", dispatches[di], 5, 1, 3);
 		run_expect(&s, &t_sum, "ok");
