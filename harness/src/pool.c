@@ -27,9 +27,6 @@
 #include "pool_internal.h"
 #include "stats.h"
 
-/* Weak: a build with nvcc whose .cu files do not (yet) define it still links, and counts as without CUDA. */
-#pragma weak sl_cuda_parent_init
-
 /* ---- the wire format of the pipes (both ends are this same binary) ---- */
 
 enum { MSG_CHUNK = 1, MSG_READY, MSG_RESULT, MSG_DONE, MSG_ERROR };
@@ -1411,7 +1408,7 @@ static int pool_parent_use(const struct sl_setting *s, struct sl_metrics *m)
 		return 0;
 	}
 	if (strcmp(s->parent_uses, "cuda") == 0) {
-		int rc = sl_cuda_parent_init ? sl_cuda_parent_init(msg, sizeof(msg)) : -ENOSYS;
+		int rc = sl_cuda_parent_init(msg, sizeof(msg));
 
 		if (rc == -ENOSYS)
 			set_status(m, "skipped:built without CUDA");
