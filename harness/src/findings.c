@@ -984,9 +984,13 @@ static void rule_chunksize(struct ctx *c)
 				for (size_t i = 0; i < k; i++)
 					if (num(c, rows[i], v->c_chunksize) == py)
 						at = (long)i;
-				if (at >= 0)
-					sb_add(&b, "; Python's default ceil(N/(4P)) = ceil(%g/%g) = %g is %s", tasks, 4 * p, py,
-					       num(c, rows[at], v->c_wall) <= tbest * (1 + tol) ? "within that range" : "slower");
+				if (at >= 0 && (size_t)at == best)
+					sb_add(&b, "; Python's default ceil(N/(4P)) = ceil(%g/%g) = %g is the best here", tasks,
+					       4 * p, py);
+				else if (at >= 0)
+					sb_add(&b, "; Python's default ceil(N/(4P)) = ceil(%g/%g) = %g is %.0f%% slower than the "
+						   "best",
+					       tasks, 4 * p, py, (num(c, rows[at], v->c_wall) / tbest - 1) * 100);
 				else
 					sb_add(&b, "; Python's default here would be ceil(%g/%g) = %g (not measured)", tasks,
 					       4 * p, py);

@@ -32,6 +32,10 @@ int sl_plot_index_read(const char *dir, struct sl_plot_entry *entries, int max);
  * fails: an image that cannot be read is replaced by its alt text. */
 void sl_md_to_html(FILE *out, const char *md, const char *base);
 
+/* Write the anchor id of a heading: lower-case letters and digits joined by '-' (what report.md's
+ * "[name](#id)" links use). Never fails. */
+void sl_html_slug(FILE *out, const char *s, size_t len);
+
 /* Write s with HTML's special characters escaped. Never fails. */
 void sl_html_escape(FILE *out, const char *s, size_t len);
 
