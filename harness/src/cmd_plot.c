@@ -133,7 +133,7 @@ const char *sl_plot_scripts_dir(void)
 			if (access(cand, R_OK) == 0) {
 				cand[strlen(cand) - strlen("/speedup.gp")] = '\0';
 				if (!realpath(cand, found))
-					snprintf(found, sizeof(found), "%s", cand);
+					snprintf(found, sizeof(found), "%.*s", (int)sizeof(found) - 1, cand);
 				return found;
 			}
 		}

@@ -10,8 +10,18 @@
 
 /* ---- the machine, from meta.json ---- */
 
-/* Depth-first search of obj for the first key among names; NULL when none. */
-static const json_t *json_find(const json_t *obj, const char *const *names, int depth)
+/* Whether v can be read as text (want_text) or as a number. */
+static bool json_usable(const json_t *v, bool want_text)
+{
+	double d;
+
+	if (want_text)
+		return json_is_string(v);
+	return json_is_number(v) || (json_is_string(v) && sl_parse_double(json_string_value(v), &d));
+}
+
+/* Depth-first search of obj for the first key among names whose value is usable; NULL when none. */
+static const json_t *json_find(const json_t *obj, const char *const *names, bool want_text, int depth)
 {
 	const char *key;
 	const json_t *val;
@@ -20,11 +30,11 @@ static const json_t *json_find(const json_t *obj, const char *const *names, int 
 		return NULL;
 	for (int i = 0; names[i]; i++) {
 		val = json_object_get(obj, names[i]);
-		if (val && !json_is_null(val))
+		if (val && json_usable(val, want_text))
 			return val;
 	}
 	json_object_foreach((json_t *)obj, key, val) {
-		const json_t *hit = json_find(val, names, depth + 1);
+		const json_t *hit = json_find(val, names, want_text, depth + 1);
 
 		if (hit)
 			return hit;
@@ -34,25 +44,44 @@ static const json_t *json_find(const json_t *obj, const char *const *names, int 
 
 static void json_text(const json_t *root, const char *const *names, char *buf, size_t len)
 {
-	const json_t *v = json_find(root, names, 0);
+	const json_t *v = json_find(root, names, true, 0);
 
-	if (v && json_is_string(v))
+	if (v)
 		snprintf(buf, len, "%s", json_string_value(v));
 }
 
 static double json_num(const json_t *root, const char *const *names)
 {
-	const json_t *v = json_find(root, names, 0);
+	const json_t *v = json_find(root, names, false, 0);
+	double d = 0;
 
 	if (v && json_is_number(v))
 		return json_number_value(v);
-	if (v && json_is_string(v)) {
-		double d;
+	if (v)
+		sl_parse_double(json_string_value(v), &d);
+	return d;
+}
 
-		if (sl_parse_double(json_string_value(v), &d))
-			return d;
+/* The first array or string found under one of names (GPUs); NULL when none. */
+static const json_t *json_find_list(const json_t *obj, const char *const *names, int depth)
+{
+	const char *key;
+	const json_t *val;
+
+	if (!obj || !json_is_object(obj) || depth > 4)
+		return NULL;
+	for (int i = 0; names[i]; i++) {
+		val = json_object_get(obj, names[i]);
+		if (val && (json_is_array(val) || json_is_string(val)))
+			return val;
 	}
-	return 0;
+	json_object_foreach((json_t *)obj, key, val) {
+		const json_t *hit = json_find_list(val, names, depth + 1);
+
+		if (hit)
+			return hit;
+	}
+	return NULL;
 }
 
 void sl_machine_from_meta(const json_t *meta, struct sl_machine *m)
@@ -84,7 +113,7 @@ void sl_machine_from_meta(const json_t *meta, struct sl_machine *m)
 		m->logical = 0;
 	if (m->physical < 0 || m->physical > 1 << 20)
 		m->physical = 0;
-	g = json_find(sys, gpus, 0);
+	g = json_find_list(sys, gpus, 0);
 	if (g && json_is_array(g) && json_array_size(g) > 0) {
 		const json_t *first = json_array_get(g, 0);
 		const json_t *name = json_is_object(first) ? json_object_get(first, "name") : first;
