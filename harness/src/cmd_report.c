@@ -67,23 +67,36 @@ static const char *meta_text(const json_t *meta, const char *const *paths, char 
 	return buf;
 }
 
-/* Relative path from base to dir when dir lies inside base, else dir's absolute path. */
+/* The path of dir relative to base ("." when the same, "../x" when a sibling), so the report and the
+ * result directories can be moved together; dir as given when either cannot be resolved. */
 static void relative_to(const char *base, const char *dir, char *out, size_t len)
 {
 	char rb[PATH_MAX], rd[PATH_MAX];
-	size_t lb;
+	size_t common = 0, n = 0;
 
 	if (!realpath(base, rb) || !realpath(dir, rd)) {
 		snprintf(out, len, "%s", dir);
 		return;
 	}
-	lb = strlen(rb);
-	if (strcmp(rb, rd) == 0)
-		snprintf(out, len, ".");
-	else if (strncmp(rb, rd, lb) == 0 && rd[lb] == '/')
-		snprintf(out, len, "%s", rd + lb + 1);
+	/* the longest common prefix that ends at a path component */
+	for (size_t i = 0;; i++) {
+		bool end_b = rb[i] == '\0' || rb[i] == '/', end_d = rd[i] == '\0' || rd[i] == '/';
+
+		if (end_b && end_d)
+			common = i;
+		if (rb[i] != rd[i] || rb[i] == '\0')
+			break;
+	}
+	out[0] = '\0';
+	for (const char *p = rb + common; *p; p++)
+		if (*p == '/' && n + 4 < len)
+			n += (size_t)snprintf(out + n, len - n, "../");
+	if (rd[common] == '/')
+		snprintf(out + n, len - n, "%s", rd + common + 1);
+	else if (n > 0)
+		out[n - 1] = '\0';   /* drop the last slash */
 	else
-		snprintf(out, len, "%s", rd);
+		snprintf(out, len, ".");
 }
 
 /* Whether dir/plots/index.tsv exists and is newer than dir/summary.csv. */
