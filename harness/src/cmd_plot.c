@@ -419,7 +419,8 @@ static int write_blocks(struct pctx *pc, const char *name, const struct gset *gs
 
 		if (i)
 			fputs("\n\n", f);
-		put_label(f, g->label);
+		/* a single series has no name of its own: call it by the workload */
+		put_label(f, strcmp(g->label, "all") == 0 && pc->workload[0] ? pc->workload : g->label);
 		fputs(" y lo hi\n", f);
 		for (int k = 0; k < g->n; k++) {
 			size_t r = g->rows[k];
@@ -488,8 +489,9 @@ static void size_label(double x, bool bytes, char *buf, size_t len)
 		snprintf(buf, len, "%g", x);
 }
 
-/* xtics_cmd naming each distinct value of numeric column col at its position (up to 16 values). */
-static void xtics_numeric(struct vbuf *b, const struct sl_summary_view *v, int col, bool bytes)
+/* xtics_cmd naming each distinct value of numeric column col at its position (up to 16 values);
+ * bytes: label them as sizes, each value being unit bytes. */
+static void xtics_numeric(struct vbuf *b, const struct sl_summary_view *v, int col, bool bytes, double unit)
 {
 	double xs[16];
 	int n = 0;
@@ -513,7 +515,7 @@ static void xtics_numeric(struct vbuf *b, const struct sl_summary_view *v, int c
 	for (int i = 0; i < n; i++) {
 		char lab[64];
 
-		size_label(xs[i], bytes, lab, sizeof(lab));
+		size_label(xs[i] * unit, bytes, lab, sizeof(lab));
 		vb_printf(&cmd, "%s", i ? ", " : "");
 		vb_quoted_in_cmd(&cmd, lab);
 		vb_printf(&cmd, " %.17g", xs[i]);
@@ -598,7 +600,7 @@ static int plot_scaling(struct pctx *pc)
 				vb_var(&b, "fitfile", fitpath);
 				vb_printf(&b, "nseries=%d; xmax=%g; logx=%d; width=%d; ", gs.n, xmax, logx,
 					  gset_width(&gs));
-				xtics_numeric(&b, v, v->c_processes, false);
+				xtics_numeric(&b, v, v->c_processes, false, 1);
 				title_for(pc, "speedup vs worker processes", title, sizeof(title));
 				rc = b.oom ? -ENOMEM
 					   : render(pc, "speedup.gp", "speedup", title,
@@ -616,7 +618,7 @@ static int plot_scaling(struct pctx *pc)
 				vars.n = 0;
 				vb_printf(&vars, "nseries=%d; xmax=%g; logx=%d; width=%d; ", gs.n, xmax, logx,
 					  gset_width(&gs));
-				xtics_numeric(&vars, v, v->c_processes, false);
+				xtics_numeric(&vars, v, v->c_processes, false, 1);
 				title_for(pc, "parallel efficiency vs worker processes", title, sizeof(title));
 				if (!rc)
 					rc = vars.oom ? -ENOMEM
@@ -647,7 +649,7 @@ static int plot_scaling(struct pctx *pc)
 			vars.n = 0;
 			vb_printf(&vars, "nseries=%d; xmax=%g; logx=%d; width=%d; ", gs.n, xmax, logx,
 				  gset_width(&gs));
-			xtics_numeric(&vars, v, v->c_processes, false);
+			xtics_numeric(&vars, v, v->c_processes, false, 1);
 			title_for(pc, "CPU cores busy vs worker processes", title, sizeof(title));
 			if (!rc && vars.oom)
 				rc = -ENOMEM;
@@ -845,7 +847,7 @@ static int plot_chunksize(struct pctx *pc)
 		vb_var(&b, "pychunks", list);
 	}
 	vb_printf(&b, "nseries=%d; logy=%d; width=%d; ", gs.n, ymin > 0 && ymax / ymin > 30, gset_width(&gs));
-	xtics_numeric(&b, v, v->c_chunksize, false);
+	xtics_numeric(&b, v, v->c_chunksize, false, 1);
 	title_for(pc, "runtime vs chunk size", title, sizeof(title));
 	rc = b.oom ? -ENOMEM
 		   : render(pc, "chunksize.gp", "chunksize", title,
@@ -1214,7 +1216,8 @@ static int plot_metric(struct pctx *pc, const char *name, int xcol, int ycol, co
 	struct sl_summary_view *v = &pc->v;
 	int skip[] = { xcol, v->c_series, -1 }, rc;
 	const char *xname = v->csv.header[xcol];
-	bool bytes = strstr(xname, "bytes") || strstr(xname, "size");
+	bool mib = strcmp(xname, "mb") == 0 || (strlen(xname) > 3 && strcmp(xname + strlen(xname) - 3, "_mb") == 0);
+	bool bytes = strstr(xname, "bytes") || strstr(xname, "size") || mib;
 	char title[512], xlabel[128];
 	struct gset gs;
 	struct vbuf b = { 0 };
@@ -1233,8 +1236,8 @@ static int plot_metric(struct pctx *pc, const char *name, int xcol, int ycol, co
 	rc = write_blocks(pc, name, &gs, xcol, ycol, -1, -1, runs_metric);
 	if (rc)
 		goto out;
-	xtics_numeric(&b, v, xcol, bytes);
-	snprintf(xlabel, sizeof(xlabel), "%s%s%s", xname, bytes && !strstr(xname, "bytes") ? " (bytes)" : "",
+	xtics_numeric(&b, v, xcol, bytes, mib ? 1 << 20 : 1);
+	snprintf(xlabel, sizeof(xlabel), "%s%s%s", xname, mib ? " (MiB)" : bytes && !strstr(xname, "bytes") ? " (bytes)" : "",
 		 xmin > 0 && xmax / xmin >= 16 ? ", log scale" : "");
 	vb_var(&b, "xlabel", xlabel);
 	vb_var(&b, "ylabel", ylabel);
@@ -1265,6 +1268,7 @@ static int plot_gpu(struct pctx *pc, bool *made)
 	struct sl_summary_view *v = &pc->v;
 	int xcol = numeric_param(v), rc = 0;
 	int mode = sl_csv_col(&v->csv, "mode");
+	int host_cpu = sl_csv_col(&v->csv, "host_cpu_pct_median");
 
 	if (strcmp(pc->workload, "gpu_gemm") == 0 && xcol >= 0 && v->c_gflops >= 0) {
 		*made = true;
@@ -1272,20 +1276,30 @@ static int plot_gpu(struct pctx *pc, bool *made)
 				 "throughput (GFLOP/s), bars: min–max",
 				 "Median throughput over repetitions by problem size, one line per precision (and any "
 				 "other varying setting).");
-	} else if (strcmp(pc->workload, "gpu_sync") == 0 && mode >= 0 && v->c_cores_busy >= 0) {
+	} else if (strcmp(pc->workload, "gpu_sync") == 0 && mode >= 0 && (host_cpu >= 0 || v->c_cores_busy >= 0)) {
 		*made = true;
-		rc = plot_bars(pc, "gpu_sync", mode, v->c_cores_busy, "cores_busy",
-			       "CPU cores busy while waiting for the GPU, by sync mode", "synchronisation mode",
-			       "CPU cores busy (CPU time / wall)",
-			       "CPU time of the waiting process divided by wall time: 1.0 means a whole core spins "
-			       "while the GPU works. Error bars: min–max over repetitions.");
+		if (host_cpu >= 0)
+			rc = plot_bars(pc, "gpu_sync", mode, host_cpu, "host_cpu_pct",
+				       "CPU use while waiting for the GPU, by sync mode", "synchronisation mode",
+				       "CPU use of the waiting process (% of one core)",
+				       "CPU time of the process that drives and waits on the GPU, divided by the time it "
+				       "waited: 100% means a whole core spins while the GPU works. Error bars: min–max over "
+				       "repetitions.");
+		else
+			rc = plot_bars(pc, "gpu_sync", mode, v->c_cores_busy, "cores_busy",
+				       "CPU cores busy while waiting for the GPU, by sync mode", "synchronisation mode",
+				       "CPU cores busy (CPU time / wall)",
+				       "CPU time of the waiting process divided by wall time: 1.0 means a whole core "
+				       "spins while the GPU works. Error bars: min–max over repetitions.");
 	} else if (strcmp(pc->workload, "gpu_copy") == 0 && xcol >= 0) {
 		int bw = bandwidth_col(v);
 
 		*made = true;
 		if (bw >= 0)
-			rc = plot_metric(pc, "gpu_copy", xcol, bw, NULL, "copy bandwidth vs size, pinned vs pageable",
-					 v->csv.header[bw],
+			rc = plot_metric(pc, "gpu_copy", xcol, bw, strcmp(v->csv.header[bw], "gbps_median") ? NULL : "gbps",
+					 "copy bandwidth vs size, pinned vs pageable",
+					 strcmp(v->csv.header[bw], "gbps_median") ? v->csv.header[bw]
+										     : "bandwidth (GB/s), bars: min–max",
 					 "Median copy bandwidth by transfer size, one line per host memory kind "
 					 "(pinned or pageable) and direction.");
 		else
@@ -1294,6 +1308,14 @@ static int plot_gpu(struct pctx *pc, bool *made)
 					 "Median runtime of the copies by transfer size, one line per host memory kind "
 					 "(pinned or pageable) and direction: the gap between the lines is what pinning "
 					 "buys.");
+	} else if (strcmp(pc->workload, "gpu_share") == 0 && v->c_gflops >= 0 &&
+		   sl_summary_view_varies(v, v->c_processes)) {
+		/* not *made: the scaling plots apply too */
+		rc = plot_metric(pc, "gpu_share", v->c_processes, v->c_gflops, "gflops",
+				 "aggregate GEMM throughput of processes sharing one GPU",
+				 "aggregate throughput (GFLOP/s), bars: min–max",
+				 "The GEMM throughput of all processes together. Flat: the processes take turns on the "
+				 "GPU (time-slicing) and each one gets 1/P of it.");
 	}
 	return rc;
 }

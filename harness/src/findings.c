@@ -374,6 +374,9 @@ static const char *fmt_time(double s, char *buf, size_t len)
 	return buf;
 }
 
+/* Decimals that keep about three significant digits of a throughput without an exponent. */
+#define PREC(x) ((x) >= 100 ? 0 : (x) >= 10 ? 1 : 2)
+
 static double num(const struct ctx *c, size_t r, int col)
 {
 	return sl_sv_num(c->v, r, col);
@@ -1155,17 +1158,22 @@ static void rule_axis_effect(struct ctx *c)
 	}
 }
 
-/* GPU synchronisation: the CPU a waiting process burns, by mode. */
+/* GPU synchronisation: the CPU a waiting process burns, by mode, and the wake-up latency it buys. */
 static void rule_gpu_sync(struct ctx *c)
 {
 	const struct sl_summary_view *v = c->v;
 	int col = sl_csv_col(&v->csv, "mode");
+	int cpu_col = sl_csv_col(&v->csv, "host_cpu_pct_median");
+	int wake_col = sl_csv_col(&v->csv, "gpu_wait_us_median");
 	char vals[8][SL_VALUE_LEN];
-	double busy[8], wall[8];
+	double busy[8], wall[8], wake[8];
 	int nv = 0, lo = -1, hi = -1;
 	struct sbuf b = { .n = 0 };
+	bool pct = cpu_col >= 0;
 
-	if (col < 0 || v->c_cores_busy < 0 || strcmp(c->workload, "gpu_sync") != 0)
+	if (col < 0 || strcmp(c->workload, "gpu_sync") != 0)
+		return;
+	if (!pct && v->c_cores_busy < 0)
 		return;
 	for (size_t r = 0; r < sl_sv_rows(v) && nv < 8; r++) {
 		bool seen = false;
@@ -1175,8 +1183,10 @@ static void rule_gpu_sync(struct ctx *c)
 		if (seen)
 			continue;
 		snprintf(vals[nv], sizeof(vals[0]), "%s", sl_sv_text(v, r, col));
-		busy[nv] = median_where(c, v->c_cores_busy, col, vals[nv]);
+		/* as cores: host_cpu_pct / 100, else the whole tree's cores busy */
+		busy[nv] = pct ? median_where(c, cpu_col, col, vals[nv]) / 100 : median_where(c, v->c_cores_busy, col, vals[nv]);
 		wall[nv] = median_where(c, v->c_wall, col, vals[nv]);
+		wake[nv] = wake_col >= 0 ? median_where(c, wake_col, col, vals[nv]) : NAN;
 		if (!isnan(busy[nv])) {
 			if (lo < 0 || busy[nv] < busy[lo])
 				lo = nv;
@@ -1187,20 +1197,92 @@ static void rule_gpu_sync(struct ctx *c)
 	}
 	if (lo < 0)
 		return;
-	sb_add(&b, "while waiting for the GPU, the process keeps");
+	sb_add(&b, "while waiting for the GPU, the process burns");
 	for (int i = 0, k = 0; i < nv; i++)
 		if (!isnan(busy[i]))
-			sb_add(&b, "%s %.2f cores busy with %s", k++ ? "," : "", busy[i], vals[i]);
+			sb_add(&b, "%s %.0f%% of a core with %s", k++ ? "," : "", busy[i] * 100, vals[i]);
 	if (hi != lo && busy[hi] > 0.5 && busy[lo] < 0.25) {
-		double pct = (wall[lo] / wall[hi] - 1) * 100;
-
-		sb_add(&b, "; %s frees the CPU at %s%.1f%% wall time (%.3g s vs %.3g s with %s)", vals[lo],
-		       pct >= 0 ? "+" : "", pct, wall[lo], wall[hi], vals[hi]);
+		if (!isnan(wake[lo]) && !isnan(wake[hi]))
+			sb_add(&b, "; %s frees the CPU but wakes up in %.3g µs instead of %.3g µs (%s)", vals[lo], wake[lo],
+			       wake[hi], vals[hi]);
+		else
+			sb_add(&b, "; %s frees the CPU at %+.1f%% wall time (%.3g s vs %.3g s with %s)", vals[lo],
+			       (wall[lo] / wall[hi] - 1) * 100, wall[lo], wall[hi], vals[hi]);
 		add(c, "gpu-sync", SL_FINDING_ADVICE, "%s — use %s synchronisation when the CPU has other work", b.s,
 		    vals[lo]);
 		return;
 	}
 	add(c, "gpu-sync", SL_FINDING_INFO, "%s", b.s);
+}
+
+/* Copy bandwidth: the best of each host memory kind per direction. */
+static void rule_gpu_copy(struct ctx *c)
+{
+	const struct sl_summary_view *v = c->v;
+	int bw = sl_csv_col(&v->csv, "gbps_median"), mem = sl_csv_col(&v->csv, "memory");
+	int dir = sl_csv_col(&v->csv, "direction"), size = sl_csv_col(&v->csv, "mb");
+	const char *dirs[] = { "h2d", "d2h", NULL };
+	struct sbuf b = { .n = 0 };
+	int said = 0;
+
+	if (bw < 0 || mem < 0 || strcmp(c->workload, "gpu_copy") != 0)
+		return;
+	for (int d = 0; dirs[d]; d++) {
+		long best[2] = { -1, -1 };
+		static const char *const kinds[] = { "pinned", "pageable" };
+
+		for (size_t r = 0; r < sl_sv_rows(v); r++) {
+			if (dir >= 0 && strcmp(txt(c, r, dir), dirs[d]) != 0)
+				continue;
+			for (int k = 0; k < 2; k++)
+				if (strcmp(txt(c, r, mem), kinds[k]) == 0 && !isnan(num(c, r, bw)) &&
+				    (best[k] < 0 || num(c, r, bw) > num(c, best[k], bw)))
+					best[k] = (long)r;
+		}
+		if (best[0] < 0 || best[1] < 0)
+			continue;
+		sb_add(&b, "%s%s: pinned reaches %.3g GB/s", said++ ? "; " : "copies ", dir >= 0 ? dirs[d] : "",
+		       num(c, best[0], bw));
+		if (size >= 0)
+			sb_add(&b, " (at %s MiB)", txt(c, best[0], size));
+		sb_add(&b, ", pageable %.3g GB/s", num(c, best[1], bw));
+		if (size >= 0)
+			sb_add(&b, " (at %s MiB)", txt(c, best[1], size));
+		if (num(c, best[1], bw) > 0)
+			sb_add(&b, ": %.1f×", num(c, best[0], bw) / num(c, best[1], bw));
+		if (dir < 0)
+			break;
+	}
+	if (said)
+		add(c, "gpu-copy", SL_FINDING_INFO, "%s", b.s);
+}
+
+/* Processes sharing a GPU: aggregate throughput and what each process gets. */
+static void rule_gpu_share(struct ctx *c)
+{
+	const struct sl_summary_view *v = c->v;
+	int per = sl_csv_col(&v->csv, "gflops_per_proc_median");
+	long one = -1, most = -1;
+	struct sbuf b = { .n = 0 };
+
+	if (strcmp(c->workload, "gpu_share") != 0 || v->c_gflops < 0)
+		return;
+	for (size_t r = 0; r < sl_sv_rows(v); r++) {
+		if (isnan(num(c, r, v->c_gflops)))
+			continue;
+		if (num(c, r, v->c_processes) == 1 && one < 0)
+			one = (long)r;
+		if (most < 0 || num(c, r, v->c_processes) > num(c, most, v->c_processes))
+			most = (long)r;
+	}
+	if (one < 0 || most < 0 || most == one)
+		return;
+	sb_add(&b, "%g processes sharing the GPU reach %.*f GFLOP/s together, %.2f× of one process alone (%.*f GFLOP/s)",
+	       num(c, most, v->c_processes), PREC(num(c, most, v->c_gflops)), num(c, most, v->c_gflops),
+	       num(c, most, v->c_gflops) / num(c, one, v->c_gflops), PREC(num(c, one, v->c_gflops)), num(c, one, v->c_gflops));
+	if (per >= 0 && !isnan(num(c, most, per)))
+		sb_add(&b, "; each process gets %.*f GFLOP/s", PREC(num(c, most, per)), num(c, most, per));
+	add(c, "gpu-share", SL_FINDING_INFO, "%s", b.s);
 }
 
 /* Throughput: the best GFLOP/s and where (GPU experiments, or any without a process sweep). */
@@ -1223,8 +1305,7 @@ static void rule_throughput(struct ctx *c)
 	if (best < 0)
 		return;
 	sl_sv_label(v, (size_t)best, skip, label, sizeof(label));
-	sb_add(&sb, "the highest throughput is %.*f GFLOP/s (%s", num(c, best, v->c_gflops) >= 100 ? 0 : 2,
-	       num(c, best, v->c_gflops),
+	sb_add(&sb, "the highest throughput is %.*f GFLOP/s (%s", PREC(num(c, best, v->c_gflops)), num(c, best, v->c_gflops),
 	       strcmp(label, "all") ? label : "every configuration");
 	if (v->c_gpu_util >= 0 && !isnan(num(c, best, v->c_gpu_util)))
 		sb_add(&sb, ", GPU busy %.0f%%", num(c, best, v->c_gpu_util));
@@ -1282,6 +1363,8 @@ void sl_findings_compute(const struct sl_summary_view *v, const struct sl_machin
 	rule_chunksize(&c);
 	rule_start_latency(&c);
 	rule_gpu_sync(&c);
+	rule_gpu_copy(&c);
+	rule_gpu_share(&c);
 	rule_throughput(&c);
 	rule_axis_effect(&c);
 	rule_stability(&c);

@@ -37,13 +37,14 @@ declare -A expect=(
 	[report-gpu-gemm]="gpu_throughput"
 	[report-gpu-sync]="gpu_sync"
 	[report-gpu-copy]="gpu_copy"
+	[report-gpu-share]="speedup efficiency cores_busy gpu_share"
 	[report-skipped]=""
 )
 # which script draws each plot
 declare -A script=(
 	[speedup]=speedup.gp [efficiency]=efficiency.gp [cores_busy]=cores_busy.gp [heatmap]=heatmap.gp
 	[timeline]=timeline.gp [chunksize]=chunksize.gp [start_latency]=bars.gp [gpu_sync]=bars.gp
-	[start_safety]=safety.gp [gpu_throughput]=metric.gp [gpu_copy]=metric.gp [runtime]=metric.gp
+	[start_safety]=safety.gp [gpu_throughput]=metric.gp [gpu_copy]=metric.gp [gpu_share]=metric.gp [runtime]=metric.gp
 )
 declare -A used=()
 for fx in "${!expect[@]}"; do

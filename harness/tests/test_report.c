@@ -424,16 +424,36 @@ static void test_gpu_findings(void **state)
 	(void)state;
 	read_fixture("report-gpu-sync", &csv);
 	findings_of(&csv, &lab_a, &f);
-	ASSERT_FINDING(&f, "gpu-sync", "0.03 cores busy with blocking");
+	ASSERT_FINDING(&f, "gpu-sync", "100% of a core with spin");
+	ASSERT_FINDING(&f, "gpu-sync", "3% of a core with blocking");
+	ASSERT_FINDING(&f, "gpu-sync", "blocking frees the CPU but wakes up in 62.7 µs instead of 3.82 µs (spin)");
 	ASSERT_FINDING(&f, "gpu-sync", "use blocking synchronisation");
-	set_cell(&csv, 2, "cores_busy_median", "0.9");
+	set_cell(&csv, 2, "host_cpu_pct_median", "90");
 	findings_of(&csv, &lab_a, &f);
+	ASSERT_FINDING(&f, "gpu-sync", "90% of a core with blocking");
 	assert_null(find(&f, "gpu-sync", "use blocking"));
 	sl_csv_free(&csv);
 
 	read_fixture("report-gpu-gemm", &csv);
 	findings_of(&csv, &lab_a, &f);
-	ASSERT_FINDING(&f, "throughput", "the highest throughput is 18130 GFLOP/s (n=8192 dtype=fp32, GPU busy 99%)");
+	ASSERT_FINDING(&f, "throughput", "the highest throughput is 18130 GFLOP/s (n=8192 dtype=float, GPU busy 99%)");
+	set_cell(&csv, 3, "gflops_median", "9500");
+	findings_of(&csv, &lab_a, &f);
+	ASSERT_FINDING(&f, "throughput", "the highest throughput is 16415 GFLOP/s (n=4096 dtype=float");
+	sl_csv_free(&csv);
+
+	read_fixture("report-gpu-copy", &csv);
+	findings_of(&csv, &lab_a, &f);
+	ASSERT_FINDING(&f, "gpu-copy", "copies h2d: pinned reaches 24.7 GB/s (at 256 MiB), pageable 9.91 GB/s (at 16 MiB): 2.5×");
+	set_cell(&csv, 8, "gbps_median", "12.35");
+	findings_of(&csv, &lab_a, &f);
+	ASSERT_FINDING(&f, "gpu-copy", "copies h2d: pinned reaches 24.7 GB/s (at 256 MiB), pageable 12.3 GB/s (at 256 MiB): 2.0×");
+	sl_csv_free(&csv);
+
+	read_fixture("report-gpu-share", &csv);
+	findings_of(&csv, &lab_a, &f);
+	ASSERT_FINDING(&f, "gpu-share", "4 processes sharing the GPU reach 16124 GFLOP/s together, 1.08× of one process alone");
+	ASSERT_FINDING(&f, "gpu-share", "each process gets 4031 GFLOP/s");
 	sl_csv_free(&csv);
 
 	read_fixture("report-skipped", &csv);
