@@ -4,9 +4,8 @@
 # Also: nseries, xmax, logx, logical, physical.
 load plotsdir.'/common.gp'
 set xlabel 'worker processes'
-set ylabel 'cores busy (CPU time / wall time)'
-if (logx) { set logscale x 2; set xrange [0.9:xmax*1.1] } else { set xrange [0.5:xmax+0.5] }
-set yrange [0:*]
+set ylabel logx ? 'cores busy (CPU time / wall time, log scale)' : 'cores busy (CPU time / wall time)'
+if (logx) { set logscale xy 2; set xrange [0.9:xmax*1.1]; set yrange [0.25:*] } else { set xrange [0.5:xmax+0.5]; set yrange [0:*] }
 if (exists("xtics_cmd")) { eval xtics_cmd }
 load plotsdir.'/cores.gp'
 if (logical > 0) {

@@ -5,9 +5,10 @@
 # Also: nseries, xmax, logx (0/1), logical, physical.
 load plotsdir.'/common.gp'
 set xlabel 'worker processes'
-set ylabel 'speedup vs 1 process (×)'
-if (logx) { set logscale x 2; set xrange [0.9:xmax*1.1] } else { set xrange [0.5:xmax+0.5] }
-set yrange [0:*]
+set ylabel logx ? 'speedup vs 1 process (×, log scale)' : 'speedup vs 1 process (×)'
+# with many process counts both axes are logarithmic: the ideal line stays straight and the low
+# speedups stay readable
+if (logx) { set logscale xy 2; set xrange [0.9:xmax*1.1]; set yrange [0.5:*] } else { set xrange [0.5:xmax+0.5]; set yrange [0:*] }
 if (exists("xtics_cmd")) { eval xtics_cmd }
 load plotsdir.'/cores.gp'
 plot x with lines lc rgb '#aaaaaa' dt 3 lw 1.5 title 'ideal (speedup = processes)', \

@@ -753,11 +753,11 @@ static int plot_heatmap(struct pctx *pc)
 		f = dat_open(pc, name, "dat");
 		if (!f)
 			return -EIO;
-		fprintf(f, "# xi yi runtime_s \"text\" oversubscribed\n");
+		fprintf(f, "# xi yi runtime_s \"runtime\" oversubscribed \"cores busy\"\n");
 		for (size_t r = 0; r < sl_sv_rows(v); r++) {
 			int xi, yi;
 			double w = sl_sv_num(v, r, v->c_wall), busy = sl_sv_num(v, r, v->c_cores_busy);
-			char text[96];
+			char text[96], busytext[48] = "";
 
 			sl_sv_label(v, r, skip, label, sizeof(label));
 			if (strcmp(label, outer[o]) != 0)
@@ -766,24 +766,28 @@ static int plot_heatmap(struct pctx *pc)
 			yi = index_of(ys, ny, sl_sv_text(v, r, v->c_threads));
 			if (xi < 0 || yi < 0)
 				continue;
-			if (isnan(w) || !sl_sv_row_ok(v, r))
-				snprintf(text, sizeof(text), "%s", sl_sv_text(v, r, v->c_status));
-			else if (!isnan(busy))
-				snprintf(text, sizeof(text), "%.3g s / %.1f cores", w, busy);
-			else
+			if (isnan(w) || !sl_sv_row_ok(v, r)) {
+				snprintf(text, sizeof(text), "%.24s", sl_sv_text(v, r, v->c_status));
+			} else {
 				snprintf(text, sizeof(text), "%.3g s", w);
+				if (!isnan(busy))
+					snprintf(busytext, sizeof(busytext), "%.1f cores", busy);
+			}
 			fprintf(f, "%d %d", xi, yi);
 			put_num(f, sl_sv_row_ok(v, r) ? w : NAN);
 			fputc(' ', f);
 			put_label(f, text);
-			fprintf(f, " %d\n", sl_sv_num(v, r, v->c_oversubscribed) > 0 ? 1 : 0);
+			fprintf(f, " %d ", sl_sv_num(v, r, v->c_oversubscribed) > 0 ? 1 : 0);
+			put_label(f, busytext);
+			fputc('\n', f);
 		}
 		rc = dat_close(f, pc, name);
 		if (rc)
 			return rc;
 		tics_var(&b, "xtics_cmd", "xtics", xs, nx, "");
 		tics_var(&b, "ytics_cmd", "ytics", ys, ny, "");
-		vb_printf(&b, "nx=%d; ny=%d; height=%d; ", nx, ny, ny <= 3 ? 480 : ny <= 8 ? 600 : 800);
+		vb_printf(&b, "nx=%d; ny=%d; height=%d; width=%d; ", nx, ny, ny <= 3 ? 480 : ny <= 8 ? 600 : 800,
+			  nx <= 6 ? 960 : 300 + 110 * nx > 2000 ? 2000 : 300 + 110 * nx);
 		if (strcmp(outer[o], "all") == 0)
 			title_for(pc, "runtime by processes × threads", title, sizeof(title));
 		else {
@@ -794,7 +798,7 @@ static int plot_heatmap(struct pctx *pc)
 		}
 		rc = b.oom ? -ENOMEM
 			   : render(pc, "heatmap.gp", name, title,
-				    "Each cell: median runtime / cores kept busy. Outlined cells run more threads "
+				    "Each cell: median runtime and cores kept busy. Outlined cells run more threads "
 				    "(processes × threads) than the machine's logical CPUs.",
 				    b.s);
 		free(b.s);
