@@ -328,6 +328,12 @@ static void runs_range(const struct pctx *pc, const char *config, const char *me
 	}
 }
 
+/* The x value of row r on axis col: chunk size 'auto' resolved, else the cell as a number. */
+static double xval(const struct sl_summary_view *v, size_t r, int col)
+{
+	return col == v->c_chunksize ? sl_sv_chunksize(v, r) : sl_sv_num(v, r, col);
+}
+
 /* ---- series: rows grouped by the varying axes not on the plot's axes ---- */
 
 struct group {
@@ -358,7 +364,7 @@ static int gset_build(struct pctx *pc, const int *skip, int xcol, int ycol, stru
 
 	memset(gs, 0, sizeof(*gs));
 	for (size_t r = 0; r < n; r++) {
-		double x = sl_sv_num(v, r, xcol), y = sl_sv_num(v, r, ycol);
+		double x = xval(v, r, xcol), y = sl_sv_num(v, r, ycol);
 		struct group *g = NULL;
 		int at;
 
@@ -382,7 +388,7 @@ static int gset_build(struct pctx *pc, const int *skip, int xcol, int ycol, stru
 			}
 		}
 		at = g->n++;
-		while (at > 0 && sl_sv_num(v, g->rows[at - 1], xcol) > x) {
+		while (at > 0 && xval(v, g->rows[at - 1], xcol) > x) {
 			g->rows[at] = g->rows[at - 1];
 			at--;
 		}
@@ -427,7 +433,7 @@ static int write_blocks(struct pctx *pc, const char *name, const struct gset *gs
 			double y = sl_sv_num(&pc->v, r, ycol), lo, hi;
 
 			row_err(pc, r, y, locol, hicol, runs_metric, &lo, &hi);
-			put_num(f, sl_sv_num(&pc->v, r, xcol));
+			put_num(f, xval(&pc->v, r, xcol));
 			put_num(f, y);
 			put_num(f, lo);
 			put_num(f, hi);
@@ -460,7 +466,7 @@ static double gset_xmax(const struct pctx *pc, const struct gset *gs, int xcol, 
 
 	for (int i = 0; i < gs->n; i++)
 		for (int k = 0; k < gs->g[i].n; k++) {
-			double x = sl_sv_num(&pc->v, gs->g[i].rows[k], xcol);
+			double x = xval(&pc->v, gs->g[i].rows[k], xcol);
 
 			mx = fmax(mx, x);
 			mn = fmin(mn, x);
@@ -498,7 +504,7 @@ static void xtics_numeric(struct vbuf *b, const struct sl_summary_view *v, int c
 	struct vbuf cmd = { 0 };
 
 	for (size_t r = 0; r < sl_sv_rows(v); r++) {
-		double x = sl_sv_num(v, r, col);
+		double x = xval(v, r, col);
 		bool seen = false;
 
 		if (isnan(x))
@@ -931,8 +937,24 @@ static int plot_bars(struct pctx *pc, const char *name, int ccol, int ycol, cons
 	rc = dat_close(f, pc, name);
 	if (rc)
 		return rc;
-	vb_var(&b, "xlabel", xlabel);
-	vb_var(&b, "ylabel", ylabel);
+	{
+		/* bars that differ by more than 30× are read on a log scale */
+		double lo = INFINITY, hi = 0;
+		char ylab[160];
+
+		for (size_t r = 0; r < sl_sv_rows(v); r++) {
+			double y = sl_sv_num(v, r, ycol);
+
+			if (!isnan(y) && y > 0) {
+				lo = fmin(lo, y);
+				hi = fmax(hi, y);
+			}
+		}
+		snprintf(ylab, sizeof(ylab), "%s%s", ylabel, hi / lo > 30 ? ", log scale" : "");
+		vb_var(&b, "xlabel", xlabel);
+		vb_var(&b, "ylabel", ylab);
+		vb_printf(&b, "logy=%d; ymin=%g; ", hi / lo > 30, lo / 2);
+	}
 	vb_printf(&b, "nbars=%d; nokey=%d; ", nb, nb == 1 && strcmp(bars[0], "all") == 0);
 	title_for(pc, what, title, sizeof(title));
 	rc = b.oom ? -ENOMEM : render(pc, "bars.gp", name, title, caption, b.s);
@@ -1039,7 +1061,7 @@ static int plot_timeline_one(struct pctx *pc, const char *config, const char *la
 	size_t cap = 0;
 	FILE *in, *f = NULL;
 	int ncpu = 0, cpu0 = -1, lineno = 0, rc = 0, rep_wanted = INT_MIN;
-	double dt = 0, tmax = 0, tprev = NAN;
+	double dt = 0, tmax = 0, tprev = NAN, tmin = NAN;
 	long nsamples = 0;
 	ssize_t len;
 
@@ -1095,8 +1117,8 @@ static int plot_timeline_one(struct pctx *pc, const char *config, const char *la
 			rep_wanted = (int)rep;
 		if (rep != rep_wanted)
 			continue;
-		if (!isnan(tprev) && t > tprev && (dt == 0 || t - tprev < dt))
-			dt = t - tprev;
+		if (isnan(tmin))
+			tmin = t;
 		tprev = t;
 		tmax = fmax(tmax, t);
 		nsamples++;
@@ -1112,6 +1134,8 @@ static int plot_timeline_one(struct pctx *pc, const char *config, const char *la
 	f = NULL;
 	if (rc || nsamples < 2)
 		goto out;
+	/* the mean sampling interval: strips as wide as the samples are apart, without gaps */
+	dt = (tprev - tmin) / (double)(nsamples - 1);
 	{
 		char vars[128], what[400];
 

@@ -214,7 +214,7 @@ static void md_run(FILE *md, const struct expt *e)
 	fprintf(md, "**Run:** workload `%s` · %zu configurations", e->workload[0] ? e->workload : "?",
 		sl_sv_rows(&e->v));
 	if (meta_text(e->meta, repeats, b1, sizeof(b1))[0])
-		fprintf(md, " × %s repetitions", b1);
+		fprintf(md, " × %s repetition%s", b1, strcmp(b1, "1") ? "s" : "");
 	if (meta_text(e->meta, profile, b2, sizeof(b2))[0])
 		fprintf(md, " · profile %s", b2);
 	if (meta_text(e->meta, start, b3, sizeof(b3))[0])
@@ -342,7 +342,9 @@ static void md_tables(FILE *md, const struct expt *e, int level)
 				first_heading = false;
 				hashes(md, level + lv - 1 > 6 ? 6 : level + lv - 1);
 				fprintf(md, "%s\n", line + lv + (line[lv] == ' '));
-			} else if (!e->question[0] || strcmp(line, e->question) != 0) {
+			} else if ((!e->question[0] || strcmp(line, e->question) != 0) &&
+				   strncmp(line, "- **Question:**", 15) != 0 && strncmp(line, "- **Machine:**", 14) != 0) {
+				/* the section's header already gives the question and the machine */
 				fprintf(md, "%s\n", line);
 			}
 			if (!nl)

@@ -301,6 +301,21 @@ void sl_sv_label(const struct sl_summary_view *v, size_t r, const int *skip, cha
 		snprintf(buf, len, "all");
 }
 
+double sl_sv_chunksize(const struct sl_summary_view *v, size_t r)
+{
+	double tasks, p;
+
+	if (v->c_chunksize < 0)
+		return NAN;
+	if (strcmp(sl_sv_text(v, r, v->c_chunksize), "auto") != 0)
+		return sl_sv_num(v, r, v->c_chunksize);
+	tasks = sl_csv_num(&v->csv, r, sl_csv_col(&v->csv, "tasks"));
+	p = sl_sv_num(v, r, v->c_processes);
+	if (isnan(tasks) || isnan(p) || p < 1)
+		return NAN;
+	return ceil(tasks / (4 * p));
+}
+
 const char *sl_sv_param(const struct sl_summary_view *v, size_t r, const char *name)
 {
 	return sl_sv_text(v, r, sl_csv_col(&v->csv, name));
@@ -519,7 +534,8 @@ static void rule_scaling(struct ctx *c)
 {
 	const struct sl_summary_view *v = c->v;
 	size_t n = sl_sv_rows(v);
-	int nseries = 0, shown = 0;
+	int nseries = 0, shown = 0, nflat = 0;
+	long flat[8];
 	bool done[4096] = { false };
 
 	if (v->c_speedup < 0 || !sl_summary_view_varies(v, v->c_processes) || n > 4096)
@@ -559,12 +575,17 @@ static void rule_scaling(struct ctx *c)
 		nseries++;
 		if (shown >= 8)
 			continue;
-		shown++;
 		who(c, series, name, sizeof(name));
 		if (num(c, best, v->c_processes) <= 1) {
-			sb_add(&b, "%s gets no faster with more processes: %.2f× at %g processes", name,
-			       num(c, pmax_row, v->c_speedup), num(c, pmax_row, v->c_processes));
-		} else {
+			/* said once for all such series, below */
+			if (nflat < 8)
+				flat[nflat] = pmax_row;
+			nflat++;
+			nseries--;
+			continue;
+		}
+		shown++;
+		{
 			sb_add(&b, "%s reaches %.2f× at %g processes (efficiency %.2f)", name, num(c, best, v->c_speedup),
 			       num(c, best, v->c_processes), num(c, best, v->c_efficiency));
 			if (pmax_row != best && num(c, pmax_row, v->c_speedup) < 0.95 * num(c, best, v->c_speedup))
@@ -590,6 +611,26 @@ static void rule_scaling(struct ctx *c)
 	}
 	if (nseries > shown)
 		add(c, "scaling", SL_FINDING_INFO, "(%d more series scale similarly; see the tables)", nseries - shown);
+	if (nflat) {
+		struct sbuf b = { .n = 0 };
+		char name[320];
+
+		if (nflat == 1) {
+			who(c, txt(c, (size_t)flat[0], v->c_series), name, sizeof(name));
+			sb_add(&b, "%s gets no faster with more processes: %.2f× at %g processes", name,
+			       num(c, flat[0], v->c_speedup), num(c, flat[0], v->c_processes));
+		} else {
+			sb_add(&b, "%d series get no faster with more processes (speedup at the most processes):", nflat);
+			for (int i = 0; i < nflat && i < 8; i++) {
+				who(c, txt(c, (size_t)flat[i], v->c_series), name, sizeof(name));
+				sb_add(&b, "%s %s %.2f× at %g", i ? "," : "", name, num(c, flat[i], v->c_speedup),
+				       num(c, flat[i], v->c_processes));
+			}
+			if (nflat > 8)
+				sb_add(&b, ", …");
+		}
+		add(c, "scaling", SL_FINDING_INFO, "%s", b.s);
+	}
 }
 
 /* The environment variable that limits the library threads of this experiment's rows. */
@@ -789,10 +830,29 @@ static void rule_start_safety(struct ctx *c)
 				worst_class = k;
 		sb_add(&b, "%s %s", methods[i],
 		       worst_class == ST_HANG ? "hangs" : worst_class == ST_CRASH ? "crashes" : "fails");
-		if (uses && same_uses && strcmp(uses, "none") != 0)
+		if (uses && same_uses && strcmp(uses, "none") != 0) {
 			sb_add(&b, " after the parent used %s", strcmp(uses, "openmp") == 0 ? "OpenMP" : uses);
-		sb_add(&b, " (%zu of %zu %s configurations, %zu runs: %s)", nfail, ntotal, methods[i], nruns,
-		       txt(c, (size_t)first_fail, v->c_status));
+			sb_add(&b, " (%zu of %zu %s configurations, %zu runs: %s)", nfail, ntotal, methods[i], nruns,
+			       txt(c, (size_t)first_fail, v->c_status));
+		} else {
+			int skip[] = { v->c_start_method, v->c_series, -1 }, listed = 0;
+
+			sb_add(&b, " in %zu of %zu situations (%zu runs):", nfail, ntotal, nruns);
+			for (size_t r = 0; r < n && listed < 6; r++) {
+				char label[256];
+				enum status_class k;
+
+				if (strcmp(txt(c, r, v->c_start_method), methods[i]) != 0)
+					continue;
+				k = row_class(c, r);
+				if (k == ST_OK || k == ST_SKIPPED)
+					continue;
+				sl_sv_label(v, r, skip, label, sizeof(label));
+				sb_add(&b, "%s %s", listed++ ? "," : "", label);
+			}
+			if ((size_t)listed < nfail)
+				sb_add(&b, ", …");
+		}
 		for (int j = 0; j < nmethods; j++)
 			nsafe += safe[j];
 		if (nsafe) {
@@ -848,6 +908,10 @@ static void rule_start_latency(struct ctx *c)
 	struct sbuf b = { .n = 0 };
 
 	if (v->c_latency < 0 || v->c_start_method < 0)
+		return;
+	/* only where starting workers is what the experiment varies */
+	if (!sl_summary_view_varies(v, v->c_start_method) &&
+	    !(v->c_parent_rss_mb >= 0 && sl_summary_view_varies(v, v->c_parent_rss_mb)))
 		return;
 	for (size_t r = 0; r < sl_sv_rows(v) && nm < 8; r++) {
 		bool seen = false;
@@ -920,6 +984,9 @@ static void rule_start_latency(struct ctx *c)
 	add(c, "start-latency", SL_FINDING_INFO, "%s", b.s);
 }
 
+/* A chunk size as a number and, for 'auto', how it was chosen. */
+#define CS(row) sl_sv_chunksize(v, (row)), strcmp(txt(c, (row), v->c_chunksize), "auto") ? "" : " (auto)"
+
 /* Chunk size: the cost of tiny chunks, the range near the best, Python's default, and imbalance. */
 static void rule_chunksize(struct ctx *c)
 {
@@ -942,7 +1009,7 @@ static void rule_chunksize(struct ctx *c)
 		if (done[r])
 			continue;
 		for (size_t q = r; q < n && k < 256; q++) {
-			double cs = num(c, q, v->c_chunksize);
+			double cs = sl_sv_chunksize(v, q);
 
 			if (!same_context(v, r, q, skip))
 				continue;
@@ -952,7 +1019,7 @@ static void rule_chunksize(struct ctx *c)
 			/* insertion sort by chunk size */
 			size_t at = k++;
 
-			while (at > 0 && num(c, rows[at - 1], v->c_chunksize) > cs) {
+			while (at > 0 && sl_sv_chunksize(v, rows[at - 1]) > cs) {
 				rows[at] = rows[at - 1];
 				at--;
 			}
@@ -974,11 +1041,11 @@ static void rule_chunksize(struct ctx *c)
 		who(c, label, name, sizeof(name));
 		double tbest = num(c, rows[best], v->c_wall), tfirst = num(c, rows[0], v->c_wall);
 
-		sb_add(&b, "%s: the best chunk size is %g (%s)", name, num(c, rows[best], v->c_chunksize),
+		sb_add(&b, "%s: the best chunk size is %g%s (%s)", name, CS(rows[best]),
 		       fmt_time(tbest, t1, sizeof(t1)));
 		if (best != 0 && tfirst > tbest * (1 + tol))
-			sb_add(&b, "; chunksize %g spends %.0f%% of its time on per-chunk overhead (%s, %.1f× the best)",
-			       num(c, rows[0], v->c_chunksize), (1 - tbest / tfirst) * 100,
+			sb_add(&b, "; chunksize %g%s spends %.0f%% of its time on per-chunk overhead (%s, %.1f× the best)",
+			       CS(rows[0]), (1 - tbest / tfirst) * 100,
 			       fmt_time(tfirst, t2, sizeof(t2)), tfirst / tbest);
 		for (lo = (long)best; lo > 0 && num(c, rows[lo - 1], v->c_wall) <= tbest * (1 + tol); lo--)
 			;
@@ -986,20 +1053,21 @@ static void rule_chunksize(struct ctx *c)
 			;
 		if (hi > lo) {
 			if (hi == (long)k - 1)
-				sb_add(&b, "; chunksize ≥ %g is within %.0f%% of the best", num(c, rows[lo], v->c_chunksize),
+				sb_add(&b, "; chunksize ≥ %g%s is within %.0f%% of the best", CS(rows[lo]),
 				       tol * 100);
 			else
-				sb_add(&b, "; chunksizes %g to %g are within %.0f%% of the best",
-				       num(c, rows[lo], v->c_chunksize), num(c, rows[hi], v->c_chunksize), tol * 100);
+				sb_add(&b, "; chunksizes %g%s to %g%s are within %.0f%% of the best",
+				       CS(rows[lo]), CS(rows[hi]), tol * 100);
 		}
-		if (hi < (long)k - 1) {
+		/* the largest (unless it is Python's rule, said below) */
+		if (hi < (long)k - 1 && strcmp(txt(c, rows[k - 1], v->c_chunksize), "auto") != 0) {
 			size_t last = rows[k - 1];
 			double tl = num(c, last, v->c_wall);
 
 			if (tl > tbest * (1 + tol)) {
-				sb_add(&b, "; the largest, %g, is %.0f%% slower", num(c, last, v->c_chunksize),
+				sb_add(&b, "; the largest, %g%s, is %.0f%% slower", CS(last),
 				       (tl / tbest - 1) * 100);
-				if (v->c_imbalance >= 0 && !isnan(num(c, last, v->c_imbalance)))
+				if (v->c_imbalance >= 0 && num(c, last, v->c_imbalance) > 1.15)
 					sb_add(&b, " (worker imbalance %.2f: too few chunks to share out)",
 					       num(c, last, v->c_imbalance));
 			}
@@ -1014,7 +1082,7 @@ static void rule_chunksize(struct ctx *c)
 				long at = -1;
 
 				for (size_t i = 0; i < k; i++)
-					if (num(c, rows[i], v->c_chunksize) == py)
+					if (sl_sv_chunksize(v, rows[i]) == py)
 						at = (long)i;
 				if (at >= 0 && (size_t)at == best)
 					sb_add(&b, "; Python's default ceil(N/(4P)) = ceil(%g/%g) = %g is the best here", tasks,
@@ -1150,7 +1218,11 @@ static void rule_axis_effect(struct ctx *c)
 				continue;
 			}
 			sl_sv_label(v, (size_t)worst_at[i], skip2, where, sizeof(where));
-			sb_add(&b, "; %s=%s is up to %.2f× slower than the best", name, vals[i], worst[i]);
+			if (i == champion)
+				sb_add(&b, "; where %s=%s loses, it is up to %.2f× slower than the best", name, vals[i],
+				       worst[i]);
+			else
+				sb_add(&b, "; %s=%s is up to %.2f× slower than the best", name, vals[i], worst[i]);
 			if (strcmp(where, "all") != 0)
 				sb_add(&b, " (at %s)", where);
 		}
@@ -1336,11 +1408,16 @@ static void rule_stability(struct ctx *c)
 	}
 	if (!nun && outl == 0)
 		return;
-	if (nun)
+	if (nun) {
+		struct sbuf b = { .n = 0 };
+
+		sb_add(&b, "%zu of %zu configurations varied by more than 5%% between repetitions (CV up to %.0f%%)", nun,
+		       nrows, maxcv * 100);
+		if (outl > 0)
+			sb_add(&b, "; %.0f outlier run%s", outl, outl == 1 ? "" : "s");
 		add(c, "stability", SL_FINDING_PROBLEM,
-		    "%zu of %zu configurations varied by more than 5%% between repetitions (CV up to %.0f%%)%s%.0f "
-		    "outlier run%s: their figures are less certain; rerun on a quieter machine or with more repeats",
-		    nun, nrows, maxcv * 100, outl > 0 ? "; " : "", outl, outl == 1 ? "" : "s");
+		    "%s: their figures are less certain; rerun on a quieter machine or with more repeats", b.s);
+	}
 	else
 		add(c, "stability", SL_FINDING_INFO, "%.0f outlier run%s (modified z > 3.5) among stable configurations",
 		    outl, outl == 1 ? "" : "s");

@@ -67,6 +67,9 @@ static inline double sl_sv_num(const struct sl_summary_view *v, size_t r, int c)
 bool sl_sv_row_ok(const struct sl_summary_view *v, size_t r);
 /* "k=v k=v" of the varying axes of row r except those in skip (-1 terminated), or "all". */
 void sl_sv_label(const struct sl_summary_view *v, size_t r, const int *skip, char *buf, size_t len);
+/* Row r's chunk size as a number: 'auto' resolved by Python's rule ceil(tasks / (4 processes)) (what
+ * speedlab's auto means); NAN when neither a number nor resolvable. */
+double sl_sv_chunksize(const struct sl_summary_view *v, size_t r);
 /* The workload parameter value of row r called name ("" when absent). */
 const char *sl_sv_param(const struct sl_summary_view *v, size_t r, const char *name);
 
