@@ -63,14 +63,15 @@ static inline double sl_sv_num(const struct sl_summary_view *v, size_t r, int c)
 {
 	return sl_csv_num(&v->csv, r, c);
 }
-/* Whether row r's runs all finished ok. */
+/* Whether row r's runs all finished ok. Never fails. */
 bool sl_sv_row_ok(const struct sl_summary_view *v, size_t r);
-/* "k=v k=v" of the varying axes of row r except those in skip (-1 terminated), or "all". */
+/* "k=v k=v" of the varying axes of row r except those in skip (-1 terminated), or "all"; cut short
+ * to fit len. Never fails. */
 void sl_sv_label(const struct sl_summary_view *v, size_t r, const int *skip, char *buf, size_t len);
 /* Row r's chunk size as a number: 'auto' resolved by Python's rule ceil(tasks / (4 processes)) (what
  * speedlab's auto means); NAN when neither a number nor resolvable. */
 double sl_sv_chunksize(const struct sl_summary_view *v, size_t r);
-/* The workload parameter value of row r called name ("" when absent). */
+/* The workload parameter value of row r called name ("" when absent). Never fails. */
 const char *sl_sv_param(const struct sl_summary_view *v, size_t r, const char *name);
 
 enum sl_finding_kind {
@@ -98,7 +99,7 @@ struct sl_findings {
 void sl_findings_compute(const struct sl_summary_view *v, const struct sl_machine *m, const char *workload,
 			 struct sl_findings *out);
 
-/* The one-word label of a finding kind ("info", "advice", "problem"). */
+/* The one-word label of a finding kind ("info", "advice", "problem"). Never fails. */
 const char *sl_finding_kind_name(enum sl_finding_kind k);
 
 #endif
