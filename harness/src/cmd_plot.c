@@ -93,10 +93,10 @@ static void vb_var(struct vbuf *b, const char *name, const char *value)
 	vb_printf(b, "'; ");
 }
 
-/* A string as a gnuplot single-quoted literal inside another string (for xtics_cmd). */
+/* A tic label as a double-quoted gnuplot literal inside a command that is itself passed as a
+ * single-quoted value (xtics_cmd): quotes, backslashes and control characters are left out. */
 static void vb_quoted_in_cmd(struct vbuf *b, const char *s)
 {
-	/* the command is itself passed as a single-quoted value, so its quotes are doubled twice */
 	vb_printf(b, "\"");
 	for (const char *p = s; *p; p++)
 		if (*p != '"' && *p != '\\' && *p != '\n' && *p != '\t' && *p != '\'')
