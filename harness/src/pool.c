@@ -1305,6 +1305,13 @@ static int pool_run_here(const struct sl_setting *s, const struct sl_workload_op
 		if (w->verify(s, p.ntasks, results, out_b ? outputs : NULL, msg, sizeof(msg)) != 0)
 			pool_fail(&p, "error:%s", msg[0] ? msg : "results are wrong");
 	}
+	/* figures the workload measured inside its tasks (GPU time, bandwidth), after the pool's own */
+	if (w->metrics && !p.fault) {
+		const double *results = shm_dispatch ? (const double *)((char *)p.shm + p.shm->off_results) : p.results;
+		const void *outputs = shm_dispatch ? (const void *)((char *)p.shm + p.shm->off_outputs) : p.outputs;
+
+		w->metrics(s, p.ntasks, results, out_b ? outputs : NULL, m);
+	}
 	goto out_close;
 
 out_kill:
