@@ -1030,6 +1030,16 @@ static void pool_fill_metrics(struct sl_pool *p, double t_first_request, double 
 {
 	struct sl_metrics *m = p->m;
 	double wall = t_end - t0, user = c1->user_s - c0->user_s, sys = c1->sys_s - c0->sys_s;
+	bool server = p->launcher && strcmp(p->launcher->name, "forkserver") == 0;
+
+	/* what runs besides the workers (seed 000's "manager process"): the forkserver (one thread), and
+	 * the coordinator's threads beyond its main one (the monitor), counted while they all exist */
+	m->helper_procs = server ? 1 : 0;
+	{
+		int self = sl_threads_count_self();
+
+		m->helper_threads = (self > 0 ? self - 1 : 0) + (server ? 1 : 0);
+	}
 	double vol = c1->ctx_vol - c0->ctx_vol, invol = c1->ctx_invol - c0->ctx_invol;
 	double *lat = calloc((size_t)p->nworkers, sizeof(double));
 	double busy_max = 0, busy_sum = 0, rss = 0;
