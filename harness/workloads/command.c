@@ -474,6 +474,8 @@ out_free_env:
 	env_free(&env);
 out_free_lines:
 	free(lines);
+	if (rc < 0 && rc != -EINTR)
+		snprintf(m->status, sizeof(m->status), "error:%s", strerror(-rc));
 	return rc;
 }
 
