@@ -128,7 +128,7 @@ static int gemm_verify(const struct sl_setting *s, long ntasks, const double *re
 static const struct sl_param_def gemm_params[] = {
 	{ .name = "n", .type = SL_PARAM_INT, .def = "512",
 	  .help = "matrix order: each task multiplies two n x n matrices (2n^3 flops); OpenBLAS "
-		  "splits one product over threads only when n is large enough (>= 256)",
+		  "runs a product on one thread up to n = 64 and splits larger ones over its threads",
 	  .min = 1, .max = 16384 },
 	{ .name = "dtype", .type = SL_PARAM_STRING, .def = "double",
 	  .help = "element type: double (cblas_dgemm) or float (cblas_sgemm)", .choices = "double|float" },
