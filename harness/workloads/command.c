@@ -400,7 +400,9 @@ static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
 		struct pollfd p[2] = { { .fd = out_open ? out[0] : -1, .events = POLLIN },
 				       { .fd = pidfd, .events = POLLIN } };
 		double now = sl_now();
-		int wait_ms = isinf(deadline) || timed_out ? -1 : (int)((deadline - now) * 1000.0) + 1;
+		double left_ms = (deadline - now) * 1000.0;
+		/* at most a second per poll (the loop comes back); 0 past the deadline: look, then kill */
+		int wait_ms = isinf(deadline) || timed_out ? -1 : left_ms > 1000 ? 1000 : left_ms < 0 ? 0 : (int)left_ms + 1;
 		int ready;
 
 		if (pidfd < 0 && (wait_ms < 0 || wait_ms > 10))
