@@ -300,8 +300,21 @@ static bool eval_number(const char *text, double *out, char *msg, size_t msglen)
 	return true;
 }
 
+static bool is_identifier(const char *s)
+{
+	if (!isalpha((unsigned char)*s))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
 static bool looks_numeric(const char *s)
 {
+	/* an identifier with digits in it (bf16, h2d) is a word, not arithmetic */
+	if (is_identifier(s) && !strstr(s, "cores") && !strstr(s, "physical") && !strstr(s, "sockets"))
+		return false;
 	for (const char *p = s; *p; p++)
 		if (isdigit((unsigned char)*p) || *p == '(')
 			return true;

@@ -132,6 +132,11 @@ struct sl_metrics {
 	double pool_stop_ms;           /* shutdown request to all reaped */
 	double imbalance;              /* max / mean of per-worker busy time */
 	double monitor_cpu_pct;        /* the monitor's own CPU cost, % of one core */
+	/* filled by the GPU workloads' metrics callback */
+	double gflops_per_proc;        /* median over workers of a worker's own GFLOP/s (device time) */
+	double gbps;                   /* host-device copy bandwidth, GB/s (1e9 bytes) */
+	double gpu_wait_us;            /* wall time of a GPU wait past the kernel's own time, median, us */
+	double host_cpu_pct;           /* worker CPU time / wall time while it drives and waits on the GPU, % */
 	char status[SL_STATUS_LEN];    /* ok, crash:SIGNAL, hang, error:TEXT, skipped:REASON */
 };
 

@@ -348,6 +348,10 @@ const struct sl_metric_column sl_metric_columns[] = {
 	COL(pool_stop_ms, -1, "shutdown requested to all reaped, ms"),
 	COL(imbalance, -1, "max / mean of per-worker busy time"),
 	COL(monitor_cpu_pct, -1, "the monitor's own CPU use, % of one core"),
+	COL(gflops_per_proc, 1, "median over workers of a worker's own GFLOP/s (GPU: CUDA-event time)"),
+	COL(gbps, 1, "host-device copy bandwidth, GB/s (1e9 bytes, CUDA-event time)"),
+	COL(gpu_wait_us, -1, "wake-up latency: wall time of a GPU wait past the kernel's own time, median, us"),
+	COL(host_cpu_pct, 0, "worker CPU time / wall time while it drives and waits on the GPU, %"),
 };
 #undef COL
 const size_t sl_metric_ncolumns = sizeof(sl_metric_columns) / sizeof(sl_metric_columns[0]);

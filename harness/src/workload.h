@@ -62,6 +62,12 @@ struct sl_workload_ops {
 	 * through the pool after all (command with per = task), -EINTR when a signal (Ctrl-C)
 	 * interrupted it (the command is killed and reaped first), -errno on a harness failure. */
 	int (*run_whole)(const struct sl_setting *s, struct sl_metrics *m);
+	/* Coordinator side, after verify: metrics the workload measured itself inside its tasks (GPU time
+	 * from CUDA events, host-device bandwidth, wake-up latency), from every task's result and output
+	 * (outputs: ntasks x task_out_bytes, in task order). It may overwrite what the pool measured
+	 * (gflops from device time). NULL: none. Never fails. */
+	void (*metrics)(const struct sl_setting *s, long ntasks, const double *results,
+			const void *outputs, struct sl_metrics *m);
 };
 
 /* run_whole's answer "not for this setting: run it through the pool". */
