@@ -163,7 +163,12 @@ static void test_gemm_gpu_delegation(void **state)
 		assert_false(sl_workload_gemm.supported(&s, why, sizeof(why)));
 		assert_string_equal(why, sl_workload_gpu_gemm.unimplemented_reason);
 	}
+	/* gpu_gemm's per-task output (device timings) comes along on the GPU, nothing on the CPU */
+	assert_int_equal(sl_workload_gemm.task_out_bytes(&s),
+			 sl_workload_gpu_gemm.task_out_bytes ? sl_workload_gpu_gemm.task_out_bytes(&s) : 0);
 	strcpy(s.device, "cpu");
+	assert_int_equal(sl_workload_gemm.task_out_bytes(&s), 0);
+	assert_int_equal(sl_workload_gemm.task_in_bytes(&s), 0);
 	assert_true(sl_workload_gemm.supported(&s, why, sizeof(why)));
 	strcpy(s.blas, "openmp");
 	assert_true(sl_workload_gemm.supported(&s, why, sizeof(why)));

@@ -51,8 +51,13 @@ static int gemm_setup(struct sl_wctx *w, char *msg, size_t msglen)
 	struct gemm_state *st;
 	int rc;
 
-	if (on_gpu(s))
+	if (on_gpu(s)) {
+		if (!sl_workload_gpu_gemm.setup) {
+			snprintf(msg, msglen, "gpu_gemm has no setup");
+			return -ENOSYS;
+		}
 		return sl_workload_gpu_gemm.setup(w, msg, msglen);
+	}
 	st = calloc(1, sizeof(*st));
 	if (!st) {
 		snprintf(msg, msglen, "out of memory");
@@ -125,6 +130,35 @@ static int gemm_verify(const struct sl_setting *s, long ntasks, const double *re
 	return sl_gemm_verify(s, ntasks, results, msg, msglen);
 }
 
+/* The rest of gpu_gemm's contract: what each task returns beside its checksum (device time) and
+ * the metrics the coordinator derives from it. On the CPU: nothing. */
+static size_t gemm_task_in_bytes(const struct sl_setting *s)
+{
+	const struct sl_workload_ops *gpu = &sl_workload_gpu_gemm;
+
+	return on_gpu(s) && gpu->task_in_bytes ? gpu->task_in_bytes(s) : 0;
+}
+
+static size_t gemm_task_out_bytes(const struct sl_setting *s)
+{
+	const struct sl_workload_ops *gpu = &sl_workload_gpu_gemm;
+
+	return on_gpu(s) && gpu->task_out_bytes ? gpu->task_out_bytes(s) : 0;
+}
+
+static void gemm_make_input(const struct sl_setting *s, long task, void *in)
+{
+	if (on_gpu(s) && sl_workload_gpu_gemm.make_input)
+		sl_workload_gpu_gemm.make_input(s, task, in);
+}
+
+static void gemm_metrics(const struct sl_setting *s, long ntasks, const double *results, const void *outputs,
+			 struct sl_metrics *m)
+{
+	if (on_gpu(s) && sl_workload_gpu_gemm.metrics)
+		sl_workload_gpu_gemm.metrics(s, ntasks, results, outputs, m);
+}
+
 static const struct sl_param_def gemm_params[] = {
 	{ .name = "n", .type = SL_PARAM_INT, .def = "512",
 	  .help = "matrix order: each task multiplies two n x n matrices (2n^3 flops); OpenBLAS "
@@ -143,9 +177,13 @@ const struct sl_workload_ops sl_workload_gemm = {
 		"checked in the worker (naive reference up to n=128, Freivalds' check above) and by checksum",
 	.params = gemm_params,
 	.supported = gemm_supported,
+	.task_in_bytes = gemm_task_in_bytes,
+	.task_out_bytes = gemm_task_out_bytes,
+	.make_input = gemm_make_input,
 	.setup = gemm_setup,
 	.run_task = gemm_run_task,
 	.teardown = gemm_teardown,
 	.flops_per_task = sl_gemm_flops,
 	.verify = gemm_verify,
+	.metrics = gemm_metrics,
 };
