@@ -83,7 +83,7 @@ static void test_axes_in_environment_and_metrics(void **state)
 	dprintf(fd, "test \"$SPEEDLAB_START_METHOD\" = spawn && test \"$SPEEDLAB_THREADS\" = 3 &&\n"
 		    " test \"$OMP_NUM_THREADS\" = 3 && test \"$OPENBLAS_NUM_THREADS\" = 3 &&\n"
 		    " test \"$SPEEDLAB_DISPATCH\" = shm && test \"$SPEEDLAB_PARAM_PER\" = run &&\n"
-		    " test \"$SPEEDLAB_CHUNKSIZE_TEXT\" = auto && test \"$SPEEDLAB_THREAD_API\" = env &&\n"
+		    " test \"$SPEEDLAB_CHUNKSIZE\" = 6 && test \"$SPEEDLAB_THREAD_API\" = env &&\n"
 		    " test \"$SPEEDLAB_BLAS\" = openmp && test -z \"$SPEEDLAB_TASK\" || exit 9\n"
 		    "echo not a report line; echo '@speedlab' ; echo '@speedlabx gflops=99'\n"
 		    "echo \"@speedlab start_latency_ms=$SPEEDLAB_PROCESSES dispatch_us_per_task=$SPEEDLAB_CHUNKSIZE"
@@ -93,7 +93,7 @@ static void test_axes_in_environment_and_metrics(void **state)
 	cmd_setting(&s, cmd);
 	s.processes = 5;
 	s.chunksize = 6;
-	strcpy(s.chunksize_text, "auto");
+	strcpy(s.chunksize_text, "6");
 	strcpy(s.start_method, "spawn");
 	s.threads_kind = SL_THREADS_N;
 	s.threads = 3;
@@ -114,6 +114,13 @@ static void test_axes_in_environment_and_metrics(void **state)
 	assert_true(m.ctx_vol >= 0 && m.ctx_invol >= 0);
 	assert_true(isnan(m.gpu_util_pct));
 	assert_no_zombie_child();
+
+	/* chunksize auto goes as written: the command applies the rule to its own task count */
+	s.chunksize = 2;
+	strcpy(s.chunksize_text, "auto");
+	wl_set(&s, "cmd", "test \"$SPEEDLAB_CHUNKSIZE\" = auto || exit 9");
+	run_whole(&s, &m);
+	assert_string_equal(m.status, "ok");
 
 	/* threads unset: SPEEDLAB_THREADS says so, and no limit is put in the environment */
 	s.threads_kind = SL_THREADS_UNSET;
@@ -139,6 +146,17 @@ static void test_statuses(void **state)
 	wl_set(&s, "cmd", "");
 	run_whole(&s, &m);
 	assert_non_null(strstr(m.status, "error:cmd is empty"));
+	/* 77: the command declined to run; its last stderr line is the reason (one CSV-safe line) */
+	wl_set(&s, "cmd", "echo starting >&2; echo 'numpy missing, sorry' >&2; exit 77");
+	run_whole(&s, &m);
+	assert_string_equal(m.status, "skipped:numpy missing  sorry");
+	assert_true(isnan(m.wall_s));
+	wl_set(&s, "cmd", "printf 'no newline at the end' >&2; exit 77");
+	run_whole(&s, &m);
+	assert_string_equal(m.status, "skipped:no newline at the end");
+	wl_set(&s, "cmd", "exit 77");
+	run_whole(&s, &m);
+	assert_string_equal(m.status, "skipped:the command exited 77");
 	wl_set(&s, "cmd", "/nonexistent/speedlab-test-program");
 	run_whole(&s, &m);
 	assert_non_null(strstr(m.status, "error:exit 127"));

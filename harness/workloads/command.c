@@ -3,9 +3,10 @@
  *
  * Protocol, for the command's author:
  *   - It runs as `/bin/sh -c CMD`, stdin from /dev/null, in its own process group.
- *   - Its environment holds the axes: SPEEDLAB_PROCESSES, SPEEDLAB_CHUNKSIZE (resolved number),
- *     SPEEDLAB_CHUNKSIZE_TEXT (as written: a number or auto), SPEEDLAB_START_METHOD,
- *     SPEEDLAB_THREADS (a number, or `unset`), SPEEDLAB_THREAD_API, SPEEDLAB_DISPATCH,
+ *   - Its environment holds the axes: SPEEDLAB_PROCESSES, SPEEDLAB_CHUNKSIZE (as written: a
+ *     number, or `auto`, Python's rule ceil(N/(4P)) that the command applies to its own N),
+ *     SPEEDLAB_START_METHOD, SPEEDLAB_THREADS (`unset`, or the count, `auto` resolved as
+ *     logical CPUs / processes), SPEEDLAB_THREAD_API, SPEEDLAB_DISPATCH,
  *     SPEEDLAB_DEVICE, SPEEDLAB_BLAS, SPEEDLAB_CONFIG, and every workload parameter as
  *     SPEEDLAB_PARAM_<NAME> (upper case); per task also SPEEDLAB_TASK and SPEEDLAB_WORKER. With
  *     thread_api = env and threads set, OPENBLAS/OMP/GOTO/MKL_NUM_THREADS are set as for workers.
@@ -16,8 +17,8 @@
  *     start_latency_ms, threads_peak, gflops, ...); a reported value replaces speedlab's. Other
  *     stdout lines are discarded; stderr passes through.
  *   - Past the experiment's timeout the whole process group is killed (status hang); death by a
- *     signal is crash:SIG..., a non-zero exit error:exit N. Anything still running in the group
- *     when the command exits is killed too.
+ *     signal is crash:SIG..., exit 77 skipped:<its last stderr line>, any other non-zero exit
+ *     error:exit N. Anything still running in the group when the command exits is killed too.
  *   - per = task: each task runs the command once inside a pool worker (stdout goes to stderr);
  *     the run is correct when every task exits 0. */
 #include <errno.h>
@@ -116,8 +117,11 @@ static int env_build(struct env *e, const struct sl_setting *s, long task, int w
 		rc = env_put(e, name, eq + 1);
 	}
 	rc = rc ? rc : env_put_long(e, "SPEEDLAB_PROCESSES", s->processes);
-	rc = rc ? rc : env_put_long(e, "SPEEDLAB_CHUNKSIZE", s->chunksize);
-	rc = rc ? rc : env_put(e, "SPEEDLAB_CHUNKSIZE_TEXT", s->chunksize_text);
+	/* as written: only the command knows how many tasks it splits, so it applies `auto` itself */
+	if (s->chunksize_text[0])
+		rc = rc ? rc : env_put(e, "SPEEDLAB_CHUNKSIZE", s->chunksize_text);
+	else
+		rc = rc ? rc : env_put_long(e, "SPEEDLAB_CHUNKSIZE", s->chunksize);
 	rc = rc ? rc : env_put(e, "SPEEDLAB_START_METHOD", s->start_method);
 	if (s->threads_kind == SL_THREADS_UNSET)
 		rc = rc ? rc : env_put(e, "SPEEDLAB_THREADS", "unset");
@@ -158,10 +162,10 @@ static int env_build(struct env *e, const struct sl_setting *s, long task, int w
 /* ---- starting and reaping ---- */
 
 /* Fork `/bin/sh -c cmd` in a new process group led by the child. stdout goes to out_fd (or to
- * stderr when out_fd < 0). With die_with_parent, the child gets SIGKILL when this process dies.
- * Returns the pid, or -errno. Between fork and exec the child calls only async-signal-safe
- * functions: the coordinator may have other threads. */
-static pid_t spawn_command(const char *cmd, char **envp, int out_fd, bool die_with_parent)
+ * stderr when out_fd < 0), stderr to err_fd (or stays when err_fd < 0). With die_with_parent, the
+ * child gets SIGKILL when this process dies. Returns the pid, or -errno. Between fork and exec
+ * the child calls only async-signal-safe functions: the coordinator may have other threads. */
+static pid_t spawn_command(const char *cmd, char **envp, int out_fd, int err_fd, bool die_with_parent)
 {
 	pid_t parent = getpid(), pid;
 
@@ -183,6 +187,8 @@ static pid_t spawn_command(const char *cmd, char **envp, int out_fd, bool die_wi
 			close(null);
 		}
 		if (dup2(out_fd >= 0 ? out_fd : 2, 1) < 0)
+			_exit(127);
+		if (err_fd >= 0 && dup2(err_fd, 2) < 0)
 			_exit(127);
 		execve("/bin/sh", (char *[]){ "sh", "-c", (char *)cmd, NULL }, envp);
 		_exit(127);
@@ -215,12 +221,14 @@ static void wait_exit_keep(pid_t pid)
 		;
 }
 
-static void status_text(int status, bool timed_out, char *out, size_t len)
+static void status_text(int status, bool timed_out, const char *last_err, char *out, size_t len)
 {
 	if (timed_out)
 		snprintf(out, len, "hang");
 	else if (WIFSIGNALED(status))
 		snprintf(out, len, "crash:SIG%s", sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "UNKNOWN");
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+		snprintf(out, len, "skipped:%s", last_err && last_err[0] ? last_err : "the command exited 77");
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		snprintf(out, len, "error:exit 127 (command not found?)");
 	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
@@ -327,6 +335,37 @@ static void liner_finish(struct liner *l, struct report *r)
 	l->len = 0;
 }
 
+/* The command's stderr: passed on to ours as it comes, its last non-empty line kept (the reason
+ * of a skip). */
+struct err_tail {
+	char cur[SL_STATUS_LEN - 16];
+	size_t len;
+	char last[SL_STATUS_LEN - 16];
+};
+
+static void err_feed(struct err_tail *e, const char *data, size_t n)
+{
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(2, data + off, n - off);
+
+		if (w <= 0 && errno != EINTR)
+			break;
+		off += w > 0 ? (size_t)w : 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (data[i] == '\n' || data[i] == '\r') {
+			if (e->len) {
+				e->cur[e->len] = '\0';
+				memcpy(e->last, e->cur, e->len + 1);
+			}
+			e->len = 0;
+		} else if (e->len < sizeof(e->cur) - 1) {
+			/* keep the status one CSV-friendly line */
+			e->cur[e->len++] = (data[i] == ',' || (unsigned char)data[i] < ' ') ? ' ' : data[i];
+		}
+	}
+}
+
 /* ---- per = run ---- */
 
 static int pidfd_of(pid_t pid)
@@ -353,12 +392,13 @@ static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
 	const char *cmd = sl_setting_text(s, "cmd", "");
 	struct report rep;
 	struct liner *lines = NULL;
+	struct err_tail *errs = NULL;
 	struct sl_monitor *mon = NULL;
 	struct rusage ru = { 0 };
 	struct env env;
 	double t0, t_end, deadline;
-	bool timed_out = false, interrupted = false, out_open = true;
-	int out[2], pidfd, status, rc;
+	bool timed_out = false, interrupted = false, open_[2] = { true, true };
+	int out[2], err[2], pidfd, status, rc;
 	pid_t pid;
 
 	if (per_task(s))
@@ -371,8 +411,11 @@ static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
 		*(double *)((char *)&rep.got + sl_metric_columns[i].offset) = NAN;
 	rep.warnings = 0;
 	lines = calloc(1, sizeof(*lines));
-	if (!lines)
-		return -ENOMEM;
+	errs = calloc(1, sizeof(*errs));
+	if (!lines || !errs) {
+		rc = -ENOMEM;
+		goto out_free_lines;
+	}
 	rc = env_build(&env, s, -1, 0);
 	if (rc)
 		goto out_free_lines;
@@ -380,24 +423,29 @@ static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
 		rc = -errno;
 		goto out_free_env;
 	}
+	if (pipe2(err, O_CLOEXEC) < 0) {
+		rc = -errno;
+		close(out[1]);
+		goto out_close_out;
+	}
 	/* Descendants the command orphans come to us, so we can kill and reap them. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	mon = sl_monitor_start(20, NULL, s->config, 0);
 	t0 = sl_now();
-	pid = spawn_command(cmd, env.vars, out[1], false);
+	pid = spawn_command(cmd, env.vars, out[1], err[1], false);
+	close(out[1]);
+	close(err[1]);
 	if (pid < 0) {
 		rc = pid;
-		close(out[0]);
-		close(out[1]);
 		goto out_stop;
 	}
-	close(out[1]);
 	if (mon)
 		sl_monitor_watch(mon, pid);
 	pidfd = pidfd_of(pid);
 	deadline = s->timeout_s > 0 ? t0 + s->timeout_s : INFINITY;
 	for (;;) {
-		struct pollfd p[2] = { { .fd = out_open ? out[0] : -1, .events = POLLIN },
+		struct pollfd p[3] = { { .fd = open_[0] ? out[0] : -1, .events = POLLIN },
+				       { .fd = open_[1] ? err[0] : -1, .events = POLLIN },
 				       { .fd = pidfd, .events = POLLIN } };
 		double now = sl_now();
 		double left_ms = (deadline - now) * 1000.0;
@@ -407,23 +455,28 @@ static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
 
 		if (pidfd < 0 && (wait_ms < 0 || wait_ms > 10))
 			wait_ms = 10;        /* no pidfd (old kernel): look for the exit every 10 ms */
-		ready = poll(p, 2, wait_ms);
+		ready = poll(p, 3, wait_ms);
 		if (ready < 0 && errno == EINTR) {
 			/* A handled signal (Ctrl-C in the coordinator): stop the command. */
 			interrupted = true;
 			kill(-pid, SIGKILL);
 			continue;
 		}
-		if (p[0].revents) {
+		for (int i = 0; i < 2; i++) {
 			char buf[4096];
-			ssize_t n = read(out[0], buf, sizeof(buf));
+			ssize_t n;
 
-			if (n > 0)
+			if (!p[i].revents)
+				continue;
+			n = read(i ? err[0] : out[0], buf, sizeof(buf));
+			if (n > 0 && i == 0)
 				liner_feed(lines, &rep, buf, (size_t)n);
+			else if (n > 0)
+				err_feed(errs, buf, (size_t)n);
 			else if (n == 0 || errno != EINTR)
-				out_open = false;
+				open_[i] = false;
 		}
-		if (pidfd >= 0 ? (p[1].revents != 0) : has_exited(pid))
+		if (pidfd >= 0 ? (p[2].revents != 0) : has_exited(pid))
 			break;
 		if (!timed_out && sl_now() >= deadline) {
 			timed_out = true;
@@ -433,20 +486,28 @@ static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
 	t_end = sl_now();
 	if (pidfd >= 0)
 		close(pidfd);
-	/* The leader is gone; what it wrote is in the pipe. Stragglers are killed in reap_group. */
+	/* The leader is gone; what it wrote is in the pipes. Stragglers are killed in reap_group. */
 	wait_exit_keep(pid);
 	status = reap_group(pid, &ru);
-	fcntl(out[0], F_SETFL, O_NONBLOCK);
-	for (;;) {
-		char buf[4096];
-		ssize_t n = read(out[0], buf, sizeof(buf));
+	for (int i = 0; i < 2; i++) {
+		fcntl(i ? err[0] : out[0], F_SETFL, O_NONBLOCK);
+		for (;;) {
+			char buf[4096];
+			ssize_t n = read(i ? err[0] : out[0], buf, sizeof(buf));
 
-		if (n <= 0)
-			break;
-		liner_feed(lines, &rep, buf, (size_t)n);
+			if (n <= 0)
+				break;
+			if (i == 0)
+				liner_feed(lines, &rep, buf, (size_t)n);
+			else
+				err_feed(errs, buf, (size_t)n);
+		}
 	}
 	liner_finish(lines, &rep);
-	close(out[0]);
+	if (errs->len) {
+		errs->cur[errs->len] = '\0';
+		memcpy(errs->last, errs->cur, errs->len + 1);
+	}
 	rc = 0;
 
 	m->wall_s = t_end - t0;
@@ -455,14 +516,24 @@ static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
 	m->cores_busy = m->wall_s > 0 ? (m->cpu_user_s + m->cpu_sys_s) / m->wall_s : NAN;
 	m->ctx_vol = (double)ru.ru_nvcsw;
 	m->ctx_invol = (double)ru.ru_nivcsw;
-	status_text(status, timed_out, m->status, sizeof(m->status));
+	status_text(status, timed_out, errs->last, m->status, sizeof(m->status));
 	if (interrupted)
 		rc = -EINTR;
 out_stop:
 	if (mon)
 		sl_monitor_stop(mon, m);
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
-	if (rc == 0) {
+	close(err[0]);
+out_close_out:
+	close(out[0]);
+	if (rc == 0 && strncmp(m->status, "skipped:", 8) == 0) {
+		char why[SL_STATUS_LEN];
+
+		/* it declined to run: what it measured of its start-up is no result */
+		memcpy(why, m->status, sizeof(why));
+		sl_metrics_clear(m);
+		memcpy(m->status, why, sizeof(why));
+	} else if (rc == 0) {
 		m->rss_peak_mb = (double)ru.ru_maxrss / 1024.0;   /* KiB; the largest of the tree */
 		/* The command's own figures win (e.g. wall_s of its measured section). */
 		for (size_t i = 0; i < sl_metric_ncolumns; i++) {
@@ -475,6 +546,7 @@ out_stop:
 out_free_env:
 	env_free(&env);
 out_free_lines:
+	free(errs);
 	free(lines);
 	if (rc < 0 && rc != -EINTR)
 		snprintf(m->status, sizeof(m->status), "error:%s", strerror(-rc));
@@ -510,7 +582,7 @@ static int command_run_task(struct sl_wctx *w, long task, const void *in, void *
 		snprintf(msg, msglen, "out of memory for the environment");
 		return rc;
 	}
-	pid = spawn_command(sl_setting_text(w->setting, "cmd", ""), env.vars, -1, true);
+	pid = spawn_command(sl_setting_text(w->setting, "cmd", ""), env.vars, -1, -1, true);
 	env_free(&env);
 	if (pid < 0) {
 		snprintf(msg, msglen, "fork: %s", strerror((int)-pid));
@@ -547,7 +619,8 @@ static const struct sl_param_def command_params[] = {
 	  .help = "shell command line to run (/bin/sh -c); it sees the axes as SPEEDLAB_PROCESSES, "
 		  "SPEEDLAB_CHUNKSIZE, SPEEDLAB_START_METHOD, SPEEDLAB_THREADS, SPEEDLAB_DISPATCH, ... and "
 		  "each parameter as SPEEDLAB_PARAM_<NAME>; stdout lines '@speedlab key=value' report its "
-		  "own metrics (runs.csv column names, e.g. wall_s, dispatch_us_per_task, threads_peak)" },
+		  "own metrics (runs.csv column names, e.g. wall_s, dispatch_us_per_task, threads_peak); "
+		  "exit 77 means skipped (the last stderr line says why); a list needs quotes if it has commas" },
 	{ .name = "per", .type = SL_PARAM_STRING, .def = "run",
 	  .help = "run: the command is the whole run (its process tree is measured, it does its own "
 		  "parallelism); task: each task runs it once inside a pool worker (SPEEDLAB_TASK set)",
