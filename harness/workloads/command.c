@@ -620,7 +620,7 @@ static const struct sl_param_def command_params[] = {
 		  "SPEEDLAB_CHUNKSIZE, SPEEDLAB_START_METHOD, SPEEDLAB_THREADS, SPEEDLAB_DISPATCH, ... and "
 		  "each parameter as SPEEDLAB_PARAM_<NAME>; stdout lines '@speedlab key=value' report its "
 		  "own metrics (runs.csv column names, e.g. wall_s, dispatch_us_per_task, threads_peak); "
-		  "exit 77 means skipped (the last stderr line says why); a list needs quotes if it has commas" },
+		  "exit 77 means skipped (the last stderr line says why); quote the value if it holds a comma (else it is a list)" },
 	{ .name = "per", .type = SL_PARAM_STRING, .def = "run",
 	  .help = "run: the command is the whole run (its process tree is measured, it does its own "
 		  "parallelism); task: each task runs it once inside a pool worker (SPEEDLAB_TASK set)",
