@@ -1544,8 +1544,13 @@ int sl_pool_run(const struct sl_setting *s, const struct sl_workload_ops *w, con
 	sl_metrics_clear(m);
 	if (strcmp(s->start_method, "mpi") == 0)
 		return sl_mpi_run(s, w, o, m);
-	if (w->run_whole)
-		return w->run_whole(s, m);
+	if (w->run_whole) {
+		int rc = w->run_whole(s, m);
+
+		if (rc != SL_RUN_WHOLE_USE_POOL)
+			return rc;
+		sl_metrics_clear(m);           /* command per = task: through the pool after all */
+	}
 	if (w->unimplemented_reason) {
 		set_status(m, "skipped:%s", w->unimplemented_reason);
 		return 0;
