@@ -1160,8 +1160,6 @@ static void pool_start_workers(struct sl_pool *p)
 			pool_fail(p, "error:epoll_ctl: %s", strerror(errno));
 			return;
 		}
-		if (p->mon)
-			sl_monitor_watch(p->mon, wk->pid);
 		if (p->interrupted && *p->interrupted)
 			return;
 	}
@@ -1251,9 +1249,9 @@ static int pool_run_here(const struct sl_setting *s, const struct sl_workload_op
 		madvise(ballast, ballast_len, MADV_NOHUGEPAGE);
 		memset(ballast, 1, ballast_len);
 	}
-	p.mon = sl_monitor_start(o ? o->sample_hz : 0, o ? o->samples : NULL, s->config, o ? o->rep : 0);
-
-	/* start: ask for every worker, then wait until all are set up */
+	/* start: ask for every worker, then wait until all are set up. The monitor's thread starts only
+	 * once every worker is forked: a thread running in the coordinator during fork() can leave a lock
+	 * it holds (the allocator's, stdio's) locked forever in the child. */
 	fflush(stdout);
 	fflush(stderr);
 	p.phase = SL_POOL_START;
@@ -1261,6 +1259,10 @@ static int pool_run_here(const struct sl_setting *s, const struct sl_workload_op
 	if (s->timeout_s > 0)
 		deadline = t_first_request + s->timeout_s;
 	pool_start_workers(&p);
+	p.mon = sl_monitor_start(o ? o->sample_hz : 0, o ? o->samples : NULL, s->config, o ? o->rep : 0);
+	for (int i = 0; p.mon && i < p.nworkers; i++)
+		if (p.workers[i].pid > 0)
+			sl_monitor_watch(p.mon, p.workers[i].pid);
 	rc = pool_loop(&p, deadline);
 	if (rc)
 		goto out_kill;
