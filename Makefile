@@ -119,7 +119,7 @@ fuzz-build:
 	$(Q)for f in $(FUZZ_SRCS); do \
 		b=build/fuzz/$$(basename $$f .c); echo "  FUZZ    $$b"; \
 		$(CLANG) $(subst -fopenmp,-fopenmp=libgomp -Wno-unknown-warning-option,$(BASE_CFLAGS)) -fsanitize=fuzzer,address,undefined -g -o $$b $$f \
-			$$(find build/fuzz/obj -name '*.o' ! -name main.o) $(PKG_LIBS) -lgomp -pthread -ldl -lm || exit 1; \
+			$(LIBOBJS:$(BUILD)/%=build/fuzz/%) $(PKG_LIBS) -lgomp -pthread -ldl -lm || exit 1; \
 	done
 
 deps:

@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "findings.h"
 #include "report.h"
+#include "seeds.h"
 
 #define MAX_DIRS 256
 #define MAX_FAILED 256
@@ -619,6 +620,38 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 					   "[results](%s/summary.csv))\n", ex[i].name, sl_sv_rows(&ex[i].v), ex[i].rel);
 		}
 		fputc('\n', f);
+	}
+	/* the seeds' claims against the numbers, also as seeds.md on its own */
+	{
+		char *sm = NULL;
+		size_t sml = 0;
+		FILE *sf = open_memstream(&sm, &sml);
+
+		if (sf && sl_seeds_write(sf, (const char *const *)dirs, ndirs, 2) > 0) {
+			char path[PATH_MAX + 16];
+
+			fclose(sf);
+			sf = NULL;
+			fputs(sm, f);
+			snprintf(path, sizeof(path), "%s/seeds.md", outdir);
+			{
+				char *doc = NULL;
+				size_t dl = 0;
+				FILE *d = open_memstream(&doc, &dl);
+
+				if (d) {
+					fprintf(d, "# The seeds' claims, measured%s%s\n\n", host[0] ? " on " : "", host);
+					fputs(strstr(sm, "\n\n") ? strstr(sm, "\n\n") + 2 : sm, d);
+					fclose(d);
+					if (sl_write_file_atomic(path, doc, dl) < 0)
+						sl_warn("%s: cannot write", path);
+				}
+				free(doc);
+			}
+		}
+		if (sf)
+			fclose(sf);
+		free(sm);
 	}
 	for (int i = 0; i < ndirs; i++)
 		if (ok[i] && ex[i].nok > 0)

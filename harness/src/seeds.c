@@ -1,0 +1,583 @@
+/* seeds.c: the Seeds section of the report: each claim of shared/seeds/ beside what speedlab (C) and
+ * the Python peer measured on this machine, with a verdict computed from the numbers. */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "findings.h"
+#include "seeds.h"
+
+/* One result directory, keyed by its experiment name. */
+struct seed_dir {
+	char name[SL_NAME_LEN];
+	struct sl_summary_view v;
+	struct sl_machine m;
+	bool loaded;
+};
+
+struct seed_set {
+	struct seed_dir *d;
+	int n;
+};
+
+static void dir_name(json_t *meta, const char *dir, char *out, size_t len)
+{
+	json_t *n = json_object_get(json_object_get(meta, "experiment"), "name");
+	const char *slash;
+
+	if (json_is_string(n)) {
+		sl_strlcpy(out, json_string_value(n), len);
+		return;
+	}
+	slash = strrchr(dir, '/');
+	sl_strlcpy(out, slash ? slash + 1 : dir, len);
+}
+
+static void set_load(struct seed_set *s, const char *const *dirs, int ndirs)
+{
+	s->d = calloc((size_t)ndirs, sizeof(*s->d));
+	s->n = s->d ? ndirs : 0;
+	for (int i = 0; i < s->n; i++) {
+		char path[1024];
+		json_t *meta;
+
+		snprintf(path, sizeof(path), "%s/meta.json", dirs[i]);
+		meta = json_load_file(path, 0, NULL);
+		dir_name(meta, dirs[i], s->d[i].name, sizeof(s->d[i].name));
+		sl_machine_from_meta(meta, &s->d[i].m);
+		json_decref(meta);
+		snprintf(path, sizeof(path), "%s/summary.csv", dirs[i]);
+		sl_quiet_errors = true;
+		s->d[i].loaded = access(path, R_OK) == 0 && sl_summary_view_load(path, &s->d[i].v) == 0;
+		sl_quiet_errors = false;
+	}
+}
+
+static void set_free(struct seed_set *s)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->d[i].loaded)
+			sl_summary_view_free(&s->d[i].v);
+	free(s->d);
+}
+
+static const struct seed_dir *find(const struct seed_set *s, const char *name)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->d[i].loaded && strcmp(s->d[i].name, name) == 0)
+			return &s->d[i];
+	return NULL;
+}
+
+/* The first ok row whose cells match every "column=value" of the NULL-terminated list; -1 if none. */
+static long row_where(const struct seed_dir *d, const char *const *conds)
+{
+	if (!d)
+		return -1;
+	for (size_t r = 0; r < sl_sv_rows(&d->v); r++) {
+		bool match = sl_sv_row_ok(&d->v, r);
+
+		for (const char *const *c = conds; match && *c; c++) {
+			const char *eq = strchr(*c, '=');
+			char col[SL_NAME_LEN];
+			int ci;
+
+			sl_strlcpy(col, *c, sizeof(col));
+			col[eq - *c] = '\0';
+			ci = sl_csv_col(&d->v.csv, col);
+			match = ci >= 0 && strcmp(sl_sv_text(&d->v, r, ci), eq + 1) == 0;
+		}
+		if (match)
+			return (long)r;
+	}
+	return -1;
+}
+
+/* A number of row r by column name (NAN when absent). */
+static double num(const struct seed_dir *d, long r, const char *col)
+{
+	if (!d || r < 0)
+		return NAN;
+	return sl_sv_num(&d->v, (size_t)r, sl_csv_col(&d->v.csv, col));
+}
+
+#define WHERE(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* Append printf-style text to a fixed buffer. */
+static void cat(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cat(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+static void fmt_time(double s, char *buf, size_t len)
+{
+	if (isnan(s))
+		snprintf(buf, len, "—");
+	else if (s >= 1)
+		snprintf(buf, len, "%.2f s", s);
+	else
+		snprintf(buf, len, "%.0f ms", s * 1e3);
+}
+
+static int machine_physical(const struct seed_set *s)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->d[i].m.physical > 0)
+			return s->d[i].m.physical;
+	return sl_topology()->physical;
+}
+
+static int machine_logical(const struct seed_set *s)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->d[i].m.logical > 0)
+			return s->d[i].m.logical;
+	return sl_topology()->logical;
+}
+
+struct claim {
+	char claim[256], seed[512], c[1024], py[1024], verdict[1024];
+};
+
+static void row(FILE *md, const struct claim *c)
+{
+	fprintf(md, "| %s | %s | %s | %s | %s |\n", c->claim, c->seed, c->c[0] ? c->c : "not run",
+		c->py[0] ? c->py : "not run", c->verdict);
+}
+
+/* 1. seed 003's speedup table */
+static bool claim_speedup(const struct seed_set *s, struct claim *c)
+{
+	static const int ps[] = { 1, 2, 4, 8 };
+	const struct seed_dir *dc = find(s, "s1-speedup"), *dp = find(s, "s1-speedup-python");
+	int phys = machine_physical(s), best_p = 0;
+	double s_phys = NAN, s_max = NAN;
+
+	if (!dc && !dp)
+		return false;
+	snprintf(c->claim, sizeof(c->claim), "CPU-bound work speeds up with processes (seed 003's table)");
+	snprintf(c->seed, sizeof(c->seed), "415, 209, 107, 56 ms at 1, 2, 4, 8 processes: 1×, 1.99×, 3.88×, "
+		 "7.41× (8 cores)");
+	for (int k = 0; k < 2; k++) {
+		const struct seed_dir *d = k ? dp : dc;
+		char *out = k ? c->py : c->c;
+		size_t len = k ? sizeof(c->py) : sizeof(c->c);
+
+		if (!d)
+			continue;
+		for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
+			char p[16], t[32];
+			long r;
+			double sp;
+
+			snprintf(p, sizeof(p), "processes=%d", ps[i]);
+			r = row_where(d, WHERE(p));
+			if (r < 0)
+				continue;
+			sp = num(d, r, "speedup");
+			fmt_time(num(d, r, "wall_s_median"), t, sizeof(t));
+			cat(out, len, "%s%s at %d (%.2f×%s)", out[0] ? ", " : "", t, ps[i], sp,
+			    num(d, r, "oversubscribed") == 1 ? ", oversubscribed" : "");
+			if (k == 0 && ps[i] <= phys) {
+				s_phys = sp;
+				best_p = ps[i];
+			}
+			if (k == 0)
+				s_max = sp;
+		}
+	}
+	if (isnan(s_phys) || best_p <= 1) {
+		snprintf(c->verdict, sizeof(c->verdict), "not enough process counts measured");
+		return true;
+	}
+	if (s_phys >= 0.85 * best_p)
+		snprintf(c->verdict, sizeof(c->verdict),
+			 "**reproduced** up to this machine's %d physical cores (%.2f× at %d processes, efficiency "
+			 "%.2f); past the cores no further speedup (%.2f× at 8), where the seed's 8-core machine kept "
+			 "scaling", phys, s_phys, best_p, s_phys / best_p, s_max);
+	else
+		snprintf(c->verdict, sizeof(c->verdict),
+			 "**not reproduced**: only %.2f× at %d processes on %d physical cores (efficiency %.2f)",
+			 s_phys, best_p, phys, s_phys / best_p);
+	return true;
+}
+
+/* 2. seed 002: five 1-second sleeps, sequential vs a pool */
+static bool claim_sleep(const struct seed_set *s, struct claim *c)
+{
+	const struct seed_dir *dc = find(s, "s2-sleep"), *dp = find(s, "s2-sleep-python");
+	double t1 = NAN, tp = NAN, expect1, expectp, ms = 1000, tasks = 5;
+	long r1, rp;
+
+	if (!dc && !dp)
+		return false;
+	snprintf(c->claim, sizeof(c->claim), "Waiting tasks overlap in a pool (seed 002)");
+	snprintf(c->seed, sizeof(c->seed), "5 × sleep(1): 5.00 s sequential, 1.00 s with Pool(5)");
+	for (int k = 0; k < 2; k++) {
+		const struct seed_dir *d = k ? dp : dc;
+		char *out = k ? c->py : c->c;
+		size_t len = k ? sizeof(c->py) : sizeof(c->c);
+		char a[32], b[32];
+
+		if (!d)
+			continue;
+		r1 = row_where(d, WHERE("processes=1"));
+		rp = row_where(d, WHERE("processes=5"));
+		fmt_time(num(d, r1, "wall_s_median"), a, sizeof(a));
+		fmt_time(num(d, rp, "wall_s_median"), b, sizeof(b));
+		snprintf(out, len, "%s sequential, %s with 5 processes; %.2f cores busy while waiting", a, b,
+			 num(d, rp, "cores_busy_median"));
+		if (k == 0) {
+			t1 = num(d, r1, "wall_s_median");
+			tp = num(d, rp, "wall_s_median");
+			if (r1 >= 0) {
+				double v;
+
+				if (sl_parse_double(sl_sv_param(&d->v, (size_t)r1, "ms"), &v))
+					ms = v;
+				if (sl_parse_double(sl_sv_param(&d->v, (size_t)r1, "tasks"), &v))
+					tasks = v;
+			}
+		}
+	}
+	expect1 = tasks * ms / 1e3;
+	expectp = ms / 1e3;
+	if (isnan(t1) || isnan(tp))
+		snprintf(c->verdict, sizeof(c->verdict), "not measured");
+	else if (fabs(t1 - expect1) <= 0.05 * expect1 && tp <= expectp * 1.1 + 0.05)
+		snprintf(c->verdict, sizeof(c->verdict), "**reproduced**: %.2f s vs %.2f s (%.1f× faster); the "
+			 "pool's start and dispatch add %.0f ms", t1, tp, t1 / tp, (tp - expectp) * 1e3);
+	else
+		snprintf(c->verdict, sizeof(c->verdict), "**not reproduced**: %.2f s vs %.2f s, expected %.2f and "
+			 "%.2f", t1, tp, expect1, expectp);
+	return true;
+}
+
+/* 3. seed 000: BLAS threads in pool workers light up more cores than processes */
+static bool claim_more_cores(const struct seed_set *s, struct claim *c)
+{
+	const struct seed_dir *dc = find(s, "s3-more-cores"), *dp = find(s, "s3-more-cores-python");
+	double un = NAN, one = NAN;
+	int logical = machine_logical(s);
+
+	if (!dc && !dp)
+		return false;
+	snprintf(c->claim, sizeof(c->claim), "Pool workers doing matrix products keep more cores busy than "
+		 "there are processes (seed 000)");
+	snprintf(c->seed, sizeof(c->seed), "Pool(4) with np.dot in each worker shows more than 4 cores in use: "
+		 "each worker's BLAS starts its own threads (no figure given)");
+	for (int k = 0; k < 2; k++) {
+		const struct seed_dir *d = k ? dp : dc;
+		char *out = k ? c->py : c->c;
+		size_t len = k ? sizeof(c->py) : sizeof(c->c);
+		long ru = row_where(d, WHERE("processes=1", "threads=unset"));
+		long r1 = row_where(d, WHERE("processes=1", "threads=1"));
+
+		if (!d)
+			continue;
+		snprintf(out, len, "1 process: %.2f cores busy and %.0f threads with threads unset, %.2f and %.0f "
+			 "with threads=1", num(d, ru, "cores_busy_median"), num(d, ru, "threads_peak_median"),
+			 num(d, r1, "cores_busy_median"), num(d, r1, "threads_peak_median"));
+		if (k == 0) {
+			un = num(d, ru, "cores_busy_median");
+			one = num(d, r1, "cores_busy_median");
+		}
+	}
+	if (isnan(un) || isnan(one))
+		snprintf(c->verdict, sizeof(c->verdict), "not measured");
+	else if (logical < 2)
+		snprintf(c->verdict, sizeof(c->verdict), "cannot show on 1 logical CPU");
+	else if (un > 1.3 && one < 1.15)
+		snprintf(c->verdict, sizeof(c->verdict), "**reproduced**: one process keeps %.2f cores busy when "
+			 "BLAS threads are left unset, %.2f with threads=1 (set OPENBLAS_NUM_THREADS=1 or use "
+			 "threads=auto)", un, one);
+	else
+		snprintf(c->verdict, sizeof(c->verdict), "**not reproduced**: %.2f cores busy with threads unset, "
+			 "%.2f with threads=1", un, one);
+	return true;
+}
+
+/* 4. seed 000: a manager process besides the workers */
+static bool claim_helpers(const struct seed_set *s, struct claim *c)
+{
+	static const char *const methods[] = { "fork", "spawn", "forkserver" };
+	const struct seed_dir *dc = find(s, "s4-helpers"), *dp = find(s, "s4-helpers-python");
+	double py_fork_procs = NAN;
+
+	if (!dc && !dp)
+		return false;
+	snprintf(c->claim, sizeof(c->claim), "A pool runs a manager process besides its workers (seed 000)");
+	snprintf(c->seed, sizeof(c->seed), "\"aside from the worker processes … a separate process or thread "
+		 "dedicated to managing the pool\"");
+	for (int k = 0; k < 2; k++) {
+		const struct seed_dir *d = k ? dp : dc;
+		char *out = k ? c->py : c->c;
+		size_t len = k ? sizeof(c->py) : sizeof(c->c);
+
+		if (!d)
+			continue;
+		for (int i = 0; i < 3; i++) {
+			char m[32];
+			long r;
+
+			snprintf(m, sizeof(m), "start_method=%s", methods[i]);
+			r = row_where(d, WHERE(m, "processes=4"));
+			if (r < 0)
+				continue;
+			cat(out, len, "%s%s: %.0f process(es), %.0f thread(s)", out[0] ? "; " : "", methods[i],
+			    num(d, r, "helper_procs_median"), num(d, r, "helper_threads_median"));
+			if (k == 1 && i == 0)
+				py_fork_procs = num(d, r, "helper_procs_median");
+		}
+	}
+	if (dp && !isnan(py_fork_procs))
+		snprintf(c->verdict, sizeof(c->verdict), "**depends on the start method**: with fork Python's Pool "
+			 "adds %s, not a process; spawn and forkserver add helper processes (the resource tracker, "
+			 "the server)", py_fork_procs == 0 ? "threads in the parent" : "a process");
+	else
+		snprintf(c->verdict, sizeof(c->verdict), "**depends on the start method**: see the counts");
+	return true;
+}
+
+/* 5. seeds 001 and 003: chunk size trades balance for overhead */
+static bool claim_chunks(const struct seed_set *s, struct claim *c)
+{
+	const struct seed_dir *dc = find(s, "s5-chunksize"), *dp = find(s, "s5-chunksize-python");
+	bool overhead = false, imbalance = false, any = false;
+
+	if (!dc && !dp)
+		return false;
+	snprintf(c->claim, sizeof(c->claim), "Small chunks balance, large chunks amortise (seeds 001, 003)");
+	snprintf(c->seed, sizeof(c->seed), "\"Small chunks improve load balancing but increase overhead … larger "
+		 "chunks reduce overhead but may lead to uneven workload distribution\" (no figure given)");
+	for (int k = 0; k < 2; k++) {
+		const struct seed_dir *d = k ? dp : dc;
+		char *out = k ? c->py : c->c;
+		size_t len = k ? sizeof(c->py) : sizeof(c->c);
+		int cd;
+
+		if (!d)
+			continue;
+		cd = sl_csv_col(&d->v.csv, "dispatch");
+		for (const char *const *disp = (const char *const[]){ "pipe", "shm", NULL }; *disp; disp++) {
+			double best = NAN, at1 = NAN, atmax = NAN, cmax = -1, cbest = NAN;
+
+			for (size_t r = 0; r < sl_sv_rows(&d->v); r++) {
+				double t = sl_sv_num(&d->v, r, d->v.c_wall), ch = sl_sv_chunksize(&d->v, r);
+
+				if (!sl_sv_row_ok(&d->v, r) || strcmp(sl_sv_text(&d->v, r, cd), *disp) != 0 || isnan(t))
+					continue;
+				if (isnan(best) || t < best) {
+					best = t;
+					cbest = ch;
+				}
+				if (ch == 1)
+					at1 = t;
+				if (ch > cmax) {
+					cmax = ch;
+					atmax = t;
+				}
+			}
+			if (isnan(best))
+				continue;
+			any = true;
+			cat(out, len, "%s%s: best at chunksize %.0f; chunksize 1 +%.0f%%, %.0f +%.0f%%", out[0] ? "; " : "",
+			    *disp, cbest, (at1 / best - 1) * 100, cmax, (atmax / best - 1) * 100);
+			if (k == 0) {
+				overhead |= at1 > best * 1.05;
+				imbalance |= atmax > best * 1.05;
+			}
+		}
+	}
+	if (!any)
+		snprintf(c->verdict, sizeof(c->verdict), "not measured");
+	else if (overhead && imbalance)
+		snprintf(c->verdict, sizeof(c->verdict), "**reproduced**: both ends cost more than the best chunk "
+			 "size (by more than 5%%), so the crossover lies between them");
+	else if (overhead)
+		snprintf(c->verdict, sizeof(c->verdict), "**partly reproduced**: small chunks cost overhead, but the "
+			 "largest chunk size measured showed no imbalance here");
+	else if (imbalance)
+		snprintf(c->verdict, sizeof(c->verdict), "**partly reproduced**: large chunks cost balance, but "
+			 "dispatching single tasks is cheap enough not to matter here");
+	else
+		snprintf(c->verdict, sizeof(c->verdict), "**not reproduced**: chunk size made no difference over 5%% "
+			 "here");
+	return true;
+}
+
+/* 6. seed 001: start methods, their cost and their safety */
+static bool claim_start(const struct seed_set *s, struct claim *c)
+{
+	static const char *const methods[] = { "fork", "forkserver", "spawn" };
+	const struct seed_dir *lat = find(s, "start-methods"), *safe = find(s, "start-safety"),
+			      *dp = find(s, "s6-start-python"), *dd = find(s, "s6-dispatch-python"),
+			      *ov = find(s, "pool-overhead");
+	double lf = NAN, ls = NAN;
+	const char *fork_omp = NULL;
+
+	if (!lat && !safe && !dp)
+		return false;
+	snprintf(c->claim, sizeof(c->claim), "fork is cheap but unsafe with threads; spawn is safe but slow; "
+		 "forkserver sits between (seed 001)");
+	snprintf(c->seed, sizeof(c->seed), "qualitative; issue 3 measured Python: pool of 2 started, mapped, "
+		 "joined in 8.3 ms (fork), 16 ms (forkserver), 51 ms (spawn); 17.5 µs/task at chunksize 1");
+	for (int i = 0; i < 3; i++) {
+		char m[40];
+		long r;
+
+		snprintf(m, sizeof(m), "start_method=%s", methods[i]);
+		r = row_where(lat, WHERE(m, "parent_rss_mb=0"));
+		if (r >= 0) {
+			double v = num(lat, r, "start_latency_ms_median");
+
+			cat(c->c, sizeof(c->c), "%sstart %s %.2f ms", c->c[0] ? ", " : "", methods[i], v);
+			if (i == 0)
+				lf = v;
+			if (i == 2)
+				ls = v;
+		}
+		r = row_where(dp, WHERE(m));
+		if (r >= 0)
+			cat(c->py, sizeof(c->py), "%spool of 2 %s %.1f ms", c->py[0] ? ", " : "", methods[i],
+			    num(dp, r, "wall_s_median") * 1e3);
+	}
+	if (ov) {
+		for (const char *const *disp = (const char *const[]){ "pipe", "shm", NULL }; *disp; disp++) {
+			double best = NAN;
+			char dsp[32];
+
+			snprintf(dsp, sizeof(dsp), "dispatch=%s", *disp);
+			for (size_t r = 0; r < sl_sv_rows(&ov->v); r++) {
+				int cd = sl_csv_col(&ov->v.csv, "dispatch"), cc = sl_csv_col(&ov->v.csv, "chunksize");
+				double v = sl_sv_num(&ov->v, r, ov->v.c_dispatch_us);
+
+				if (sl_sv_row_ok(&ov->v, r) && strcmp(sl_sv_text(&ov->v, r, cd), *disp) == 0 &&
+				    strcmp(sl_sv_text(&ov->v, r, cc), "1") == 0 && !isnan(v) && (isnan(best) || v < best))
+					best = v;
+			}
+			if (!isnan(best))
+				cat(c->c, sizeof(c->c), "; %s dispatch %.2f µs/task at chunksize 1", *disp, best);
+		}
+	}
+	if (dd) {
+		long r = row_where(dd, WHERE("chunksize=1"));
+
+		if (r >= 0)
+			cat(c->py, sizeof(c->py), "; Pool.map %.2f µs/task at chunksize 1",
+			    num(dd, r, "dispatch_us_per_task_median"));
+	}
+	if (safe) {
+		int cm = sl_csv_col(&safe->v.csv, "start_method"), cu = sl_csv_col(&safe->v.csv, "parent_uses");
+
+		cat(c->c, sizeof(c->c), "; after OpenMP in the parent:");
+		for (size_t r = 0; r < sl_sv_rows(&safe->v); r++)
+			if (strcmp(sl_sv_text(&safe->v, r, cu), "openmp") == 0) {
+				const char *st = sl_sv_text(&safe->v, r, safe->v.c_status);
+
+				cat(c->c, sizeof(c->c), " %s %s", sl_sv_text(&safe->v, r, cm), st);
+				if (strcmp(sl_sv_text(&safe->v, r, cm), "fork") == 0)
+					fork_omp = st;
+			}
+	}
+	if (!isnan(lf) && !isnan(ls) && fork_omp)
+		snprintf(c->verdict, sizeof(c->verdict), "**%s**: spawn starts a worker in %.1f× fork's time; fork "
+			 "after OpenMP in the parent %s", ls > lf && strstr(fork_omp, "hang") ? "reproduced" : "partly reproduced",
+			 ls / lf, strstr(fork_omp, "hang") ? "hangs (spawn and forkserver do not): use spawn or forkserver" :
+							    fork_omp);
+	else if (!isnan(lf) && !isnan(ls))
+		snprintf(c->verdict, sizeof(c->verdict), "**%s**: spawn starts a worker in %.1f× fork's time",
+			 ls > lf ? "reproduced (cost)" : "not reproduced", ls / lf);
+	else
+		snprintf(c->verdict, sizeof(c->verdict), "not enough measured");
+	return true;
+}
+
+/* 7. seed 004: a GPU program burns a CPU core while it waits */
+static bool claim_gpu(const struct seed_set *s, struct claim *c)
+{
+	const struct seed_dir *d = find(s, "gpu-sync");
+	bool any = false;
+
+	snprintf(c->claim, sizeof(c->claim), "A process waiting on its GPU shows ~99%% CPU (seed 004)");
+	snprintf(c->seed, sizeof(c->seed), "two PyTorch programs on separate GPUs at 99%%+ CPU");
+	snprintf(c->py, sizeof(c->py), "no Python peer (needs a GPU framework)");
+	if (d) {
+		int cm = sl_csv_col(&d->v.csv, "mode");
+
+		for (size_t r = 0; r < sl_sv_rows(&d->v); r++)
+			if (sl_sv_row_ok(&d->v, r)) {
+				any = true;
+				cat(c->c, sizeof(c->c), "%s%s: %.0f%% CPU, %.0f µs wake-up", c->c[0] ? "; " : "",
+				    sl_sv_text(&d->v, r, cm), sl_csv_num(&d->v.csv, r, sl_csv_col(&d->v.csv, "host_cpu_pct_median")),
+				    sl_csv_num(&d->v.csv, r, sl_csv_col(&d->v.csv, "gpu_wait_us_median")));
+			}
+	}
+	if (any)
+		snprintf(c->verdict, sizeof(c->verdict), "see the sync modes: spin keeps a core busy while waiting, "
+			 "blocking sync frees it at a wake-up cost");
+	else
+		snprintf(c->verdict, sizeof(c->verdict), "**not reproduced here**: no GPU on this machine (gpu-sync "
+			 "is skipped); the GPU experiments run where one is");
+	return true;
+}
+
+int sl_seeds_write(FILE *md, const char *const *dirs, int ndirs, int level)
+{
+	bool (*const claims[])(const struct seed_set *, struct claim *) = {
+		claim_speedup, claim_sleep, claim_more_cores, claim_helpers, claim_chunks, claim_start, claim_gpu,
+	};
+	struct seed_set s;
+	struct claim *c = malloc(sizeof(*c));
+	int n = 0, seeds_seen = 0;
+
+	if (!c)
+		return -ENOMEM;
+	set_load(&s, dirs, ndirs);
+	for (int i = 0; i < s.n; i++)
+		seeds_seen += strncmp(s.d[i].name, "s", 1) == 0 && strchr(s.d[i].name, '-') &&
+			      s.d[i].name[1] >= '1' && s.d[i].name[1] <= '9';
+	if (!seeds_seen) {
+		set_free(&s);
+		free(c);
+		return 0;
+	}
+	fprintf(md, "%.*s Seeds: the claims, measured here\n\n", level, "######");
+	fprintf(md, "Each claim of `shared/seeds/` beside what speedlab's pool (C) and a Python peer using "
+		    "multiprocessing measured on this machine; the verdict is computed from those numbers.\n\n");
+	fprintf(md, "| Claim | The seed says | speedlab (C) here | Python here | Verdict |\n|---|---|---|---|---|\n");
+	for (size_t k = 0; k < sizeof(claims) / sizeof(claims[0]); k++) {
+		memset(c, 0, sizeof(*c));
+		if (claims[k](&s, c)) {
+			row(md, c);
+			n++;
+		}
+	}
+	{
+		char line[512];
+
+		for (int i = 0; i < s.n; i++)
+			if (s.d[i].m.logical) {
+				sl_machine_line(&s.d[i].m, line, sizeof(line));
+				fprintf(md, "\nConditions: %s; medians over the repetitions of each configuration (the "
+					    "profile and counts are in each experiment's section).\n", line);
+				break;
+			}
+	}
+	fputc('\n', md);
+	set_free(&s);
+	free(c);
+	return n;
+}
