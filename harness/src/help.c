@@ -23,10 +23,28 @@ static const struct {
 	{ "sysinfo", "\noptions:\n  --json  machine-readable output (the same facts as meta.json)\n" },
 	{ "compare",
 	  "\noptions:\n"
-	  "  --threshold PCT   smallest change that counts (default 5, or the experiment's [compare])\n"
-	  "  --metric NAME     compare only these metrics (repeatable)\n"
+	  "  --threshold PCT   smallest change that counts (default 5, or BASE/experiment.ini's [compare]\n"
+	  "                    threshold; its threshold.<metric> = PCT still apply per metric)\n"
+	  "  --metric NAME     compare only these metrics (repeatable; default wall_s, speedup, efficiency,\n"
+	  "                    cores_busy, dispatch_us_per_task, start_latency_ms, gflops)\n"
 	  "  --cross-machine   allow different machines; compares dimensionless metrics only\n"
-	  "  --json FILE       also write the verdicts as JSON\n" },
+	  "  --json FILE       also write the verdicts as JSON\n"
+	  "  --markdown FILE   also write the Markdown table to FILE\n"
+	  "\nA change counts when it is significant (Mann-Whitney U, alpha 0.01; with fewer than 5\n"
+	  "repetitions: the 95% bootstrap CIs of the medians do not overlap) and beyond the threshold.\n"
+	  "Configurations are matched by their axis values. Verdicts: regression, improvement, unchanged,\n"
+	  "inconclusive (too few or too noisy repetitions), changed (cores_busy: no better direction).\n"
+	  "\nhistory (used by ci/regress):\n"
+	  "  compare --record DIR --history FILE [--commit SHA] [--date ISO]\n"
+	  "                    append DIR's medians and CIs to FILE (results/history.csv)\n"
+	  "  compare --history FILE [--window N] [--threshold PCT] [--plot-data DIR] [--json F] [--markdown F]\n"
+	  "                    find level shifts in the last N runs (default 50) of every series;\n"
+	  "                    exit 1 when a series' last level is worse than its first by > threshold\n" },
+	{ "baseline",
+	  "\n  baseline save DIR   copy DIR's meta.json, experiment.ini, runs.csv, summary.csv to\n"
+	  "                      results/baselines/<fingerprint>/<experiment>/ (replacing the previous one)\n"
+	  "  baseline path DIR   print where DIR's baseline is kept\n"
+	  "\nresults/ is looked up in the current directory; SPEEDLAB_RESULTS overrides it.\n" },
 	{ NULL, NULL },
 };
 
