@@ -50,9 +50,11 @@ const char *sl_verdict_name(enum sl_verdict v)
 	return (unsigned)v < SL_VERDICT_N ? verdict_names[v] : "?";
 }
 
+/* The headline metrics; gbps and gpu_wait_us are the GPU experiments' own (empty elsewhere, and a
+ * metric without data on either side is skipped). Any other column can be asked for by --metric. */
 const char *const sl_cmp_default_metrics[] = {
 	"wall_s", "speedup", "efficiency", "cores_busy", "dispatch_us_per_task", "start_latency_ms",
-	"gflops", NULL,
+	"gflops", "gbps", "gpu_wait_us", NULL,
 };
 
 /* ---- metrics ---- */
@@ -1368,8 +1370,8 @@ int sl_cmp_compare(const struct sl_cmp_run *base, const struct sl_cmp_run *cur, 
 		res->overall = SL_VERDICT_IMPROVEMENT;
 	else if (res->counts[SL_VERDICT_CHANGED])
 		res->overall = SL_VERDICT_CHANGED;
-	else if (res->counts[SL_VERDICT_INCONCLUSIVE])
-		res->overall = SL_VERDICT_INCONCLUSIVE;
+	else if (res->counts[SL_VERDICT_INCONCLUSIVE] || res->nrows == 0)
+		res->overall = SL_VERDICT_INCONCLUSIVE;   /* nothing compared is no evidence of no change */
 	else
 		res->overall = SL_VERDICT_UNCHANGED;
 	err = 0;
@@ -1436,6 +1438,8 @@ void sl_cmp_markdown(const struct sl_cmp_result *res, FILE *f)
 			n == 1 && order[i] <= SL_VERDICT_REGRESSION ? sl_verdict_name(order[i]) : plural[order[i]]);
 		first = false;
 	}
+	if (!res->nrows)
+		fputs(" (nothing could be compared: see the notes)", f);
 	fprintf(f, " over %zu configuration%s (threshold %g%%, Mann–Whitney α = %g; CI overlap below %d "
 		   "repetitions)%s\n\n", res->nlabels, res->nlabels == 1 ? "" : "s", res->threshold_pct, res->alpha,
 		SL_CMP_MWU_REPS, res->cross_machine ? "; different machines: dimensionless metrics only" : "");

@@ -39,7 +39,7 @@ bool sl_cmp_metric_find(const char *name, struct sl_cmp_metric *m);
  * never empty. Never fails (truncates to outlen). */
 void sl_cmp_path_component(const char *name, char *out, size_t outlen);
 /* The metrics compared when none is asked for: wall_s, speedup, efficiency, cores_busy,
- * dispatch_us_per_task, start_latency_ms, gflops (NULL-terminated). */
+ * dispatch_us_per_task, start_latency_ms, gflops, gbps, gpu_wait_us (NULL-terminated). */
 extern const char *const sl_cmp_default_metrics[];
 
 /* ---- one result directory, read back for comparison ---- */
