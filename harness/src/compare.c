@@ -40,6 +40,7 @@
 #define SL_CMP_MAX_VALUE 1e12
 #define SL_CMP_MIN_REPS 3        /* below: no verdict */
 #define SL_CMP_MWU_REPS 5        /* from here: Mann-Whitney, below: CI overlap */
+#define SL_CMP_MARKDOWN_ALL_ROWS 60   /* a longer table keeps only the rows that are not unchanged */
 
 static const char *const verdict_names[SL_VERDICT_N] = {
 	"unchanged", "improvement", "regression", "changed", "inconclusive",
@@ -1464,6 +1465,9 @@ void sl_cmp_markdown(const struct sl_cmp_result *res, FILE *f)
 	for (size_t i = 0; i < res->nrows; i++) {
 		const struct sl_cmp_row *r = &res->rows[i];
 
+		if (res->nrows > SL_CMP_MARKDOWN_ALL_ROWS && r->verdict == SL_VERDICT_UNCHANGED)
+			continue;
+
 		fputs("| ", f);
 		md_cell(f, res->labels[r->match]);
 		fprintf(f, " | %s | ", r->metric.name);
@@ -1503,6 +1507,9 @@ void sl_cmp_markdown(const struct sl_cmp_result *res, FILE *f)
 		}
 		fputs(" |\n", f);
 	}
+	if (res->nrows > SL_CMP_MARKDOWN_ALL_ROWS && res->counts[SL_VERDICT_UNCHANGED])
+		fprintf(f, "\n%zu unchanged rows left out of this table (--json has every row).\n",
+			res->counts[SL_VERDICT_UNCHANGED]);
 	if (res->nnotes) {
 		fputs("\nnotes:\n", f);
 		for (size_t i = 0; i < res->nnotes; i++) {

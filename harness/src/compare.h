@@ -160,7 +160,8 @@ int sl_cmp_compare(const struct sl_cmp_run *base, const struct sl_cmp_run *cur,
 void sl_cmp_result_free(struct sl_cmp_result *res);
 /* 1 when any row is a regression, else 0. Never fails. */
 int sl_cmp_exit_code(const struct sl_cmp_result *res);
-/* The one-line verdict, the table and the notes, as Markdown. Never fails (write errors are the
+/* The one-line verdict, the table and the notes, as Markdown; a table of more than 60 rows leaves
+ * out the unchanged ones (and says how many). Never fails (write errors are the
  * caller's to check with ferror). */
 void sl_cmp_markdown(const struct sl_cmp_result *res, FILE *f);
 /* The whole result as JSON; NULL when out of memory. */

@@ -54,6 +54,14 @@ expect 1 "$SPEEDLAB" compare "$T/base" "$T/slow" --json "$T/slow.json" &&
 grep -q '^| processes=1 | wall_s | .* | \*\*regression\*\* |$' "$T/out" || fail "slowdown: no wall_s regression row"
 grep -q '^| processes=4 | speedup | .* | unchanged |$' "$T/out" || fail "slowdown: speedup should be unchanged"
 
+# a long table keeps the rows that are not unchanged and says how many it left out
+mkrun "$T/wide-base" seed=21 procs="1 2 3 4 5 6 7 8 9 10 11 12"
+mkrun "$T/wide-slow" seed=22 procs="1 2 3 4 5 6 7 8 9 10 11 12" scale=1.1
+expect 1 "$SPEEDLAB" compare "$T/wide-base" "$T/wide-slow"
+[ "$(grep -c '| \*\*regression\*\* |$' "$T/out")" = 24 ] || fail "wide: $(grep -c 'regression' "$T/out") regression rows"
+grep -q '| unchanged |' "$T/out" && fail "wide: unchanged rows listed"
+grep -q '^[0-9]* unchanged rows left out of this table' "$T/out" || fail "wide: no count of the rows left out"
+
 # 1% change: unchanged, exit 0
 expect 0 "$SPEEDLAB" compare "$T/base" "$T/noise1"
 grep -q 'regression |' "$T/out" && fail "1% noise reported a regression"
