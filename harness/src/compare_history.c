@@ -361,11 +361,15 @@ int sl_history_parse(struct sl_history *h, const char *name, const char *text, s
 			g->date = cell[1];
 			g->run++;
 		}
-		if (hint < h->nseries) {
-			s = &h->series[hint];
-			if (strcmp(s->machine, cell[2]) || strcmp(s->experiment, cell[3]) || strcmp(s->config, cell[4]) ||
-			    strcmp(s->metric.name, cell[5]))
-				s = NULL;
+		/* a CI run appends its rows in the same series order every time: try the next series first */
+		for (size_t k = hint + 1, tries = 0; !s && tries < 2 && h->nseries; tries++, k = hint) {
+			struct sl_history_series *t = &h->series[k % h->nseries];
+
+			if (!strcmp(t->machine, cell[2]) && !strcmp(t->experiment, cell[3]) && !strcmp(t->config, cell[4]) &&
+			    !strcmp(t->metric.name, cell[5])) {
+				s = t;
+				hint = k % h->nseries;
+			}
 		}
 		for (size_t i = 0; !s && i < h->nseries; i++) {
 			struct sl_history_series *t = &h->series[i];
