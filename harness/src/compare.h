@@ -38,7 +38,7 @@ bool sl_cmp_metric_find(const char *name, struct sl_cmp_metric *m);
 /* name made safe as one path component: [A-Za-z0-9._-] kept, anything else '_', no leading dot,
  * never empty. Never fails (truncates to outlen). */
 void sl_cmp_path_component(const char *name, char *out, size_t outlen);
-/* The metrics compared when none is asked for: wall_s, speedup, efficiency, cores_busy,
+/* The metrics compared when none is asked for: wall_s, cpu_user_s, speedup, efficiency, cores_busy,
  * dispatch_us_per_task, start_latency_ms, gflops, gbps, gpu_wait_us (NULL-terminated). */
 extern const char *const sl_cmp_default_metrics[];
 
@@ -87,11 +87,12 @@ struct sl_cmp_options {
 	int nmetrics;                /* metrics to compare; 0: sl_cmp_default_metrics */
 	struct sl_cmp_metric metrics[SL_CMP_MAX_METRICS];
 	bool cross_machine;          /* allow different fingerprints (dimensionless metrics only) */
-	double alpha;                /* significance level of the Mann-Whitney test */
+	double alpha;                /* false-discovery rate q of a comparison (Benjamini-Hochberg over its
+	                              * rows; default 0.05); a single sl_cmp_samples row: its p-value cut */
 	int bootstrap;               /* bootstrap resamples per interval */
 	uint64_t seed;               /* of every bootstrap: the output is deterministic */
 };
-/* Defaults: threshold 5%, alpha 0.01, 2000 resamples, default metrics. Never fails. */
+/* Defaults: threshold 5%, alpha 0.05, 2000 resamples, default metrics. Never fails. */
 void sl_cmp_options_init(struct sl_cmp_options *o);
 /* Read the [compare] section of an experiment file: `threshold = PCT` and
  * `threshold.<metric> = PCT`. A missing file is not an error (0, nothing changed). Returns 0, or
@@ -114,8 +115,11 @@ struct sl_cmp_row {
 	struct sl_cmp_side base, cur;
 	double change_pct;            /* median(cur) / median(base) - 1, percent */
 	double change_lo_pct, change_hi_pct;  /* its 95% bootstrap CI */
-	double p;                     /* Mann-Whitney two-sided p, NAN when not computed */
-	bool ci_test;                 /* decided by CI overlap (fewer than 5 repetitions) */
+	double p;                     /* Welch's t two-sided p (on logs), tested over the comparison; NAN if untested */
+	double p_rank;                /* Mann-Whitney U two-sided p (>= 5 repetitions), else NAN */
+	bool ci_test;                 /* fewer than 5 repetitions: the CIs must not overlap (instead of U) */
+	bool cis_apart;               /* the two medians' CIs do not overlap */
+	size_t nmin;                  /* the smallest sample involved (< 3: not tested, inconclusive) */
 	bool significant;
 	double threshold_pct;
 	enum sl_verdict verdict;
@@ -128,6 +132,7 @@ struct sl_cmp_result {
 	char base_fingerprint[256], cur_fingerprint[256];
 	bool cross_machine;           /* fingerprints differ (and --cross-machine allowed it) */
 	double alpha, threshold_pct;
+	size_t family;                /* rows tested together (Benjamini-Hochberg) */
 	size_t nlabels;               /* matched configurations */
 	char **labels;
 	size_t nrows;
@@ -138,9 +143,10 @@ struct sl_cmp_result {
 	enum sl_verdict overall;      /* regression > improvement > changed > inconclusive > unchanged */
 };
 
-/* The verdict on one metric from two samples (NAN entries ignored): row gets the medians, CIs,
- * change, p-value and verdict; row->metric must be set by the caller. Never fails (an allocation
- * failure gives an inconclusive verdict with a note). */
+/* The verdict on one metric from two samples (NAN entries ignored), tested alone (p <= o->alpha;
+ * sl_cmp_compare then judges all rows together): row gets the medians, CIs, change, p-value and
+ * verdict; row->metric must be set by the caller. Never fails (an allocation failure gives an
+ * inconclusive verdict with a note). */
 void sl_cmp_samples(const double *base, size_t nb, const double *cur, size_t nc, double threshold_pct,
 		    const struct sl_cmp_options *o, uint64_t seed, struct sl_cmp_row *row);
 /* The same for a speedup T1/TP: t1b, tpb are the base's 1-process and P-process wall times,
@@ -150,6 +156,10 @@ void sl_cmp_speedup(const double *t1b, const int *rb1, size_t nb1, const double 
 		    const double *t1c, const int *rc1, size_t nc1, const double *tpc, const int *rcp, size_t ncp,
 		    double scale, double threshold_pct, const struct sl_cmp_options *o, uint64_t seed,
 		    struct sl_cmp_row *row);
+
+/* Welch's two-sided t-test p of a against b (on logarithms when every value is positive; NAN
+ * entries ignored); NAN with fewer than 2 values on a side. Never fails otherwise. */
+double sl_cmp_welch_p(const double *a, size_t na, const double *b, size_t nb);
 
 /* Compare cur against base: same experiment required; configurations matched by their axis
  * values. Returns 0, or -EINVAL with the reason printed (different experiments, different

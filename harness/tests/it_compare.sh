@@ -58,7 +58,7 @@ grep -q '^| processes=4 | speedup | .* | unchanged |$' "$T/out" || fail "slowdow
 mkrun "$T/wide-base" seed=21 procs="1 2 3 4 5 6 7 8 9 10 11 12"
 mkrun "$T/wide-slow" seed=22 procs="1 2 3 4 5 6 7 8 9 10 11 12" scale=1.1
 expect 1 "$SPEEDLAB" compare "$T/wide-base" "$T/wide-slow"
-[ "$(grep -c '| \*\*regression\*\* |$' "$T/out")" = 24 ] || fail "wide: $(grep -c 'regression' "$T/out") regression rows"
+[ "$(grep -c '| \*\*regression\*\* |$' "$T/out")" = 36 ] || fail "wide: $(grep -c 'regression' "$T/out") regression rows"
 grep -q '| unchanged |' "$T/out" && fail "wide: unchanged rows listed"
 grep -q '^[0-9]* unchanged rows left out of this table' "$T/out" || fail "wide: no count of the rows left out"
 
@@ -80,12 +80,12 @@ expect 2 "$SPEEDLAB" compare "$T/base15" "$T/slow" && grep -q "experiment.ini:2:
 mkrun "$T/b3" reps=3 noise=0 spread="0.995 1 1.005"
 mkrun "$T/c3" reps=3 noise=0 spread="0.995 1 1.005" scale=1.1
 expect 1 "$SPEEDLAB" compare "$T/b3" "$T/c3"
-grep -q '^| processes=1 | wall_s | 1 | 1.1 | +10.0 .* | CIs apart (n=3/3) | \*\*regression\*\* |$' "$T/out" ||
+grep -q '^| processes=1 | wall_s | 1 | 1.1 | +10.0 .* | t [0-9.e-]* · CIs apart (n=3/3) | \*\*regression\*\* |$' "$T/out" ||
 	fail "3 reps apart: no regression row"
 mkrun "$T/b3n" reps=3 noise=0 spread="0.9 1 1.15"
 mkrun "$T/c3n" reps=3 noise=0 spread="0.9 1 1.15" scale=1.1
 expect 0 "$SPEEDLAB" compare "$T/b3n" "$T/c3n"
-grep -q '^| processes=1 | wall_s | 1 | 1.1 | +10.0 .* | CIs overlap (n=3/3) | inconclusive' "$T/out" ||
+grep -q '^| processes=1 | wall_s | 1 | 1.1 | +10.0 .* | t [0-9.e-]* · CIs overlap (n=3/3) | inconclusive' "$T/out" ||
 	fail "3 reps overlapping: not inconclusive"
 
 # a crash that was not there before
@@ -170,11 +170,11 @@ expect 2 "$SPEEDLAB" compare --history "$T/history.csv" && grep -q "history.csv:
 expect 2 "$SPEEDLAB" compare --history "$T/nonexistent.csv"
 
 # recording into a history
-expect 0 "$SPEEDLAB" compare --record "$T/base" --history "$T/h2.csv" --commit abc && grep -q '^19 rows appended' "$T/out" ||
+expect 0 "$SPEEDLAB" compare --record "$T/base" --history "$T/h2.csv" --commit abc && grep -q '^22 rows appended' "$T/out" ||
 	fail "record: $(cat "$T/out" "$T/err")"
 [ "$(head -1 "$T/h2.csv")" = "commit,date,machine,experiment,config,metric,value,ci_lo,ci_hi" ] || fail "record: header"
 expect 0 "$SPEEDLAB" compare --record "$T/slow" --history "$T/h2.csv"
-[ "$(wc -l <"$T/h2.csv")" = 39 ] || fail "record: $(wc -l <"$T/h2.csv") lines"
+[ "$(wc -l <"$T/h2.csv")" = 45 ] || fail "record: $(wc -l <"$T/h2.csv") lines"
 expect 2 "$SPEEDLAB" compare --record "$T/base" --history "$T/base/runs.csv"
 
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }

@@ -46,7 +46,7 @@ for e in alpha beta; do
 	[ -f "$T/results/baselines/machine-a/$e/runs.csv" ] || fail "first run: no baseline for $e"
 done
 grep -q "no baseline yet for 'alpha'" "$T/err1" || fail "first run: did not say a baseline was saved"
-[ "$(wc -l <"$T/results/history.csv")" = $((1 + 2 * 19)) ] || fail "first run: history has $(wc -l <"$T/results/history.csv") lines"
+[ "$(wc -l <"$T/results/history.csv")" = $((1 + 2 * 22)) ] || fail "first run: history has $(wc -l <"$T/results/history.csv") lines"
 
 # second run, same workload: compared, no regression, summary for GitHub
 export GITHUB_STEP_SUMMARY=$T/gh-summary.md
@@ -57,7 +57,7 @@ grep -q '^\*\*speedlab compare: ' "$T/summary2.md" || fail "second run: no compa
 grep -q '^| processes=2 | wall_s |' "$T/summary2.md" || fail "second run: no rows in the summary"
 grep -q '^\*\*overall: no regression\*\*' "$T/summary2.md" || fail "second run: overall line"
 cmp -s "$T/summary2.md" "$T/gh-summary.md" || fail "second run: GITHUB_STEP_SUMMARY differs from the summary"
-[ "$(wc -l <"$T/results/history.csv")" = $((1 + 4 * 19)) ] || fail "second run: history lines"
+[ "$(wc -l <"$T/results/history.csv")" = $((1 + 4 * 22)) ] || fail "second run: history lines"
 
 # third run, 20% slower: regression, exit 1; trend plots
 bash "$regress" --set scale=1.2 "$T/alpha.ini" >"$T/out3" 2>"$T/err3"

@@ -273,7 +273,7 @@ static void test_load_and_compare(void **state)
 	sl_cmp_run_free(&b);
 	sl_cmp_run_free(&a);
 
-	/* 10% slower everywhere: runtime and gflops regress, speedup does not */
+	/* 10% slower everywhere: runtime, CPU time and gflops regress, speedup does not */
 	load_pair(&a, &b, 1.1, "synth", "m1", "256", "ok");
 	assert_int_equal(sl_cmp_compare(&a, &b, &o, &res), 0);
 	assert_int_equal(sl_cmp_exit_code(&res), 1);
@@ -286,12 +286,13 @@ static void test_load_and_compare(void **state)
 		if (!strcmp(r->metric.name, "speedup"))
 			assert_int_not_equal(r->verdict, SL_VERDICT_REGRESSION);
 	}
-	/* a 15% threshold for wall_s (and gflops) takes them back */
+	/* a 15% threshold for wall_s, cpu_user_s and gflops takes them back */
 	{
 		struct sl_cmp_result r2;
 
 		assert_int_equal(sl_cmp_thresholds_parse(&o, "x.ini", "[compare]\nthreshold = 5\nthreshold.wall_s = 15\n"
-							 "threshold.gflops = 15 ; inline comment\n"), 0);
+							 "threshold.gflops = 15 ; inline comment\n"
+							 "threshold.cpu_user_s = 15\n"), 0);
 		assert_true(fabs(sl_cmp_threshold(&o, "wall_s") - 15) < 1e-12);
 		assert_int_equal(sl_cmp_compare(&a, &b, &o, &r2), 0);
 		assert_int_equal(sl_cmp_exit_code(&r2), 0);
@@ -485,6 +486,92 @@ static void test_markdown(void **state)
 	sl_cmp_run_free(&a);
 }
 
+static void test_welch(void **state)
+{
+	/* references: the t density integrated numerically, independently of this code */
+	double a[] = { 1.0, 1.02, 0.98 }, b[] = { 1.1, 1.12, 1.09 };
+	double c[] = { 10, 20, 30, 40 }, d[] = { 30, 40, 50, 60 };
+	double e[] = { 1, 1, 1 }, g[] = { 2, 2, 2 }, h[] = { 1, NAN };
+
+	(void)state;
+	assert_true(fabs(sl_cmp_welch_p(a, 3, b, 3) - 0.003347061606) < 1e-9);
+	assert_true(fabs(sl_cmp_welch_p(c, 4, d, 4) - 0.1075320999705) < 1e-9);
+	assert_true(sl_cmp_welch_p(e, 3, e, 3) == 1);
+	assert_true(sl_cmp_welch_p(e, 3, g, 3) == 0);
+	assert_true(isnan(sl_cmp_welch_p(h, 2, a, 3)));   /* one finite value */
+}
+
+/* runs.csv of 16 configurations (processes 1, 2 x 8 chunk sizes) with noisy latencies; one
+ * configuration (or all, shifted_cfg < 0) slower by shift. */
+static char *gen_wide(int reps, double shift, int shifted_cfg, double noise, uint64_t seed)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct sl_rng rng;
+
+	sl_rng_seed(&rng, seed);
+	fputs("config,rep,processes,chunksize,wall_s,cpu_user_s,cores_busy,start_latency_ms,dispatch_us_per_task,status\n", f);
+	for (int r = 0; r < reps; r++)
+		for (int c = 0; c < 16; c++) {
+			int p = c < 8 ? 1 : 2;
+			double s = shifted_cfg < 0 || shifted_cfg == c ? shift : 1;
+			double w = s * (0.2 + 0.8 / p) * exp(noise * sl_rng_normal(&rng));
+
+			fprintf(f, "%d,%d,%d,%d,%.6g,%.6g,%.6g,%.6g,%.6g,ok\n", c, r, p, 1 << (c % 8), w,
+				w * p * exp(0.01 * sl_rng_normal(&rng)), 0.9 * p * exp(noise * sl_rng_normal(&rng)),
+				3 * exp(0.3 * sl_rng_normal(&rng)), 50 * exp(0.3 * sl_rng_normal(&rng)));
+		}
+	fclose(f);
+	return buf;
+}
+
+static int wide_exit(int reps, double shift, int shifted_cfg, double noise, uint64_t seed, size_t *family)
+{
+	static const char meta[] = "{\"fingerprint\": \"m\", \"experiment\": {\"name\": \"x\"}}";
+	char *ra = gen_wide(reps, 1, -1, noise, seed), *rb = gen_wide(reps, shift, shifted_cfg, noise, seed + 7777);
+	struct sl_cmp_run a, b;
+	struct sl_cmp_options o;
+	struct sl_cmp_result res;
+	int rc;
+
+	sl_cmp_options_init(&o);
+	o.bootstrap = 200;
+	assert_int_equal(sl_cmp_run_parse(&a, "a", meta, strlen(meta), ra, strlen(ra)), 0);
+	assert_int_equal(sl_cmp_run_parse(&b, "b", meta, strlen(meta), rb, strlen(rb)), 0);
+	assert_int_equal(sl_cmp_compare(&a, &b, &o, &res), 0);
+	rc = sl_cmp_exit_code(&res);
+	*family = res.family;
+	sl_cmp_result_free(&res);
+	sl_cmp_run_free(&b);
+	sl_cmp_run_free(&a);
+	free(ra);
+	free(rb);
+	return rc;
+}
+
+/* Many rows, nothing changed: the comparison as a whole rarely cries regression (Benjamini-
+ * Hochberg); one clear change among them is still found. */
+static void test_family(void **state)
+{
+	size_t family;
+	int alarms = 0;
+
+	(void)state;
+	for (uint64_t seed = 1; seed <= 20; seed++)
+		alarms += wide_exit(3, 1, -1, 0.05, seed * 31, &family);
+	assert_true(family >= 90);
+	assert_true(alarms <= 2);     /* q = 0.05: about 1 in 20 at most; per-row tests gave most */
+	alarms = 0;
+	for (uint64_t seed = 1; seed <= 10; seed++)
+		alarms += wide_exit(10, 1, -1, 0.05, seed * 57, &family);
+	assert_true(alarms <= 1);
+	/* one configuration 20% slower, 5 repetitions, 1% noise: a rank test alone could not reach
+	 * 0.05 / 100 rows (its smallest p is 0.0079), Welch's t does */
+	assert_int_equal(wide_exit(5, 1.2, 3, 0.01, 99, &family), 1);
+	assert_int_equal(wide_exit(3, 1.2, 3, 0.005, 98, &family), 1);
+}
+
 static void test_path_component(void **state)
 {
 	char out[32];
@@ -514,6 +601,8 @@ int main(void)
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_markdown),
+		cmocka_unit_test(test_welch),
+		cmocka_unit_test(test_family),
 		cmocka_unit_test(test_path_component),
 	};
 
