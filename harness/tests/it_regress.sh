@@ -74,6 +74,15 @@ if command -v gnuplot >/dev/null 2>&1; then
 fi
 [ -f "$T/results/baselines/machine-a/alpha/runs.csv" ] || fail "baseline lost"
 
+# only the metrics asked for
+bash "$regress" --metric cpu_user_s --metric speedup "$T/beta.ini" >"$T/out8" 2>"$T/err8"
+rc=$?
+last=$(ls -d "$T"/results/runs/ci/* | sort | tail -1)
+[ $rc -eq 0 ] || fail "--metric run: exit $rc: $(tail -3 "$T/err8")"
+[ "$(grep -o '"metric": "[a-z_]*"' "$last/beta.compare.json" | sort -u | tr '\n' ' ')" = '"metric": "cpu_user_s" "metric": "speedup" ' ] ||
+	fail "--metric: compared $(grep -o '"metric": "[a-z_]*"' "$last/beta.compare.json" | sort -u | tr '\n' ' ')"
+grep -q '^5 rows appended' "$T/err8" || fail "--metric: recorded $(grep 'rows appended' "$T/err8")"
+
 # errors: a missing experiment, a failed run, a broken binary path
 bash "$regress" "$T/missing.ini" >"$T/out4" 2>"$T/err4"
 rc=$?
