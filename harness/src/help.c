@@ -23,10 +23,31 @@ static const struct {
 	{ "sysinfo", "\noptions:\n  --json  machine-readable output (the same facts as meta.json)\n" },
 	{ "compare",
 	  "\noptions:\n"
-	  "  --threshold PCT   smallest change that counts (default 5, or the experiment's [compare])\n"
-	  "  --metric NAME     compare only these metrics (repeatable)\n"
+	  "  --threshold PCT   smallest change that counts (default 5, or BASE/experiment.ini's [compare]\n"
+	  "                    threshold; its threshold.<metric> = PCT still apply per metric)\n"
+	  "  --metric NAME     compare only these metrics (repeatable; default wall_s, cpu_user_s, speedup,\n"
+	  "                    efficiency, cores_busy, dispatch_us_per_task, start_latency_ms, gflops, gbps,\n"
+	  "                    gpu_wait_us; a metric without data on either side is skipped)\n"
 	  "  --cross-machine   allow different machines; compares dimensionless metrics only\n"
-	  "  --json FILE       also write the verdicts as JSON\n" },
+	  "  --json FILE       also write the verdicts as JSON\n"
+	  "  --markdown FILE   also write the Markdown table to FILE\n"
+	  "\nA change counts when it is beyond the threshold and significant: Mann-Whitney U p < 0.05 (with\n"
+	  "fewer than 5 repetitions: the 95% bootstrap CIs of the medians do not overlap), and Welch's t\n"
+	  "on the logs passes Benjamini-Hochberg at q = 0.05 over all rows of the comparison (so identical\n"
+	  "runs raise a false regression in at most ~5% of comparisons, however many rows).\n"
+	  "Configurations are matched by their axis values. Verdicts: regression, improvement, unchanged,\n"
+	  "inconclusive (too few or too noisy repetitions), changed (cores_busy: no better direction).\n"
+	  "\nhistory (used by ci/regress):\n"
+	  "  compare --record DIR --history FILE [--commit SHA] [--date ISO]\n"
+	  "                    append DIR's medians and CIs to FILE (results/history.csv)\n"
+	  "  compare --history FILE [--window N] [--threshold PCT] [--plot-data DIR] [--json F] [--markdown F]\n"
+	  "                    find level shifts in the last N runs (default 50) of every series;\n"
+	  "                    exit 1 when a series' last level is worse than its first by > threshold\n" },
+	{ "baseline",
+	  "\n  baseline save DIR   copy DIR's meta.json, experiment.ini, runs.csv, summary.csv to\n"
+	  "                      results/baselines/<fingerprint>/<experiment>/ (replacing the previous one)\n"
+	  "  baseline path DIR   print where DIR's baseline is kept\n"
+	  "\nresults/ is looked up in the current directory; SPEEDLAB_RESULTS overrides it.\n" },
 	{ "plot",
 	  "\nDecides which plots the data supports (which axes vary, which workload) and renders each\n"
 	  "with its script from plots/*.gp as PNG and SVG, with its data file, into DIR/plots/.\n"
