@@ -25,8 +25,9 @@ GIT_DIRTY  := $(shell test -n "$$(git status --porcelain --untracked-files=no 2>
 
 OPTFLAGS ?= -O2 -g
 BASE_FLAGS_OMP ?= -fopenmp
+# -Wno-format-truncation: paths and labels are built with bounded snprintf on purpose.
 # harness/src is a quote-only include path (-iquote): its mpi.h must not hide Open MPI's <mpi.h>.
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(BASE_FLAGS_OMP) -pthread \
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation $(BASE_FLAGS_OMP) -pthread \
 	-iquote harness/src $(PKG_CFLAGS)
 CFLAGS  ?= $(OPTFLAGS)
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) \
@@ -44,7 +45,8 @@ CUSRCS := $(wildcard harness/workloads/*.cu)
 NVCCFLAGS ?= -O2 -std=c++17 -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
 	-gencode arch=compute_90,code=compute_90 -Xcompiler -Wall,-Wextra,-Werror -Iharness/src
 ALL_CFLAGS += -DSL_HAVE_CUDA -I$(CUDA_HOME)/include
-LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart
+# nvcc objects are C++: the host link with $(CC) needs the C++ runtime too.
+LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++
 endif
 
 ifneq ($(MPICC),)
@@ -64,7 +66,7 @@ TEST_BINS := $(TEST_SRCS:harness/tests/%.c=$(BUILD)/tests/%)
 .PHONY: all lib test test-unit fuzz-build run-all deps clean help
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/speedlab $(TEST_BINS)
+all: $(BUILD)/speedlab $(TEST_BINS) $(BUILD)/reaper
 
 help:
 	@echo "make             build build/speedlab (V=1 for full commands)"
@@ -87,12 +89,16 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/obj/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
 	@echo "  NVCC    $<"
-	$(Q)$(NVCC) $(NVCCFLAGS) -c -o $@ $<
+	$(Q)$(NVCC) $(NVCCFLAGS) -MMD -MP -MF $(@:.o=.d) -c -o $@ $<
 
 $(BUILD)/tests/%: harness/tests/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBOBJS) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+$(BUILD)/reaper: harness/tests/reaper.c
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
 -include $(DEPS)
 
@@ -101,10 +107,10 @@ FUZZ_SRCS := $(wildcard harness/tests/fuzz_*.c)
 FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
 fuzz-build:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/fuzz CC=$(CLANG) NVCC= MPICC= OPTFLAGS="$(FUZZ_FLAGS)" \
-		BASE_FLAGS_OMP=-fopenmp=libgomp lib
+		BASE_FLAGS_OMP="-fopenmp=libgomp -Wno-unknown-warning-option" lib
 	$(Q)for f in $(FUZZ_SRCS); do \
 		b=build/fuzz/$$(basename $$f .c); echo "  FUZZ    $$b"; \
-		$(CLANG) $(subst -fopenmp,-fopenmp=libgomp,$(BASE_CFLAGS)) -fsanitize=fuzzer,address,undefined -g -o $$b $$f \
+		$(CLANG) $(subst -fopenmp,-fopenmp=libgomp -Wno-unknown-warning-option,$(BASE_CFLAGS)) -fsanitize=fuzzer,address,undefined -g -o $$b $$f \
 			$$(find build/fuzz/obj -name '*.o' ! -name main.o) $(PKG_LIBS) -lgomp -pthread -ldl -lm || exit 1; \
 	done
 

@@ -1,5 +1,581 @@
-/* cmd_run.c: `speedlab run` (placeholder). */
-#include "cmd.h"
-#include "speedlab.h"
+/* cmd_run.c: `speedlab run`: expands an experiment, runs every configuration in a seeded interleaved
+ * order through the pool, and writes the result directory incrementally and crash-safely. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
-int sl_cmd_run(int argc, char **argv) { (void)argc; (void)argv; sl_err("run: not yet built"); return SL_EXIT_USAGE; }
+#include "cmd.h"
+#include "csv.h"
+#include "experiment.h"
+#include "launcher.h"
+#include "monitor.h"
+#include "pool.h"
+#include "preflight.h"
+#include "progress.h"
+#include "results.h"
+#include "sysinfo.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+struct run_args {
+	const char *exp;
+	const char *profile;
+	const char *out;
+	const char *resume;
+	char *sets[32];
+	int nsets;
+	bool seed_given;
+	unsigned long long seed;
+	bool strict;
+	bool quiet;
+};
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->profile = "";
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		bool has_next = i + 1 < argc;
+
+		if (strcmp(arg, "--profile") == 0 && has_next) {
+			a->profile = argv[++i];
+		} else if (strncmp(arg, "--profile=", 10) == 0) {
+			a->profile = arg + 10;
+		} else if (strcmp(arg, "--out") == 0 && has_next) {
+			a->out = argv[++i];
+		} else if (strcmp(arg, "--resume") == 0 && has_next) {
+			a->resume = argv[++i];
+		} else if (strcmp(arg, "--set") == 0 && has_next) {
+			if (a->nsets >= 32) {
+				sl_err("run: at most 32 --set options");
+				return -EINVAL;
+			}
+			a->sets[a->nsets++] = argv[++i];
+		} else if (strcmp(arg, "--seed") == 0 && has_next) {
+			char *end;
+
+			errno = 0;
+			a->seed = strtoull(argv[++i], &end, 0);
+			if (errno || *end || argv[i][0] == '-') {
+				sl_err("run: --seed '%s': expected a non-negative whole number", argv[i]);
+				return -EINVAL;
+			}
+			a->seed_given = true;
+		} else if (strcmp(arg, "--strict") == 0) {
+			a->strict = true;
+		} else if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
+			a->quiet = true;
+		} else if (arg[0] == '-') {
+			sl_err("run: unknown option '%s' (see 'speedlab run --help')", arg);
+			return -EINVAL;
+		} else if (!a->exp) {
+			a->exp = arg;
+		} else {
+			sl_err("run: more than one experiment file ('%s' and '%s')", a->exp, arg);
+			return -EINVAL;
+		}
+	}
+	if (!a->exp && !a->resume) {
+		sl_err("run: no experiment file (usage: speedlab run EXP.ini [--profile quick|full] [--out DIR] "
+		       "[--set key=value]... [--resume DIR])");
+		return -EINVAL;
+	}
+	if (a->out && a->resume) {
+		sl_err("run: --out and --resume together: --resume continues the run in its own directory");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The default result directory: results/runs/<host>/<YYYYmmdd-HHMMSS>-<name>. */
+static void default_dir(const struct sl_experiment *e, char *dir, size_t len, char *stamp, size_t slen)
+{
+	char host[128] = "host";
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gethostname(host, sizeof(host) - 1);
+	for (char *p = host; *p; p++)
+		if (*p == '/' || *p == ' ')
+			*p = '_';
+	localtime_r(&now, &tm);
+	strftime(stamp, slen, "%Y%m%d-%H%M%S", &tm);
+	snprintf(dir, len, "results/runs/%s/%s-%s", host, stamp, e->name);
+}
+
+static void update_latest(const char *dir)
+{
+	const char *rel = strncmp(dir, "results/runs/", 13) == 0 ? dir + 13 : NULL;
+	char tmp[PATH_MAX];
+
+	if (!rel)
+		return;
+	snprintf(tmp, sizeof(tmp), "results/runs/.latest.%d", (int)getpid());
+	unlink(tmp);
+	if (symlink(rel, tmp) == 0 && rename(tmp, "results/runs/latest") != 0)
+		unlink(tmp);
+}
+
+static bool dir_holds_run(const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/runs.csv", dir);
+	if (access(path, F_OK) == 0)
+		return true;
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	return access(path, F_OK) == 0;
+}
+
+static int write_json(const char *dir, const char *name, json_t *o)
+{
+	char path[PATH_MAX];
+	char *s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	int rc;
+
+	if (!s)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	rc = sl_write_file_atomic(path, s, strlen(s));
+	free(s);
+	return rc;
+}
+
+static json_t *experiment_json(const struct sl_experiment *e)
+{
+	json_t *o = json_object(), *axes = json_object();
+
+	json_object_set_new(o, "name", json_string(e->name));
+	json_object_set_new(o, "question", json_string(e->question));
+	json_object_set_new(o, "workload", json_string(e->workload));
+	json_object_set_new(o, "file", json_string(e->file));
+	json_object_set_new(o, "profile", json_string(e->profile));
+	json_object_set_new(o, "repeats", json_integer(e->repeats));
+	json_object_set_new(o, "warmup", json_integer(e->warmup));
+	json_object_set_new(o, "timeout_s", json_real(e->timeout_s));
+	json_object_set_new(o, "configurations", json_integer(sl_experiment_nconfigs(e)));
+	for (int i = 0; i < e->naxes; i++) {
+		json_t *vals = json_array();
+
+		for (int k = 0; k < e->axes[i].nvalues; k++)
+			json_array_append_new(vals, json_string(e->axes[i].values[k]));
+		json_object_set_new(axes, e->axes[i].name, vals);
+	}
+	json_object_set_new(o, "axes", axes);
+	return o;
+}
+
+static json_t *command_line(int argc, char **argv)
+{
+	json_t *a = json_array();
+
+	json_array_append_new(a, json_string("speedlab"));
+	for (int i = 0; i < argc; i++)
+		json_array_append_new(a, json_string(argv[i]));
+	return a;
+}
+
+static void iso_time(char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Which (config, rep) pairs runs.csv already holds; drops a torn last line so appends stay clean. */
+static int load_done(const char *dir, long nconfigs, int reps, int warmup, unsigned char *done)
+{
+	char path[PATH_MAX];
+	struct sl_csv csv;
+	int cc, cr, rc;
+	int fd;
+	off_t size;
+	char c;
+
+	snprintf(path, sizeof(path), "%s/runs.csv", dir);
+	if (access(path, F_OK) != 0)
+		return 0;
+	/* a SIGKILL mid-write can leave a partial last line: cut the file back to its last newline */
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size = lseek(fd, 0, SEEK_END);
+	while (size > 0 && pread(fd, &c, 1, size - 1) == 1 && c != '\n')
+		size--;
+	if (ftruncate(fd, size) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	close(fd);
+	rc = sl_csv_read(path, &csv, 0);
+	if (rc < 0)
+		return rc;
+	cc = sl_csv_col(&csv, "config");
+	cr = sl_csv_col(&csv, "rep");
+	if (cc < 0 || cr < 0) {
+		sl_err_at(path, 1, "no 'config' or 'rep' column: not a speedlab runs.csv");
+		sl_csv_free(&csv);
+		return -EINVAL;
+	}
+	for (size_t r = 0; r < csv.nrows; r++) {
+		long config, rep;
+
+		if (!sl_parse_long(sl_csv_cell(&csv, r, cc), &config) || !sl_parse_long(sl_csv_cell(&csv, r, cr), &rep) ||
+		    config < 0 || config >= nconfigs || rep < -warmup || rep > reps || rep == 0) {
+			sl_err_at(path, csv.lines[r], "config/rep '%s'/'%s' do not belong to this experiment",
+				  sl_csv_cell(&csv, r, cc), sl_csv_cell(&csv, r, cr));
+			sl_csv_free(&csv);
+			return -EINVAL;
+		}
+		done[config * (reps + warmup + 1) + (rep + warmup)] = 1;
+	}
+	sl_csv_free(&csv);
+	return 0;
+}
+
+/* Why this configuration cannot run here (into why), or false when it can. */
+static bool skip_reason(const struct sl_experiment *e, const struct sl_setting *s, char *why, size_t len)
+{
+	const struct sl_launcher_ops *l = sl_launcher_find(s->start_method);
+
+	if (e->wl->unimplemented_reason) {
+		snprintf(why, len, "%s", e->wl->unimplemented_reason);
+		return true;
+	}
+	if (!l) {
+		snprintf(why, len, "unknown start method %s", s->start_method);
+		return true;
+	}
+	if (l->unimplemented_reason) {
+		snprintf(why, len, "%s", l->unimplemented_reason);
+		return true;
+	}
+	why[0] = '\0';
+	if (e->wl->supported && !e->wl->supported(s, why, len)) {
+		if (!why[0])
+			snprintf(why, len, "not supported here");
+		return true;
+	}
+	if (l->supported && !l->supported(s, why, len)) {
+		if (!why[0])
+			snprintf(why, len, "start method not supported here");
+		return true;
+	}
+	return false;
+}
+
+static void label(const struct sl_setting *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "P=%d %s %s chunk=%d threads=%s", s->processes, s->start_method, s->dispatch, s->chunksize,
+		 s->threads_text);
+}
+
+static bool status_bad(const char *status)
+{
+	return strncmp(status, "crash", 5) == 0 || strcmp(status, "hang") == 0 || strncmp(status, "error", 5) == 0;
+}
+
+int sl_cmd_run(int argc, char **argv)
+{
+	struct run_args a;
+	struct sl_experiment *e;
+	char dir[PATH_MAX], stamp[32] = "", path[PATH_MAX], started[32], msg[256];
+	json_t *meta = NULL;
+	FILE *runs = NULL, *samples = NULL;
+	struct sl_setting *proto = NULL;
+	unsigned char *done = NULL;
+	int *order = NULL;
+	long nconfigs, total = 0, finished = 0;
+	int rounds, rc, exit_code = SL_EXIT_OK, bad = 0;
+	struct sigaction sa, old_int, old_term;
+
+	if (parse_args(argc, argv, &a) < 0)
+		return SL_EXIT_USAGE;
+	e = calloc(1, sizeof(*e));
+	proto = calloc(1, sizeof(*proto));
+	if (!e || !proto) {
+		sl_err("run: out of memory");
+		exit_code = SL_EXIT_USAGE;
+		goto out_free;
+	}
+
+	/* the experiment: from the file, or (--resume) the effective one the run recorded */
+	if (a.resume) {
+		snprintf(path, sizeof(path), "%s/experiment.ini", a.resume);
+		if (access(a.resume, F_OK) != 0) {
+			sl_err_at(a.resume, 0, "no such result directory");
+			exit_code = SL_EXIT_USAGE;
+			goto out_free;
+		}
+		if (sl_experiment_load(e, path, "", NULL, 0) < 0) {
+			exit_code = SL_EXIT_USAGE;
+			goto out_free;
+		}
+		if (a.nsets || a.profile[0])
+			sl_warn("--resume continues the recorded experiment; --set and --profile are ignored");
+		snprintf(dir, sizeof(dir), "%s", a.resume);
+	} else {
+		if (sl_experiment_load(e, a.exp, a.profile, a.sets, a.nsets) < 0) {
+			exit_code = SL_EXIT_USAGE;
+			goto out_free;
+		}
+		if (a.seed_given)
+			e->seed = a.seed;
+		if (a.out)
+			snprintf(dir, sizeof(dir), "%s", a.out);
+		else
+			default_dir(e, dir, sizeof(dir), stamp, sizeof(stamp));
+		if (dir_holds_run(dir)) {
+			sl_err_at(dir, 0, "already holds a run (use --resume %s to continue it, or another --out)", dir);
+			exit_code = SL_EXIT_USAGE;
+			goto out_free;
+		}
+	}
+	nconfigs = sl_experiment_nconfigs(e);
+	rounds = e->warmup + e->repeats;
+
+	/* every configuration must resolve before anything runs */
+	for (long c = 0; c < nconfigs; c++)
+		if (sl_experiment_setting(e, c, proto, msg, sizeof(msg)) < 0) {
+			sl_err_at(e->file, 0, "configuration %ld: %s", c, msg);
+			exit_code = SL_EXIT_USAGE;
+			goto out_free;
+		}
+	done = calloc((size_t)nconfigs * (size_t)(rounds + 1), 1);
+	order = malloc((size_t)nconfigs * sizeof(*order));
+	if (!done || !order) {
+		sl_err("run: out of memory (%ld configurations)", nconfigs);
+		exit_code = SL_EXIT_USAGE;
+		goto out_free;
+	}
+
+	/* start methods first: the forkserver must start before any thread exists in this process */
+	rc = sl_pool_prepare_all();
+	if (rc < 0) {
+		sl_err("run: cannot prepare the start methods: %s", strerror(-rc));
+		exit_code = SL_EXIT_USAGE;
+		goto out_free;
+	}
+
+	rc = sl_mkdir_p(dir);
+	if (rc < 0) {
+		sl_err_at(dir, 0, "cannot create: %s", strerror(-rc));
+		exit_code = SL_EXIT_USAGE;
+		goto out_finish;
+	}
+	if (a.resume) {
+		snprintf(path, sizeof(path), "%s/meta.json", dir);
+		meta = json_load_file(path, 0, NULL);
+		if (!meta)
+			meta = json_object();
+		if (load_done(dir, nconfigs, e->repeats, e->warmup, done) < 0) {
+			exit_code = SL_EXIT_USAGE;
+			goto out_finish;
+		}
+		iso_time(started, sizeof(started));
+		if (!json_is_array(json_object_get(meta, "resumed")))
+			json_object_set_new(meta, "resumed", json_array());
+		json_array_append_new(json_object_get(meta, "resumed"), json_string(started));
+	} else {
+		json_t *pre;
+
+		snprintf(path, sizeof(path), "%s/experiment.ini", dir);
+		rc = sl_experiment_write(e, path);
+		if (rc < 0) {
+			sl_err_at(path, 0, "cannot write: %s", strerror(-rc));
+			exit_code = SL_EXIT_USAGE;
+			goto out_finish;
+		}
+		meta = json_object();
+		iso_time(started, sizeof(started));
+		json_object_set_new(meta, "speedlab_version", json_string(SL_VERSION));
+		json_object_set_new(meta, "git_commit", json_string(SL_GIT_COMMIT));
+		json_object_set_new(meta, "command_line", command_line(argc, argv));
+		json_object_set_new(meta, "seed", json_integer((json_int_t)e->seed));
+		json_object_set_new(meta, "start_time", json_string(started));
+		json_object_set_new(meta, "status", json_string("running"));
+		json_object_set_new(meta, "experiment", experiment_json(e));
+		json_object_set_new(meta, "sysinfo", sl_sysinfo_from_child());
+		json_object_set_new(meta, "fingerprint", json_string(sl_fingerprint()));
+		pre = sl_preflight();
+		if (pre) {
+			if (!a.quiet)
+				sl_preflight_warn(pre);
+			json_object_set_new(meta, "preflight", pre);
+		}
+	}
+	rc = write_json(dir, "meta.json", meta);
+	if (rc < 0) {
+		sl_err_at(dir, 0, "cannot write meta.json: %s", strerror(-rc));
+		exit_code = SL_EXIT_USAGE;
+		goto out_finish;
+	}
+	if (!a.resume && !a.out)
+		update_latest(dir);
+
+	sl_experiment_setting(e, 0, proto, msg, sizeof(msg));
+	runs = sl_runs_open(dir, proto);
+	if (!runs) {
+		sl_err_at(dir, 0, "cannot open runs.csv: %s", strerror(errno));
+		exit_code = SL_EXIT_USAGE;
+		goto out_finish;
+	}
+	snprintf(path, sizeof(path), "%s/samples.csv", dir);
+	{
+		bool fresh = access(path, F_OK) != 0;
+
+		samples = fopen(path, "a");
+		if (samples && fresh)
+			fprintf(samples, "%s\n", sl_monitor_samples_header());
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+
+	for (int r = 0; r < rounds; r++)
+		for (long c = 0; c < nconfigs; c++)
+			total += !done[c * (rounds + 1) + r];
+	if (!a.quiet)
+		fprintf(stderr, "speedlab: %s: %ld configuration(s) x (%d warm-up + %d repetition(s)), %ld run(s) to go -> %s\n",
+			e->name, nconfigs, e->warmup, e->repeats, total, dir);
+	sl_progress_start(total, a.quiet);
+
+	/* interleaved rounds: every configuration once per round, in a fresh seeded order each round */
+	for (int r = 0; r < rounds && !interrupted; r++) {
+		int rep = r < e->warmup ? r - e->warmup : r - e->warmup + 1;
+		struct sl_experiment round_e = { 0 };
+
+		round_e.seed = e->seed + (unsigned long long)r * 0x9e3779b97f4a7c15ULL;
+		sl_experiment_order(&round_e, order, nconfigs);
+		for (long k = 0; k < nconfigs && !interrupted; k++) {
+			long c = order[k];
+			struct sl_setting s;
+			struct sl_metrics m;
+			struct sl_run_opts o = { .sample_hz = e->sample_hz, .samples = samples, .rep = rep,
+						 .interrupted = &interrupted };
+			char why[200], lab[128];
+
+			if (done[c * (rounds + 1) + r])
+				continue;
+			sl_experiment_setting(e, c, &s, msg, sizeof(msg));
+			sl_metrics_clear(&m);
+			label(&s, lab, sizeof(lab));
+			if (skip_reason(e, &s, why, sizeof(why))) {
+				if (rep < 0) {          /* nothing to warm up */
+					finished++;
+					sl_progress_step(finished, rep, lab);
+					continue;
+				}
+				snprintf(m.status, sizeof(m.status), "skipped:%s", why);
+			} else if (e->wl->run_whole) {
+				rc = e->wl->run_whole(&s, &m);
+				if (rc < 0 && !m.status[0])
+					snprintf(m.status, sizeof(m.status), "error:%s", strerror(-rc));
+			} else {
+				rc = sl_pool_run(&s, e->wl, &o, &m);
+				if (rc == -EINTR || interrupted)
+					break;
+				if (rc < 0)
+					snprintf(m.status, sizeof(m.status), "error:%s", strerror(-rc));
+			}
+			if (interrupted)
+				break;
+			rc = sl_runs_append(runs, &s, rep, &m);
+			if (rc < 0) {
+				sl_err_at(dir, 0, "cannot append to runs.csv: %s", strerror(-rc));
+				exit_code = SL_EXIT_USAGE;
+				goto out_restore;
+			}
+			if (samples)
+				fflush(samples);
+			if (rep > 0 && status_bad(m.status)) {
+				bad++;
+				if (!a.quiet) {
+					sl_progress_clear();
+					sl_warn("%s: %s", lab, m.status);
+				}
+			}
+			finished++;
+			sl_progress_step(finished, rep, lab);
+		}
+	}
+	sl_progress_end();
+
+out_restore:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	{
+		char ended[32];
+
+		iso_time(ended, sizeof(ended));
+		json_object_set_new(meta, "end_time", json_string(ended));
+		json_object_set_new(meta, "status", json_string(interrupted ? "interrupted" : "complete"));
+		json_object_set_new(meta, "runs_done", json_integer(finished));
+		json_object_set_new(meta, "runs_failed", json_integer(bad));
+		write_json(dir, "meta.json", meta);
+	}
+	if (runs) {
+		fclose(runs);
+		runs = NULL;
+	}
+	if (samples) {
+		fclose(samples);
+		samples = NULL;
+	}
+	rc = sl_summary_write(dir);
+	if (rc < 0)
+		sl_warn("%s: no summary written (%s)", dir, strerror(-rc));
+	if (interrupted) {
+		sl_err("interrupted: %ld run(s) kept in %s (continue with: speedlab run --resume %s)", finished, dir, dir);
+		exit_code = 130;
+	} else if (exit_code == SL_EXIT_OK) {
+		if (!a.quiet) {
+			snprintf(path, sizeof(path), "%s/tables.md", dir);
+			{
+				char *t = sl_read_file(path, NULL);
+
+				if (t) {
+					fputs(t, stdout);
+					free(t);
+				}
+			}
+		}
+		printf("results: %s\n", dir);
+		if (bad && a.strict)
+			exit_code = SL_EXIT_FINDING;
+	}
+
+out_finish:
+	sl_pool_finish_all();
+out_free:
+	if (runs)
+		fclose(runs);
+	if (samples)
+		fclose(samples);
+	json_decref(meta);
+	free(order);
+	free(done);
+	free(proto);
+	free(e);
+	return exit_code;
+}

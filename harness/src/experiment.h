@@ -15,6 +15,8 @@ struct sl_entry {
 	char value[512];
 	char file[512];
 	int line;
+	int section_line;         /* line of its [section] header */
+	bool override;            /* set by a profile or --set */
 };
 
 /* One sweep axis after expansion: its values as text. */

@@ -24,6 +24,8 @@
 
 /* Print "speedlab: message" to stderr. Never fails. */
 void sl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* When true, sl_err_at prints nothing (listing experiments that may not parse). */
+extern bool sl_quiet_errors;
 /* Print "speedlab: FILE:LINE: message" (LINE omitted when line <= 0). Never fails. */
 void sl_err_at(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Print "speedlab: warning: message". Never fails. */
@@ -37,6 +39,8 @@ double sl_wall_clock(void);
 int sl_edit_distance(const char *a, const char *b);
 /* Of the NULL-terminated candidates, the closest to word if it is close enough, else NULL. */
 const char *sl_did_you_mean(const char *word, const char *const *candidates);
+/* Copy src into dst of size bytes, truncating, always NUL-terminated; returns strlen(src). */
+size_t sl_strlcpy(char *dst, const char *src, size_t size);
 /* Strip leading and trailing white space in place; returns s. */
 char *sl_strip(char *s);
 /* Parse a whole string as a long / double; false (and *out untouched) on any junk. */
@@ -133,6 +137,11 @@ struct sl_metrics {
 	double pool_stop_ms;           /* shutdown request to all reaped */
 	double imbalance;              /* max / mean of per-worker busy time */
 	double monitor_cpu_pct;        /* the monitor's own CPU cost, % of one core */
+	/* filled by the GPU workloads' metrics callback */
+	double gflops_per_proc;        /* median over workers of a worker's own GFLOP/s (device time) */
+	double gbps;                   /* host-device copy bandwidth, GB/s (1e9 bytes) */
+	double gpu_wait_us;            /* wall time of a GPU wait past the kernel's own time, median, us */
+	double host_cpu_pct;           /* worker CPU time / wall time while it drives and waits on the GPU, % */
 	char status[SL_STATUS_LEN];    /* ok, crash:SIGNAL, hang, error:TEXT, skipped:REASON */
 };
 

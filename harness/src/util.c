@@ -22,10 +22,14 @@ void sl_err(const char *fmt, ...)
 	va_end(ap);
 }
 
+bool sl_quiet_errors;
+
 void sl_err_at(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (sl_quiet_errors)
+		return;
 	va_start(ap, fmt);
 	if (line > 0)
 		fprintf(stderr, "speedlab: %s:%d: ", file, line);
@@ -92,6 +96,17 @@ int sl_edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
+/* True when word abbreviates c: same first letter, and every letter of word appears in c in order. */
+static bool abbreviates(const char *word, const char *c)
+{
+	if (strlen(word) < 3 || word[0] != c[0] || strlen(word) >= strlen(c))
+		return false;
+	for (; *word && *c; c++)
+		if (*c == *word)
+			word++;
+	return *word == '\0';
+}
+
 const char *sl_did_you_mean(const char *word, const char *const *candidates)
 {
 	const char *best = NULL;
@@ -100,9 +115,11 @@ const char *sl_did_you_mean(const char *word, const char *const *candidates)
 	for (const char *const *c = candidates; *c; c++) {
 		int d = sl_edit_distance(word, *c);
 
-		/* a prefix counts as close: 'proc' -> 'processes' */
+		/* a prefix or an abbreviation counts as close: 'proc', 'procs' -> 'processes' */
 		if (strlen(word) >= 3 && strncmp(word, *c, strlen(word)) == 0)
 			d = 1;
+		else if (abbreviates(word, *c) && d > 2)
+			d = 2;
 		if (d < best_d) {
 			best_d = d;
 			best = *c;
@@ -111,6 +128,19 @@ const char *sl_did_you_mean(const char *word, const char *const *candidates)
 	if (best && best_d <= 1 + (int)strlen(word) / 3)
 		return best;
 	return NULL;
+}
+
+size_t sl_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t len = strlen(src);
+
+	if (size) {
+		size_t n = len < size - 1 ? len : size - 1;
+
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
 }
 
 char *sl_strip(char *s)
@@ -318,6 +348,10 @@ const struct sl_metric_column sl_metric_columns[] = {
 	COL(pool_stop_ms, -1, "shutdown requested to all reaped, ms"),
 	COL(imbalance, -1, "max / mean of per-worker busy time"),
 	COL(monitor_cpu_pct, -1, "the monitor's own CPU use, % of one core"),
+	COL(gflops_per_proc, 1, "median over workers of a worker's own GFLOP/s (GPU: CUDA-event time)"),
+	COL(gbps, 1, "host-device copy bandwidth, GB/s (1e9 bytes, CUDA-event time)"),
+	COL(gpu_wait_us, -1, "wake-up latency: wall time of a GPU wait past the kernel's own time, median, us"),
+	COL(host_cpu_pct, 0, "worker CPU time / wall time while it drives and waits on the GPU, %"),
 };
 #undef COL
 const size_t sl_metric_ncolumns = sizeof(sl_metric_columns) / sizeof(sl_metric_columns[0]);

@@ -59,6 +59,12 @@ struct sl_workload_ops {
 	/* Replaces the pool entirely for this run (the `command` workload, per run): the coordinator calls
 	 * it and it fills the metrics itself. NULL for ordinary workloads. */
 	int (*run_whole)(const struct sl_setting *s, struct sl_metrics *m);
+	/* Coordinator side, after verify: metrics the workload measured itself inside its tasks (GPU time
+	 * from CUDA events, host-device bandwidth, wake-up latency), from every task's result and output
+	 * (outputs: ntasks x task_out_bytes, in task order). It may overwrite what the pool measured
+	 * (gflops from device time). NULL: none. Never fails. */
+	void (*metrics)(const struct sl_setting *s, long ntasks, const double *results,
+			const void *outputs, struct sl_metrics *m);
 };
 
 /* All workloads, NULL-terminated, in the order `speedlab list` shows them (registry.c). */

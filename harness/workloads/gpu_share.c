@@ -1,14 +1,49 @@
-/* gpu_share.c: placeholder until the workload is built. */
+/* gpu_share.c: P processes each running cuBLAS GEMMs on the same GPU: aggregate and per-process rate. */
+#include "gpu.h"
 #include "workload.h"
 
+/* The same table with or without CUDA, so experiments parse identically in both builds. */
 static const struct sl_param_def gpu_share_params[] = {
-	{ .name = "tasks", .type = SL_PARAM_INT, .def = "4", .help = "tasks per run", .min = 1, .max = 1e9 },
+	{ .name = "n", .type = SL_PARAM_INT, .def = "4096", .help = "matrix order of each GEMM (n x n)",
+	  .min = 16, .max = 65536 },
+	{ .name = "dtype", .type = SL_PARAM_STRING, .def = "float",
+	  .help = "float (cublasSgemm), double (cublasDgemm), bf16 (cublasGemmEx: bf16 in, float out and accumulate)",
+	  .choices = "float|double|bf16" },
+	{ .name = "tasks", .type = SL_PARAM_INT, .def = "64",
+	  .help = "GEMMs per run, shared by the processes (the same total work at every process count)",
+	  .min = 1, .max = 1e6 },
+	{ .name = "transfer", .type = SL_PARAM_STRING, .def = "none",
+	  .help = "none: matrices stay on the GPU; both: each task also copies A, B in and C out (pinned)",
+	  .choices = "none|both" },
+	{ .name = "check_n", .type = SL_PARAM_INT, .def = "512",
+	  .help = "up to this n each worker's warm-up C is compared element by element with a CPU reference",
+	  .min = 0, .max = 4096 },
 	{ .name = NULL },
 };
 
+#define GPU_SHARE_HELP "P processes share one GPU, each with its own context and cuBLAS GEMMs: " \
+	"gflops is the aggregate, gflops_per_proc each process's own rate"
+
+#ifdef SL_HAVE_CUDA
 const struct sl_workload_ops sl_workload_gpu_share = {
 	.name = "gpu_share",
-	.help = "not yet built",
+	.help = GPU_SHARE_HELP,
 	.params = gpu_share_params,
-	.unimplemented_reason = "not yet built",
+	.supported = sl_gpu_supported,
+	.task_out_bytes = sl_gpu_task_out_bytes,
+	.setup = sl_gpu_gemm_setup,
+	.run_task = sl_gpu_gemm_run_task,
+	.teardown = sl_gpu_gemm_teardown,
+	.flops_per_task = sl_gpu_gemm_flops_per_task,
+	.verify = sl_gpu_verify,
+	.metrics = sl_gpu_metrics,
 };
+#else
+const struct sl_workload_ops sl_workload_gpu_share = {
+	.name = "gpu_share",
+	.help = GPU_SHARE_HELP,
+	.params = gpu_share_params,
+	.unimplemented_reason = "built without CUDA",
+	.supported = sl_gpu_supported,
+};
+#endif

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# it_python_numpy.sh: the NumPy Python peer (experiments/python/numpy_pool.py) by hand with tiny
+# matrices: its metrics, its check, and the thread limit applied three ways under each start method.
+# asan: no (runs no speedlab binary)
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+PY=/usr/bin/python3
+D=experiments/python
+unset OPENBLAS_NUM_THREADS OMP_NUM_THREADS MKL_NUM_THREADS GOTO_NUM_THREADS
+if [ ! -x "$PY" ]; then
+	echo "no $PY (the Debian python3 the peers run under)"
+	exit 77
+fi
+if ! "$PY" -c 'import numpy' 2>/dev/null; then
+	echo "$PY has no numpy (install python3-numpy)"
+	exit 77
+fi
+
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+n=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+leftovers() {
+	local mark=$1 i left
+	for i in $(seq 50); do
+		left=$(grep -las "SLPEER_TEST_MARK=$mark" /proc/[0-9]*/environ | cut -d/ -f3)
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	echo "left behind:"; for p in $left; do ps -o pid=,ppid=,stat=,args= -p "$p"; done
+	return 1
+}
+
+# run NAME WANT_RC [VAR=VALUE...]: numpy_pool.py with N=256 (big enough for OpenBLAS to thread),
+# 2 workers, 4 tasks, plus the given environment
+run() {
+	local name=$1 want=$2 rc mark
+	shift 2
+	n=$((n + 1))
+	mark="$$-$n"
+	env SPEEDLAB_PROCESSES=2 SPEEDLAB_PARAM_N=256 SPEEDLAB_PARAM_TASKS=4 "$@" SLPEER_TEST_MARK="$mark" \
+		"$PY" "$D/numpy_pool.py" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null
+	rc=$?
+	if [ "$rc" != "$want" ]; then
+		fail "$name: exit $rc, expected $want"
+		sed 's/^/    | /' "$tmp/$name.err" | tail -n 8
+	fi
+	if grep -qvE '^@speedlab [a-z_]+=-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$' "$tmp/$name.out"; then
+		fail "$name: stdout has something other than numeric @speedlab lines"
+	fi
+	leftovers "$mark" || fail "$name: processes left behind"
+	return 0
+}
+metric() { sed -n "s/^@speedlab $2=//p" "$tmp/$1.out" | tail -n 1; }
+
+run unset 0
+for k in wall_s gflops threads_peak threads_total_peak start_latency_ms pool_start_ms pool_stop_ms; do
+	[ -n "$(metric unset $k)" ] || fail "unset: no @speedlab $k="
+done
+# the tree holds at least the parent, its 3 pool threads and one thread per worker
+tp=$(metric unset threads_total_peak)
+[ "${tp:-0}" -ge 6 ] || fail "unset: threads_total_peak $tp < 6"
+
+run env1 0 SPEEDLAB_THREADS=1
+[ "$(metric env1 threads_peak)" = 1 ] || fail "env1: threads=1 set before numpy, yet a worker had $(metric env1 threads_peak) threads"
+run spawn_env1 0 SPEEDLAB_THREADS=1 SPEEDLAB_START_METHOD=spawn
+[ "$(metric spawn_env1 threads_peak)" = 1 ] || fail "spawn_env1: a worker had $(metric spawn_env1 threads_peak) threads"
+run auto 0 SPEEDLAB_THREADS=auto SPEEDLAB_START_METHOD=forkserver
+run wrong 1 SLPEER_CORRUPT=1
+grep -q 'wrong result: task 0' "$tmp/wrong.err" || fail "wrong: the check did not name task 0"
+
+# OpenBLAS only: threads_lib is its own setting. The seeds' trap: under fork the variables set in
+# the worker come after the parent loaded OpenBLAS, so they change nothing; under spawn they work.
+lib=$(metric unset threads_lib)
+if [ -n "$lib" ]; then
+	run fork_late 0 SPEEDLAB_THREADS=1 SPEEDLAB_THREAD_API=worker-env
+	run spawn_late 0 SPEEDLAB_THREADS=1 SPEEDLAB_THREAD_API=worker-env SPEEDLAB_START_METHOD=spawn
+	run fork_call 0 SPEEDLAB_THREADS=1 SPEEDLAB_THREAD_API=call
+	[ "$(metric env1 threads_lib)" = 1 ] || fail "env1: OpenBLAS set to $(metric env1 threads_lib) threads"
+	[ "$(metric spawn_late threads_lib)" = 1 ] || fail "spawn_late: OpenBLAS set to $(metric spawn_late threads_lib)"
+	[ "$(metric fork_call threads_lib)" = 1 ] || fail "fork_call: OpenBLAS set to $(metric fork_call threads_lib)"
+	[ "$(metric fork_late threads_lib)" = "$lib" ] ||
+		fail "fork_late: OpenBLAS set to $(metric fork_late threads_lib), expected the unset $lib (too late under fork)"
+	if [ "$(nproc)" -gt 1 ] && [ "$lib" -le 1 ]; then
+		fail "unset: OpenBLAS uses $lib thread(s) on $(nproc) CPUs"
+	fi
+else
+	echo "note: numpy's BLAS is not OpenBLAS here; thread_api checks skipped"
+fi
+
+if [ "$failures" -gt 0 ]; then
+	echo "$failures failure(s)"
+	exit 1
+fi
+echo "numpy peer: $n runs ok"
+exit 0

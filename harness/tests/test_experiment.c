@@ -1,0 +1,298 @@
+/* test_experiment.c: unit tests of experiment files: values, expansion, order, overrides, every error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "experiment.h"
+
+static struct sl_experiment E;
+static char err[4096];
+
+/* Parse text with stderr captured into err; returns the parser's result. */
+static int parse(const char *text, const char *profile, char **sets, int nsets)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(2), rc;
+	size_t n;
+
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	rc = sl_experiment_parse(&E, "t.ini", text, profile, sets, nsets);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(err, 1, sizeof(err) - 1, tmp);
+	err[n] = '\0';
+	fclose(tmp);
+	return rc;
+}
+
+#define HEAD "[experiment]\nname = t\nquestion = q?\nworkload = empty\n"
+
+static void expect_error(const char *text, const char *needle)
+{
+	int rc = parse(text, "", NULL, 0);
+
+	if (rc == 0 || !strstr(err, needle))
+		fail_msg("expected an error containing \"%s\", got rc %d and \"%s\"", needle, rc, err);
+}
+
+static int expand(const char *expr, char out[][SL_VALUE_LEN])
+{
+	char msg[256];
+
+	return sl_values_expand(expr, out, SL_MAX_VALUES, msg, sizeof(msg));
+}
+
+static void test_values(void **state)
+{
+	static char v[SL_MAX_VALUES][SL_VALUE_LEN];
+	int cores = sl_topology()->logical;
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(expand("1, 2, 4", v), 3);
+	assert_string_equal(v[2], "4");
+	assert_int_equal(expand("1..4", v), 4);
+	assert_string_equal(v[3], "4");
+	assert_int_equal(expand("pow2(1..8)", v), 4);
+	assert_string_equal(v[3], "8");
+	assert_int_equal(expand("pow2(3..20)", v), 3);      /* 4, 8, 16 */
+	assert_string_equal(v[0], "4");
+	assert_int_equal(expand("2*cores", v), 1);
+	snprintf(buf, sizeof(buf), "%d", 2 * cores);
+	assert_string_equal(v[0], buf);
+	assert_int_equal(expand("(1+2)*3, 10/4", v), 2);
+	assert_string_equal(v[0], "9");
+	assert_string_equal(v[1], "2.5");
+	assert_int_equal(expand("fork, spawn", v), 2);
+	assert_string_equal(v[1], "spawn");
+	assert_int_equal(expand("\"a, b\", c", v), 2);
+	assert_string_equal(v[0], "a, b");
+	assert_int_equal(expand("1..cores", v), cores);
+	assert_int_equal(expand("pow2(1..2*cores)", v) >= 2, 1);
+	assert_int_equal(expand("0.5", v), 1);
+	assert_string_equal(v[0], "0.5");
+	/* errors */
+	assert_true(expand("1,,2", v) < 0);
+	assert_true(expand("4..1", v) < 0);
+	assert_true(expand("pow2(1..", v) < 0);
+	assert_true(expand("pow2(4)", v) < 0);
+	assert_true(expand("2*bogus", v) < 0);
+	assert_true(expand("1/0", v) < 0);
+	assert_true(expand("(1+2", v) < 0);
+	assert_true(expand("\"open", v) < 0);
+	assert_true(expand("1..100000", v) < 0);         /* more than SL_MAX_VALUES */
+}
+
+static void test_expansion_and_settings(void **state)
+{
+	struct sl_setting s;
+	char msg[128];
+	int cores = sl_topology()->logical;
+
+	(void)state;
+	assert_int_equal(parse(HEAD "[workload]\ntasks = 100\n[sweep]\nprocesses = 1, 2, 3\n"
+				    "start_method = fork, spawn\nthreads = auto\nchunksize = auto\n", "", NULL, 0), 0);
+	assert_int_equal(sl_experiment_nconfigs(&E), 6);
+	assert_int_equal(sl_experiment_setting(&E, 0, &s, msg, sizeof(msg)), 0);
+	assert_int_equal(s.processes, 1);
+	assert_string_equal(s.start_method, "fork");
+	/* the last axis varies fastest: config 1 is processes=1, start_method=spawn */
+	assert_int_equal(sl_experiment_setting(&E, 1, &s, msg, sizeof(msg)), 0);
+	assert_string_equal(s.start_method, "spawn");
+	assert_int_equal(sl_experiment_setting(&E, 5, &s, msg, sizeof(msg)), 0);
+	assert_int_equal(s.processes, 3);
+	/* threads auto: logical CPUs / processes, at least 1 (joblib's rule) */
+	assert_int_equal(s.threads_kind, SL_THREADS_AUTO);
+	assert_int_equal(s.threads, cores / 3 > 0 ? cores / 3 : 1);
+	/* chunksize auto: Python's ceil(N / (4 P)) = ceil(100 / 12) = 9 */
+	assert_int_equal(s.chunksize, 9);
+	assert_string_equal(s.chunksize_text, "auto");
+	assert_int_equal((int)sl_setting_num(&s, "tasks", 0), 100);
+	/* defaults of the standard axes */
+	assert_string_equal(s.dispatch, "shm");
+	assert_string_equal(s.blas, "pthread");
+	assert_string_equal(s.thread_api, "env");
+	assert_string_equal(s.parent_uses, "none");
+	assert_true(sl_experiment_setting(&E, 6, &s, msg, sizeof(msg)) < 0);
+	assert_int_equal(E.repeats, 5);
+	assert_int_equal(E.warmup, 1);
+}
+
+static void test_duplicates_removed(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(HEAD "[sweep]\nprocesses = 1, 1, 2, 1\n", "", NULL, 0), 0);
+	assert_int_equal(sl_experiment_nconfigs(&E), 2);
+}
+
+static void test_order(void **state)
+{
+	int a[50], b[50], c[50], seen[50] = { 0 };
+
+	(void)state;
+	assert_int_equal(parse(HEAD "seed = 42\n[sweep]\nprocesses = 1..50\n", "", NULL, 0), 0);
+	assert_int_equal(sl_experiment_nconfigs(&E), 50);
+	sl_experiment_order(&E, a, 50);
+	sl_experiment_order(&E, b, 50);
+	assert_memory_equal(a, b, sizeof(a));            /* seeded: the same order again */
+	for (int i = 0; i < 50; i++)
+		seen[a[i]]++;
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(seen[i], 1);            /* a permutation */
+	E.seed = 43;
+	sl_experiment_order(&E, c, 50);
+	assert_true(memcmp(a, c, sizeof(a)) != 0);       /* another seed, another order */
+	{
+		int inorder = 1;
+
+		for (int i = 0; i < 50; i++)
+			inorder &= a[i] == i;
+		assert_false(inorder);                    /* randomised */
+	}
+}
+
+static void test_profile_and_set(void **state)
+{
+	char *sets[] = { "processes=1..3", "experiment.repeats=7", "tasks=9" };
+	char *bad[] = { "procs=2" };
+	char *noeq[] = { "processes" };
+	struct sl_setting s;
+	char msg[64];
+
+	(void)state;
+	assert_int_equal(parse(HEAD "repeats = 5\n[workload]\ntasks = 100\n[sweep]\nprocesses = 1, 2\n"
+				    "[quick]\nrepeats = 2\ntasks = 8\nprocesses = 1\n", "quick", NULL, 0), 0);
+	assert_int_equal(E.repeats, 2);
+	assert_int_equal(sl_experiment_nconfigs(&E), 1);
+	sl_experiment_setting(&E, 0, &s, msg, sizeof(msg));
+	assert_int_equal((int)sl_setting_num(&s, "tasks", 0), 8);
+	/* no profile: the [quick] section does nothing */
+	assert_int_equal(parse(HEAD "repeats = 5\n[sweep]\nprocesses = 1, 2\n[quick]\nrepeats = 2\n", "", NULL, 0), 0);
+	assert_int_equal(E.repeats, 5);
+	/* --set beats the profile */
+	assert_int_equal(parse(HEAD "[sweep]\nprocesses = 1, 2\n[quick]\nrepeats = 2\n", "quick", sets, 3), 0);
+	assert_int_equal(E.repeats, 7);
+	assert_int_equal(sl_experiment_nconfigs(&E), 3);
+	sl_experiment_setting(&E, 0, &s, msg, sizeof(msg));
+	assert_int_equal((int)sl_setting_num(&s, "tasks", 0), 9);
+	/* a list set on a parameter of [workload] becomes an axis */
+	{
+		char *l[] = { "tasks=1, 2" };
+
+		assert_int_equal(parse(HEAD "[workload]\ntasks = 4\n", "", l, 1), 0);
+		assert_int_equal(sl_experiment_nconfigs(&E), 2);
+	}
+	assert_true(parse(HEAD, "", bad, 1) < 0);
+	assert_non_null(strstr(err, "--set: unknown key 'procs'"));
+	assert_non_null(strstr(err, "did you mean 'processes'"));
+	assert_true(parse(HEAD, "", noeq, 1) < 0);
+	assert_non_null(strstr(err, "expected key=value"));
+	assert_true(parse(HEAD, "medium", NULL, 0) < 0);
+	assert_non_null(strstr(err, "unknown profile 'medium'"));
+}
+
+/* Every bad input of issue 2 gives FILE:LINE and a message. */
+static void test_errors(void **state)
+{
+	(void)state;
+	expect_error(HEAD "[sweeep]\nprocesses = 1\n", "t.ini:5: unknown section [sweeep] (did you mean [sweep]?)");
+	expect_error(HEAD "[sweep]\nprocs = 1, 2\n", "t.ini:6: unknown key 'procs' in [sweep] (did you mean 'processes'?)");
+	expect_error(HEAD "repeat = 3\n", "t.ini:5: unknown key 'repeat' in [experiment] (did you mean 'repeats'?)");
+	expect_error(HEAD "[workload]\nprocesses = 2\n", "t.ini:6: key 'processes' does not belong in [workload] (it goes in [sweep])");
+	expect_error(HEAD "repeats = three\n", "t.ini:5: repeats = 'three': expected a number");
+	expect_error(HEAD "[workload]\ntasks = 1x\n", "t.ini:6: tasks: '1x' is not a number (unexpected 'x')");
+	expect_error(HEAD "[sweep]\nprocesses =\n", "t.ini:6: processes: empty value in a list");
+	expect_error(HEAD "[sweep]\nprocesses = 0\n", "t.ini:6: processes = 0: must be at least 1");
+	expect_error(HEAD "[sweep]\nprocesses = 1, 0\n", "t.ini:6: processes = 0: must be at least 1");
+	expect_error(HEAD "[sweep]\nchunksize = -4\n", "t.ini:6: negative chunk size -4");
+	expect_error(HEAD "[sweep]\nchunksize = 1.5\n", "t.ini:6: chunksize = 1.5: must be a whole number");
+	expect_error("[experiment]\nname = t\nquestion = q\nworkload = gemmm\n", "t.ini:4: unknown workload 'gemmm' (did you mean 'gemm'?)");
+	expect_error("[experiment]\nname = t\nquestion = q\nworkload = nothing\n", "t.ini:4: unknown workload 'nothing'");
+	expect_error(HEAD "[sweep]\nstart_method = forkk\n", "t.ini:6: unknown start method 'forkk' (did you mean 'fork'?)");
+	expect_error(HEAD "[sweep]\nstart_method = fork, vfork\n", "t.ini:6: unknown start method 'vfork'");
+	expect_error(HEAD "[sweep]\ndispatch = pipes\n", "t.ini:6: dispatch = 'pipes': expected one of pipe|shm (did you mean 'pipe'?)");
+	expect_error(HEAD "[sweep]\nthreads = 0\n", "t.ini:6: threads = 0: must be at least 1");
+	expect_error(HEAD "[sweep]\nthreads = many\n", "t.ini:6: threads = 'many': expected a whole number or unset|auto");
+	expect_error(HEAD "[workload]\ntasks = 1, 2\n", "t.ini:6: 'tasks' has 2 values: a list of values belongs in [sweep]");
+	expect_error(HEAD "[workload]\ntasks = 0\n", "t.ini:6: tasks = 0: out of range");
+	expect_error(HEAD "name = u\n", "t.ini:5: duplicate key 'name' in [experiment] (first at line 2)");
+	expect_error(HEAD "this is not ini\n", "t.ini:5: syntax error");
+	expect_error("name = t\n", "t.ini:1: key 'name' outside any section");
+	expect_error("[experiment]\nname = t\nworkload = empty\n", "t.ini: missing 'question' in [experiment]");
+	expect_error("[experiment]\nquestion = q\nworkload = empty\n", "t.ini: missing 'name' in [experiment]");
+	expect_error("[experiment]\nname = t\nquestion = q\n", "t.ini: missing 'workload' in [experiment]");
+	expect_error("", "t.ini: empty experiment file");
+	expect_error(HEAD "timeout = -1\n", "t.ini:5: timeout = -1: out of range");
+	expect_error(HEAD "seed = -3\n", "t.ini:5: seed = '-3': expected a non-negative whole number");
+	expect_error(HEAD "[sweep]\nprocesses = pow2(1..)\n", "t.ini:6: processes:");
+	expect_error(HEAD "[quick]\nbogus = 1\n", "t.ini:6: unknown key 'bogus' in [quick]");
+	expect_error(HEAD "[compare]\nthreshold.wal_s = 3\n", "t.ini:6: unknown key 'threshold.wal_s' in [compare]");
+	expect_error(HEAD "[sweep]\nprocesses = 1..200\nchunksize = 1..200\nthreads = 1..4\n", "160000 configurations: too many");
+	expect_error(HEAD "[sweep]\nprocesses = 1, cores/0\n", "t.ini:6: processes: division by zero");
+	/* a parse that fails reports every problem, not only the first */
+	assert_true(parse(HEAD "bogus1 = 1\nbogus2 = 2\n", "", NULL, 0) < 0);
+	assert_non_null(strstr(err, "bogus1"));
+	assert_non_null(strstr(err, "bogus2"));
+}
+
+static void test_files(void **state)
+{
+	char dir[] = "/tmp/sl-test-XXXXXX", path[64];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	fflush(stderr);
+	assert_int_equal(sl_experiment_load(&E, "/nonexistent/x.ini", "", NULL, 0), -ENOENT);
+	assert_int_equal(sl_experiment_load(&E, dir, "", NULL, 0), -EISDIR);
+	snprintf(path, sizeof(path), "%s/ok.ini", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(HEAD "[compare]\nthreshold = 3\nthreshold.wall_s = 10\n[mpi]\nhosts = a,b\n", f);
+	fclose(f);
+	assert_int_equal(sl_experiment_load(&E, path, "", NULL, 0), 0);
+	assert_true(E.threshold_pct == 3);
+	assert_int_equal(E.nthresholds, 1);
+	assert_string_equal(E.thresholds[0].metric, "wall_s");
+	assert_string_equal(E.mpi_hosts, "a,b");
+	/* the effective experiment written back parses to the same configurations and seed */
+	{
+		struct sl_experiment *copy = malloc(sizeof(*copy));
+		unsigned long long seed = E.seed;
+		long n = sl_experiment_nconfigs(&E);
+
+		snprintf(path, sizeof(path), "%s/back.ini", dir);
+		assert_int_equal(sl_experiment_write(&E, path), 0);
+		assert_int_equal(sl_experiment_load(copy, path, "", NULL, 0), 0);
+		assert_true(copy->seed == seed);
+		assert_int_equal(sl_experiment_nconfigs(copy), n);
+		assert_true(copy->threshold_pct == 3);
+		free(copy);
+	}
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	assert_int_equal(system(path), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_expansion_and_settings),
+		cmocka_unit_test(test_duplicates_removed),
+		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_profile_and_set),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_files),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
