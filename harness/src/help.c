@@ -27,6 +27,17 @@ static const struct {
 	  "  --metric NAME     compare only these metrics (repeatable)\n"
 	  "  --cross-machine   allow different machines; compares dimensionless metrics only\n"
 	  "  --json FILE       also write the verdicts as JSON\n" },
+	{ "slurm",
+	  "\noptions:\n"
+	  "  --nodes N             nodes to allocate (default: enough for [mpi] ranks_per_node, else 1)\n"
+	  "  --time T              wall-time limit, Slurm's format (HH:MM:SS, D-HH:MM:SS); default: an upper\n"
+	  "                        bound from the experiment (configurations x runs x timeout), at most 24 h\n"
+	  "  --partition P         #SBATCH --partition\n"
+	  "  --account A           #SBATCH --account\n"
+	  "  -o FILE               write the script to FILE (default: standard output)\n"
+	  "  --profile, --set, --out   passed on to `speedlab run` (and checked now)\n"
+	  "\nThe experiment is checked first. Configurations with start_method = mpi get their ranks from\n"
+	  "srun inside the job (processes + 1 tasks: rank 0 coordinates); the rest run on the first node.\n" },
 	{ NULL, NULL },
 };
 
