@@ -1,15 +1,614 @@
-/* monitor.c: placeholder until the monitor is built. */
+/* monitor.c: a sampling thread that reads /proc (and NVML) while a run is in flight, cheaply. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "monitor.h"
+#include "nvml.h"
 
-struct sl_monitor { int unused; };
+#define MON_MAX_PIDS 1024
+#define MON_MAX_CPUS 4096
+#define MON_DEFAULT_HZ 20.0
+#define MON_MAX_HZ 1000.0
+#define MON_PROC_BUF 8192      /* /proc/<pid>/status is ~1.5 KiB */
+#define MON_DIRENT_BUF 32768
+#define MON_HWM_EVERY 8        /* samples between reads of /proc/<pid>/status (VmHWM) */
+
+/* A watched worker. One sample costs a pread of /proc/<pid>/stat (state, threads, RSS) on a kept
+ * descriptor; /proc/<pid>/status, which the kernel is slower to format, is read for the peak
+ * RSS (VmHWM) every MON_HWM_EVERY samples and on the last; the task directory only when the
+ * worker has more than one thread. A kept descriptor pins the process it was opened for: once
+ * the worker is reaped its reads fail with ESRCH even if the pid is reused, and it is dropped.
+ * Past the descriptor limit (many workers, a low RLIMIT_NOFILE) a file is opened per read. */
+struct mon_proc {
+	pid_t pid;
+	int stat_fd, task_fd;      /* -1: open per read */
+};
+
+struct sl_monitor {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;         /* signals stop; waited on with CLOCK_MONOTONIC deadlines */
+	bool stopping;
+	/* pids handed over by sl_monitor_watch, under lock */
+	int npending;
+	pid_t pending[MON_MAX_PIDS];
+	int nseen;                   /* every pid ever accepted, to ignore repeats */
+	pid_t seen[MON_MAX_PIDS];
+
+	/* owned by the sampling thread */
+	double period_s;
+	FILE *samples;
+	int config, rep;
+	double t0;
+	int nprocs;
+	struct mon_proc procs[MON_MAX_PIDS];
+	int stat_fd;                 /* /proc/stat */
+	uint64_t *prev_busy, *prev_total;   /* jiffies per header column at the previous read */
+	uint64_t *cur_busy, *cur_total;     /* and at this one; UINT64_MAX: not read */
+	char *buf;                   /* /proc/stat text */
+	size_t bufsize;
+	char pbuf[MON_PROC_BUF];
+	char dbuf[MON_DIRENT_BUF];
+	int ngpus;
+	long nsamples;
+	long page_kb;
+	bool final;                  /* the last sample, taken on stop */
+
+	/* results, read after join */
+	long threads_peak, threads_total_peak;
+	double rss_peak_kb;
+	double gpu_util_sum, gpu_mem_max;
+	long gpu_samples;
+	double cpu_s, wall_s;        /* the sampling thread's own CPU time and lifetime */
+};
+
+/* ---- the samples.csv header: fixed once per process from /proc/stat ---- */
+
+static pthread_once_t header_once = PTHREAD_ONCE_INIT;
+static char *header_text;
+static int ncpu_cols;                 /* per-CPU columns in the header */
+static short cpu_col[MON_MAX_CPUS];   /* /proc/stat cpu index -> header column, -1 if none */
+
+static void header_build(void)
+{
+	size_t len;
+	char *text = sl_read_file("/proc/stat", &len);
+	size_t cap = 64 * 1024, used = 0;
+	char *h = malloc(cap);
+
+	for (int i = 0; i < MON_MAX_CPUS; i++)
+		cpu_col[i] = -1;
+	if (!h) {
+		free(text);
+		header_text = NULL;
+		return;
+	}
+	used += (size_t)snprintf(h, cap, "config,rep,t_s");
+	for (const char *p = text; p && *p;) {
+		const char *nl = strchr(p, '\n');
+
+		if (strncmp(p, "cpu", 3) == 0 && p[3] >= '0' && p[3] <= '9') {
+			long idx = strtol(p + 3, NULL, 10);
+
+			if (idx >= 0 && idx < MON_MAX_CPUS && cpu_col[idx] < 0 && used + 32 < cap) {
+				cpu_col[idx] = (short)ncpu_cols++;
+				used += (size_t)snprintf(h + used, cap - used, ",cpu%ld_busy_pct", idx);
+			}
+		} else if (strncmp(p, "cpu", 3) != 0) {
+			break;   /* the cpu lines come first */
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	snprintf(h + used, cap - used, ",procs,threads_total,runnable,gpu_util_pct,gpu_mem_mb,gpu_sm_mhz");
+	free(text);
+	header_text = h;
+}
+
+const char *sl_monitor_samples_header(void)
+{
+	pthread_once(&header_once, header_build);
+	return header_text ? header_text : "config,rep,t_s,procs,threads_total,runnable,gpu_util_pct,gpu_mem_mb,gpu_sm_mhz";
+}
+
+/* ---- small parsers over a NUL-terminated buffer (no allocation) ---- */
+
+static const char *skip_spaces(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+static uint64_t parse_u64(const char **pp)
+{
+	const char *p = skip_spaces(*pp);
+	uint64_t v = 0;
+
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	*pp = p;
+	return v;
+}
+
+/* The number after "\nKEY:" in a /proc status text, or -1. */
+static long status_field(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+
+	if (!p)
+		return -1;
+	p += strlen(key);
+	return (long)parse_u64(&p);
+}
+
+/* From a /proc/<pid>/stat text: the state letter (0 when unparsable), num_threads (field 20)
+ * and rss in pages (field 24). */
+static char stat_fields(const char *text, long *threads, long *rss_pages)
+{
+	const char *p = strrchr(text, ')');
+	char state;
+
+	*threads = *rss_pages = -1;
+	if (!p || p[1] != ' ' || !p[2])
+		return 0;
+	state = p[2];
+	p += 3;
+	/* fields 4 .. 24; some (priority, nice) may be negative */
+	for (int field = 4; field <= 24; field++) {
+		const char *start = skip_spaces(p);
+		long v;
+
+		if (*start == '-')
+			start++;
+		p = start;
+		v = (long)parse_u64(&p);
+		if (p == start)
+			return 0;
+		if (field == 20)
+			*threads = v;
+		else if (field == 24)
+			*rss_pages = v;
+	}
+	return state;
+}
+
+/* pread a whole small /proc file into buf (NUL-terminated). Returns the length or -1. */
+static ssize_t pread_all(int fd, char *buf, size_t size)
+{
+	ssize_t n;
+
+	do
+		n = pread(fd, buf, size - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+/* Read /proc/<pid>/<name> through the kept descriptor fd, or by path when fd < 0. Returns the
+ * length; 0 when it cannot be read for now (out of descriptors); -1 when the process is gone. */
+static ssize_t proc_read(pid_t pid, int fd, const char *name, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	if (fd >= 0)
+		return pread_all(fd, buf, size) > 0 ? (ssize_t)strlen(buf) : -1;
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EMFILE || errno == ENFILE ? 0 : -1;
+	n = pread_all(fd, buf, size);
+	close(fd);
+	return n > 0 ? n : -1;
+}
+
+/* The state letter of a /proc/.../stat text (after the last ')' of the command name), or 0. */
+static char stat_state(const char *text)
+{
+	const char *p = strrchr(text, ')');
+
+	if (!p || p[1] != ' ')
+		return 0;
+	return p[2];
+}
+
+/* ---- sampling ---- */
+
+static void proc_close(struct mon_proc *p)
+{
+	if (p->stat_fd >= 0)
+		close(p->stat_fd);
+	if (p->task_fd >= 0)
+		close(p->task_fd);
+	p->stat_fd = p->task_fd = -1;
+}
+
+static void take_pending(struct sl_monitor *mon)
+{
+	pid_t pend[MON_MAX_PIDS];
+	int n;
+
+	pthread_mutex_lock(&mon->lock);
+	n = mon->npending;
+	memcpy(pend, mon->pending, (size_t)n * sizeof(pid_t));
+	mon->npending = 0;
+	pthread_mutex_unlock(&mon->lock);
+	for (int i = 0; i < n && mon->nprocs < MON_MAX_PIDS; i++) {
+		struct mon_proc *p = &mon->procs[mon->nprocs];
+		char path[64];
+
+		p->pid = pend[i];
+		p->task_fd = -1;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
+		p->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (p->stat_fd < 0 && errno != EMFILE && errno != ENFILE)
+			continue;   /* already gone: dropped quietly */
+		mon->nprocs++;
+	}
+}
+
+/* Tasks of p in state R (running or runnable). Returns -1 when the process is gone. */
+static int count_runnable(struct sl_monitor *mon, struct mon_proc *p)
+{
+	int running = 0, dirfd = p->task_fd;
+
+	if (dirfd < 0) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)p->pid);
+		dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0)
+			return errno == EMFILE || errno == ENFILE ? 0 : -1;
+		if (p->stat_fd >= 0)
+			p->task_fd = dirfd;   /* kept for the next samples */
+	} else if (lseek(dirfd, 0, SEEK_SET) < 0) {
+		return -1;
+	}
+	for (;;) {
+		long n = syscall(SYS_getdents64, dirfd, mon->dbuf, sizeof(mon->dbuf));
+
+		if (n < 0) {
+			running = errno == EINTR ? running : -1;
+			break;
+		}
+		if (n == 0)
+			break;
+		for (long off = 0; off < n;) {
+			/* struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name */
+			unsigned short reclen;
+			const char *name = mon->dbuf + off + 19;
+			char path[48];
+			int fd;
+
+			memcpy(&reclen, mon->dbuf + off + 16, sizeof(reclen));
+			off += reclen;
+			if (name[0] < '0' || name[0] > '9')
+				continue;
+			snprintf(path, sizeof(path), "%s/stat", name);
+			fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;   /* the thread exited between the listing and now */
+			if (pread_all(fd, mon->pbuf, sizeof(mon->pbuf)) > 0 && stat_state(mon->pbuf) == 'R')
+				running++;
+			close(fd);
+		}
+	}
+	if (dirfd != p->task_fd)
+		close(dirfd);
+	return running;
+}
+
+/* Read /proc/stat and, when out is given, write one busy % cell per header CPU column (empty for
+ * the first read, which only sets the baseline, and for a CPU missing from this read). */
+static void sample_cpus(struct sl_monitor *mon, FILE *out)
+{
+	ssize_t n = pread_all(mon->stat_fd, mon->buf, mon->bufsize);
+
+	for (int c = 0; c < ncpu_cols; c++)
+		mon->cur_busy[c] = mon->cur_total[c] = UINT64_MAX;
+	for (const char *p = n > 0 ? mon->buf : ""; strncmp(p, "cpu", 3) == 0;) {
+		const char *nl = strchr(p, '\n');
+
+		if (p[3] >= '0' && p[3] <= '9') {
+			const char *q = p + 3;
+			uint64_t idx = parse_u64(&q), f[8] = { 0 };
+
+			for (int i = 0; i < 8; i++)
+				f[i] = parse_u64(&q);
+			if (idx < MON_MAX_CPUS && cpu_col[idx] >= 0) {
+				/* user nice system idle iowait irq softirq steal; guest is already in user */
+				uint64_t busy = f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
+
+				mon->cur_busy[cpu_col[idx]] = busy;
+				mon->cur_total[cpu_col[idx]] = busy + f[3] + f[4];
+			}
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	for (int c = 0; c < ncpu_cols; c++) {
+		uint64_t b = mon->cur_busy[c], t = mon->cur_total[c];
+		uint64_t pb = mon->prev_busy[c], pt = mon->prev_total[c];
+
+		if (out) {
+			fputc(',', out);
+			if (t != UINT64_MAX && pt != UINT64_MAX && t > pt && b >= pb) {
+				double pct = 100.0 * (double)(b - pb) / (double)(t - pt);
+
+				fprintf(out, "%.1f", pct > 100 ? 100.0 : pct);
+			}
+		}
+		mon->prev_busy[c] = b;
+		mon->prev_total[c] = t;
+	}
+}
+
+static void sample(struct sl_monitor *mon)
+{
+	FILE *out = mon->samples;
+	long threads_total = 0, threads_max = 0;
+	int procs = 0, runnable = 0;
+
+	take_pending(mon);
+	if (out) {
+		flockfile(out);
+		fprintf(out, "%d,%d,%.3f", mon->config, mon->rep, sl_now() - mon->t0);
+	}
+	if (out)
+		sample_cpus(mon, out);
+	for (int i = 0; i < mon->nprocs;) {
+		struct mon_proc *p = &mon->procs[i];
+		long threads, rss_pages, hwm = -1;
+		ssize_t n;
+		int r;
+		char state;
+
+		n = proc_read(p->pid, p->stat_fd, "stat", mon->pbuf, sizeof(mon->pbuf));
+		if (n == 0) {
+			i++;      /* out of descriptors this time: try again next sample */
+			continue;
+		}
+		if (n < 0)
+			goto drop;
+		state = stat_fields(mon->pbuf, &threads, &rss_pages);
+		if (state == 'Z' || state == 'X' || state == 0)
+			goto drop;   /* exited; waiting to be reaped */
+		if (mon->final || mon->nsamples % MON_HWM_EVERY == 0) {
+			n = proc_read(p->pid, -1, "status", mon->pbuf, sizeof(mon->pbuf));
+			if (n < 0)
+				goto drop;
+			if (n > 0)
+				hwm = status_field(mon->pbuf, "\nVmHWM:");
+		}
+		if (threads > 1) {
+			r = count_runnable(mon, p);
+			if (r < 0)
+				goto drop;
+		} else {
+			r = state == 'R';
+		}
+		procs++;
+		runnable += r;
+		if (threads > 0) {
+			threads_total += threads;
+			if (threads > threads_max)
+				threads_max = threads;
+		}
+		if (rss_pages > 0 && (double)(rss_pages * mon->page_kb) > mon->rss_peak_kb)
+			mon->rss_peak_kb = (double)(rss_pages * mon->page_kb);
+		if (hwm > mon->rss_peak_kb)
+			mon->rss_peak_kb = (double)hwm;
+		i++;
+		continue;
+drop:
+		proc_close(p);
+		mon->procs[i] = mon->procs[--mon->nprocs];
+	}
+	mon->nsamples++;
+	if (procs > 0) {
+		if (threads_max > mon->threads_peak)
+			mon->threads_peak = threads_max;
+		if (threads_total > mon->threads_total_peak)
+			mon->threads_total_peak = threads_total;
+	}
+	if (out)
+		fprintf(out, ",%d,%ld,%d", procs, threads_total, runnable);
+	if (mon->ngpus > 0) {
+		double util = 0, mem = 0, mhz = 0;
+		int ok = 0;
+
+		for (int g = 0; g < mon->ngpus; g++) {
+			struct sl_gpu_sample s;
+
+			if (!sl_nvml_sample(g, &s))
+				continue;
+			/* several GPUs: mean utilisation, total memory, fastest SM clock */
+			util += s.util_pct;
+			mem += s.mem_used_mb;
+			if (s.sm_clock_mhz > mhz)
+				mhz = s.sm_clock_mhz;
+			ok++;
+		}
+		if (ok > 0) {
+			util /= ok;
+			mon->gpu_util_sum += util;
+			if (mem > mon->gpu_mem_max)
+				mon->gpu_mem_max = mem;
+			mon->gpu_samples++;
+			if (out)
+				fprintf(out, ",%.1f,%.1f,%.0f\n", util, mem, mhz);
+		} else if (out) {
+			fputs(",,,\n", out);
+		}
+	} else if (out) {
+		fputs(",,,\n", out);
+	}
+	if (out)
+		funlockfile(out);
+}
+
+static void *monitor_thread(void *arg)
+{
+	struct sl_monitor *mon = arg;
+	struct timespec deadline, cpu;
+	bool stop = false;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	sample_cpus(mon, NULL);   /* the baseline the first row's busy % is measured against */
+	take_pending(mon);
+	while (!stop) {
+		long ns = (long)(mon->period_s * 1e9);
+
+		deadline.tv_sec += ns / 1000000000L;
+		deadline.tv_nsec += ns % 1000000000L;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&mon->lock);
+		while (!mon->stopping) {
+			if (pthread_cond_timedwait(&mon->cond, &mon->lock, &deadline) == ETIMEDOUT)
+				break;
+		}
+		stop = mon->stopping;
+		pthread_mutex_unlock(&mon->lock);
+		mon->final = stop;
+		/* a last sample on stop catches workers of a run shorter than one period */
+		sample(mon);
+		{
+			struct timespec now;
+
+			/* fell behind (a stalled machine): skip the missed ticks instead of bursting */
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec > deadline.tv_sec + 1)
+				deadline = now;
+		}
+	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	mon->cpu_s = (double)cpu.tv_sec + (double)cpu.tv_nsec * 1e-9;
+	mon->wall_s = sl_now() - mon->t0;
+	return NULL;
+}
+
+static pthread_once_t nvml_once = PTHREAD_ONCE_INIT;
+static int nvml_devices;
+
+static void nvml_init(void)
+{
+	nvml_devices = sl_nvml_open() ? sl_nvml_count() : 0;
+}
 
 struct sl_monitor *sl_monitor_start(double hz, FILE *samples, int config, int rep)
 {
-	(void)hz; (void)samples; (void)config; (void)rep;
-	return calloc(1, sizeof(struct sl_monitor));
+	struct sl_monitor *mon;
+	pthread_condattr_t ca;
+	int err;
+
+	sl_monitor_samples_header();   /* fixes the CPU columns */
+	pthread_once(&nvml_once, nvml_init);
+	if (!(hz > 0) || hz > MON_MAX_HZ)
+		hz = hz > MON_MAX_HZ ? MON_MAX_HZ : MON_DEFAULT_HZ;
+	mon = calloc(1, sizeof(*mon));
+	if (!mon)
+		return NULL;
+	mon->period_s = 1.0 / hz;
+	mon->samples = samples;
+	mon->config = config;
+	mon->rep = rep;
+	mon->ngpus = nvml_devices;
+	mon->page_kb = sysconf(_SC_PAGESIZE) / 1024;
+	mon->bufsize = (size_t)(ncpu_cols + 2) * 256 + 4096;   /* the cpu lines; the rest is cut off */
+	mon->buf = malloc(mon->bufsize);
+	mon->prev_busy = malloc((size_t)(4 * ncpu_cols + 1) * sizeof(uint64_t));
+	if (!mon->buf || !mon->prev_busy) {
+		err = ENOMEM;
+		goto out_free;
+	}
+	mon->prev_total = mon->prev_busy + ncpu_cols;
+	mon->cur_busy = mon->prev_busy + 2 * ncpu_cols;
+	mon->cur_total = mon->prev_busy + 3 * ncpu_cols;
+	for (int i = 0; i < 4 * ncpu_cols + 1; i++)
+		mon->prev_busy[i] = UINT64_MAX;
+	mon->stat_fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
+	if (mon->stat_fd < 0) {
+		err = errno;
+		goto out_free;
+	}
+	pthread_mutex_init(&mon->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&mon->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	mon->t0 = sl_now();
+	err = pthread_create(&mon->thread, NULL, monitor_thread, mon);
+	if (err)
+		goto out_destroy;
+	return mon;
+
+out_destroy:
+	pthread_cond_destroy(&mon->cond);
+	pthread_mutex_destroy(&mon->lock);
+	close(mon->stat_fd);
+out_free:
+	free(mon->prev_busy);
+	free(mon->buf);
+	free(mon);
+	errno = err;
+	return NULL;
 }
-void sl_monitor_watch(struct sl_monitor *mon, pid_t pid) { (void)mon; (void)pid; }
-void sl_monitor_stop(struct sl_monitor *mon, struct sl_metrics *m) { (void)m; free(mon); }
-const char *sl_monitor_samples_header(void) { return "config,rep,t_s"; }
+
+void sl_monitor_watch(struct sl_monitor *mon, pid_t pid)
+{
+	if (!mon || pid <= 0)
+		return;
+	pthread_mutex_lock(&mon->lock);
+	for (int i = 0; i < mon->nseen; i++)
+		if (mon->seen[i] == pid)
+			goto out_unlock;
+	if (mon->nseen < MON_MAX_PIDS && mon->npending < MON_MAX_PIDS) {
+		mon->seen[mon->nseen++] = pid;
+		mon->pending[mon->npending++] = pid;
+	}
+out_unlock:
+	pthread_mutex_unlock(&mon->lock);
+}
+
+void sl_monitor_stop(struct sl_monitor *mon, struct sl_metrics *m)
+{
+	if (!mon)
+		return;
+	pthread_mutex_lock(&mon->lock);
+	mon->stopping = true;
+	pthread_cond_signal(&mon->cond);
+	pthread_mutex_unlock(&mon->lock);
+	pthread_join(mon->thread, NULL);
+	if (m) {
+		m->threads_peak = mon->threads_peak > 0 ? (double)mon->threads_peak : NAN;
+		m->threads_total_peak = mon->threads_total_peak > 0 ? (double)mon->threads_total_peak : NAN;
+		m->rss_peak_mb = mon->rss_peak_kb > 0 ? mon->rss_peak_kb / 1024.0 : NAN;
+		m->gpu_util_pct = mon->gpu_samples > 0 ? mon->gpu_util_sum / (double)mon->gpu_samples : NAN;
+		m->gpu_mem_mb = mon->gpu_samples > 0 ? mon->gpu_mem_max : NAN;
+		m->monitor_cpu_pct = mon->wall_s > 0 ? 100.0 * mon->cpu_s / mon->wall_s : NAN;
+	}
+	if (mon->samples)
+		fflush(mon->samples);
+	for (int i = 0; i < mon->nprocs; i++)
+		proc_close(&mon->procs[i]);
+	pthread_cond_destroy(&mon->cond);
+	pthread_mutex_destroy(&mon->lock);
+	close(mon->stat_fd);
+	free(mon->prev_busy);
+	free(mon->buf);
+	free(mon);
+}

@@ -14,9 +14,14 @@
  *   config, series, <axes as in runs.csv>, runs, ok, status,
  *   wall_s_median, wall_s_min, wall_s_max, wall_s_mad, wall_s_ci_lo, wall_s_ci_hi, wall_s_cv,
  *   unstable (1 when CV > 5%), outliers (count, modified z > 3.5),
- *   speedup, speedup_ci_lo, speedup_ci_hi, efficiency, karp_flatt, amdahl_serial,
- *   oversubscribed (1 when processes x threads > logical CPUs),
+ *   speedup, speedup_ci_lo, speedup_ci_hi, efficiency, karp_flatt,
+ *   amdahl_serial (fit over the series' configurations that are not oversubscribed),
+ *   oversubscribed (1 when processes x threads > logical CPUs; `unset` threads count as the
+ *   library's own default the worker reported, else the logical CPU count),
  *   then <metric>_median for every other metric of sl_metric_columns.
+ * `status` is "ok" when every measured run was ok, the one failure status when every run failed
+ * the same way ("crash:SIGSEGV"), else the failures counted ("hang ×1, crash:SIGKILL ×1 (3 of 5 ok)"),
+ * or "incomplete" when only warm-ups ran. Statistics use the ok runs; warm-ups (rep < 0) never count.
  * `series` names the configuration without its process count: "k=v k=v" of the axes that vary in
  * the experiment (excluding processes), or "all" when none does. Speedup is against the
  * 1-process configuration of the same series (empty when there is none). */
@@ -42,5 +47,17 @@ void sl_result_free(struct sl_result *r);
 /* Compute summary.csv from runs.csv and write it (temp file + rename), plus tables.md.
  * Returns 0 or -errno. */
 int sl_summary_write(const char *dir);
+/* The text summary.csv would hold (malloc'd into *text), without writing anything: for read-only
+ * result directories. Returns 0, or -errno/-EINVAL with the reason printed as FILE:LINE. */
+int sl_summary_text(const char *dir, char **text, size_t *len);
+
+/* The JSON value at a dotted path ("sysinfo.topology.logical") under root; NULL when absent. */
+json_t *sl_json_path(json_t *root, const char *dotted);
+/* The string at a dotted path of r's meta.json, or NULL. */
+const char *sl_result_meta_str(const struct sl_result *r, const char *dotted);
+/* The value of key in section of dir/experiment.ini into out; false when absent or unreadable. */
+bool sl_result_ini_value(const struct sl_result *r, const char *section, const char *key, char *out, size_t len);
+/* Logical CPUs of the machine that made the result (meta.json's sysinfo), else of this machine. */
+int sl_result_logical_cpus(json_t *meta);
 
 #endif

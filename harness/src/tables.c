@@ -1,0 +1,343 @@
+/* tables.c: the speedup tables in Markdown, shaped like the seeds' table, from summary.csv. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tables.h"
+
+struct row {
+	size_t r;          /* row of summary.csv */
+	long processes;
+};
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->processes != y->processes)
+		return (x->processes > y->processes) - (x->processes < y->processes);
+	return (x->r > y->r) - (x->r < y->r);
+}
+
+/* Markdown-safe copy of a cell: '|' escaped, line breaks as spaces. */
+static void md_put(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", out);
+		else if (*s == '\n' || *s == '\r')
+			fputc(' ', out);
+		else
+			fputc(*s, out);
+	}
+}
+
+/* Three significant figures, without exponent for the values tables show. */
+static void fmt_sig3(double v, char *buf, size_t len)
+{
+	double a = fabs(v);
+
+	if (a >= 100)
+		snprintf(buf, len, "%.0f", v);
+	else if (a >= 10)
+		snprintf(buf, len, "%.1f", v);
+	else
+		snprintf(buf, len, "%.2f", v);
+}
+
+/* A spread: two significant figures. */
+static void fmt_sig2(double v, char *buf, size_t len)
+{
+	double a = fabs(v);
+
+	if (a == 0)
+		snprintf(buf, len, "0");
+	else if (a >= 10)
+		snprintf(buf, len, "%.0f", v);
+	else if (a >= 1)
+		snprintf(buf, len, "%.1f", v);
+	else if (a >= 0.1)
+		snprintf(buf, len, "%.2f", v);
+	else
+		snprintf(buf, len, "%.2g", v);
+}
+
+/* "415 ms ± 3 ms": the median in a unit that suits it, the MAD in the same unit. */
+static void fmt_runtime(double med, double mad, char *buf, size_t len)
+{
+	const char *unit = "s";
+	double scale = 1;
+	char m[32], d[32];
+
+	if (med < 1e-3) {
+		unit = "µs";
+		scale = 1e6;
+	} else if (med < 1) {
+		unit = "ms";
+		scale = 1e3;
+	}
+	fmt_sig3(med * scale, m, sizeof(m));
+	if (isnan(mad)) {
+		snprintf(buf, len, "%s %s", m, unit);
+		return;
+	}
+	fmt_sig2(mad * scale, d, sizeof(d));
+	snprintf(buf, len, "%s %s ± %s %s", m, unit, d, unit);
+}
+
+static double num(const struct sl_csv *s, size_t r, const char *col)
+{
+	return sl_csv_num(s, r, sl_csv_col(s, col));
+}
+
+/* The first string found at any of the dotted paths of meta.json, or NULL. */
+static const char *meta_str(const struct sl_result *r, const char *const *paths)
+{
+	for (int i = 0; paths[i]; i++) {
+		const char *v = sl_result_meta_str(r, paths[i]);
+
+		if (v && v[0])
+			return v;
+	}
+	return NULL;
+}
+
+static long meta_int(const struct sl_result *r, const char *const *paths)
+{
+	for (int i = 0; paths[i]; i++) {
+		json_t *v = sl_json_path(r->meta, paths[i]);
+
+		if (json_is_integer(v))
+			return (long)json_integer_value(v);
+	}
+	return -1;
+}
+
+static void write_header(const struct sl_result *r, FILE *out, int first_axis, int last_axis, int logical)
+{
+	static const char *const question_paths[] = { "experiment.question", "question", NULL };
+	static const char *const host_paths[] = { "sysinfo.hostname", "hostname", NULL };
+	static const char *const model_paths[] = { "sysinfo.cpu.model", "cpu.model", NULL };
+	static const char *const phys_paths[] = { "sysinfo.cpu.physical", "cpu.physical", NULL };
+	const struct sl_csv *s = &r->summary;
+	char question[512] = "";
+	const char *q = meta_str(r, question_paths), *host = meta_str(r, host_paths);
+	const char *model = meta_str(r, model_paths);
+	long physical = meta_int(r, phys_paths), reps_min = -1, reps_max = 0;
+	bool any_fixed = false;
+
+	if (q)
+		snprintf(question, sizeof(question), "%s", q);
+	else
+		sl_result_ini_value(r, "experiment", "question", question, sizeof(question));
+	fputs("# Speedup: ", out);
+	md_put(out, r->experiment);
+	fputs("\n\n", out);
+	if (question[0]) {
+		fputs("- **Question:** ", out);
+		md_put(out, question);
+		fputc('\n', out);
+	}
+	fputs("- **Machine:** ", out);
+	if (host || model) {
+		md_put(out, host ? host : "unknown host");
+		if (model) {
+			fputs(" (", out);
+			md_put(out, model);
+			fputc(')', out);
+		}
+		fputs(", ", out);
+	}
+	fprintf(out, "%d logical CPUs", logical);
+	if (physical > 0)
+		fprintf(out, ", %ld physical cores", physical);
+	if (!r->meta)
+		fputs(" (no meta.json: this machine's count)", out);
+	fputc('\n', out);
+	/* the axes that are the same in every configuration */
+	for (int c = first_axis; c <= last_axis; c++) {
+		bool fixed = true;
+
+		for (size_t i = 1; i < s->nrows && fixed; i++)
+			fixed = strcmp(sl_csv_cell(s, i, c), sl_csv_cell(s, 0, c)) == 0;
+		if (!fixed || s->nrows == 0)
+			continue;
+		fputs(any_fixed ? " " : "- **Fixed:** ", out);
+		md_put(out, s->header[c]);
+		fputc('=', out);
+		md_put(out, sl_csv_cell(s, 0, c));
+		any_fixed = true;
+	}
+	if (any_fixed)
+		fputc('\n', out);
+	for (size_t i = 0; i < s->nrows; i++) {
+		long v = (long)num(s, i, "runs");
+
+		if (v > reps_max)
+			reps_max = v;
+		if (reps_min < 0 || v < reps_min)
+			reps_min = v;
+	}
+	if (reps_min >= 0 && reps_min < reps_max)
+		fprintf(out, "- **Repetitions:** %ld to %ld measured per configuration (warm-ups excluded)\n\n",
+			reps_min, reps_max);
+	else
+		fprintf(out, "- **Repetitions:** %ld measured per configuration (warm-ups excluded)\n\n", reps_max);
+	fputs("Runtime is the median ± MAD (median absolute deviation) of the ok runs. Speedup is T(1)/T(P) of "
+	      "the medians against the 1-process configuration of the same series, with its 95% bootstrap "
+	      "confidence interval. Efficiency = speedup/P. Cores busy = process-tree CPU time / wall time. "
+	      "Karp–Flatt e = (1/S − 1/P)/(1 − 1/P).\n", out);
+}
+
+static void write_series(const struct sl_result *r, FILE *out, const char *series, bool heading, int logical)
+{
+	const struct sl_csv *s = &r->summary;
+	int col_series = sl_csv_col(s, "series");
+	struct row *rows = malloc((s->nrows + 1) * sizeof(*rows));
+	size_t n = 0;
+	bool any_over = false, any_partial = false, have_base = false;
+	double amdahl = NAN;
+	char buf[128];
+
+	if (!rows)
+		return;
+	for (size_t i = 0; i < s->nrows; i++)
+		if (strcmp(sl_csv_cell(s, i, col_series), series) == 0) {
+			rows[n].r = i;
+			rows[n].processes = (long)num(s, i, "processes");
+			if (rows[n].processes == 1)
+				have_base = true;
+			n++;
+		}
+	qsort(rows, n, sizeof(*rows), cmp_row);
+	fputc('\n', out);
+	if (heading) {
+		fputs("## ", out);
+		md_put(out, series);
+		fputs("\n\n", out);
+	}
+	fputs("| Processes | Runtime | Speedup vs 1 process | Efficiency | Cores busy | Karp–Flatt e |\n"
+	      "|---|---|---|---|---|---|\n", out);
+	for (size_t k = 0; k < n; k++) {
+		size_t i = rows[k].r;
+		const char *status = sl_csv_cell(s, i, sl_csv_col(s, "status"));
+		double ok = num(s, i, "ok"), runs = num(s, i, "runs");
+		double med = num(s, i, "wall_s_median"), sp = num(s, i, "speedup");
+		double lo = num(s, i, "speedup_ci_lo"), hi = num(s, i, "speedup_ci_hi");
+		double eff = num(s, i, "efficiency"), busy = num(s, i, "cores_busy_median");
+		double kf = num(s, i, "karp_flatt"), cv = num(s, i, "wall_s_cv");
+		/* a configuration that never ran has no utilisation to flag */
+		bool over = num(s, i, "oversubscribed") == 1 && ok > 0, partial = ok > 0 && ok < runs;
+
+		if (!isnan(num(s, i, "amdahl_serial")))
+			amdahl = num(s, i, "amdahl_serial");
+		fprintf(out, "| %ld%s%s | ", rows[k].processes, over ? " ⚠ oversubscribed" : "", partial ? " †" : "");
+		any_over |= over;
+		any_partial |= partial;
+		if (!(ok > 0) || isnan(med)) {
+			md_put(out, status[0] ? status : "no ok run");
+			fputs(" | — | — | — | — |\n", out);
+			continue;
+		}
+		fmt_runtime(med, num(s, i, "wall_s_mad"), buf, sizeof(buf));
+		fputs(buf, out);
+		{
+			bool unstable = num(s, i, "unstable") == 1;
+			double outl = num(s, i, "outliers");
+
+			if (unstable && outl > 0)
+				fprintf(out, " (unstable: CV %.0f%%; %.0f outlier%s)", 100 * cv, outl, outl > 1 ? "s" : "");
+			else if (unstable)
+				fprintf(out, " (unstable: CV %.0f%%)", 100 * cv);
+			else if (outl > 0)
+				fprintf(out, " (%.0f outlier%s)", outl, outl > 1 ? "s" : "");
+		}
+		fputs(" | ", out);
+		if (isnan(sp))
+			fputs("—", out);
+		else if (isnan(lo) || isnan(hi))
+			fprintf(out, "%.2f×", sp);
+		else
+			fprintf(out, "%.2f× [%.2f–%.2f]", sp, lo, hi);
+		fputs(" | ", out);
+		if (isnan(eff))
+			fputs("—", out);
+		else
+			fprintf(out, "%.0f%%", 100 * eff);
+		fputs(" | ", out);
+		if (isnan(busy))
+			fputs("—", out);
+		else
+			fprintf(out, "%.2f", busy);
+		fputs(" | ", out);
+		if (isnan(kf))
+			fputs("—", out);
+		else
+			fprintf(out, "%.3f", kf);
+		fputs(" |\n", out);
+	}
+	fputc('\n', out);
+	if (any_over)
+		fprintf(out, "⚠ oversubscribed: processes × threads per process > %d logical CPUs.\n", logical);
+	if (any_partial)
+		for (size_t k = 0; k < n; k++) {
+			size_t i = rows[k].r;
+			double ok = num(s, i, "ok"), runs = num(s, i, "runs");
+
+			if (ok > 0 && ok < runs) {
+				fprintf(out, "† %ld processes: ", rows[k].processes);
+				md_put(out, sl_csv_cell(s, i, sl_csv_col(s, "status")));
+				fputs("; the figures use the ok runs only.\n", out);
+			}
+		}
+	if (!have_base)
+		fputs("No 1-process configuration in this series: no speedup.\n", out);
+	if (isnan(amdahl))
+		fprintf(out, "Amdahl fit: not enough process counts with a speedup%s.\n",
+			any_over ? " that are not oversubscribed" : "");
+	else
+		fprintf(out, "Amdahl fit: serial fraction %.3f%s\n", amdahl,
+			any_over ? " (oversubscribed rows left out)" : "");
+	free(rows);
+}
+
+int sl_tables_markdown(const struct sl_result *r, FILE *out)
+{
+	static const char *const need[] = {
+		"series", "processes", "runs", "ok", "status", "wall_s_median", "wall_s_mad", "speedup",
+		"speedup_ci_lo", "speedup_ci_hi", "efficiency", "karp_flatt", "amdahl_serial", "oversubscribed", NULL,
+	};
+	const struct sl_csv *s = &r->summary;
+	int col_series = sl_csv_col(s, "series"), first_axis, last_axis;
+	int logical = sl_result_logical_cpus(r->meta);
+	const char **seen;
+	size_t nseen = 0;
+
+	for (int i = 0; need[i]; i++)
+		if (sl_csv_col(s, need[i]) < 0) {
+			sl_err_at(s->path[0] ? s->path : r->dir, 1, "missing column '%s'", need[i]);
+			return -EINVAL;
+		}
+	first_axis = col_series + 1;
+	last_axis = sl_csv_col(s, "runs") - 1;
+	write_header(r, out, first_axis, last_axis, logical);
+	seen = malloc((s->nrows + 1) * sizeof(*seen));
+	if (!seen)
+		return -ENOMEM;
+	/* one table per series, in the order of their first configuration */
+	for (size_t i = 0; i < s->nrows; i++) {
+		const char *name = sl_csv_cell(s, i, col_series);
+		bool done = false;
+
+		for (size_t k = 0; k < nseen && !done; k++)
+			done = strcmp(seen[k], name) == 0;
+		if (done)
+			continue;
+		seen[nseen++] = name;
+		write_series(r, out, name, strcmp(name, "all") != 0, logical);
+	}
+	if (s->nrows == 0)
+		fputs("\nNo configuration has finished yet.\n", out);
+	free(seen);
+	return 0;
+}
