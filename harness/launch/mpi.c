@@ -900,15 +900,19 @@ enum { TAG_UP = 11, TAG_DOWN = 12, TAG_FINAL = 13 };
 enum { UP_READY = 1, UP_RESULT, UP_FINAL };
 enum { DOWN_CHUNK = 1, DOWN_STOP };
 
+/* CPU time and context switches of this process (getrusage). */
+struct usage {
+	double user_s, sys_s, nvcsw, nivcsw, maxrss_kb;
+};
+
 /* Worker to rank 0. A RESULT is followed by count doubles and count * out_bytes bytes. */
 struct up_msg {
 	int32_t kind;
 	int32_t err;              /* 0, or the workload's negative errno */
 	int64_t first, count;     /* RESULT: the chunk */
-	double t;                 /* READY: ready (CLOCK_REALTIME) */
+	double t;                 /* READY: when MPI_Init returned (CLOCK_REALTIME) */
 	double busy_s;            /* FINAL: time inside run_task */
-	double user_s, sys_s, nvcsw, nivcsw, maxrss_kb;
-	double first_claim_t, last_done_t;   /* FINAL, shm: the worker's share of the phase */
+	struct usage run;         /* FINAL: usage during the run phase (go to last task; maxrss: peak) */
 	int32_t threads_peak, lib_threads;
 	int64_t tasks_done;
 	char msg[128];
@@ -929,7 +933,8 @@ struct rank_ctx {
 	long ntasks;
 	size_t in_b, out_b;
 	long chunk;
-	double t0;
+	double t_launch;          /* the plain process's clock just before it started the launcher */
+	double t_entry;           /* this rank's clock when MPI_Init returned */
 	bool shm;
 	/* shm: one window on rank 0: [int64 counter][results][outputs][inputs] */
 	MPI_Win win;
@@ -947,10 +952,11 @@ static void mpi_errtext(int rc, char *out, size_t len)
 	snprintf(out, len, "MPI: %.100s", s);
 }
 
-static void take_rusage(struct up_msg *u)
+static void usage_now(struct usage *u)
 {
 	struct rusage ru;
 
+	memset(u, 0, sizeof(*u));
 	if (getrusage(RUSAGE_SELF, &ru) != 0)
 		return;
 	u->user_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6;
@@ -958,6 +964,17 @@ static void take_rusage(struct up_msg *u)
 	u->nvcsw = (double)ru.ru_nvcsw;
 	u->nivcsw = (double)ru.ru_nivcsw;
 	u->maxrss_kb = (double)ru.ru_maxrss;
+}
+
+/* b - a, except the peak resident set, which is b's. */
+static struct usage usage_delta(const struct usage *a, const struct usage *b)
+{
+	struct usage d = {
+		.user_s = b->user_s - a->user_s, .sys_s = b->sys_s - a->sys_s,
+		.nvcsw = b->nvcsw - a->nvcsw, .nivcsw = b->nivcsw - a->nivcsw, .maxrss_kb = b->maxrss_kb,
+	};
+
+	return d;
 }
 
 static void threads_sample(int32_t *peak)
@@ -1039,19 +1056,122 @@ static void run_chunk(struct rank_ctx *c, struct sl_wctx *wc, int64_t first, int
 	}
 }
 
-/* A worker rank: set up, report ready, run chunks until stopped, report totals. */
+/* shm: claim chunks from rank 0's counter until none is left; inputs in, results out, one-sided. */
+static int worker_loop_shm(struct rank_ctx *c, struct sl_wctx *wc, char *up, struct up_msg *fin)
+{
+	int64_t one = c->chunk, first;
+	double *res = (double *)(up + sizeof(struct up_msg));
+	char *out = up + sizeof(struct up_msg) + (size_t)c->chunk * sizeof(double);
+	char *in = c->in_b ? malloc((size_t)c->chunk * c->in_b) : NULL;
+	int rc;
+
+	if (c->in_b && !in) {
+		fin->err = -ENOMEM;
+		snprintf(fin->msg, sizeof(fin->msg), "out of memory");
+		return MPI_SUCCESS;
+	}
+	rc = MPI_Win_lock_all(MPI_MODE_NOCHECK, c->win);
+	while (rc == MPI_SUCCESS) {
+		int64_t count;
+
+		rc = MPI_Fetch_and_op(&one, &first, MPI_INT64_T, 0, 0, MPI_SUM, c->win);
+		if (rc == MPI_SUCCESS)
+			rc = MPI_Win_flush(0, c->win);
+		if (rc != MPI_SUCCESS || first >= c->ntasks)
+			break;
+		count = c->ntasks - first < c->chunk ? c->ntasks - first : c->chunk;
+		if (c->in_b) {
+			rc = MPI_Get(in, (int)((size_t)count * c->in_b), MPI_BYTE, 0,
+				     c->off_in + (MPI_Aint)((size_t)first * c->in_b), (int)((size_t)count * c->in_b),
+				     MPI_BYTE, c->win);
+			if (rc == MPI_SUCCESS)
+				rc = MPI_Win_flush(0, c->win);
+			if (rc != MPI_SUCCESS)
+				break;
+		}
+		run_chunk(c, wc, first, count, in, res, out, fin);
+		rc = MPI_Put(res, (int)count, MPI_DOUBLE, 0, c->off_res + (MPI_Aint)(first * 8), (int)count,
+			     MPI_DOUBLE, c->win);
+		if (rc == MPI_SUCCESS && c->out_b)
+			rc = MPI_Put(out, (int)((size_t)count * c->out_b), MPI_BYTE, 0,
+				     c->off_out + (MPI_Aint)((size_t)first * c->out_b),
+				     (int)((size_t)count * c->out_b), MPI_BYTE, c->win);
+		if (rc == MPI_SUCCESS)
+			rc = MPI_Win_flush(0, c->win);
+		threads_sample(&fin->threads_peak);
+		if (fin->err) {
+			/* stop everyone: push the counter past the end */
+			int64_t end = c->ntasks, old;
+
+			MPI_Fetch_and_op(&end, &old, MPI_INT64_T, 0, 0, MPI_REPLACE, c->win);
+			MPI_Win_flush(0, c->win);
+			break;
+		}
+	}
+	if (rc == MPI_SUCCESS)
+		rc = MPI_Win_unlock_all(c->win);
+	else
+		MPI_Win_unlock_all(c->win);
+	free(in);
+	return rc;
+}
+
+/* pipe: the ready message asks for the first chunk, every result for the next; stop ends it.
+ * The run phase begins when the first answer arrives (rank 0 answers once every worker is ready). */
+static int worker_loop_pipe(struct rank_ctx *c, struct sl_wctx *wc, char *up, const struct up_msg *ready,
+			    struct up_msg *fin, struct usage *at_go)
+{
+	struct up_msg *u = (struct up_msg *)up;
+	char *down = NULL;
+	size_t dcap = 0;
+	int len = sizeof(*ready), rc;
+	bool first = true;
+
+	*u = *ready;
+	for (;;) {
+		MPI_Status st;
+		struct down_msg *d;
+
+		rc = MPI_Send(up, len, MPI_BYTE, 0, TAG_UP, c->comm);
+		if (rc == MPI_SUCCESS)
+			rc = MPI_Probe(0, TAG_DOWN, c->comm, &st);
+		if (rc == MPI_SUCCESS)
+			rc = recv_sized(c->comm, &st, &down, &dcap, &len);
+		if (rc != MPI_SUCCESS)
+			break;
+		if (first) {
+			usage_now(at_go);
+			first = false;
+		}
+		d = (struct down_msg *)down;
+		if (d->kind != DOWN_CHUNK)
+			break;
+		memset(u, 0, sizeof(*u));
+		u->kind = UP_RESULT;
+		u->first = d->first;
+		u->count = d->count;
+		run_chunk(c, wc, d->first, d->count, down + sizeof(*d), (double *)(up + sizeof(*u)),
+			  up + sizeof(*u) + (size_t)d->count * sizeof(double), u);
+		fin->busy_s += u->busy_s;
+		fin->tasks_done += u->tasks_done;
+		threads_sample(&fin->threads_peak);
+		len = (int)(sizeof(*u) + (size_t)d->count * (sizeof(double) + c->out_b));
+	}
+	free(down);
+	return rc;
+}
+
+/* A worker rank: set up, report ready, run chunks until stopped, report its totals. */
 static int worker_main(struct rank_ctx *c)
 {
 	struct sl_wctx wc = { .setting = &c->s, .worker = c->rank - 1 };
-	struct up_msg ready = { .kind = UP_READY }, fin = { .kind = UP_FINAL };
+	struct up_msg ready = { .kind = UP_READY, .t = c->t_entry }, fin = { .kind = UP_FINAL };
 	size_t cap = sizeof(struct up_msg) + (size_t)c->chunk * (sizeof(double) + c->out_b);
-	char *up = calloc(1, cap), *down = NULL;
-	size_t dcap = 0;
-	bool set_up = false;
-	int rc = MPI_SUCCESS;
+	char *up = calloc(1, cap);
+	struct usage at_go, at_end;
+	bool set_up;
+	int rc;
 
-	fin.first_claim_t = NAN;
-	fin.last_done_t = NAN;
 	if (!up) {
 		sl_err("__mpi: rank %d: out of memory", c->rank);
 		MPI_Abort(c->comm, 3);
@@ -1064,130 +1184,43 @@ static int worker_main(struct rank_ctx *c)
 	}
 	set_up = ready.err == 0;
 	threads_sample(&fin.threads_peak);
-	ready.t = sl_wall_clock();
+	usage_now(&at_go);
 	if (c->shm) {
-		/* shm: claim chunks from rank 0's counter; rank 0 only hears ready and the totals */
-		int64_t one = c->chunk, first;
-		char *in = NULL;
-
+		/* ready, then everyone starts together (rank 0 stopped the counter if a setup failed) */
 		rc = MPI_Send(&ready, sizeof(ready), MPI_BYTE, 0, TAG_UP, c->comm);
-		if (rc != MPI_SUCCESS || !set_up)
-			goto out_final;
-		in = c->in_b ? malloc((size_t)c->chunk * c->in_b) : NULL;
-		if (c->in_b && !in) {
-			fin.err = -ENOMEM;
-			snprintf(fin.msg, sizeof(fin.msg), "out of memory");
-			goto out_final;
-		}
-		rc = MPI_Win_lock_all(MPI_MODE_NOCHECK, c->win);
-		while (rc == MPI_SUCCESS) {
-			int64_t count;
-			double *res = (double *)(up + sizeof(struct up_msg));
-			char *out = up + sizeof(struct up_msg) + (size_t)c->chunk * sizeof(double);
-
-			rc = MPI_Fetch_and_op(&one, &first, MPI_INT64_T, 0, 0, MPI_SUM, c->win);
-			if (rc == MPI_SUCCESS)
-				rc = MPI_Win_flush(0, c->win);
-			if (rc != MPI_SUCCESS || first >= c->ntasks)
-				break;
-			if (isnan(fin.first_claim_t))
-				fin.first_claim_t = sl_wall_clock();
-			count = c->ntasks - first < c->chunk ? c->ntasks - first : c->chunk;
-			if (c->in_b) {
-				rc = MPI_Get(in, (int)((size_t)count * c->in_b), MPI_BYTE, 0,
-					     c->off_in + (MPI_Aint)((size_t)first * c->in_b),
-					     (int)((size_t)count * c->in_b), MPI_BYTE, c->win);
-				if (rc == MPI_SUCCESS)
-					rc = MPI_Win_flush(0, c->win);
-				if (rc != MPI_SUCCESS)
-					break;
-			}
-			run_chunk(c, &wc, first, count, in, res, out, &fin);
-			rc = MPI_Put(res, (int)count, MPI_DOUBLE, 0, c->off_res + (MPI_Aint)(first * 8),
-				     (int)count, MPI_DOUBLE, c->win);
-			if (rc == MPI_SUCCESS && c->out_b)
-				rc = MPI_Put(out, (int)((size_t)count * c->out_b), MPI_BYTE, 0,
-					     c->off_out + (MPI_Aint)((size_t)first * c->out_b),
-					     (int)((size_t)count * c->out_b), MPI_BYTE, c->win);
-			if (rc == MPI_SUCCESS)
-				rc = MPI_Win_flush(0, c->win);
-			fin.last_done_t = sl_wall_clock();
-			threads_sample(&fin.threads_peak);
-			if (fin.err) {
-				/* stop everyone: push the counter past the end */
-				int64_t end = c->ntasks, old;
-
-				MPI_Fetch_and_op(&end, &old, MPI_INT64_T, 0, 0, MPI_REPLACE, c->win);
-				MPI_Win_flush(0, c->win);
-				break;
-			}
-		}
 		if (rc == MPI_SUCCESS)
-			rc = MPI_Win_unlock_all(c->win);
-		else
-			MPI_Win_unlock_all(c->win);
-		free(in);
-		goto out_final;
+			rc = MPI_Barrier(c->comm);
+		usage_now(&at_go);
+		if (rc == MPI_SUCCESS && set_up)
+			rc = worker_loop_shm(c, &wc, up, &fin);
+	} else {
+		rc = worker_loop_pipe(c, &wc, up, &ready, &fin, &at_go);
 	}
-
-	/* pipe: every message to rank 0 asks for the next chunk */
-	{
-		struct up_msg *u = (struct up_msg *)up;
-		int len = sizeof(ready);
-
-		*u = ready;
-		for (;;) {
-			MPI_Status st;
-			struct down_msg *d;
-
-			rc = MPI_Send(up, len, MPI_BYTE, 0, TAG_UP, c->comm);
-			if (rc == MPI_SUCCESS)
-				rc = MPI_Probe(0, TAG_DOWN, c->comm, &st);
-			if (rc == MPI_SUCCESS)
-				rc = recv_sized(c->comm, &st, &down, &dcap, &len);
-			if (rc != MPI_SUCCESS)
-				break;
-			d = (struct down_msg *)down;
-			if (d->kind != DOWN_CHUNK)
-				break;
-			memset(u, 0, sizeof(*u));
-			u->kind = UP_RESULT;
-			u->first = d->first;
-			u->count = d->count;
-			run_chunk(c, &wc, d->first, d->count, down + sizeof(*d),
-				  (double *)(up + sizeof(*u)),
-				  up + sizeof(*u) + (size_t)d->count * sizeof(double), u);
-			fin.busy_s += u->busy_s;
-			fin.tasks_done += u->tasks_done;
-			threads_sample(&fin.threads_peak);
-			len = (int)(sizeof(*u) + (size_t)d->count * (sizeof(double) + c->out_b));
-		}
-	}
-
-out_final:
+	usage_now(&at_end);
 	threads_sample(&fin.threads_peak);
+	fin.run = usage_delta(&at_go, &at_end);
 	fin.lib_threads = wc.lib_threads;
 	if (set_up && c->w->teardown)
 		c->w->teardown(&wc);
-	take_rusage(&fin);
 	if (rc != MPI_SUCCESS && !fin.err) {
 		fin.err = -EIO;
 		mpi_errtext(rc, fin.msg, sizeof(fin.msg));
 	}
 	rc = MPI_Send(&fin, sizeof(fin), MPI_BYTE, 0, TAG_FINAL, c->comm);
 	free(up);
-	free(down);
 	return rc == MPI_SUCCESS ? 0 : 3;
 }
 
-/* Rank 0's record of the run. */
+/* Rank 0's record of the run. Times are CLOCK_REALTIME seconds. */
 struct coord {
-	double *ready_t;          /* per worker */
-	struct up_msg *fin;       /* per worker */
+	double *ready_t;          /* per worker: when its MPI_Init returned */
+	struct up_msg *fin;       /* per worker: its totals */
 	double *results;
 	char *outputs;
 	char status[SL_STATUS_LEN];
-	double t_first, t_last, t_stop;
+	double t_all_ready;       /* the last ready message arrived */
+	double t_go, t_end;       /* the run phase: dispatch begins .. the last result is in */
+	struct usage self;        /* rank 0's own usage during the run phase */
 };
 
 static void coord_fail(struct coord *k, const char *prefix, const char *msg)
@@ -1203,33 +1236,102 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Rank 0, dispatch = pipe: answer every request with a chunk or stop. */
+/* Every worker's ready message (setup done, or failed). */
+static int coord_gather_ready(struct rank_ctx *c, struct coord *k)
+{
+	for (int got = 0; got < c->P; got++) {
+		MPI_Status st;
+		struct up_msg u;
+		int rc = wait_up(c, TAG_UP, &st);
+
+		if (rc == MPI_SUCCESS)
+			rc = MPI_Recv(&u, sizeof(u), MPI_BYTE, st.MPI_SOURCE, TAG_UP, c->comm, MPI_STATUS_IGNORE);
+		if (rc != MPI_SUCCESS)
+			return rc;
+		if (u.kind != UP_READY)
+			coord_fail(k, "error:", "a worker spoke before it was ready");
+		else
+			k->ready_t[st.MPI_SOURCE - 1] = u.t;
+		if (u.err)
+			coord_fail(k, "error:", u.msg);
+	}
+	k->t_all_ready = sl_wall_clock();
+	return MPI_SUCCESS;
+}
+
+/* Every worker's totals, sent after its last task. */
+static int coord_gather_final(struct rank_ctx *c, struct coord *k)
+{
+	for (int i = 0; i < c->P; i++) {
+		MPI_Status st;
+		struct up_msg *f;
+		int rc = wait_up(c, TAG_FINAL, &st);
+
+		if (rc != MPI_SUCCESS)
+			return rc;
+		f = &k->fin[st.MPI_SOURCE - 1];
+		rc = MPI_Recv(f, sizeof(*f), MPI_BYTE, st.MPI_SOURCE, TAG_FINAL, c->comm, MPI_STATUS_IGNORE);
+		if (rc != MPI_SUCCESS)
+			return rc;
+		if (f->err)
+			coord_fail(k, "error:", f->msg);
+	}
+	return MPI_SUCCESS;
+}
+
+/* Fill a chunk message for the next tasks, or a stop; returns its length. */
+static int coord_next(struct rank_ctx *c, struct coord *k, char *send, int64_t *next)
+{
+	struct down_msg *d = (struct down_msg *)send;
+
+	memset(d, 0, sizeof(*d));
+	if (strcmp(k->status, "ok") != 0 || *next >= c->ntasks) {
+		d->kind = DOWN_STOP;
+		return sizeof(*d);
+	}
+	d->kind = DOWN_CHUNK;
+	d->first = *next;
+	d->count = c->ntasks - *next < c->chunk ? c->ntasks - *next : c->chunk;
+	for (int64_t i = 0; i < d->count && c->in_b; i++)
+		c->w->make_input(&c->s, (long)(*next + i), send + sizeof(*d) + (size_t)i * c->in_b);
+	*next += d->count;
+	return (int)(sizeof(*d) + (size_t)d->count * c->in_b);
+}
+
+/* Rank 0, dispatch = pipe: once every worker is ready, answer each request with a chunk or stop. */
 static int coord_pipe(struct rank_ctx *c, struct coord *k)
 {
 	size_t cap = 0, scap = sizeof(struct down_msg) + (size_t)c->chunk * c->in_b;
 	char *buf = NULL, *send = malloc(scap);
 	int64_t next = 0, done = 0;
-	int stopped = 0, rc = MPI_SUCCESS;
+	int stopped = 0, rc;
+	struct usage u0, u1;
 
 	if (!send)
 		return MPI_ERR_NO_MEM;
-	while (stopped < c->P) {
+	rc = coord_gather_ready(c, k);
+	usage_now(&u0);
+	k->t_go = sl_wall_clock();
+	/* the ready messages were the first requests */
+	for (int i = 1; i <= c->P && rc == MPI_SUCCESS; i++) {
+		int slen = coord_next(c, k, send, &next);
+
+		if (((struct down_msg *)send)->kind == DOWN_STOP)
+			stopped++;
+		rc = MPI_Send(send, slen, MPI_BYTE, i, TAG_DOWN, c->comm);
+	}
+	while (rc == MPI_SUCCESS && stopped < c->P) {
 		MPI_Status st;
 		struct up_msg *u;
-		struct down_msg *d = (struct down_msg *)send;
-		int len, src, slen = sizeof(*d);
+		int len, slen;
 
 		rc = wait_up(c, TAG_UP, &st);
 		if (rc == MPI_SUCCESS)
 			rc = recv_sized(c->comm, &st, &buf, &cap, &len);
 		if (rc != MPI_SUCCESS)
 			break;
-		src = st.MPI_SOURCE;
 		u = (struct up_msg *)buf;
-		if (u->kind == UP_READY) {
-			k->ready_t[src - 1] = u->t;
-		} else if (u->kind == UP_RESULT && u->first >= 0 && u->count >= 0 &&
-			   u->first + u->count <= c->ntasks) {
+		if (u->kind == UP_RESULT && u->first >= 0 && u->count >= 0 && u->first + u->count <= c->ntasks) {
 			memcpy(k->results + u->first, buf + sizeof(*u), (size_t)u->count * sizeof(double));
 			if (c->out_b)
 				memcpy(k->outputs + (size_t)u->first * c->out_b,
@@ -1237,74 +1339,51 @@ static int coord_pipe(struct rank_ctx *c, struct coord *k)
 				       (size_t)u->count * c->out_b);
 			done += u->count;
 			if (done == c->ntasks)
-				k->t_last = sl_wall_clock();
+				k->t_end = sl_wall_clock();
 		} else {
 			coord_fail(k, "error:", "bad message from a worker");
 		}
 		if (u->err)
 			coord_fail(k, "error:", u->msg);
-		memset(d, 0, sizeof(*d));
-		if (strcmp(k->status, "ok") == 0 && next < c->ntasks) {
-			d->kind = DOWN_CHUNK;
-			d->first = next;
-			d->count = c->ntasks - next < c->chunk ? c->ntasks - next : c->chunk;
-			if (c->in_b)
-				for (int64_t i = 0; i < d->count; i++)
-					c->w->make_input(&c->s, (long)(next + i),
-							 send + sizeof(*d) + (size_t)i * c->in_b);
-			slen = (int)(sizeof(*d) + (size_t)d->count * c->in_b);
-			next += d->count;
-			if (isnan(k->t_first))
-				k->t_first = sl_wall_clock();
-		} else {
-			d->kind = DOWN_STOP;
-			if (isnan(k->t_stop))
-				k->t_stop = sl_wall_clock();
+		slen = coord_next(c, k, send, &next);
+		if (((struct down_msg *)send)->kind == DOWN_STOP)
 			stopped++;
-		}
-		rc = MPI_Send(send, slen, MPI_BYTE, src, TAG_DOWN, c->comm);
-		if (rc != MPI_SUCCESS)
-			break;
+		rc = MPI_Send(send, slen, MPI_BYTE, st.MPI_SOURCE, TAG_DOWN, c->comm);
 	}
-	/* the totals: one message per worker, after its stop */
-	for (int i = 0; i < c->P && rc == MPI_SUCCESS; i++) {
-		MPI_Status st;
-
-		rc = wait_up(c, TAG_FINAL, &st);
-		if (rc == MPI_SUCCESS)
-			rc = MPI_Recv(&k->fin[st.MPI_SOURCE - 1], sizeof(struct up_msg), MPI_BYTE,
-				      st.MPI_SOURCE, TAG_FINAL, c->comm, MPI_STATUS_IGNORE);
-		if (rc == MPI_SUCCESS && k->fin[st.MPI_SOURCE - 1].err)
-			coord_fail(k, "error:", k->fin[st.MPI_SOURCE - 1].msg);
-	}
+	usage_now(&u1);
+	k->self = usage_delta(&u0, &u1);
+	if (rc == MPI_SUCCESS)
+		rc = coord_gather_final(c, k);
 	free(buf);
 	free(send);
 	return rc;
 }
 
-/* Rank 0, dispatch = shm: the workers help themselves; collect ready times and totals. */
+/* Rank 0, dispatch = shm: once every worker is ready, release them together; they help themselves. */
 static int coord_shm(struct rank_ctx *c, struct coord *k)
 {
-	int got = 0, rc = MPI_Win_lock_all(MPI_MODE_NOCHECK, c->win);
+	struct usage u0, u1;
+	int rc = MPI_Win_lock_all(MPI_MODE_NOCHECK, c->win);
 
-	while (rc == MPI_SUCCESS && got < 2 * c->P) {
-		MPI_Status st;
-		struct up_msg u;
+	if (rc == MPI_SUCCESS)
+		rc = coord_gather_ready(c, k);
+	if (rc == MPI_SUCCESS && strcmp(k->status, "ok") != 0) {
+		/* a worker could not set up: nobody runs anything */
+		int64_t end = c->ntasks, old;
 
-		rc = wait_up(c, MPI_ANY_TAG, &st);
+		rc = MPI_Fetch_and_op(&end, &old, MPI_INT64_T, 0, 0, MPI_REPLACE, c->win);
 		if (rc == MPI_SUCCESS)
-			rc = MPI_Recv(&u, sizeof(u), MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, c->comm,
-				      MPI_STATUS_IGNORE);
-		if (rc != MPI_SUCCESS)
-			break;
-		got++;
-		if (u.kind == UP_READY)
-			k->ready_t[st.MPI_SOURCE - 1] = u.t;
-		else
-			k->fin[st.MPI_SOURCE - 1] = u;
-		if (u.err)
-			coord_fail(k, "error:", u.msg);
+			rc = MPI_Win_flush(0, c->win);
 	}
+	if (rc == MPI_SUCCESS)
+		rc = MPI_Barrier(c->comm);
+	usage_now(&u0);
+	k->t_go = sl_wall_clock();
+	if (rc == MPI_SUCCESS)
+		rc = coord_gather_final(c, k);
+	k->t_end = sl_wall_clock();
+	usage_now(&u1);
+	k->self = usage_delta(&u0, &u1);
 	if (rc == MPI_SUCCESS) {
 		/* every worker flushed its puts before its totals: make them visible here */
 		rc = MPI_Win_sync(c->win);
@@ -1313,20 +1392,13 @@ static int coord_shm(struct rank_ctx *c, struct coord *k)
 			memcpy(k->outputs, c->base + c->off_out, (size_t)c->ntasks * c->out_b);
 		MPI_Win_unlock_all(c->win);
 	}
-	k->t_stop = sl_wall_clock();
-	for (int i = 0; i < c->P; i++) {
-		if (!isnan(k->fin[i].first_claim_t) && !(k->fin[i].first_claim_t >= k->t_first))
-			k->t_first = k->fin[i].first_claim_t;
-		if (!isnan(k->fin[i].last_done_t) && !(k->fin[i].last_done_t <= k->t_last))
-			k->t_last = k->fin[i].last_done_t;
-	}
 	return rc;
 }
 
-/* Print rank 0's result line: status, stop time, and every metric it measured. */
-static void coord_report(struct rank_ctx *c, struct coord *k, struct sl_metrics *m)
+/* Print rank 0's result line: status, the time shutdown began, and every metric it measured. */
+static void coord_report(double t_stop, const char *status, const struct sl_metrics *m)
 {
-	char *line = NULL, *enc = pct_encode(k->status);
+	char *line = NULL, *enc = pct_encode(status);
 	size_t len = 0;
 	FILE *f = open_memstream(&line, &len);
 
@@ -1340,7 +1412,7 @@ static void coord_report(struct rank_ctx *c, struct coord *k, struct sl_metrics 
 		free(enc);
 		return;
 	}
-	fprintf(f, RESULT_MARK "status=%s stop_t=%.6f", enc, k->t_stop);
+	fprintf(f, RESULT_MARK "status=%s stop_t=%.6f", enc, t_stop);
 	for (size_t i = 0; i < sl_metric_ncolumns; i++) {
 		double v = sl_metric_get(m, &sl_metric_columns[i]);
 
@@ -1362,45 +1434,41 @@ static void coord_report(struct rank_ctx *c, struct coord *k, struct sl_metrics 
 	}
 	free(line);
 	free(enc);
-	(void)c;
 }
 
-/* The metrics of the run, from rank 0's record and the workers' totals. */
+/* The metrics of the run, defined as the pool defines them (pool.c): times, CPU and context
+ * switches cover the run phase (all workers ready .. last result), start-up is in start_latency_ms
+ * (launch .. each worker's MPI_Init done, median) and pool_start_ms (launch .. all set up). */
 static void coord_metrics(struct rank_ctx *c, struct coord *k, struct sl_metrics *m)
 {
-	struct up_msg self = { 0 };
 	double *lat = calloc((size_t)c->P, sizeof(double));
-	double busy_sum = 0, busy_max = 0, ready_max = -INFINITY, phase;
-	double rss_max = NAN, thr_max = NAN, thr_sum = 0, lib_max = NAN;
+	double busy_sum = 0, busy_max = 0, rss_max = NAN, thr_max = NAN, thr_sum = 0, lib_max = NAN;
+	int32_t self_threads = 0;
 	int nlat = 0;
 
-	take_rusage(&self);
-	threads_sample(&self.threads_peak);
-	m->cpu_user_s = self.user_s;
-	m->cpu_sys_s = self.sys_s;
-	m->ctx_vol = self.nvcsw;
-	m->ctx_invol = self.nivcsw;
-	if (self.threads_peak > 0)
-		thr_sum = self.threads_peak;
+	threads_sample(&self_threads);
+	m->cpu_user_s = k->self.user_s;
+	m->cpu_sys_s = k->self.sys_s;
+	m->ctx_vol = k->self.nvcsw;
+	m->ctx_invol = k->self.nivcsw;
+	if (self_threads > 0)
+		thr_sum = self_threads;
 	for (int i = 0; i < c->P; i++) {
 		const struct up_msg *f = &k->fin[i];
 
-		if (lat && !isnan(k->ready_t[i])) {
-			lat[nlat++] = (k->ready_t[i] - c->t0) * 1e3;
-			if (k->ready_t[i] > ready_max)
-				ready_max = k->ready_t[i];
-		}
+		if (lat && !isnan(k->ready_t[i]))
+			lat[nlat++] = (k->ready_t[i] - c->t_launch) * 1e3;
 		if (f->kind != UP_FINAL)
 			continue;
-		m->cpu_user_s += f->user_s;
-		m->cpu_sys_s += f->sys_s;
-		m->ctx_vol += f->nvcsw;
-		m->ctx_invol += f->nivcsw;
+		m->cpu_user_s += f->run.user_s;
+		m->cpu_sys_s += f->run.sys_s;
+		m->ctx_vol += f->run.nvcsw;
+		m->ctx_invol += f->run.nivcsw;
 		busy_sum += f->busy_s;
 		if (f->busy_s > busy_max)
 			busy_max = f->busy_s;
-		if (!(f->maxrss_kb / 1024 <= rss_max))
-			rss_max = f->maxrss_kb / 1024;
+		if (!(f->run.maxrss_kb / 1024 <= rss_max))
+			rss_max = f->run.maxrss_kb / 1024;
 		if (f->threads_peak > 0) {
 			if (!(f->threads_peak <= thr_max))
 				thr_max = f->threads_peak;
@@ -1412,39 +1480,39 @@ static void coord_metrics(struct rank_ctx *c, struct coord *k, struct sl_metrics
 	if (nlat == c->P && lat) {
 		qsort(lat, (size_t)nlat, sizeof(double), cmp_double);
 		m->start_latency_ms = nlat % 2 ? lat[nlat / 2] : (lat[nlat / 2 - 1] + lat[nlat / 2]) / 2;
-		m->pool_start_ms = (ready_max - c->t0) * 1e3;
 	}
 	free(lat);
+	if (!isnan(k->t_all_ready))
+		m->pool_start_ms = (k->t_all_ready - c->t_launch) * 1e3;
 	m->rss_peak_mb = rss_max;
 	m->threads_peak = thr_max;
 	m->threads_total_peak = thr_sum > 0 ? thr_sum : NAN;
 	m->threads_lib = lib_max;
-	if (strcmp(k->status, "ok") != 0 || isnan(k->t_last))
+	if (strcmp(k->status, "ok") != 0 || isnan(k->t_end)) {
+		/* a failed run has no run phase to compare */
+		m->cpu_user_s = m->cpu_sys_s = m->ctx_vol = m->ctx_invol = NAN;
 		return;
-	m->wall_s = k->t_last - c->t0;
+	}
+	m->wall_s = k->t_end - k->t_go;
 	if (m->wall_s > 0)
 		m->cores_busy = (m->cpu_user_s + m->cpu_sys_s) / m->wall_s;
 	if (busy_sum > 0)
 		m->imbalance = busy_max / (busy_sum / c->P);
-	phase = k->t_last - k->t_first;
-	if (!isnan(phase) && phase >= 0 && c->ntasks > 0) {
-		/* the part of the phase the tasks' own time, spread over P workers, does not explain */
-		double over = phase - busy_sum / c->P;
+	/* with tasks that do nothing, the run phase is all dispatch */
+	if (strcmp(c->w->name, "empty") == 0)
+		m->dispatch_us_per_task = m->wall_s / (double)c->ntasks * 1e6;
+	if (c->w->flops_per_task && m->wall_s > 0) {
+		double fl = c->w->flops_per_task(&c->s);
 
-		m->dispatch_us_per_task = (over > 0 ? over : 0) / (double)c->ntasks * 1e6;
-		if (c->w->flops_per_task && phase > 0) {
-			double fl = c->w->flops_per_task(&c->s);
-
-			if (fl > 0)
-				m->gflops = fl * (double)c->ntasks / phase / 1e9;
-		}
+		if (fl > 0)
+			m->gflops = fl * (double)c->ntasks / m->wall_s / 1e9;
 	}
 }
 
 /* Rank 0: run the whole repetition and print its result line. */
 static int coord_main(struct rank_ctx *c)
 {
-	struct coord k = { .t_first = NAN, .t_last = NAN, .t_stop = NAN };
+	struct coord k = { .t_all_ready = NAN, .t_go = NAN, .t_end = NAN };
 	struct sl_metrics m;
 	int rc = MPI_SUCCESS;
 
@@ -1479,7 +1547,8 @@ static int coord_main(struct rank_ctx *c)
 	coord_metrics(c, &k, &m);
 
 out_report:
-	coord_report(c, &k, &m);
+	/* shutdown begins now: pool_stop_ms runs from here to the launcher reaped */
+	coord_report(sl_wall_clock(), k.status, &m);
 	free(k.ready_t);
 	free(k.fin);
 	free(k.results);
@@ -1493,14 +1562,14 @@ static int rank_args(int argc, char **argv, struct rank_ctx *c, char *msg, size_
 	char *text = NULL;
 	int err;
 
-	c->t0 = NAN;
+	c->t_launch = NAN;
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 >= argc) {
 			snprintf(msg, msglen, "option '%s' needs a value", argv[i]);
 			return -EINVAL;
 		}
 		if (strcmp(argv[i], "--launch") == 0) {
-			if (!sl_parse_double(argv[++i], &c->t0)) {
+			if (!sl_parse_double(argv[++i], &c->t_launch)) {
 				snprintf(msg, msglen, "bad --launch '%s'", argv[i]);
 				return -EINVAL;
 			}
@@ -1513,7 +1582,7 @@ static int rank_args(int argc, char **argv, struct rank_ctx *c, char *msg, size_
 			return -EINVAL;
 		}
 	}
-	if (!text || isnan(c->t0)) {
+	if (!text || isnan(c->t_launch)) {
 		snprintf(msg, msglen, "usage: speedlab __mpi --launch T0 --tag PID --setting TEXT");
 		return -EINVAL;
 	}
@@ -1615,6 +1684,7 @@ int sl_mpi_rank_run(int argc, char **argv, const struct sl_workload_ops *const *
 		free(c);
 		return 3;
 	}
+	c->t_entry = sl_wall_clock();
 	c->comm = MPI_COMM_WORLD;
 	MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
 	MPI_Comm_rank(c->comm, &c->rank);
@@ -1629,12 +1699,12 @@ int sl_mpi_rank_run(int argc, char **argv, const struct sl_workload_ops *const *
 	if (err) {
 		/* every rank sees the same arguments, so every rank stops here; rank 0 says why */
 		if (c->rank == 0) {
-			struct coord k = { .t_stop = sl_wall_clock() };
+			char status[SL_STATUS_LEN];
 			struct sl_metrics m;
 
 			sl_metrics_clear(&m);
-			snprintf(k.status, sizeof(k.status), "error:%.150s", msg);
-			coord_report(c, &k, &m);
+			snprintf(status, sizeof(status), "error:%.150s", msg);
+			coord_report(sl_wall_clock(), status, &m);
 		}
 		goto out_finalize;
 	}

@@ -167,8 +167,34 @@ static const struct sl_workload_ops t_nosetup = {
 	.run_task = sum_run, .verify = sum_verify,
 };
 
+/* Named like the registry's `empty` (which it shadows in this program): the run phase of an empty
+ * task is all dispatch, so dispatch_us_per_task is measured for it alone. */
+static int empty_run(struct sl_wctx *w, long task, const void *in, void *out, double *result, char *msg,
+		     size_t msglen)
+{
+	(void)w; (void)in; (void)out; (void)msg; (void)msglen;
+	*result = (double)task;
+	return 0;
+}
+
+static int empty_verify(const struct sl_setting *s, long ntasks, const double *r, const void *outputs,
+			char *msg, size_t msglen)
+{
+	(void)s; (void)outputs;
+	for (long t = 0; t < ntasks; t++)
+		if (r[t] != (double)t) {
+			snprintf(msg, msglen, "task %ld: %g", t, r[t]);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+static const struct sl_workload_ops t_empty = {
+	.name = "empty", .help = "nothing", .params = t_params, .run_task = empty_run, .verify = empty_verify,
+};
+
 static const struct sl_workload_ops *const test_workloads[] = {
-	&t_sum, &t_io, &t_crash, &t_error, &t_hang, &t_nosetup, NULL,
+	&t_empty, &t_sum, &t_io, &t_crash, &t_error, &t_hang, &t_nosetup, NULL,
 };
 
 /* ---- helpers ---- */
@@ -262,6 +288,12 @@ static void run_ok(const struct sl_setting *s, const struct sl_workload_ops *w, 
 	struct sl_run_opts o = { 0 };
 
 	assert_int_equal(sl_mpi_run(s, w, &o, m), 0);
+	if (getenv("TEST_MPI_VERBOSE"))
+		printf("%s P=%d %s chunk=%d: wall %.4f s, start latency %.1f ms, pool start %.1f ms, "
+		       "stop %.1f ms, dispatch %.2f us/task, cpu %.3f s, threads %g/%g\n", w->name, s->processes,
+		       s->dispatch, s->chunksize, m->wall_s, m->start_latency_ms, m->pool_start_ms,
+		       m->pool_stop_ms, m->dispatch_us_per_task, m->cpu_user_s + m->cpu_sys_s, m->threads_peak,
+		       m->threads_total_peak);
 	if (strcmp(m->status, "ok") != 0)
 		fail_msg("status '%s'", m->status);
 	assert_int_equal(leftovers(), 0);
@@ -274,11 +306,12 @@ static void check_metrics(const struct sl_metrics *m, int processes)
 	assert_true(m->start_latency_ms > 0);
 	assert_true(m->pool_start_ms >= m->start_latency_ms);
 	assert_true(m->pool_stop_ms >= 0);
-	assert_true(m->cpu_user_s + m->cpu_sys_s > 0);           /* MPI_Init alone costs CPU */
-	assert_true(m->cores_busy > 0 && m->cores_busy < 2 * (processes + 1));
+	/* the run phase only: no MPI_Init in it; never more cores than ranks (with some slack) */
+	assert_true(m->cpu_user_s >= 0 && m->cpu_sys_s >= 0);
+	assert_true(m->cores_busy >= 0 && m->cores_busy < 1.5 * (processes + 1));
 	assert_true(m->ctx_vol >= 0 && m->ctx_invol >= 0);
 	assert_true(m->rss_peak_mb > 1 && m->rss_peak_mb < 4096);
-	assert_true(m->dispatch_us_per_task >= 0);
+	assert_true(isnan(m->dispatch_us_per_task));           /* measured with `empty` only */
 	assert_true(m->imbalance >= 1);
 	if (sl_threads_count_self() > 0) {
 		/* a worker has at least its own thread (Open MPI adds progress threads) */
@@ -335,6 +368,23 @@ static void test_shm_three_ranks_inputs(void **state)
 	setting(&s, &t_io, 3, 4, "shm", 30, -1);
 	run_ok(&s, &t_io, &m);
 	check_metrics(&m, 3);
+}
+
+static void test_empty_dispatch(void **state)
+{
+	struct sl_setting s;
+	struct sl_metrics m;
+
+	(void)state;
+	/* every task is a message each way (pipe) or an atomic on rank 0's window (shm) */
+	setting(&s, &t_empty, 2, 1, "pipe", 300, -1);
+	run_ok(&s, &t_empty, &m);
+	assert_true(m.dispatch_us_per_task > 0 && m.dispatch_us_per_task < 1e5);
+	assert_true(fabs(m.dispatch_us_per_task - m.wall_s / 300 * 1e6) < 1e-6 * m.dispatch_us_per_task + 1e-3);
+	setting(&s, &t_empty, 2, 1, "shm", 300, -1);
+	run_ok(&s, &t_empty, &m);
+	assert_true(m.dispatch_us_per_task > 0 && m.dispatch_us_per_task < 1e5);
+	assert_int_equal(leftovers(), 0);
 }
 
 static void test_shm_one_rank(void **state)
@@ -523,6 +573,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pipe_four_ranks_inputs),
 		cmocka_unit_test(test_shm_three_ranks_inputs),
 		cmocka_unit_test(test_shm_one_rank),
+		cmocka_unit_test(test_empty_dispatch),
 		cmocka_unit_test(test_rank_killed),
 		cmocka_unit_test(test_task_error),
 		cmocka_unit_test(test_hang_killed),
