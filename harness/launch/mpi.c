@@ -13,10 +13,11 @@
  * `mpirun -np P+1 ... speedlab __mpi --launch T0 --tag PID --setting TEXT` in a session of its
  * own (`srun` instead when SLURM_JOB_ID is set), with T0 its CLOCK_REALTIME just before the
  * launch and TEXT the setting (setting_io.c, percent-encoded). Rank 0 is the coordinator, ranks
- * 1..P the workers. Every worker runs the workload's setup, then reports ready (its own clock).
- *   dispatch = pipe: a worker asks rank 0 for work with each message (the first is "ready", the
- *     next ones carry the results of its last chunk); rank 0 answers with a chunk of `chunksize`
- *     tasks (and their inputs) or with stop.
+ * 1..P the workers. Every worker runs the workload's setup and reports ready; once all are, the run
+ * phase begins (as in the pool: wall_s and CPU times cover it, start-up has its own metrics):
+ *   dispatch = pipe: the ready message was a worker's first request for work; each later one
+ *     carries the results of its last chunk; rank 0 answers with a chunk of `chunksize` tasks (and
+ *     their inputs) or with stop.
  *   dispatch = shm: workers claim chunks from a counter in an MPI window on rank 0
  *     (MPI_Fetch_and_op), read inputs and write results there with one-sided MPI_Get/MPI_Put.
  * At the end each worker sends its totals (busy time, getrusage, thread peaks); rank 0 verifies
@@ -654,102 +655,102 @@ static void show_tail(const char *text)
 		sl_warn("mpi: the launcher's last output:\n%s", p);
 }
 
-static char *read_and_unlink(const char *path)
-{
-	char *t = sl_read_file(path, NULL);
+/* One launch of the ranks: what sl_mpi_run starts, watches and cleans up. */
+struct launch {
+	enum launcher_kind kind;
+	const char *exe;
+	char dir[4096], outp[4200], errp[4200];   /* a temporary directory: the launcher's output */
+	bool have_dir;
+	char env[16][64], *extra[17], *asan_env;  /* what the ranks' environment adds */
+	int nextra;
+	char **envp;
+	char *setting_enc;
+	struct argv_buf argv;
+	pid_t pid;                                /* the launcher, leader of its own session */
+	int pidfd;
+	int wstatus;
+	double t_launch, t_reaped;                /* CLOCK_REALTIME */
+	pid_t watched[256];                       /* local ranks handed to the monitor */
+	int nwatched;
+};
 
-	unlink(path);
-	return t ? t : strdup("");
+enum launch_end { LAUNCH_EXITED, LAUNCH_TIMED_OUT, LAUNCH_INTERRUPTED };
+
+static void launch_free(struct launch *L)
+{
+	if (L->have_dir) {
+		unlink(L->outp);
+		unlink(L->errp);
+		rmdir(L->dir);
+	}
+	if (L->pidfd >= 0)
+		close(L->pidfd);
+	arg_free(&L->argv);
+	free(L->envp);
+	free(L->asan_env);
+	free(L->setting_enc);
 }
 
-int sl_mpi_run(const struct sl_setting *s, const struct sl_workload_ops *w,
-	       const struct sl_run_opts *o, struct sl_metrics *m)
+/* Everything but the launch itself: output files, the setting as text, the ranks' environment.
+ * Returns 0 or -errno. */
+static int launch_prepare(struct launch *L, const struct sl_setting *s)
 {
-	enum launcher_kind kind;
-	const char *exe = launcher_exe(&kind);
-	char env[16][64], *extra[17], dir[4096], outp[4200], errp[4200], why[SL_STATUS_LEN];
-	struct argv_buf a = { 0 };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, dfl;
-	struct sl_monitor *mon = NULL;
-	pid_t pid, watched[256];
-	char *setting = NULL, *enc = NULL, *out = NULL, *err_text = NULL, *all = NULL;
-	char **envp = NULL, *asan_env = NULL;
-	int nenv, err, wstatus = 0, nwatched = 0, pidfd = -1, ret = 0;
-	double t0, deadline, stop_t = NAN, reaped_t;
-	bool timed_out = false, interrupted = false;
 	const char *tmp = getenv("TMPDIR");
+	char *text;
 
-	sl_metrics_clear(m);
-	if (w->unimplemented_reason) {
-		status_set(m, "skipped:", w->unimplemented_reason);
-		return 0;
-	}
-	if (w->run_whole)
-		return w->run_whole(s, m);
-	if (w->supported && !w->supported(s, why, sizeof(why))) {
-		status_set(m, "skipped:", why);
-		return 0;
-	}
-	if (!mpi_supported(s, why, sizeof(why))) {
-		status_set(m, "skipped:", why);
-		return 0;
-	}
-	if (s->processes < 1) {
-		snprintf(m->status, sizeof(m->status), "error:processes must be at least 1");
-		return 0;
-	}
-	if (kind == LAUNCH_SRUN && s->mpi_hostfile[0])
-		sl_warn("mpi: hostfile '%s' ignored under Slurm (the allocation decides)", s->mpi_hostfile);
-
-	snprintf(dir, sizeof(dir), "%s/speedlab-mpi-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
+	L->pidfd = -1;
+	L->exe = launcher_exe(&L->kind);
+	snprintf(L->dir, sizeof(L->dir), "%s/speedlab-mpi-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(L->dir))
 		return -errno;
-	snprintf(outp, sizeof(outp), "%s/out", dir);
-	snprintf(errp, sizeof(errp), "%s/err", dir);
-
-	setting = sl_setting_format(s);
-	enc = setting ? pct_encode(setting) : NULL;
-	if (!enc) {
-		ret = -ENOMEM;
-		goto out_rmdir;
-	}
-	nenv = sl_threads_env(s, env, 16);
-	for (int i = 0; i < nenv; i++)
-		extra[i] = env[i];
+	L->have_dir = true;
+	snprintf(L->outp, sizeof(L->outp), "%s/out", L->dir);
+	snprintf(L->errp, sizeof(L->errp), "%s/err", L->dir);
+	text = sl_setting_format(s);
+	L->setting_enc = text ? pct_encode(text) : NULL;
+	free(text);
+	if (!L->setting_enc)
+		return -ENOMEM;
+	L->nextra = sl_threads_env(s, L->env, 16);
+	for (int i = 0; i < L->nextra; i++)
+		L->extra[i] = L->env[i];
 #ifdef __SANITIZE_ADDRESS__
-	/* Open MPI leaks at MPI_Finalize by design; under ASan that would fail every rank. Our side
-	 * (this process) stays leak-checked. */
+	/* Open MPI leaks at MPI_Finalize by design; under ASan that would fail every rank. This
+	 * process stays leak-checked. */
 	{
 		const char *ao = getenv("ASAN_OPTIONS");
 
-		if (asprintf(&asan_env, "ASAN_OPTIONS=%s%sdetect_leaks=0", ao ? ao : "",
+		if (asprintf(&L->asan_env, "ASAN_OPTIONS=%s%sdetect_leaks=0", ao ? ao : "",
 			     ao && *ao ? ":" : "") < 0) {
-			asan_env = NULL;
-			ret = -ENOMEM;
-			goto out_rmdir;
+			L->asan_env = NULL;
+			return -ENOMEM;
 		}
-		extra[nenv++] = asan_env;
+		L->extra[L->nextra++] = L->asan_env;
 	}
 #endif
-	envp = build_envp(extra, nenv);
-	if (!envp) {
-		ret = -ENOMEM;
-		goto out_rmdir;
-	}
+	L->envp = build_envp(L->extra, L->nextra);
+	return L->envp ? 0 : -ENOMEM;
+}
 
-	if (posix_spawn_file_actions_init(&fa)) {
-		ret = -ENOMEM;
-		goto out_rmdir;
-	}
+/* Start the launcher in a session of its own (Ctrl-C is ours to handle, and every local rank stays
+ * findable by its session), output to the files, input from /dev/null. Returns 0, or a positive
+ * errno of posix_spawn (the launcher could not start), or -errno. */
+static int launch_spawn(struct launch *L, const struct sl_setting *s)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, dfl;
+	int err;
+
+	if (posix_spawn_file_actions_init(&fa))
+		return -ENOMEM;
 	if (posix_spawnattr_init(&attr)) {
-		ret = -ENOMEM;
+		err = -ENOMEM;
 		goto out_file_actions;
 	}
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_addopen(&fa, 2, errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addopen(&fa, 1, L->outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addopen(&fa, 2, L->errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	sigemptyset(&none);
 	sigemptyset(&dfl);
 	sigaddset(&dfl, SIGINT);
@@ -759,136 +760,180 @@ int sl_mpi_run(const struct sl_setting *s, const struct sl_workload_ops *w,
 	sigaddset(&dfl, SIGHUP);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &dfl);
-	/* a session of its own: Ctrl-C is ours to handle, and every local rank stays findable */
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-	mon = sl_monitor_start(o ? o->sample_hz : 0, o ? o->samples : NULL, s->config, o ? o->rep : 0);
-	t0 = sl_wall_clock();
-	build_argv(&a, kind, exe, s, extra, nenv, t0, enc);
-	if (a.failed) {
-		ret = -ENOMEM;
-		goto out_monitor;
+	L->t_launch = sl_wall_clock();
+	build_argv(&L->argv, L->kind, L->exe, s, L->extra, L->nextra, L->t_launch, L->setting_enc);
+	if (L->argv.failed) {
+		err = -ENOMEM;
+		goto out_attr;
 	}
-	err = posix_spawnp(&pid, exe, &fa, &attr, a.v, envp);
-	if (err) {
-		snprintf(m->status, sizeof(m->status), "error:cannot start %s: %s", exe, strerror(err));
-		goto out_monitor;
-	}
-	pidfd = pidfd_open(pid, 0);
-	deadline = s->timeout_s > 0 ? sl_now() + s->timeout_s : INFINITY;
-	for (;;) {
-		pid_t r = waitpid(pid, &wstatus, WNOHANG);
+	err = posix_spawnp(&L->pid, L->exe, &fa, &attr, L->argv.v, L->envp);
+	if (!err)
+		L->pidfd = pidfd_open(L->pid, 0);
+out_attr:
+	posix_spawnattr_destroy(&attr);
+out_file_actions:
+	posix_spawn_file_actions_destroy(&fa);
+	return err;
+}
 
-		if (r == pid)
-			break;
+/* Hand the local ranks (processes of the launcher's session running `__mpi`) to the monitor. */
+static void launch_watch_ranks(struct launch *L, struct sl_monitor *mon, int nranks)
+{
+	pid_t members[256];
+	bool ranks[256];
+	int n;
+
+	if (!mon || L->nwatched >= nranks)
+		return;
+	n = session_members(L->pid, members, ranks, 256);
+	for (int i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (int j = 0; j < L->nwatched && !seen; j++)
+			seen = L->watched[j] == members[i];
+		if (!seen && ranks[i] && L->nwatched < 256) {
+			L->watched[L->nwatched++] = members[i];
+			sl_monitor_watch(mon, members[i]);
+		}
+	}
+}
+
+/* Wait for the launcher to exit, the timeout, or Ctrl-C; in the last two cases kill everything.
+ * Either way the launcher is reaped and its session swept when this returns. */
+static enum launch_end launch_wait(struct launch *L, const struct sl_setting *s, const struct sl_run_opts *o,
+				   struct sl_monitor *mon)
+{
+	double deadline = s->timeout_s > 0 ? sl_now() + s->timeout_s : INFINITY;
+	enum launch_end end = LAUNCH_EXITED;
+
+	while (waitpid(L->pid, &L->wstatus, WNOHANG) != L->pid) {
 		if (o && o->interrupted && *o->interrupted) {
-			interrupted = true;
-			kill_launch(pid, &wstatus);
+			end = LAUNCH_INTERRUPTED;
+			kill_launch(L->pid, &L->wstatus);
 			break;
 		}
 		if (sl_now() >= deadline) {
-			timed_out = true;
+			end = LAUNCH_TIMED_OUT;
 			if (getenv("SPEEDLAB_MPI_DEBUG"))
-				debug_hang(pid, outp, errp);
-			kill_launch(pid, &wstatus);
+				debug_hang(L->pid, L->outp, L->errp);
+			kill_launch(L->pid, &L->wstatus);
 			break;
 		}
-		if (mon && nwatched < s->processes + 1) {
-			pid_t members[256];
-			bool ranks[256];
-			int n = session_members(pid, members, ranks, 256);
-
-			for (int i = 0; i < n; i++) {
-				bool seen = false;
-
-				for (int j = 0; j < nwatched && !seen; j++)
-					seen = watched[j] == members[i];
-				if (!seen && ranks[i] && nwatched < 256) {
-					watched[nwatched++] = members[i];
-					sl_monitor_watch(mon, members[i]);
-				}
-			}
-		}
-		if (pidfd >= 0) {
-			struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+		launch_watch_ranks(L, mon, s->processes + 1);
+		if (L->pidfd >= 0) {
+			struct pollfd pfd = { .fd = L->pidfd, .events = POLLIN };
 			double left = deadline - sl_now();
 			int ms = left < 0.02 ? (int)(left * 1000) + 1 : 20;
 
-			if (ms < 1)
-				ms = 1;
-
-			poll(&pfd, 1, ms);
+			poll(&pfd, 1, ms < 1 ? 1 : ms);
 		} else {
 			sleep_s(0.002);
 		}
 	}
-	reaped_t = sl_wall_clock();
-	sweep_session(pid);
-	out = read_and_unlink(outp);
-	err_text = read_and_unlink(errp);
-	if (asprintf(&all, "%s\n%s", out ? out : "", err_text ? err_text : "") < 0)
+	L->t_reaped = sl_wall_clock();
+	sweep_session(L->pid);
+	return end;
+}
+
+/* The run's status and metrics from rank 0's result line, or from how the launcher failed. */
+static void launch_verdict(struct launch *L, struct sl_metrics *m)
+{
+	char *out = sl_read_file(L->outp, NULL), *err = sl_read_file(L->errp, NULL), *all = NULL;
+	bool clean = WIFEXITED(L->wstatus) && WEXITSTATUS(L->wstatus) == 0;
+	double stop_t = NAN;
+	bool have = out && parse_result(out, m, &stop_t);
+
+	if (asprintf(&all, "%s\n%s", out ? out : "", err ? err : "") < 0)
 		all = NULL;
-
-	if (interrupted) {
-		snprintf(m->status, sizeof(m->status), "error:interrupted");
-		ret = -EINTR;
-	} else if (timed_out) {
-		snprintf(m->status, sizeof(m->status), "hang");
-	} else {
-		bool have = out && parse_result(out, m, &stop_t);
-		bool clean = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
-
-		/* rank 0's own verdict wins unless it said ok and the job still failed afterwards */
-		if (!have || (!clean && strcmp(m->status, "ok") == 0)) {
-			if (clean)
-				snprintf(m->status, sizeof(m->status), "error:rank 0 reported no result");
-			else
-				launch_failure(wstatus, all ? all : "", m);
-			/* the launcher's own words help whoever debugs a failed launch */
-			if (strncmp(m->status, "error:", 6) == 0 && all)
-				show_tail(all);
-		}
-		if (!isnan(stop_t))
-			m->pool_stop_ms = (reaped_t - stop_t) * 1e3;
+	/* rank 0's own verdict wins unless it said ok and the job still failed afterwards */
+	if (!have || (!clean && strcmp(m->status, "ok") == 0)) {
+		if (clean)
+			snprintf(m->status, sizeof(m->status), "error:rank 0 reported no result");
+		else
+			launch_failure(L->wstatus, all ? all : "", m);
+		/* the launcher's own words help whoever debugs a failed launch */
+		if (strncmp(m->status, "error:", 6) == 0 && all)
+			show_tail(all);
 	}
-
-out_monitor:
-	if (mon) {
-		/* the ranks measured their own threads and memory; the monitor adds the timeline and GPU */
-		struct sl_metrics mm;
-
-		sl_metrics_clear(&mm);
-		sl_monitor_stop(mon, &mm);
-		m->gpu_util_pct = mm.gpu_util_pct;
-		m->gpu_mem_mb = mm.gpu_mem_mb;
-		m->monitor_cpu_pct = mm.monitor_cpu_pct;
-		if (isnan(m->threads_peak))
-			m->threads_peak = mm.threads_peak;
-		if (!isnan(mm.threads_total_peak))
-			m->threads_total_peak = mm.threads_total_peak;
-		if (isnan(m->rss_peak_mb))
-			m->rss_peak_mb = mm.rss_peak_mb;
-	}
-	if (pidfd >= 0)
-		close(pidfd);
-	arg_free(&a);
-	posix_spawnattr_destroy(&attr);
-out_file_actions:
-	posix_spawn_file_actions_destroy(&fa);
-out_rmdir:
-	if (!out)
-		unlink(outp);
-	if (!err_text)
-		unlink(errp);
-	rmdir(dir);
+	if (!isnan(stop_t))
+		m->pool_stop_ms = (L->t_reaped - stop_t) * 1e3;
 	free(all);
 	free(out);
-	free(err_text);
-	free(envp);
-	free(asan_env);
-	free(enc);
-	free(setting);
-	return ret;
+	free(err);
+}
+
+/* The monitor saw the local ranks from outside: the timeline, the GPU, and thread and memory peaks
+ * where it saw more than the ranks reported (as the pool merges them). */
+static void monitor_merge(struct sl_monitor *mon, struct sl_metrics *m)
+{
+	struct sl_metrics mm;
+
+	sl_metrics_clear(&mm);
+	sl_monitor_stop(mon, &mm);
+	m->gpu_util_pct = mm.gpu_util_pct;
+	m->gpu_mem_mb = mm.gpu_mem_mb;
+	m->monitor_cpu_pct = mm.monitor_cpu_pct;
+	if (!isnan(mm.threads_peak))
+		m->threads_peak = isnan(m->threads_peak) ? mm.threads_peak : fmax(m->threads_peak, mm.threads_peak);
+	if (!isnan(mm.threads_total_peak))
+		m->threads_total_peak = isnan(m->threads_total_peak) ? mm.threads_total_peak :
+					fmax(m->threads_total_peak, mm.threads_total_peak);
+	if (!isnan(mm.rss_peak_mb))
+		m->rss_peak_mb = mm.rss_peak_mb;
+}
+
+int sl_mpi_run(const struct sl_setting *s, const struct sl_workload_ops *w,
+	       const struct sl_run_opts *o, struct sl_metrics *m)
+{
+	struct launch L = { .pidfd = -1 };
+	struct sl_monitor *mon;
+	char why[SL_STATUS_LEN];
+	enum launch_end end;
+	int err;
+
+	sl_metrics_clear(m);
+	if (w->unimplemented_reason) {
+		status_set(m, "skipped:", w->unimplemented_reason);
+		return 0;
+	}
+	if (w->run_whole)
+		return w->run_whole(s, m);
+	if ((w->supported && !w->supported(s, why, sizeof(why))) || !mpi_supported(s, why, sizeof(why))) {
+		status_set(m, "skipped:", why);
+		return 0;
+	}
+	if (s->processes < 1) {
+		snprintf(m->status, sizeof(m->status), "error:processes must be at least 1");
+		return 0;
+	}
+	err = launch_prepare(&L, s);
+	if (err)
+		goto out_free;
+	if (L.kind == LAUNCH_SRUN && s->mpi_hostfile[0])
+		sl_warn("mpi: hostfile '%s' ignored under Slurm (the allocation decides)", s->mpi_hostfile);
+
+	mon = sl_monitor_start(o ? o->sample_hz : 0, o ? o->samples : NULL, s->config, o ? o->rep : 0);
+	err = launch_spawn(&L, s);
+	if (err > 0) {
+		snprintf(m->status, sizeof(m->status), "error:cannot start %s: %s", L.exe, strerror(err));
+		err = 0;
+	} else if (err == 0) {
+		end = launch_wait(&L, s, o, mon);
+		if (end == LAUNCH_INTERRUPTED) {
+			snprintf(m->status, sizeof(m->status), "error:interrupted");
+			err = -EINTR;
+		} else if (end == LAUNCH_TIMED_OUT) {
+			snprintf(m->status, sizeof(m->status), "hang");
+		} else {
+			launch_verdict(&L, m);
+		}
+	}
+	if (mon)
+		monitor_merge(mon, m);
+out_free:
+	launch_free(&L);
+	return err;
 }
 
 /* ------------------------------------------------------------------------------------------------

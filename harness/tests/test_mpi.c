@@ -565,6 +565,22 @@ static void test_bad_rank_args(void **state)
 		fail_msg("output: %s", out);
 }
 
+/* A build without MPI still has the start method, which says why it cannot run. */
+static void __attribute__((unused)) test_built_without_mpi(void **state)
+{
+	const struct sl_launcher_ops *l = sl_launcher_find("mpi");
+	struct sl_setting s;
+	struct sl_metrics m;
+	struct sl_run_opts o = { 0 };
+
+	(void)state;
+	assert_non_null(l);
+	assert_string_equal(l->unimplemented_reason, "built without MPI");
+	setting(&s, &t_sum, 2, 1, "pipe", 4, -1);
+	assert_int_equal(sl_mpi_run(&s, &t_sum, &o, &m), 0);
+	assert_string_equal(m.status, "skipped:built without MPI");
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +599,16 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_rank_args),
 	};
 
+#ifndef SL_HAVE_MPI
+	{
+		const struct CMUnitTest without[] = { cmocka_unit_test(test_built_without_mpi) };
+
+		(void)tests;
+		(void)argc;
+		(void)argv;
+		return cmocka_run_group_tests(without, NULL, NULL);
+	}
+#endif
 	/* mpirun starts this program as the ranks: they run the workloads above */
 	if (argc > 1 && strcmp(argv[1], "__mpi") == 0)
 		return sl_mpi_rank_run(argc - 1, argv + 1, test_workloads);
