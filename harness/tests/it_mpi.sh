@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # it_mpi.sh: `speedlab run` with start_method = mpi (mpirun, 2-4 ranks on this machine) beside fork on
 # the same workload: same verified results, sane metrics in both; a rank killed mid-run is recorded
-# crash:SIGKILL and the sweep goes on; a hung run is recorded hang; nothing is left behind.
+# crash:SIGKILL and the sweep goes on; a hung run is recorded hang; nothing is left behind; and the
+# script `speedlab slurm` writes runs the experiment with srun as it would in a Slurm job.
 set -u
 : "${SPEEDLAB:=$(cd "$(dirname "$0")/../.." && pwd)/build/speedlab}"
 PY=/usr/bin/python3
@@ -193,6 +194,30 @@ wait $run_pid
 [ -z "$(mine $run_pid)" ] || fail "ranks left behind after the hang: $(mine $run_pid)"
 st=$(statuses "$tmp/hang")
 [ "$st" = "hang" ] || fail "hang statuses: '$st', expected 'hang'"
+
+# 5. under Slurm: the script `speedlab slurm` writes, run as sbatch would run it (SLURM_JOB_ID set),
+#    with a stand-in srun that records its arguments and starts the ranks with mpirun
+mkdir -p "$tmp/bin" "$tmp/job"
+root_flag=""
+[ "$(id -u)" = 0 ] && root_flag="--allow-run-as-root"
+cat >"$tmp/bin/srun" <<EOF
+#!/bin/sh
+printf '%s\n' "\$*" >>'$tmp/srun.log'
+n=1
+for a; do case \$a in --ntasks=*) n=\${a#--ntasks=};; --*) ;; *) break;; esac; shift; done
+exec mpirun -np "\$n" --oversubscribe $root_flag --bind-to none "\$@"
+EOF
+chmod +x "$tmp/bin/srun"
+sed -e 's/^processes    = 1, 3/processes    = 2/' -e 's/^start_method = fork, mpi/start_method = mpi/' \
+	-e 's/^dispatch     = pipe, shm/dispatch     = shm/' "$tmp/side.ini" >"$tmp/job/slurm.ini"
+(cd "$tmp/job" && "$SPEEDLAB" slurm slurm.ini -o job.sh --out "$tmp/job/res" 2>/dev/null) || fail "speedlab slurm failed"
+grep -qx '#SBATCH --ntasks=3' "$tmp/job/job.sh" || fail "job.sh does not ask for 3 tasks"
+PATH="$tmp/bin:$PATH" SLURM_JOB_ID=4242 bash "$tmp/job/job.sh" >"$tmp/job/out" 2>&1 ||
+	fail "job.sh failed: $(tail -n 3 "$tmp/job/out")"
+st=$(statuses "$tmp/job/res")
+[ "$st" = "ok" ] || fail "the Slurm job's statuses: '$st', expected 'ok'"
+grep -q -- "--ntasks=3 --cpu-bind=none --kill-on-bad-exit=1 .*__mpi" "$tmp/srun.log" 2>/dev/null ||
+	fail "srun was not used as expected: $(cut -c1-200 "$tmp/srun.log" 2>/dev/null)"
 
 if [ $failures -gt 0 ]; then
 	echo "$failures failure(s)"
