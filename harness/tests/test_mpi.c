@@ -449,7 +449,7 @@ static void test_hang_killed(void **state)
 
 	(void)state;
 	setting(&s, &t_hang, 2, 1, "pipe", 12, 4);
-	s.timeout_s = 3;
+	s.timeout_s = 2;
 	assert_int_equal(sl_mpi_run(&s, &t_hang, &o, &m), 0);
 	assert_string_equal(m.status, "hang");
 	assert_int_equal(leftovers(), 0);
@@ -460,7 +460,7 @@ static volatile sig_atomic_t interrupted;
 static void *interrupt_later(void *arg)
 {
 	(void)arg;
-	sleep(2);
+	sleep(1);
 	interrupted = 1;
 	return NULL;
 }
