@@ -23,6 +23,7 @@ struct slurm_args {
 	const char *account;
 	const char *run_out;          /* --out, passed to `speedlab run` */
 	int nodes;                    /* 0: derived */
+	int ntasks;                   /* 0: derived */
 	char profile[16];
 	char *sets[MAX_SETS];
 	int nsets;
@@ -30,7 +31,7 @@ struct slurm_args {
 
 static void usage_error(const char *what, const char *arg)
 {
-	sl_err("slurm: %s '%s' (usage: speedlab slurm EXP.ini [--nodes N] [--time HH:MM:SS] [--partition P] "
+	sl_err("slurm: %s '%s' (usage: speedlab slurm EXP.ini [--nodes N] [--ntasks N] [--time HH:MM:SS] [--partition P] "
 	       "[--account A] [-o FILE] [--profile quick|full] [--set key=value]... [--out DIR])", what, arg);
 }
 
@@ -77,6 +78,12 @@ static int parse_args(int argc, char **argv, struct slurm_args *a)
 				return -EINVAL;
 			}
 			a->nodes = (int)l;
+		} else if (strcmp(arg, "--ntasks") == 0 && has_next) {
+			if (!sl_parse_long(argv[++i], &l) || l < 1 || l > 10000000) {
+				usage_error("bad --ntasks", argv[i]);
+				return -EINVAL;
+			}
+			a->ntasks = (int)l;
 		} else if (strcmp(arg, "--time") == 0 && has_next) {
 			a->time = argv[++i];
 			if (!slurm_time_ok(a->time)) {
@@ -105,7 +112,7 @@ static int parse_args(int argc, char **argv, struct slurm_args *a)
 			}
 			a->sets[a->nsets++] = argv[++i];
 		} else if (arg[0] == '-' && arg[1]) {
-			static const char *const opts[] = { "--nodes", "--time", "--partition", "--account", "-o",
+			static const char *const opts[] = { "--nodes", "--ntasks", "--time", "--partition", "--account", "-o",
 							    "--out", "--profile", "--set", NULL };
 			const char *guess = sl_did_you_mean(arg, opts);
 
@@ -170,6 +177,7 @@ struct needs {
 	long mpi_configs;
 	int max_processes;        /* over all configurations */
 	int max_mpi_ranks;        /* P + 1 over the mpi configurations */
+	bool local_symbols;       /* processes uses cores/physical: evaluated on this machine */
 };
 
 static int scan_configs(const struct sl_experiment *e, struct needs *n)
@@ -196,13 +204,17 @@ static int scan_configs(const struct sl_experiment *e, struct needs *n)
 		}
 	}
 	free(s);
+	for (int i = 0; i < e->nentries; i++)
+		if (strcmp(e->entries[i].key, "processes") == 0 &&
+		    (strstr(e->entries[i].value, "cores") || strstr(e->entries[i].value, "physical")))
+			n->local_symbols = true;
 	return 0;
 }
 
 static int write_script(FILE *f, const struct slurm_args *a, const struct sl_experiment *e,
 			const struct needs *n, const char *exp_abs, const char *cwd)
 {
-	int ntasks = n->mpi_configs ? n->max_mpi_ranks : 1;
+	int ntasks = a->ntasks ? a->ntasks : n->mpi_configs ? n->max_mpi_ranks : 1;
 	int nodes = a->nodes;
 	char tbuf[32], host[256] = "", when[32] = "";
 	const char *tm = a->time;
@@ -212,6 +224,10 @@ static int write_script(FILE *f, const struct slurm_args *a, const struct sl_exp
 
 	if (!nodes)
 		nodes = e->mpi_ranks_per_node > 0 ? (ntasks + e->mpi_ranks_per_node - 1) / e->mpi_ranks_per_node : 1;
+	if (n->local_symbols && n->mpi_configs && !a->ntasks)
+		sl_warn("slurm: processes uses 'cores' or 'physical', which this machine (%d logical CPUs) made "
+			"%d ranks at most; `speedlab run` evaluates them again on the node: if its CPUs differ, "
+			"give --ntasks", sl_topology()->logical, ntasks);
 	if (e->mpi_ranks_per_node > 0 && (long)nodes * e->mpi_ranks_per_node < ntasks) {
 		sl_err_at(e->file, 0, "%d node(s) x ranks_per_node = %d hold %d ranks, but the sweep needs %d "
 			  "(processes + 1 for rank 0): raise --nodes", nodes, e->mpi_ranks_per_node,
@@ -247,6 +263,9 @@ static int write_script(FILE *f, const struct slurm_args *a, const struct sl_exp
 		fprintf(f, "; %ld with start_method = mpi, whose ranks srun starts inside this job "
 			   "(processes + 1: rank 0 coordinates)", n->mpi_configs);
 	fprintf(f, ".\n# The other start methods run on the first node, where this script runs.\n");
+	if (n->local_symbols)
+		fprintf(f, "# processes uses cores/physical: sized here for %d logical CPUs; the run re-evaluates "
+			   "them on the node.\n", sl_topology()->logical);
 	if (!a->time) {
 		if (!isnan(bound))
 			fprintf(f, "# --time: configurations x runs x timeout (%gs) + 10 min%s; give --time for less.\n",

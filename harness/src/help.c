@@ -30,6 +30,8 @@ static const struct {
 	{ "slurm",
 	  "\noptions:\n"
 	  "  --nodes N             nodes to allocate (default: enough for [mpi] ranks_per_node, else 1)\n"
+	  "  --ntasks N            tasks to allocate (default: the largest processes + 1 of the mpi\n"
+	  "                        configurations, with 'cores' as this machine counts them)\n"
 	  "  --time T              wall-time limit, Slurm's format (HH:MM:SS, D-HH:MM:SS); default: an upper\n"
 	  "                        bound from the experiment (configurations x runs x timeout), at most 24 h\n"
 	  "  --partition P         #SBATCH --partition\n"

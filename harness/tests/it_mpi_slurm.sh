@@ -66,6 +66,15 @@ has job2.sh "#SBATCH --time=1:30:00"
 grep -q -- "--out 'res dir'\$" job2.sh || fail "--out not passed on: $(tail -n 1 job2.sh)"
 grep -q "ntasks-per-node" job2.sh && fail "ntasks-per-node without [mpi] ranks_per_node"
 
+# 2b. processes counted in cores: a warning (the node may have other cores) unless --ntasks says
+sed -e 's/^processes    = 1, 2, 7/processes    = 1..cores/' -e '/ranks_per_node/d' sweep.ini >cores.ini
+"$SPEEDLAB" slurm cores.ini >cores.sh 2>"$tmp/err" || fail "slurm cores.ini failed: $(cat "$tmp/err")"
+grep -q "processes uses 'cores'" "$tmp/err" || fail "no warning about cores: $(cat "$tmp/err")"
+has cores.sh "#SBATCH --ntasks=$(($(nproc) + 1))"
+"$SPEEDLAB" slurm cores.ini --ntasks 65 >cores.sh 2>"$tmp/err" || fail "slurm --ntasks failed"
+[ -s "$tmp/err" ] && fail "a warning despite --ntasks: $(cat "$tmp/err")"
+has cores.sh "#SBATCH --ntasks=65"
+
 # 3. refusals: exit 2, the reason named
 expect_2() {
 	local what=$1 pattern=$2
