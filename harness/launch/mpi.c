@@ -81,8 +81,8 @@ int sl_mpi_rank_run(int argc, char **argv, const struct sl_workload_ops *const *
 #include <mpi.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -179,27 +179,34 @@ static const char *launcher_exe(enum launcher_kind *kind)
 	return "mpirun";
 }
 
-/* True when exe (a name searched in PATH, or a path) is an executable file. */
-static bool exe_found(const char *exe)
+/* The path of exe (a name searched in PATH, or a path) into out; false when it is no executable. */
+static bool exe_resolve(const char *exe, char *out, size_t len)
 {
 	const char *path = getenv("PATH");
-	char buf[4096];
 
-	if (strchr(exe, '/'))
+	if (strchr(exe, '/')) {
+		snprintf(out, len, "%s", exe);
 		return access(exe, X_OK) == 0;
+	}
 	if (!path)
 		path = "/usr/bin:/bin";
 	while (*path) {
 		size_t n = strcspn(path, ":");
 
-		if (n > 0 && snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, exe) < (int)sizeof(buf) &&
-		    access(buf, X_OK) == 0)
+		if (n > 0 && snprintf(out, len, "%.*s/%s", (int)n, path, exe) < (int)len && access(out, X_OK) == 0)
 			return true;
 		path += n;
 		if (*path == ':')
 			path++;
 	}
 	return false;
+}
+
+static bool exe_found(const char *exe)
+{
+	char buf[4096];
+
+	return exe_resolve(exe, buf, sizeof(buf));
 }
 
 static bool mpi_supported(const struct sl_setting *s, char *why, size_t whylen)
@@ -732,49 +739,89 @@ static int launch_prepare(struct launch *L, const struct sl_setting *s)
 	return L->envp ? 0 : -ENOMEM;
 }
 
-/* Start the launcher in a session of its own (Ctrl-C is ours to handle, and every local rank stays
- * findable by its session), output to the files, input from /dev/null. Returns 0, or a positive
- * errno of posix_spawn (the launcher could not start), or -errno. */
+/* In the child, between fork and exec (only async-signal-safe calls): a session of its own (Ctrl-C
+ * is ours to handle, and every local rank stays findable by its session), SIGTERM if speedlab dies
+ * (mpirun then stops its ranks), output to the files, input from /dev/null. A failure goes back to
+ * the parent as an errno on the pipe. */
+static void launch_child(const struct launch *L, const char *path, pid_t parent, int errfd)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGPIPE, SIGCHLD, SIGHUP, SIGQUIT };
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	int fd, e;
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+		goto out_fail;
+	if (getppid() != parent)            /* speedlab died before the line above */
+		_exit(127);
+	if ((fd = open("/dev/null", O_RDONLY)) < 0 || dup2(fd, 0) < 0)
+		goto out_fail;
+	close(fd);
+	if ((fd = open(L->outp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 || dup2(fd, 1) < 0)
+		goto out_fail;
+	close(fd);
+	if ((fd = open(L->errp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 || dup2(fd, 2) < 0)
+		goto out_fail;
+	close(fd);
+	execve(path, L->argv.v, L->envp);
+out_fail:
+	e = errno;
+	if (write(errfd, &e, sizeof(e)) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+/* Start the launcher (launch_child). Returns 0, a positive errno when the launcher could not
+ * start (not found, exec failed), or -errno when this process could not fork. */
 static int launch_spawn(struct launch *L, const struct sl_setting *s)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, dfl;
-	int err;
+	char path[4096];
+	int pipefd[2], e = 0, wstatus;
+	pid_t parent = getpid();
+	ssize_t r;
 
-	if (posix_spawn_file_actions_init(&fa))
-		return -ENOMEM;
-	if (posix_spawnattr_init(&attr)) {
-		err = -ENOMEM;
-		goto out_file_actions;
-	}
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, L->outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_addopen(&fa, 2, L->errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGTERM);
-	sigaddset(&dfl, SIGPIPE);
-	sigaddset(&dfl, SIGCHLD);
-	sigaddset(&dfl, SIGHUP);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dfl);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	if (!exe_resolve(L->exe, path, sizeof(path)))
+		return ENOENT;
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
 	L->t_launch = sl_wall_clock();
 	build_argv(&L->argv, L->kind, L->exe, s, L->extra, L->nextra, L->t_launch, L->setting_enc);
 	if (L->argv.failed) {
-		err = -ENOMEM;
-		goto out_attr;
+		e = -ENOMEM;
+		goto out_close;
 	}
-	err = posix_spawnp(&L->pid, L->exe, &fa, &attr, L->argv.v, L->envp);
-	if (!err)
+	L->pid = fork();
+	if (L->pid < 0) {
+		e = -errno;
+		L->pid = 0;
+		goto out_close;
+	}
+	if (L->pid == 0) {
+		close(pipefd[0]);
+		launch_child(L, path, parent, pipefd[1]);
+	}
+	close(pipefd[1]);
+	pipefd[1] = -1;
+	/* end of file: exec succeeded; an errno: it did not, and the child is gone */
+	while ((r = read(pipefd[0], &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	if (r == (ssize_t)sizeof(e)) {
+		while (waitpid(L->pid, &wstatus, 0) < 0 && errno == EINTR)
+			;
+		L->pid = 0;
+	} else {
+		e = 0;
 		L->pidfd = pidfd_open(L->pid, 0);
-out_attr:
-	posix_spawnattr_destroy(&attr);
-out_file_actions:
-	posix_spawn_file_actions_destroy(&fa);
-	return err;
+	}
+out_close:
+	close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	return e;
 }
 
 /* Hand the local ranks (processes of the launcher's session running `__mpi`) to the monitor. */

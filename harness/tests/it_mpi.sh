@@ -195,6 +195,27 @@ wait $run_pid
 st=$(statuses "$tmp/hang")
 [ "$st" = "hang" ] || fail "hang statuses: '$st', expected 'hang'"
 
+# 4b. speedlab itself killed (SIGKILL) mid-run: mpirun gets SIGTERM from the kernel and stops its ranks
+#     (tasks of 10 s: without that signal the ranks would live on for 20 s)
+"$SPEEDLAB" run "$tmp/hang.ini" --out "$tmp/killed" --quiet --set timeout=60 --set ms=10000 >"$tmp/killed.out" 2>&1 &
+run_pid=$!
+for _ in $(seq 100); do
+	[ -n "$(mine $run_pid)" ] && break
+	sleep 0.05
+done
+[ -n "$(mine $run_pid)" ] || fail "no ranks of the run to be killed found"
+sleep 1
+kill -KILL $run_pid
+wait $run_pid 2>/dev/null
+for _ in $(seq 80); do
+	[ -z "$(mine $run_pid)" ] && break
+	sleep 0.1
+done
+if [ -n "$(mine $run_pid)" ]; then
+	fail "ranks outlived speedlab by 8 s: $(mine $run_pid)"
+	kill -KILL $(mine $run_pid) 2>/dev/null
+fi
+
 # 5. under Slurm: the script `speedlab slurm` writes, run as sbatch would run it (SLURM_JOB_ID set),
 #    with a stand-in srun that records its arguments and starts the ranks with mpirun
 mkdir -p "$tmp/bin" "$tmp/job"
