@@ -43,10 +43,14 @@ CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 CUSRCS := $(wildcard harness/workloads/*.cu)
 # sm_90 (Hopper) first; PTX for compute_90 so newer GPUs JIT it.
 NVCCFLAGS ?= -O2 -std=c++17 -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
-	-gencode arch=compute_90,code=compute_90 -Xcompiler -Wall,-Wextra,-Werror -Iharness/src
+	-gencode arch=compute_90,code=compute_90 -Xcompiler -Wall,-Wextra,-Werror,-fPIC -Iharness/src
 ALL_CFLAGS += -DSL_HAVE_CUDA -I$(CUDA_HOME)/include
-# nvcc objects are C++: the host link with $(CC) needs the C++ runtime too.
-LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++
+# The CUDA code is a library of its own, loaded with dlopen on first GPU use (cuda_loader.c): cudart
+# and cuBLAS in speedlab itself would slow every spawn and fork. It calls back two CPU reference
+# functions of speedlab, exported for it.
+CUDA_LIB := $(BUILD)/libspeedlab-cuda.so
+LDFLAGS_CUDA := -Wl,--export-dynamic-symbol=sl_gpu_gemm_reference_check \
+	-Wl,--export-dynamic-symbol=sl_gpu_gemm_tolerance
 endif
 
 ifneq ($(MPICC),)
@@ -56,9 +60,10 @@ ALL_CFLAGS += -DSL_HAVE_MPI $(MPI_CFLAGS)
 LDLIBS += $(MPI_LIBS)
 endif
 
-OBJS   := $(SRCS:%.c=$(BUILD)/obj/%.o) $(CUSRCS:%.cu=$(BUILD)/obj/%.cu.o)
+OBJS   := $(SRCS:%.c=$(BUILD)/obj/%.o)
+CUOBJS := $(CUSRCS:%.cu=$(BUILD)/obj/%.cu.o)
 LIBOBJS := $(filter-out $(BUILD)/obj/harness/src/main.o,$(OBJS))
-DEPS   := $(OBJS:.o=.d)
+DEPS   := $(OBJS:.o=.d) $(CUOBJS:.o=.d)
 
 TEST_SRCS := $(wildcard harness/tests/test_*.c)
 TEST_BINS := $(TEST_SRCS:harness/tests/%.c=$(BUILD)/tests/%)
@@ -66,7 +71,7 @@ TEST_BINS := $(TEST_SRCS:harness/tests/%.c=$(BUILD)/tests/%)
 .PHONY: all lib test test-unit fuzz-build run-all deps clean help
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/speedlab $(TEST_BINS) $(BUILD)/reaper
+all: $(BUILD)/speedlab $(CUDA_LIB) $(TEST_BINS) $(BUILD)/reaper
 
 help:
 	@echo "make             build build/speedlab (V=1 for full commands)"
@@ -79,7 +84,11 @@ lib: $(LIBOBJS)
 
 $(BUILD)/speedlab: $(OBJS)
 	@echo "  LD      $@"
-	$(Q)$(CC) -o $@ $(OBJS) $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CC) -o $@ $(OBJS) $(LDFLAGS) $(LDFLAGS_CUDA) $(LDLIBS)
+
+$(CUDA_LIB): $(CUOBJS)
+	@echo "  LD      $@"
+	$(Q)$(NVCC) -shared -o $@ $(CUOBJS) -lcublas -lcudart
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -94,7 +103,7 @@ $(BUILD)/obj/%.cu.o: %.cu
 $(BUILD)/tests/%: harness/tests/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBOBJS) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBOBJS) $(LDFLAGS) $(LDFLAGS_CUDA) $(LDLIBS) -lcmocka
 
 $(BUILD)/reaper: harness/tests/reaper.c
 	@echo "  CC      $<"

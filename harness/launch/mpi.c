@@ -910,16 +910,19 @@ static void launch_verdict(struct launch *L, struct sl_metrics *m)
 	free(err);
 }
 
-/* The monitor saw the local ranks from outside: the timeline, the GPU, and thread and memory peaks
- * where it saw more than the ranks reported (as the pool merges them). */
+/* The monitor saw the local ranks from outside: the timeline, the GPU (unless the workload measured
+ * it itself), and thread and memory peaks where it saw more than the ranks reported (as the pool
+ * merges them). */
 static void monitor_merge(struct sl_monitor *mon, struct sl_metrics *m)
 {
 	struct sl_metrics mm;
 
 	sl_metrics_clear(&mm);
 	sl_monitor_stop(mon, &mm);
-	m->gpu_util_pct = mm.gpu_util_pct;
-	m->gpu_mem_mb = mm.gpu_mem_mb;
+	if (isnan(m->gpu_util_pct))
+		m->gpu_util_pct = mm.gpu_util_pct;
+	if (isnan(m->gpu_mem_mb))
+		m->gpu_mem_mb = mm.gpu_mem_mb;
 	m->monitor_cpu_pct = mm.monitor_cpu_pct;
 	if (!isnan(mm.threads_peak))
 		m->threads_peak = isnan(m->threads_peak) ? mm.threads_peak : fmax(m->threads_peak, mm.threads_peak);
@@ -1637,6 +1640,9 @@ static int coord_main(struct rank_ctx *c)
 			coord_fail(&k, "error:", msg[0] ? msg : "results failed the check");
 	}
 	coord_metrics(c, &k, &m);
+	/* figures the workload measured inside its tasks (GPU time, bandwidth), after our own */
+	if (strcmp(k.status, "ok") == 0 && c->w->metrics)
+		c->w->metrics(&c->s, c->ntasks, k.results, k.outputs, &m);
 
 out_report:
 	/* shutdown begins now: pool_stop_ms runs from here to the launcher reaped */

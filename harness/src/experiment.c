@@ -100,6 +100,9 @@ struct reader {
 	size_t pos, len;
 	int line;
 	int section_line;       /* line of the last [section] header */
+	int overlong_line;      /* first line longer than libinih takes, 0 if none */
+	int overlong_max;
+	bool continuation;      /* the last line read starts with white space */
 };
 
 static char *read_line(char *str, int num, void *stream)
@@ -118,6 +121,16 @@ static char *read_line(char *str, int num, void *stream)
 	}
 	str[n] = '\0';
 	r->line++;
+	if (n == num - 1 && str[n - 1] != '\n' && r->pos < r->len) {
+		/* longer than libinih takes: remember it, skip the rest of the line */
+		if (!r->overlong_line) {
+			r->overlong_line = r->line;
+			r->overlong_max = num - 2;
+		}
+		while (r->pos < r->len && r->text[r->pos++] != '\n')
+			;
+	}
+	r->continuation = n > 0 && (str[0] == ' ' || str[0] == '\t');
 	{
 		const char *p = str;
 
@@ -142,6 +155,24 @@ static int on_entry(void *user, const char *section, const char *key, const char
 	struct sl_experiment *e = ps->e;
 	struct sl_entry *en;
 
+	/* an indented line continues the previous key's value (as in Python's configparser) */
+	if (ps->r->continuation && e->nentries > 0) {
+		struct sl_entry *prev = &e->entries[e->nentries - 1];
+
+		if (strcmp(prev->section, section) == 0 && strcmp(prev->key, key) == 0) {
+			size_t len = strlen(prev->value);
+
+			if (len + 1 + strlen(value) >= sizeof(prev->value)) {
+				sl_err_at(ps->name, ps->r->line, "value of '%s' too long (at most %zu characters)", key,
+					  sizeof(prev->value) - 1);
+				ps->errors++;
+				return 1;
+			}
+			prev->value[len] = ' ';
+			strcpy(prev->value + len + 1, value);
+			return 1;
+		}
+	}
 	if (e->nentries >= (int)(sizeof(e->entries) / sizeof(e->entries[0]))) {
 		sl_err_at(ps->name, ps->r->line, "too many keys (at most %zu)", sizeof(e->entries) / sizeof(e->entries[0]));
 		ps->errors++;
@@ -1142,12 +1173,17 @@ static void defaults(struct sl_experiment *e, const char *name)
 int sl_experiment_parse(struct sl_experiment *e, const char *name, const char *text, const char *profile,
 			char *const *overrides, int noverrides)
 {
-	struct reader r = { text, 0, strlen(text), 0, 0 };
+	struct reader r = { text, 0, strlen(text), 0, 0, 0, 0, false };
 	struct parse_state ps = { e, &r, name, 0 };
 	int rc;
 
 	defaults(e, name);
 	rc = ini_parse_stream(read_line, &r, on_entry, &ps);
+	if (r.overlong_line) {
+		sl_err_at(name, r.overlong_line, "line longer than %d characters (the INI reader's limit): continue a long "
+			  "value on indented lines", r.overlong_max);
+		return -EINVAL;
+	}
 	if (rc > 0 && ps.errors == 0) {
 		sl_err_at(name, rc, "syntax error (expected '[section]' or 'key = value')");
 		return -EINVAL;

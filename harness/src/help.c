@@ -40,6 +40,21 @@ static const struct {
 	  "  --profile, --set, --out   passed on to `speedlab run` (and checked now)\n"
 	  "\nThe experiment is checked first. Configurations with start_method = mpi get their ranks from\n"
 	  "srun inside the job (processes + 1 tasks: rank 0 coordinates); the rest run on the first node.\n" },
+	{ "plot",
+	  "\nDecides which plots the data supports (which axes vary, which workload) and renders each\n"
+	  "with its script from plots/*.gp as PNG and SVG, with its data file, into DIR/plots/.\n"
+	  "options:\n"
+	  "  --quiet   do not print the plots made\n"
+	  "environment:\n"
+	  "  SPEEDLAB_PLOTS    the directory of the gnuplot scripts (default: plots/ of the source tree)\n"
+	  "  SPEEDLAB_GNUPLOT  the gnuplot to run (default: gnuplot on PATH)\n" },
+	{ "report",
+	  "\nWrites DIR/report.md and a self-contained DIR/index.html (plots embedded): the machine,\n"
+	  "findings computed from summary.csv, the plots (rendered first when missing or stale), the\n"
+	  "tables and the configurations that did not finish. Reads the result files only.\n"
+	  "options:\n"
+	  "  --out DIR               one combined report over every DIR given, written into DIR\n"
+	  "  --failed NAME:REASON    with --out: list an experiment that produced no results\n" },
 	{ NULL, NULL },
 };
 

@@ -127,6 +127,15 @@ static void test_expansion_and_settings(void **state)
 	assert_int_equal(E.warmup, 1);
 }
 
+static void test_continuation(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("[experiment]\nname = t\nquestion = a long question\n   that goes on\n"
+			       "workload = empty\n[sweep]\nprocesses = 1,\n  2, 3\n", "", NULL, 0), 0);
+	assert_string_equal(E.question, "a long question that goes on");
+	assert_int_equal(sl_experiment_nconfigs(&E), 3);
+}
+
 static void test_duplicates_removed(void **state)
 {
 	(void)state;
@@ -238,6 +247,12 @@ static void test_errors(void **state)
 	expect_error(HEAD "[compare]\nthreshold.wal_s = 3\n", "t.ini:6: unknown key 'threshold.wal_s' in [compare]");
 	expect_error(HEAD "[sweep]\nprocesses = 1..200\nchunksize = 1..200\nthreads = 1..4\n", "160000 configurations: too many");
 	expect_error(HEAD "[sweep]\nprocesses = 1, cores/0\n", "t.ini:6: processes: division by zero");
+	{
+		char text[1024];
+
+		snprintf(text, sizeof(text), HEAD "[sweep]\nprocesses = 1, %0300d\n", 2);
+		expect_error(text, "t.ini:6: line longer than");
+	}
 	/* a parse that fails reports every problem, not only the first */
 	assert_true(parse(HEAD "bogus1 = 1\nbogus2 = 2\n", "", NULL, 0) < 0);
 	assert_non_null(strstr(err, "bogus1"));
@@ -288,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_expansion_and_settings),
 		cmocka_unit_test(test_duplicates_removed),
+		cmocka_unit_test(test_continuation),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_profile_and_set),
 		cmocka_unit_test(test_errors),

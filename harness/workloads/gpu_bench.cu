@@ -268,7 +268,7 @@ int gemm_reference_check(sl_gpu_gemm *g, char *msg, size_t msglen)
 
 } /* namespace */
 
-extern "C" void sl_gpu_gemm_close(struct sl_gpu_gemm *g)
+extern "C" void slcu_gpu_gemm_close(struct sl_gpu_gemm *g)
 {
 	if (!g)
 		return;
@@ -299,7 +299,7 @@ extern "C" void sl_gpu_gemm_close(struct sl_gpu_gemm *g)
 	free(g);
 }
 
-extern "C" int sl_gpu_gemm_open(struct sl_gpu_gemm **out, int n, enum sl_gpu_dtype dtype, bool transfer,
+extern "C" int slcu_gpu_gemm_open(struct sl_gpu_gemm **out, int n, enum sl_gpu_dtype dtype, bool transfer,
 				int check_n, char *msg, size_t msglen)
 {
 	sl_gpu_gemm *g;
@@ -383,11 +383,11 @@ extern "C" int sl_gpu_gemm_open(struct sl_gpu_gemm **out, int n, enum sl_gpu_dty
 	return 0;
 
 out_close:
-	sl_gpu_gemm_close(g);
+	slcu_gpu_gemm_close(g);
 	return err;
 }
 
-extern "C" int sl_gpu_gemm_task(struct sl_gpu_gemm *g, long task, struct sl_gpu_task_out *out, double *checksum,
+extern "C" int slcu_gpu_gemm_task(struct sl_gpu_gemm *g, long task, struct sl_gpu_task_out *out, double *checksum,
 				char *msg, size_t msglen)
 {
 	size_t nn = (size_t)g->n * (size_t)g->n, nv = (size_t)g->n * sizeof(double);
@@ -478,7 +478,7 @@ __global__ void spin_kernel(unsigned long long ns, unsigned long long *token_out
 
 } /* namespace */
 
-extern "C" void sl_gpu_sync_close(struct sl_gpu_sync *g)
+extern "C" void slcu_gpu_sync_close(struct sl_gpu_sync *g)
 {
 	if (!g)
 		return;
@@ -492,7 +492,7 @@ extern "C" void sl_gpu_sync_close(struct sl_gpu_sync *g)
 	free(g);
 }
 
-extern "C" int sl_gpu_sync_open(struct sl_gpu_sync **out, enum sl_gpu_sync_mode mode, char *msg, size_t msglen)
+extern "C" int slcu_gpu_sync_open(struct sl_gpu_sync **out, enum sl_gpu_sync_mode mode, char *msg, size_t msglen)
 {
 	unsigned flags = mode == SL_GPU_SYNC_SPIN ? cudaDeviceScheduleSpin
 		       : mode == SL_GPU_SYNC_YIELD ? cudaDeviceScheduleYield
@@ -532,11 +532,11 @@ extern "C" int sl_gpu_sync_open(struct sl_gpu_sync **out, enum sl_gpu_sync_mode 
 	return 0;
 
 out_close:
-	sl_gpu_sync_close(g);
+	slcu_gpu_sync_close(g);
 	return err;
 }
 
-extern "C" int sl_gpu_sync_task(struct sl_gpu_sync *g, double kernel_ms, long task, struct sl_gpu_task_out *out,
+extern "C" int slcu_gpu_sync_task(struct sl_gpu_sync *g, double kernel_ms, long task, struct sl_gpu_task_out *out,
 				double *checksum, char *msg, size_t msglen)
 {
 	unsigned long long ns = (unsigned long long)(kernel_ms * 1e6), token = 0;
@@ -624,7 +624,7 @@ __global__ void gather_kernel(const uint64_t *a, uint64_t *out, size_t words, un
 
 } /* namespace */
 
-extern "C" void sl_gpu_copy_close(struct sl_gpu_copy *g)
+extern "C" void slcu_gpu_copy_close(struct sl_gpu_copy *g)
 {
 	if (!g)
 		return;
@@ -644,7 +644,7 @@ extern "C" void sl_gpu_copy_close(struct sl_gpu_copy *g)
 	free(g);
 }
 
-extern "C" int sl_gpu_copy_open(struct sl_gpu_copy **out, size_t bytes, bool pinned, bool h2d, char *msg,
+extern "C" int slcu_gpu_copy_open(struct sl_gpu_copy **out, size_t bytes, bool pinned, bool h2d, char *msg,
 				size_t msglen)
 {
 	sl_gpu_copy *g;
@@ -695,11 +695,11 @@ extern "C" int sl_gpu_copy_open(struct sl_gpu_copy **out, size_t bytes, bool pin
 	return 0;
 
 out_close:
-	sl_gpu_copy_close(g);
+	slcu_gpu_copy_close(g);
 	return err;
 }
 
-extern "C" int sl_gpu_copy_task(struct sl_gpu_copy *g, long task, struct sl_gpu_task_out *out, double *checksum,
+extern "C" int slcu_gpu_copy_task(struct sl_gpu_copy *g, long task, struct sl_gpu_task_out *out, double *checksum,
 				char *msg, size_t msglen)
 {
 	unsigned samples = copy_nsamples(g->words);

@@ -24,7 +24,7 @@ struct probe_result {
 
 pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
 bool probed;
-bool initialised_here;  /* this process has made a CUDA context (sl_cuda_parent_init) */
+bool initialised_here;  /* this process has made a CUDA context (slcu_cuda_parent_init) */
 probe_result probe;
 
 __global__ void touch_kernel(int *p)
@@ -156,17 +156,17 @@ const probe_result *probe_get(void)
 
 } /* namespace */
 
-extern "C" bool sl_cuda_built(void)
+extern "C" bool slcu_cuda_built(void)
 {
 	return true;
 }
 
-extern "C" int sl_cuda_device_count(void)
+extern "C" int slcu_cuda_device_count(void)
 {
 	return probe_get()->count;
 }
 
-extern "C" int sl_cuda_describe(char *buf, size_t len)
+extern "C" int slcu_cuda_describe(char *buf, size_t len)
 {
 	const probe_result *p = probe_get();
 
@@ -174,11 +174,11 @@ extern "C" int sl_cuda_describe(char *buf, size_t len)
 	return p->count;
 }
 
-extern "C" int sl_cuda_parent_init(char *msg, size_t msglen)
+extern "C" int slcu_cuda_parent_init(char *msg, size_t msglen)
 {
 	cudaError_t e;
 
-	if (sl_cuda_device_count() <= 0) {
+	if (slcu_cuda_device_count() <= 0) {
 		snprintf(msg, msglen, "no CUDA device");
 		return -ENODEV;
 	}

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# it_plot.sh: `speedlab plot` renders every plot kind from the small fixture result directories as a
+# valid PNG and SVG, picks the plots the data supports, and rejects bad input with FILE:LINE, exit 2.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+SPEEDLAB=${SPEEDLAB:-$PWD/build/speedlab}
+command -v gnuplot >/dev/null || { echo "gnuplot not installed"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+cp -r harness/tests/fixtures/report-* "$tmp/"
+
+# A PNG: the 8-byte signature and more than a trivial size; an SVG: XML with an <svg> element.
+check_png() {
+	local f=$1 size
+	[ -f "$f" ] || fail "$f missing"
+	[ "$(head -c 8 "$f" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "$f is not a PNG"
+	size=$(stat -c %s "$f")
+	[ "$size" -gt 8000 ] || fail "$f is only $size bytes"
+}
+check_svg() {
+	local f=$1 size
+	[ -f "$f" ] || fail "$f missing"
+	head -c 200 "$f" | grep -q '^<?xml' || fail "$f is not XML"
+	grep -q '<svg' "$f" || fail "$f has no <svg> element"
+	grep -q '</svg>' "$f" || fail "$f is not complete"
+	size=$(stat -c %s "$f")
+	[ "$size" -gt 8000 ] || fail "$f is only $size bytes"
+}
+
+# fixture: the plots it must get (and no others)
+declare -A expect=(
+	[report-scaling]="speedup efficiency cores_busy heatmap timeline-1 timeline-2"
+	[report-chunks]="chunksize"
+	[report-start]="start_latency start_safety"
+	[report-gpu-gemm]="gpu_throughput"
+	[report-gpu-sync]="gpu_sync"
+	[report-gpu-copy]="gpu_copy"
+	[report-gpu-share]="speedup efficiency cores_busy gpu_share"
+	[report-skipped]=""
+)
+# which script draws each plot
+declare -A script=(
+	[speedup]=speedup.gp [efficiency]=efficiency.gp [cores_busy]=cores_busy.gp [heatmap]=heatmap.gp
+	[timeline]=timeline.gp [chunksize]=chunksize.gp [start_latency]=bars.gp [gpu_sync]=bars.gp
+	[start_safety]=safety.gp [gpu_throughput]=metric.gp [gpu_copy]=metric.gp [gpu_share]=metric.gp [runtime]=metric.gp
+)
+declare -A used=()
+for fx in "${!expect[@]}"; do
+	d=$tmp/$fx
+	"$SPEEDLAB" plot --quiet "$d" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 0 ] || { cat "$tmp/err"; fail "plot $fx exited $rc"; }
+	[ -s "$tmp/err" ] && { cat "$tmp/err"; fail "plot $fx wrote to stderr"; }
+	[ -f "$d/plots/index.tsv" ] || fail "$fx: no plots/index.tsv"
+	got=$(cut -f1 "$d/plots/index.tsv" | sort | tr '\n' ' ')
+	want=$(tr ' ' '\n' <<<"${expect[$fx]}" | grep . | sort | tr '\n' ' ')
+	[ "$got" = "$want" ] || fail "$fx: plots '$got', expected '$want'"
+	for p in ${expect[$fx]}; do
+		check_png "$d/plots/$p.png"
+		check_svg "$d/plots/$p.svg"
+		[ -s "$d/plots/$p.dat" ] || fail "$fx: $p.dat missing"
+		# the title names the experiment, the subtitle the machine it ran on (from meta.json)
+		grep -q "lab-[ag] ·" "$d/plots/$p.svg" || fail "$fx: $p.svg lacks the machine subtitle"
+	done
+	[ -z "$(ls "$d"/plots/*.log 2>/dev/null)" ] || fail "$fx: gnuplot logs left behind"
+	for p in ${expect[$fx]}; do used[${script[${p%-[0-9]}]}]=1; done
+done
+
+# every plot script has a fixture that renders it
+for gp in plots/*.gp; do
+	s=$(basename "$gp")
+	case $s in common.gp | cores.gp) continue ;; esac   # loaded by the others
+	[ -n "${used[$s]:-}" ] || fail "$gp is not rendered by any fixture"
+done
+grep -q "speedup vs worker processes" "$tmp/report-scaling/plots/index.tsv" || fail "speedup title"
+# the oversubscribed cells of the heatmap are the ones processes x threads > 4 logical CPUs
+[ "$(grep -c '" 1 "' "$tmp/report-scaling/plots/heatmap.dat")" -eq 2 ] || fail "heatmap outlines"
+# the start-safety matrix shows the hangs
+grep -q '"hang 0/3"' "$tmp/report-start/plots/start_safety.dat" || fail "safety matrix lacks the hangs"
+# Python's default chunk size is marked: ceil(4096 / (4 * 4)) = 256
+grep -q "256" "$tmp/report-chunks/plots/chunksize.dat" || fail "chunk sizes"
+# the data follows the file: a different speedup in summary.csv is a different point
+awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) if ($i == "speedup") c = i }
+	NR > 1 && $1 == 5 { $c = 3.25 } { print }' "$tmp/report-scaling/summary.csv" >"$tmp/s.csv"
+mv "$tmp/s.csv" "$tmp/report-scaling/summary.csv"
+"$SPEEDLAB" plot --quiet "$tmp/report-scaling" || fail "replot"
+grep -q "^ 4 3.25 " "$tmp/report-scaling/plots/speedup.dat" || fail "speedup.dat does not follow summary.csv"
+
+# re-running replaces the plots (no error on an existing plots/)
+"$SPEEDLAB" plot --quiet "$tmp/report-chunks" || fail "second plot run"
+
+# bad input: exit 2 with the file (and line) named
+"$SPEEDLAB" plot "$tmp/nonexistent" 2>"$tmp/err" && fail "missing dir accepted"
+[ $? -eq 2 ] || fail "missing dir: exit status"
+grep -q "speedlab: $tmp/nonexistent: " "$tmp/err" || fail "missing dir message: $(cat "$tmp/err")"
+cp -r "$tmp/report-chunks" "$tmp/bad"
+awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) if ($i == "wall_s_median") c = i }
+	NR == 3 { $c = "abc" } { print }' "$tmp/report-chunks/summary.csv" >"$tmp/bad/summary.csv"
+"$SPEEDLAB" plot "$tmp/bad" 2>"$tmp/err"
+[ $? -eq 2 ] || fail "malformed summary: exit status"
+grep -q "speedlab: $tmp/bad/summary.csv:3: column 'wall_s_median': 'abc' is not a number" "$tmp/err" ||
+	fail "malformed summary message: $(cat "$tmp/err")"
+echo '{"experiment": ' >"$tmp/bad/meta.json"
+cp "$tmp/report-chunks/summary.csv" "$tmp/bad/summary.csv"
+"$SPEEDLAB" plot "$tmp/bad" 2>"$tmp/err"
+[ $? -eq 2 ] || fail "malformed meta.json: exit status"
+grep -q "speedlab: $tmp/bad/meta.json:" "$tmp/err" || fail "malformed meta.json message: $(cat "$tmp/err")"
+"$SPEEDLAB" plot 2>"$tmp/err"
+[ $? -eq 2 ] || fail "no directory: exit status"
+
+# gnuplot failing is an error that says so, not a silent empty report
+SPEEDLAB_GNUPLOT=false "$SPEEDLAB" plot "$tmp/report-chunks" 2>"$tmp/err"
+[ $? -eq 2 ] || fail "failing gnuplot: exit status"
+grep -q "plot 'chunksize' (png) failed: gnuplot exited with 1" "$tmp/err" || fail "gnuplot failure message: $(cat "$tmp/err")"
+SPEEDLAB_GNUPLOT=/nonexistent/gnuplot "$SPEEDLAB" plot "$tmp/report-chunks" 2>"$tmp/err"
+[ $? -eq 2 ] || fail "missing gnuplot: exit status"
+grep -q "cannot run /nonexistent/gnuplot" "$tmp/err" || fail "missing gnuplot message: $(cat "$tmp/err")"
+SPEEDLAB_PLOTS=$tmp "$SPEEDLAB" plot "$tmp/report-chunks" 2>"$tmp/err"
+[ $? -eq 2 ] || fail "SPEEDLAB_PLOTS without scripts: exit status"
+grep -q "SPEEDLAB_PLOTS=$tmp: no gnuplot scripts there" "$tmp/err" || fail "scripts message: $(cat "$tmp/err")"
+# from another directory, the scripts are found next to the binary
+(cd "$tmp" && "$SPEEDLAB" plot --quiet report-gpu-sync) || fail "plot from another directory"
+echo "ok"

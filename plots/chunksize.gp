@@ -1,0 +1,17 @@
+# chunksize.gp: runtime vs chunk size (log scale), one line per dispatch channel (or series), with
+# Python's default chunk size ceil(N / (4 P)) marked.
+# datafile: one block per series (header line with the title, then rows "chunksize runtime_s min max").
+# Also: nseries, pychunks (space-separated chunk sizes of Python's rule, "" when unknown), logy.
+load plotsdir.'/common.gp'
+set xlabel 'chunk size (tasks per chunk, log scale)'
+set ylabel 'median runtime (s), bars: min–max'
+set logscale x 2
+if (logy) { set logscale y }
+else { set yrange [0:*] }
+set offsets graph 0.05, graph 0.05, 0, 0
+if (exists("xtics_cmd")) { eval xtics_cmd }
+do for [w in pychunks] {
+    set arrow from w+0, graph 0 to w+0, graph 1 nohead lc rgb '#888888' dt 4 lw 1.5 back
+    set label sprintf('Python default ceil(N/4P) = %s ', w) at w+0, graph 1 offset -1.8,-0.3 right rotate by 90 front font ',9' tc rgb '#666666'
+}
+plot for [i=0:nseries-1] datafile index i using 1:2:3:4 with yerrorlines lt i+1 title columnheader(1)
