@@ -555,12 +555,32 @@ static void last_line(const char *text, char *out, size_t len)
 	}
 }
 
+/* Slurm: "srun: error: node: task 1: Segmentation fault (core dumped)": the signal that killed a
+ * task, by its description, or 0. */
+static int srun_signal(const char *text)
+{
+	for (const char *q = text; (q = strstr(q, "srun: error:")) != NULL; q++) {
+		char line[512];
+
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(q, "\n"), q);
+		for (int sig = 1; sig < NSIG; sig++) {
+			const char *what = sigdescr_np(sig);
+			char pattern[96];
+
+			snprintf(pattern, sizeof(pattern), ": %s", what ? what : "");
+			if (what && strstr(line, pattern))
+				return sig;
+		}
+	}
+	return 0;
+}
+
 /* Why the launcher failed, from its exit status and its messages. */
 static void launch_failure(int wstatus, const char *text, struct sl_metrics *m)
 {
 	char sig[32], line[160];
 	const char *p;
-	int rc;
+	int rc, rc2;
 
 	if (WIFSIGNALED(wstatus)) {
 		signal_name(WTERMSIG(wstatus), sig, sizeof(sig));
@@ -574,20 +594,10 @@ static void launch_failure(int wstatus, const char *text, struct sl_metrics *m)
 		snprintf(m->status, sizeof(m->status), "crash:%s", sig);
 		return;
 	}
-	/* Slurm: "srun: error: node: task 1: Segmentation fault" */
-	for (int s = 1; s < 32 && (p = strstr(text, "srun: error:")) != NULL; s++) {
-		const char *what = strsignal(s);
-
-		for (const char *q = p; what && (q = strstr(q, "srun: error:")) != NULL; q++) {
-			const char *eol = strchr(q, '\n');
-			const char *hit = strstr(q, what);
-
-			if (hit && (!eol || hit < eol)) {
-				signal_name(s, sig, sizeof(sig));
-				snprintf(m->status, sizeof(m->status), "crash:%s", sig);
-				return;
-			}
-		}
+	if ((rc2 = srun_signal(text)) > 0) {
+		signal_name(rc2, sig, sizeof(sig));
+		snprintf(m->status, sizeof(m->status), "crash:%s", sig);
+		return;
 	}
 	if ((p = strstr(text, "MPI_ABORT was invoked on rank ")) != NULL) {
 		snprintf(m->status, sizeof(m->status), "error:MPI_Abort on rank %d",

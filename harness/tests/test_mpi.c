@@ -532,6 +532,43 @@ static void test_srun(void **state)
 	rmdir(dir);
 }
 
+/* How Slurm reports a task killed by a signal, and a launcher that prints nothing useful. */
+static void test_srun_failures(void **state)
+{
+	char dir[] = "/tmp/speedlab-test-srun-XXXXXX", path[256];
+	struct sl_setting s;
+	struct sl_metrics m;
+	struct sl_run_opts o = { 0 };
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/srun", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\n"
+		   "echo 'srun: error: node7: task 2: Segmentation fault (core dumped)' >&2\n"
+		   "echo 'srun: Terminating StepId=1.0' >&2\n"
+		   "exit 1\n");
+	fclose(f);
+	chmod(path, 0755);
+	setenv("SPEEDLAB_MPI_LAUNCHER", path, 1);
+	setting(&s, &t_sum, 2, 1, "pipe", 4, -1);
+	assert_int_equal(sl_mpi_run(&s, &t_sum, &o, &m), 0);
+	assert_string_equal(m.status, "crash:SIGSEGV");
+
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\necho 'srun: error: Unable to allocate resources: Invalid partition' >&2\nexit 1\n");
+	fclose(f);
+	assert_int_equal(sl_mpi_run(&s, &t_sum, &o, &m), 0);
+	unsetenv("SPEEDLAB_MPI_LAUNCHER");
+	assert_string_equal(m.status, "error:launcher exit 1: srun: error: Unable to allocate resources: Invalid partition");
+	unlink(path);
+	rmdir(dir);
+	assert_int_equal(leftovers(), 0);
+}
+
 static void test_launcher_missing(void **state)
 {
 	struct sl_setting s;
@@ -595,6 +632,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hang_killed),
 		cmocka_unit_test(test_interrupted),
 		cmocka_unit_test(test_srun),
+		cmocka_unit_test(test_srun_failures),
 		cmocka_unit_test(test_launcher_missing),
 		cmocka_unit_test(test_bad_rank_args),
 	};
