@@ -167,6 +167,33 @@ static const struct sl_workload_ops t_nosetup = {
 	.run_task = sum_run, .verify = sum_verify,
 };
 
+/* The thread limit a worker was started with (thread_api = env): its OPENBLAS_NUM_THREADS. */
+static int env_run(struct sl_wctx *w, long task, const void *in, void *out, double *result, char *msg,
+		   size_t msglen)
+{
+	const char *v = getenv("OPENBLAS_NUM_THREADS");
+
+	(void)w; (void)task; (void)in; (void)out; (void)msg; (void)msglen;
+	*result = v ? atof(v) : -1;
+	return 0;
+}
+
+static int env_verify(const struct sl_setting *s, long ntasks, const double *r, const void *outputs,
+		      char *msg, size_t msglen)
+{
+	(void)outputs;
+	for (long t = 0; t < ntasks; t++)
+		if (r[t] != (double)s->threads) {
+			snprintf(msg, msglen, "task %ld saw OPENBLAS_NUM_THREADS=%g, not %d", t, r[t], s->threads);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+static const struct sl_workload_ops t_env = {
+	.name = "t_env", .help = "thread env", .params = t_params, .run_task = env_run, .verify = env_verify,
+};
+
 /* Named like the registry's `empty` (which it shadows in this program): the run phase of an empty
  * task is all dispatch, so dispatch_us_per_task is measured for it alone. */
 static int empty_run(struct sl_wctx *w, long task, const void *in, void *out, double *result, char *msg,
@@ -194,7 +221,7 @@ static const struct sl_workload_ops t_empty = {
 };
 
 static const struct sl_workload_ops *const test_workloads[] = {
-	&t_empty, &t_sum, &t_io, &t_crash, &t_error, &t_hang, &t_nosetup, NULL,
+	&t_empty, &t_env, &t_sum, &t_io, &t_crash, &t_error, &t_hang, &t_nosetup, NULL,
 };
 
 /* ---- helpers ---- */
@@ -385,6 +412,26 @@ static void test_empty_dispatch(void **state)
 	run_ok(&s, &t_empty, &m);
 	assert_true(m.dispatch_us_per_task > 0 && m.dispatch_us_per_task < 1e5);
 	assert_int_equal(leftovers(), 0);
+}
+
+static void test_thread_env(void **state)
+{
+	struct sl_setting s;
+	struct sl_metrics m;
+
+	(void)state;
+	/* threads = 3, thread_api = env: every rank starts with the limit in its environment */
+	setting(&s, &t_env, 2, 1, "pipe", 6, -1);
+	s.threads_kind = SL_THREADS_N;
+	s.threads = 3;
+	strcpy(s.threads_text, "3");
+	{
+		char env[16][64];
+
+		if (sl_threads_env(&s, env, 16) == 0)
+			skip();          /* thread limits are not built into this tree yet */
+	}
+	run_ok(&s, &t_env, &m);
 }
 
 static void test_shm_one_rank(void **state)
@@ -627,6 +674,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_shm_three_ranks_inputs),
 		cmocka_unit_test(test_shm_one_rank),
 		cmocka_unit_test(test_empty_dispatch),
+		cmocka_unit_test(test_thread_env),
 		cmocka_unit_test(test_rank_killed),
 		cmocka_unit_test(test_task_error),
 		cmocka_unit_test(test_hang_killed),
