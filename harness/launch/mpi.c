@@ -499,14 +499,15 @@ static void kill_launch(pid_t pid, int *wstatus)
 
 /* SPEEDLAB_MPI_DEBUG set: before a hung run is killed, print its processes, their stacks (gdb, when
  * installed) and the launcher's output so far to stderr. */
-static void debug_hang(pid_t sid, const char *outp, const char *errp)
+static void debug_hang(pid_t sid, int out_fd, int err_fd)
 {
 	char cmd[10000];
 
 	snprintf(cmd, sizeof(cmd),
 		 "ps -s %d -o pid,stat,wchan:30,pcpu,args >&2; command -v gdb >/dev/null && "
 		 "for p in $(ps -s %d -o pid=); do gdb -batch -ex 'thread apply all bt' -p $p 2>&1 | "
-		 "grep -E '^#|^Thread' >&2; done; cat '%s' '%s' >&2", (int)sid, (int)sid, outp, errp);
+		 "grep -E '^#|^Thread' >&2; done; cat /proc/%d/fd/%d /proc/%d/fd/%d >&2", (int)sid, (int)sid,
+		 (int)getpid(), out_fd, (int)getpid(), err_fd);
 	if (system(cmd) != 0)
 		sl_warn("mpi: SPEEDLAB_MPI_DEBUG: the debug commands failed");
 }
@@ -676,8 +677,7 @@ static void show_tail(const char *text)
 struct launch {
 	enum launcher_kind kind;
 	const char *exe;
-	char dir[4096], outp[4200], errp[4200];   /* a temporary directory: the launcher's output */
-	bool have_dir;
+	int out_fd, err_fd;                       /* the launcher's output: files without a name */
 	char env[16][64], *extra[17], *asan_env;  /* what the ranks' environment adds */
 	int nextra;
 	char **envp;
@@ -695,11 +695,10 @@ enum launch_end { LAUNCH_EXITED, LAUNCH_TIMED_OUT, LAUNCH_INTERRUPTED };
 
 static void launch_free(struct launch *L)
 {
-	if (L->have_dir) {
-		unlink(L->outp);
-		unlink(L->errp);
-		rmdir(L->dir);
-	}
+	if (L->out_fd >= 0)
+		close(L->out_fd);
+	if (L->err_fd >= 0)
+		close(L->err_fd);
 	if (L->pidfd >= 0)
 		close(L->pidfd);
 	arg_free(&L->argv);
@@ -708,21 +707,69 @@ static void launch_free(struct launch *L)
 	free(L->setting_enc);
 }
 
+/* A file without a name in TMPDIR (or /tmp): nothing is left behind, even if speedlab is killed.
+ * Returns the descriptor (close-on-exec), or -errno. */
+static int anonymous_file(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd >= 0 ? fd : -errno;
+	/* a file system without O_TMPFILE: a named file, unlinked at once */
+	snprintf(path, sizeof(path), "%s/speedlab-mpi-XXXXXX", tmp);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	return fd;
+}
+
+/* The whole content of a file written through fd, NUL-terminated (an empty string on failure). */
+static char *read_all(int fd)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	ssize_t r;
+
+	if (!buf)
+		return NULL;
+	while ((r = pread(fd, buf + len, cap - len - 1, (off_t)len)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		len += (size_t)r;
+		if (len + 1 == cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
 /* Everything but the launch itself: output files, the setting as text, the ranks' environment.
  * Returns 0 or -errno. */
 static int launch_prepare(struct launch *L, const struct sl_setting *s)
 {
-	const char *tmp = getenv("TMPDIR");
 	char *text;
 
 	L->pidfd = -1;
 	L->exe = launcher_exe(&L->kind);
-	snprintf(L->dir, sizeof(L->dir), "%s/speedlab-mpi-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(L->dir))
-		return -errno;
-	L->have_dir = true;
-	snprintf(L->outp, sizeof(L->outp), "%s/out", L->dir);
-	snprintf(L->errp, sizeof(L->errp), "%s/err", L->dir);
+	if ((L->out_fd = anonymous_file()) < 0)
+		return L->out_fd;
+	if ((L->err_fd = anonymous_file()) < 0)
+		return L->err_fd;
 	text = sl_setting_format(s);
 	L->setting_enc = text ? pct_encode(text) : NULL;
 	free(text);
@@ -749,6 +796,12 @@ static int launch_prepare(struct launch *L, const struct sl_setting *s)
 	return L->envp ? 0 : -ENOMEM;
 }
 
+/* fd as descriptor `to`, open across exec. */
+static int fd_to(int fd, int to)
+{
+	return fd == to ? fcntl(fd, F_SETFD, 0) : dup2(fd, to);
+}
+
 /* In the child, between fork and exec (only async-signal-safe calls): a session of its own (Ctrl-C
  * is ours to handle, and every local rank stays findable by its session), SIGTERM if speedlab dies
  * (mpirun then stops its ranks), output to the files, input from /dev/null. A failure goes back to
@@ -771,12 +824,8 @@ static void launch_child(const struct launch *L, const char *path, pid_t parent,
 	if ((fd = open("/dev/null", O_RDONLY)) < 0 || dup2(fd, 0) < 0)
 		goto out_fail;
 	close(fd);
-	if ((fd = open(L->outp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 || dup2(fd, 1) < 0)
+	if (fd_to(L->out_fd, 1) < 0 || fd_to(L->err_fd, 2) < 0)
 		goto out_fail;
-	close(fd);
-	if ((fd = open(L->errp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 || dup2(fd, 2) < 0)
-		goto out_fail;
-	close(fd);
 	execve(path, L->argv.v, L->envp);
 out_fail:
 	e = errno;
@@ -873,7 +922,7 @@ static enum launch_end launch_wait(struct launch *L, const struct sl_setting *s,
 		if (sl_now() >= deadline) {
 			end = LAUNCH_TIMED_OUT;
 			if (getenv("SPEEDLAB_MPI_DEBUG"))
-				debug_hang(L->pid, L->outp, L->errp);
+				debug_hang(L->pid, L->out_fd, L->err_fd);
 			kill_launch(L->pid, &L->wstatus);
 			break;
 		}
@@ -896,7 +945,7 @@ static enum launch_end launch_wait(struct launch *L, const struct sl_setting *s,
 /* The run's status and metrics from rank 0's result line, or from how the launcher failed. */
 static void launch_verdict(struct launch *L, struct sl_metrics *m)
 {
-	char *out = sl_read_file(L->outp, NULL), *err = sl_read_file(L->errp, NULL), *all = NULL;
+	char *out = read_all(L->out_fd), *err = read_all(L->err_fd), *all = NULL;
 	bool clean = WIFEXITED(L->wstatus) && WEXITSTATUS(L->wstatus) == 0;
 	double stop_t = NAN;
 	bool have = out && parse_result(out, m, &stop_t);
@@ -946,7 +995,7 @@ static void monitor_merge(struct sl_monitor *mon, struct sl_metrics *m)
 int sl_mpi_run(const struct sl_setting *s, const struct sl_workload_ops *w,
 	       const struct sl_run_opts *o, struct sl_metrics *m)
 {
-	struct launch L = { .pidfd = -1 };
+	struct launch L = { .pidfd = -1, .out_fd = -1, .err_fd = -1 };
 	struct sl_monitor *mon;
 	char why[SL_STATUS_LEN];
 	enum launch_end end;

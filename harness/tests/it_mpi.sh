@@ -32,6 +32,10 @@ statuses() {
 		"$1/runs.csv" 2>/dev/null
 }
 
+# every run's temporary files go here: nothing may be left in it at the end
+export TMPDIR="$tmp/tmpdir"
+mkdir -p "$TMPDIR"
+
 # mine PID: processes of ours still around: ranks and launchers carry "--tag PID"
 mine() { pgrep -f -- "__mpi --launch [0-9.]+ --tag $1( |\$)" || true; }
 
@@ -239,6 +243,9 @@ st=$(statuses "$tmp/job/res")
 [ "$st" = "ok" ] || fail "the Slurm job's statuses: '$st', expected 'ok'"
 grep -q -- "--ntasks=3 --cpu-bind=none --kill-on-bad-exit=1 .*__mpi" "$tmp/srun.log" 2>/dev/null ||
 	fail "srun was not used as expected: $(cut -c1-200 "$tmp/srun.log" 2>/dev/null)"
+
+left=$(ls -A "$TMPDIR")
+[ -z "$left" ] || fail "left in TMPDIR: $left"
 
 if [ $failures -gt 0 ]; then
 	echo "$failures failure(s)"

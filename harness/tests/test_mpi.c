@@ -307,6 +307,15 @@ static int leftovers(void)
 			}
 	}
 	closedir(d);
+	/* the launcher's output files have no names: nothing may appear in our TMPDIR */
+	d = opendir(getenv("TMPDIR"));
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			fprintf(stderr, "left behind: %s/%s\n", getenv("TMPDIR"), e->d_name);
+			n++;
+		}
+	closedir(d);
 	return n;
 }
 
@@ -704,5 +713,19 @@ int main(int argc, char **argv)
 	}
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	{
+		/* a TMPDIR of our own, to see that runs leave nothing in it */
+		char tmp[] = "/tmp/speedlab-test-mpi-XXXXXX";
+		int rc;
+
+		if (!mkdtemp(tmp)) {
+			perror("mkdtemp");
+			return 1;
+		}
+		setenv("TMPDIR", tmp, 1);
+		rc = cmocka_run_group_tests(tests, NULL, NULL);
+		if (rmdir(tmp) != 0)
+			fprintf(stderr, "%s: not empty\n", tmp);
+		return rc;
+	}
 }
