@@ -78,6 +78,7 @@ int sl_mpi_rank_run(int argc, char **argv, const struct sl_workload_ops *const *
 #include <ctype.h>
 #include <fcntl.h>
 #include <dirent.h>
+#include <ftw.h>
 #include <mpi.h>
 #include <poll.h>
 #include <signal.h>
@@ -95,7 +96,10 @@ int sl_mpi_rank_run(int argc, char **argv, const struct sl_workload_ops *const *
 extern char **environ;
 
 #define RESULT_MARK "@@speedlab-mpi-result "
-#define TERM_GRACE_S 2.0        /* after SIGTERM, mpirun gets this long to stop its ranks */
+/* After SIGTERM, mpirun gets this long to stop its ranks and clean up (it takes 2.5-3.2 s here:
+ * SIGTERM to the ranks, Open MPI's odls_base_sigkill_timeout of 1 s, then its own exit). */
+#define TERM_GRACE_S 5.0
+#define SWEEP_GRACE_S 2.0       /* after SIGKILL, the time a dying process may take to go */
 
 /* ------------------------------------------------------------------------------------------------
  * Text helpers shared by both sides
@@ -463,7 +467,7 @@ static void sleep_s(double s)
  * time, until it is gone. Never fails. */
 static void sweep_session(pid_t sid)
 {
-	double until = sl_now() + TERM_GRACE_S;
+	double until = sl_now() + SWEEP_GRACE_S;
 	pid_t members[256];
 	int n;
 
@@ -472,6 +476,35 @@ static void sweep_session(pid_t sid)
 			kill(members[i], SIGKILL);
 		sleep_s(0.005);
 	}
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* An mpirun killed with SIGKILL cannot remove its session directory: remove it for it. Open MPI 4
+ * keeps it in $TMPDIR (else $TEMP, $TMP, /tmp) as ompi.<node>.<uid>/pid.<mpirun's pid>. Never fails. */
+static void remove_session_dir(pid_t pid)
+{
+	const char *vars[] = { "TMPDIR", "TEMP", "TMP" }, *tmp = "/tmp";
+	char host[256] = "", top[4096], dir[4200];
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		if (getenv(vars[i]) && *getenv(vars[i])) {
+			tmp = getenv(vars[i]);
+			break;
+		}
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		return;
+	if (strspn(host, "0123456789.") != strlen(host))
+		host[strcspn(host, ".")] = '\0';     /* Open MPI drops the domain of a name */
+	snprintf(top, sizeof(top), "%s/ompi.%s.%u", tmp, host, (unsigned)getuid());
+	snprintf(dir, sizeof(dir), "%s/pid.%d", top, (int)pid);
+	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rmdir(top);             /* only when no other job has its directory there */
 }
 
 /* Kill everything in the launcher's session: SIGTERM to the launcher (mpirun then stops its ranks,
@@ -495,6 +528,7 @@ static void kill_launch(pid_t pid, int *wstatus)
 	kill(pid, SIGKILL);
 	while (waitpid(pid, wstatus, 0) < 0 && errno == EINTR)
 		;
+	remove_session_dir(pid);
 }
 
 /* SPEEDLAB_MPI_DEBUG set: before a hung run is killed, print its processes, their stacks (gdb, when
@@ -804,8 +838,10 @@ static int fd_to(int fd, int to)
 
 /* In the child, between fork and exec (only async-signal-safe calls): a session of its own (Ctrl-C
  * is ours to handle, and every local rank stays findable by its session), SIGTERM if speedlab dies
- * (mpirun then stops its ranks), output to the files, input from /dev/null. A failure goes back to
- * the parent as an errno on the pipe. */
+ * (mpirun then stops its ranks; the kernel signals once per dying thread of ours, and at the second
+ * signal mpirun exits at once: its ranks die when they lose it, its session directory in TMPDIR may
+ * stay), output to the files, input from /dev/null. A failure goes back to the parent as an errno
+ * on the pipe. */
 static void launch_child(const struct launch *L, const char *path, pid_t parent, int errfd)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGPIPE, SIGCHLD, SIGHUP, SIGQUIT };

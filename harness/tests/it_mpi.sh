@@ -201,7 +201,11 @@ st=$(statuses "$tmp/hang")
 
 # 4b. speedlab itself killed (SIGKILL) mid-run: mpirun gets SIGTERM from the kernel and stops its ranks
 #     (tasks of 10 s: without that signal the ranks would live on for 20 s)
-"$SPEEDLAB" run "$tmp/hang.ini" --out "$tmp/killed" --quiet --set timeout=60 --set ms=10000 >"$tmp/killed.out" 2>&1 &
+#     (the kernel sends that signal once per thread of speedlab that dies, and a second signal makes
+#     mpirun exit at once, so Open MPI's session directory may stay: this case gets a TMPDIR of its own)
+mkdir -p "$tmp/tmpdir-killed"
+TMPDIR="$tmp/tmpdir-killed" "$SPEEDLAB" run "$tmp/hang.ini" --out "$tmp/killed" --quiet --set timeout=60 --set ms=10000 \
+	>"$tmp/killed.out" 2>&1 &
 run_pid=$!
 for _ in $(seq 100); do
 	[ -n "$(mine $run_pid)" ] && break
