@@ -74,6 +74,8 @@ def main():
     helper_threads = (after - before) + sum(helpers.values())
     slpeer.say(f"tree: {1 + len(per)} processes, {total} threads")
     slpeer.say(f"helpers: processes={len(helpers)} threads={helper_threads}")
+    slpeer.emit("helper_procs", len(helpers))
+    slpeer.emit("helper_threads", helper_threads)
     slpeer.emit("threads_total_peak", total)
     slpeer.emit("threads_peak", max(per[p] for p in workers))
 

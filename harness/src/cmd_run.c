@@ -487,8 +487,7 @@ int sl_cmd_run(int argc, char **argv)
 					continue;
 				}
 				snprintf(m.status, sizeof(m.status), "skipped:%s", why);
-			} else if (e->wl->run_whole) {
-				rc = e->wl->run_whole(&s, &m);
+			} else if (e->wl->run_whole && (rc = e->wl->run_whole(&s, &m)) != SL_RUN_WHOLE_USE_POOL) {
 				if (rc < 0 && !m.status[0])
 					snprintf(m.status, sizeof(m.status), "error:%s", strerror(-rc));
 			} else {

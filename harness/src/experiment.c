@@ -386,6 +386,10 @@ static int expand_item(const char *item, char out[][SL_VALUE_LEN], int n, int ma
 		}
 		if (n >= max)
 			goto out_too_many;
+		if (len - 2 >= SL_VALUE_LEN) {
+			snprintf(msg, msglen, "value longer than %d characters", SL_VALUE_LEN - 1);
+			return -EINVAL;
+		}
 		snprintf(out[n], SL_VALUE_LEN, "%.*s", (int)(len - 2), item + 1);
 		return n + 1;
 	}
@@ -450,6 +454,10 @@ static int expand_item(const char *item, char out[][SL_VALUE_LEN], int n, int ma
 				snprintf(msg, msglen, "'%s' is neither a number nor a word", item);
 				return -EINVAL;
 			}
+		if (strlen(buf) >= SL_VALUE_LEN) {
+			snprintf(msg, msglen, "value longer than %d characters", SL_VALUE_LEN - 1);
+			return -EINVAL;
+		}
 		sl_strlcpy(out[n], buf, SL_VALUE_LEN);
 		return n + 1;
 	}
@@ -693,6 +701,11 @@ static int fill_axis(struct sl_experiment *e, struct sl_axis *ax, const char *va
 
 	if (p && p->type == SL_PARAM_STRING && !p->choices && verbatim) {
 		/* free text (a command line): taken verbatim, commas and all */
+		if (strlen(value) >= SL_VALUE_LEN) {
+			sl_err_at(file, line, "%s: value longer than %d characters (put a long command in a script)",
+				  ax->name, SL_VALUE_LEN - 1);
+			return -EINVAL;
+		}
 		snprintf(ax->values[0], SL_VALUE_LEN, "%s", value);
 		n = 1;
 	} else {

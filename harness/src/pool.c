@@ -1030,6 +1030,16 @@ static void pool_fill_metrics(struct sl_pool *p, double t_first_request, double 
 {
 	struct sl_metrics *m = p->m;
 	double wall = t_end - t0, user = c1->user_s - c0->user_s, sys = c1->sys_s - c0->sys_s;
+	bool server = p->launcher && strcmp(p->launcher->name, "forkserver") == 0;
+
+	/* what runs besides the workers (seed 000's "manager process"): the forkserver (one thread), and
+	 * the coordinator's threads beyond its main one (the monitor), counted while they all exist */
+	m->helper_procs = server ? 1 : 0;
+	{
+		int self = sl_threads_count_self();
+
+		m->helper_threads = (self > 0 ? self - 1 : 0) + (server ? 1 : 0);
+	}
 	double vol = c1->ctx_vol - c0->ctx_vol, invol = c1->ctx_invol - c0->ctx_invol;
 	double *lat = calloc((size_t)p->nworkers, sizeof(double));
 	double busy_max = 0, busy_sum = 0, rss = 0;
@@ -1150,8 +1160,6 @@ static void pool_start_workers(struct sl_pool *p)
 			pool_fail(p, "error:epoll_ctl: %s", strerror(errno));
 			return;
 		}
-		if (p->mon)
-			sl_monitor_watch(p->mon, wk->pid);
 		if (p->interrupted && *p->interrupted)
 			return;
 	}
@@ -1241,9 +1249,9 @@ static int pool_run_here(const struct sl_setting *s, const struct sl_workload_op
 		madvise(ballast, ballast_len, MADV_NOHUGEPAGE);
 		memset(ballast, 1, ballast_len);
 	}
-	p.mon = sl_monitor_start(o ? o->sample_hz : 0, o ? o->samples : NULL, s->config, o ? o->rep : 0);
-
-	/* start: ask for every worker, then wait until all are set up */
+	/* start: ask for every worker, then wait until all are set up. The monitor's thread starts only
+	 * once every worker is forked: a thread running in the coordinator during fork() can leave a lock
+	 * it holds (the allocator's, stdio's) locked forever in the child. */
 	fflush(stdout);
 	fflush(stderr);
 	p.phase = SL_POOL_START;
@@ -1251,6 +1259,10 @@ static int pool_run_here(const struct sl_setting *s, const struct sl_workload_op
 	if (s->timeout_s > 0)
 		deadline = t_first_request + s->timeout_s;
 	pool_start_workers(&p);
+	p.mon = sl_monitor_start(o ? o->sample_hz : 0, o ? o->samples : NULL, s->config, o ? o->rep : 0);
+	for (int i = 0; p.mon && i < p.nworkers; i++)
+		if (p.workers[i].pid > 0)
+			sl_monitor_watch(p.mon, p.workers[i].pid);
 	rc = pool_loop(&p, deadline);
 	if (rc)
 		goto out_kill;
@@ -1534,8 +1546,13 @@ int sl_pool_run(const struct sl_setting *s, const struct sl_workload_ops *w, con
 	sl_metrics_clear(m);
 	if (strcmp(s->start_method, "mpi") == 0)
 		return sl_mpi_run(s, w, o, m);
-	if (w->run_whole)
-		return w->run_whole(s, m);
+	if (w->run_whole) {
+		int rc = w->run_whole(s, m);
+
+		if (rc != SL_RUN_WHOLE_USE_POOL)
+			return rc;
+		sl_metrics_clear(m);           /* command per = task: through the pool after all */
+	}
 	if (w->unimplemented_reason) {
 		set_status(m, "skipped:%s", w->unimplemented_reason);
 		return 0;

@@ -142,6 +142,8 @@ struct sl_metrics {
 	double gbps;                   /* host-device copy bandwidth, GB/s (1e9 bytes) */
 	double gpu_wait_us;            /* wall time of a GPU wait past the kernel's own time, median, us */
 	double host_cpu_pct;           /* worker CPU time / wall time while it drives and waits on the GPU, % */
+	double helper_procs;           /* processes the pool runs besides the workers (forkserver) */
+	double helper_threads;         /* threads besides the workers': the coordinator's beyond its main one, helpers' */
 	char status[SL_STATUS_LEN];    /* ok, crash:SIGNAL, hang, error:TEXT, skipped:REASON */
 };
 

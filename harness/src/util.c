@@ -352,6 +352,8 @@ const struct sl_metric_column sl_metric_columns[] = {
 	COL(gbps, 1, "host-device copy bandwidth, GB/s (1e9 bytes, CUDA-event time)"),
 	COL(gpu_wait_us, -1, "wake-up latency: wall time of a GPU wait past the kernel's own time, median, us"),
 	COL(host_cpu_pct, 0, "worker CPU time / wall time while it drives and waits on the GPU, %"),
+	COL(helper_procs, 0, "processes the pool runs besides its workers (a forkserver, a manager)"),
+	COL(helper_threads, 0, "threads besides the workers': the coordinator's extra ones and the helpers'"),
 };
 #undef COL
 const size_t sl_metric_ncolumns = sizeof(sl_metric_columns) / sizeof(sl_metric_columns[0]);

@@ -57,7 +57,10 @@ struct sl_workload_ops {
 	int (*verify)(const struct sl_setting *s, long ntasks, const double *results,
 		      const void *outputs, char *msg, size_t msglen);
 	/* Replaces the pool entirely for this run (the `command` workload, per run): the coordinator calls
-	 * it and it fills the metrics itself. NULL for ordinary workloads. */
+	 * it and it fills the metrics itself. NULL for ordinary workloads. Returns 0 when the run
+	 * happened (whatever its status, in m->status), SL_RUN_WHOLE_USE_POOL when this setting goes
+	 * through the pool after all (command with per = task), -EINTR when a signal (Ctrl-C)
+	 * interrupted it (the command is killed and reaped first), -errno on a harness failure. */
 	int (*run_whole)(const struct sl_setting *s, struct sl_metrics *m);
 	/* Coordinator side, after verify: metrics the workload measured itself inside its tasks (GPU time
 	 * from CUDA events, host-device bandwidth, wake-up latency), from every task's result and output
@@ -66,6 +69,9 @@ struct sl_workload_ops {
 	void (*metrics)(const struct sl_setting *s, long ntasks, const double *results,
 			const void *outputs, struct sl_metrics *m);
 };
+
+/* run_whole's answer "not for this setting: run it through the pool". */
+#define SL_RUN_WHOLE_USE_POOL 1
 
 /* All workloads, NULL-terminated, in the order `speedlab list` shows them (registry.c). */
 extern const struct sl_workload_ops *const sl_workloads[];

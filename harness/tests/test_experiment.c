@@ -253,6 +253,13 @@ static void test_errors(void **state)
 		snprintf(text, sizeof(text), HEAD "[sweep]\nprocesses = 1, %0300d\n", 2);
 		expect_error(text, "t.ini:6: line longer than");
 	}
+	{
+		char text[1024];
+
+		snprintf(text, sizeof(text), "[experiment]\nname = t\nquestion = q\nworkload = command\n"
+			 "[workload]\ncmd = echo %0170d\n", 1);
+		expect_error(text, "t.ini:6: cmd: value longer than 159 characters");
+	}
 	/* a parse that fails reports every problem, not only the first */
 	assert_true(parse(HEAD "bogus1 = 1\nbogus2 = 2\n", "", NULL, 0) < 0);
 	assert_non_null(strstr(err, "bogus1"));

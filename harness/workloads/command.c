@@ -1,14 +1,643 @@
-/* command.c: placeholder until the workload is built. */
+/* command.c: runs an external command (the user's own program, or a Python peer) with the axes in
+ * its environment, once per run (measuring its whole process tree) or once per task in the pool.
+ *
+ * Protocol, for the command's author:
+ *   - It runs as `/bin/sh -c CMD`, stdin from /dev/null, in its own process group.
+ *   - Its environment holds the axes: SPEEDLAB_PROCESSES, SPEEDLAB_CHUNKSIZE (as written: a
+ *     number, or `auto`, Python's rule ceil(N/(4P)) that the command applies to its own N),
+ *     SPEEDLAB_START_METHOD, SPEEDLAB_THREADS (`unset`, or the count, `auto` resolved as
+ *     logical CPUs / processes), SPEEDLAB_THREAD_API, SPEEDLAB_DISPATCH,
+ *     SPEEDLAB_DEVICE, SPEEDLAB_BLAS, SPEEDLAB_CONFIG, and every workload parameter as
+ *     SPEEDLAB_PARAM_<NAME> (upper case); per task also SPEEDLAB_TASK and SPEEDLAB_WORKER. With
+ *     thread_api = env and threads set, OPENBLAS/OMP/GOTO/MKL_NUM_THREADS are set as for workers.
+ *   - per = run: speedlab measures the whole tree (wall time to exit; CPU time, context switches
+ *     and peak RSS from wait4, which include every descendant the command waited for). Lines on
+ *     stdout of the form `@speedlab key=value [key=value ...]` report the command's own metrics,
+ *     keys being runs.csv metric columns (wall_s for its measured section, dispatch_us_per_task,
+ *     start_latency_ms, threads_peak, gflops, ...); a reported value replaces speedlab's. Other
+ *     stdout lines are discarded; stderr passes through.
+ *   - Past the experiment's timeout the whole process group is killed (status hang); death by a
+ *     signal is crash:SIG..., exit 77 skipped:<its last stderr line>, any other non-zero exit
+ *     error:exit N. Anything still running in the group when the command exits is killed too.
+ *   - per = task: each task runs the command once inside a pool worker (stdout goes to stderr);
+ *     the run is correct when every task exits 0. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "blas.h"
+#include "monitor.h"
 #include "workload.h"
 
+extern char **environ;
+
+#define LINE_MAX_LEN 4096
+#define MAX_WARNINGS 5
+
+static bool per_task(const struct sl_setting *s)
+{
+	return strcmp(sl_setting_text(s, "per", "run"), "task") == 0;
+}
+
+/* ---- the environment of the command ---- */
+
+struct env {
+	char **vars;
+	int n, cap;
+};
+
+/* Add or replace "NAME=value". Returns 0 or -ENOMEM. */
+static int env_put(struct env *e, const char *name, const char *value)
+{
+	size_t nl = strlen(name);
+	char *v;
+
+	if (asprintf(&v, "%s=%s", name, value) < 0)
+		return -ENOMEM;
+	for (int i = 0; i < e->n; i++)
+		if (strncmp(e->vars[i], name, nl) == 0 && e->vars[i][nl] == '=') {
+			free(e->vars[i]);
+			e->vars[i] = v;
+			return 0;
+		}
+	if (e->n + 2 > e->cap) {
+		int cap = e->cap ? 2 * e->cap : 64;
+		char **vars = realloc(e->vars, (size_t)cap * sizeof(*vars));
+
+		if (!vars) {
+			free(v);
+			return -ENOMEM;
+		}
+		e->vars = vars;
+		e->cap = cap;
+	}
+	e->vars[e->n++] = v;
+	e->vars[e->n] = NULL;
+	return 0;
+}
+
+static void env_free(struct env *e)
+{
+	for (int i = 0; i < e->n; i++)
+		free(e->vars[i]);
+	free(e->vars);
+	memset(e, 0, sizeof(*e));
+}
+
+static int env_put_long(struct env *e, const char *name, long value)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", value);
+	return env_put(e, name, buf);
+}
+
+/* This process's environment plus the setting's variables; task < 0 for per = run. */
+static int env_build(struct env *e, const struct sl_setting *s, long task, int worker)
+{
+	char threads[8][64];
+	int rc = 0, nthreads;
+
+	memset(e, 0, sizeof(*e));
+	for (char **v = environ; v && *v && !rc; v++) {
+		char *eq = strchr(*v, '='), name[256];
+
+		if (!eq || (size_t)(eq - *v) >= sizeof(name))
+			continue;
+		memcpy(name, *v, (size_t)(eq - *v));
+		name[eq - *v] = '\0';
+		rc = env_put(e, name, eq + 1);
+	}
+	rc = rc ? rc : env_put_long(e, "SPEEDLAB_PROCESSES", s->processes);
+	/* as written: only the command knows how many tasks it splits, so it applies `auto` itself */
+	if (s->chunksize_text[0])
+		rc = rc ? rc : env_put(e, "SPEEDLAB_CHUNKSIZE", s->chunksize_text);
+	else
+		rc = rc ? rc : env_put_long(e, "SPEEDLAB_CHUNKSIZE", s->chunksize);
+	rc = rc ? rc : env_put(e, "SPEEDLAB_START_METHOD", s->start_method);
+	if (s->threads_kind == SL_THREADS_UNSET)
+		rc = rc ? rc : env_put(e, "SPEEDLAB_THREADS", "unset");
+	else
+		rc = rc ? rc : env_put_long(e, "SPEEDLAB_THREADS", s->threads);
+	rc = rc ? rc : env_put(e, "SPEEDLAB_THREAD_API", s->thread_api);
+	rc = rc ? rc : env_put(e, "SPEEDLAB_DISPATCH", s->dispatch);
+	rc = rc ? rc : env_put(e, "SPEEDLAB_DEVICE", s->device);
+	rc = rc ? rc : env_put(e, "SPEEDLAB_BLAS", s->blas);
+	rc = rc ? rc : env_put_long(e, "SPEEDLAB_CONFIG", s->config);
+	for (int i = 0; i < s->nparams && !rc; i++) {
+		char name[SL_NAME_LEN + 32];
+		size_t k = strlen("SPEEDLAB_PARAM_");
+
+		memcpy(name, "SPEEDLAB_PARAM_", k);
+		for (const char *c = s->params[i].name; *c && k < sizeof(name) - 1; c++)
+			name[k++] = (*c >= 'a' && *c <= 'z') ? (char)(*c - 'a' + 'A')
+				  : ((*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')) ? *c : '_';
+		name[k] = '\0';
+		rc = env_put(e, name, s->params[i].text);
+	}
+	if (task >= 0) {
+		rc = rc ? rc : env_put_long(e, "SPEEDLAB_TASK", task);
+		rc = rc ? rc : env_put_long(e, "SPEEDLAB_WORKER", worker);
+	}
+	nthreads = sl_threads_env(s, threads, (int)(sizeof(threads) / sizeof(threads[0])));
+	for (int i = 0; i < nthreads && !rc; i++) {
+		char *eq = strchr(threads[i], '=');
+
+		*eq = '\0';
+		rc = env_put(e, threads[i], eq + 1);
+	}
+	if (rc)
+		env_free(e);
+	return rc;
+}
+
+/* ---- starting and reaping ---- */
+
+/* Fork `/bin/sh -c cmd` in a new process group led by the child. stdout goes to out_fd (or to
+ * stderr when out_fd < 0), stderr to err_fd (or stays when err_fd < 0). With die_with_parent, the
+ * child gets SIGKILL when this process dies. Returns the pid, or -errno. Between fork and exec
+ * the child calls only async-signal-safe functions: the coordinator may have other threads. */
+static pid_t spawn_command(const char *cmd, char **envp, int out_fd, int err_fd, bool die_with_parent)
+{
+	pid_t parent = getpid(), pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int null;
+
+		setpgid(0, 0);
+		if (die_with_parent) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(127);
+		}
+		null = open("/dev/null", O_RDONLY);
+		if (null >= 0 && null != 0) {
+			dup2(null, 0);
+			close(null);
+		}
+		if (dup2(out_fd >= 0 ? out_fd : 2, 1) < 0)
+			_exit(127);
+		if (err_fd >= 0 && dup2(err_fd, 2) < 0)
+			_exit(127);
+		execve("/bin/sh", (char *[]){ "sh", "-c", (char *)cmd, NULL }, envp);
+		_exit(127);
+	}
+	setpgid(pid, pid);   /* also here, so the group exists before anyone signals it */
+	return pid;
+}
+
+/* After the leader exited (still unreaped, so its group id cannot be reused): kill what is left
+ * of its group, reap the leader with its rusage, then reap the rest (they were re-parented to
+ * us: we are their subreaper). Returns the leader's wait status. Never fails. */
+static int reap_group(pid_t pid, struct rusage *ru)
+{
+	int status = 0;
+
+	kill(-pid, SIGKILL);
+	while (wait4(pid, &status, 0, ru) < 0 && errno == EINTR)
+		;
+	while (waitpid(-pid, NULL, 0) > 0 || errno == EINTR)
+		;
+	return status;
+}
+
+/* Block until pid exits, without reaping it. Never fails (returns on ECHILD). */
+static void wait_exit_keep(pid_t pid)
+{
+	siginfo_t si;
+
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		;
+}
+
+static void status_text(int status, bool timed_out, const char *last_err, char *out, size_t len)
+{
+	if (timed_out)
+		snprintf(out, len, "hang");
+	else if (WIFSIGNALED(status))
+		snprintf(out, len, "crash:SIG%s", sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "UNKNOWN");
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+		snprintf(out, len, "skipped:%s", last_err && last_err[0] ? last_err : "the command exited 77");
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		snprintf(out, len, "error:exit 127 (command not found?)");
+	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		snprintf(out, len, "error:exit %d", WEXITSTATUS(status));
+	else
+		snprintf(out, len, "ok");
+}
+
+/* ---- the @speedlab lines ---- */
+
+struct report {
+	struct sl_metrics got;       /* NAN: not reported */
+	int warnings;
+};
+
+static const struct sl_metric_column *metric_find(const char *name)
+{
+	for (size_t i = 0; i < sl_metric_ncolumns; i++)
+		if (strcmp(sl_metric_columns[i].name, name) == 0)
+			return &sl_metric_columns[i];
+	return NULL;
+}
+
+static void report_warn_key(struct report *r, const char *key)
+{
+	const char *names[64];
+	const char *near;
+	size_t k = 0;
+
+	if (r->warnings++ >= MAX_WARNINGS)
+		return;
+	for (size_t i = 0; i < sl_metric_ncolumns && k < 63; i++)
+		names[k++] = sl_metric_columns[i].name;
+	names[k] = NULL;
+	near = sl_did_you_mean(key, names);
+	if (near)
+		sl_warn("command: unknown metric '%s' in an @speedlab line (did you mean '%s'?)", key, near);
+	else
+		sl_warn("command: unknown metric '%s' in an @speedlab line", key);
+}
+
+/* One stdout line: `@speedlab key=value ...` sets metrics; anything else is ignored. */
+static void report_line(struct report *r, char *line)
+{
+	char *save = NULL, *tok;
+
+	if (strncmp(line, "@speedlab", 9) != 0 || (line[9] != ' ' && line[9] != '\t' && line[9] != '\0'))
+		return;
+	for (tok = strtok_r(line + 9, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
+		char *eq = strchr(tok, '=');
+		const struct sl_metric_column *c;
+		double v;
+
+		if (!eq) {
+			if (r->warnings++ < MAX_WARNINGS)
+				sl_warn("command: '%s' in an @speedlab line is not key=value", tok);
+			continue;
+		}
+		*eq = '\0';
+		c = metric_find(tok);
+		if (!c) {
+			report_warn_key(r, tok);
+			continue;
+		}
+		if (!sl_parse_double(eq + 1, &v)) {
+			if (r->warnings++ < MAX_WARNINGS)
+				sl_warn("command: @speedlab %s=%s is not a number", tok, eq + 1);
+			continue;
+		}
+		*(double *)((char *)&r->got + c->offset) = v;
+	}
+}
+
+/* Feed bytes of stdout; whole lines go to report_line, over-long ones are cut. */
+struct liner {
+	char buf[LINE_MAX_LEN];
+	size_t len;
+	bool overflow;
+};
+
+static void liner_feed(struct liner *l, struct report *r, const char *data, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (data[i] == '\n') {
+			l->buf[l->len] = '\0';
+			if (!l->overflow)
+				report_line(r, l->buf);
+			l->len = 0;
+			l->overflow = false;
+		} else if (l->len < sizeof(l->buf) - 1) {
+			l->buf[l->len++] = data[i];
+		} else {
+			l->overflow = true;
+		}
+	}
+}
+
+static void liner_finish(struct liner *l, struct report *r)
+{
+	if (l->len && !l->overflow) {
+		l->buf[l->len] = '\0';
+		report_line(r, l->buf);
+	}
+	l->len = 0;
+}
+
+/* The command's stderr: passed on to ours as it comes, its last non-empty line kept (the reason
+ * of a skip). */
+struct err_tail {
+	char cur[SL_STATUS_LEN - 16];
+	size_t len;
+	char last[SL_STATUS_LEN - 16];
+};
+
+static void err_feed(struct err_tail *e, const char *data, size_t n)
+{
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(2, data + off, n - off);
+
+		if (w <= 0 && errno != EINTR)
+			break;
+		off += w > 0 ? (size_t)w : 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (data[i] == '\n' || data[i] == '\r') {
+			if (e->len) {
+				e->cur[e->len] = '\0';
+				memcpy(e->last, e->cur, e->len + 1);
+			}
+			e->len = 0;
+		} else if (e->len < sizeof(e->cur) - 1) {
+			/* keep the status one CSV-friendly line */
+			e->cur[e->len++] = (data[i] == ',' || (unsigned char)data[i] < ' ') ? ' ' : data[i];
+		}
+	}
+}
+
+/* ---- per = run ---- */
+
+static int pidfd_of(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* Whether pid has exited (not reaped). */
+static bool has_exited(pid_t pid)
+{
+	siginfo_t si = { 0 };
+
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT | WNOHANG) == 0 && si.si_pid == pid;
+}
+
+static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
+{
+	const char *cmd = sl_setting_text(s, "cmd", "");
+	struct report rep;
+	struct liner *lines = NULL;
+	struct err_tail *errs = NULL;
+	struct sl_monitor *mon = NULL;
+	struct rusage ru = { 0 };
+	struct env env;
+	double t0, t_end, deadline;
+	bool timed_out = false, interrupted = false, open_[2] = { true, true };
+	int out[2], err[2], pidfd, status, rc;
+	pid_t pid;
+
+	if (per_task(s))
+		return SL_RUN_WHOLE_USE_POOL;
+	if (!cmd[0]) {
+		snprintf(m->status, sizeof(m->status), "error:cmd is empty (set cmd in [workload])");
+		return 0;
+	}
+	for (size_t i = 0; i < sl_metric_ncolumns; i++)
+		*(double *)((char *)&rep.got + sl_metric_columns[i].offset) = NAN;
+	rep.warnings = 0;
+	lines = calloc(1, sizeof(*lines));
+	errs = calloc(1, sizeof(*errs));
+	if (!lines || !errs) {
+		rc = -ENOMEM;
+		goto out_free_lines;
+	}
+	rc = env_build(&env, s, -1, 0);
+	if (rc)
+		goto out_free_lines;
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		rc = -errno;
+		goto out_free_env;
+	}
+	if (pipe2(err, O_CLOEXEC) < 0) {
+		rc = -errno;
+		close(out[1]);
+		goto out_close_out;
+	}
+	/* Descendants the command orphans come to us, so we can kill and reap them. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	mon = sl_monitor_start(20, NULL, s->config, 0);
+	t0 = sl_now();
+	pid = spawn_command(cmd, env.vars, out[1], err[1], false);
+	close(out[1]);
+	close(err[1]);
+	if (pid < 0) {
+		rc = pid;
+		goto out_stop;
+	}
+	if (mon)
+		sl_monitor_watch(mon, pid);
+	pidfd = pidfd_of(pid);
+	deadline = s->timeout_s > 0 ? t0 + s->timeout_s : INFINITY;
+	for (;;) {
+		struct pollfd p[3] = { { .fd = open_[0] ? out[0] : -1, .events = POLLIN },
+				       { .fd = open_[1] ? err[0] : -1, .events = POLLIN },
+				       { .fd = pidfd, .events = POLLIN } };
+		double now = sl_now();
+		double left_ms = (deadline - now) * 1000.0;
+		/* at most a second per poll (the loop comes back); 0 past the deadline: look, then kill */
+		int wait_ms = isinf(deadline) || timed_out ? -1 : left_ms > 1000 ? 1000 : left_ms < 0 ? 0 : (int)left_ms + 1;
+		int ready;
+
+		if (pidfd < 0 && (wait_ms < 0 || wait_ms > 10))
+			wait_ms = 10;        /* no pidfd (old kernel): look for the exit every 10 ms */
+		ready = poll(p, 3, wait_ms);
+		if (ready < 0 && errno == EINTR) {
+			/* A handled signal (Ctrl-C in the coordinator): stop the command. */
+			interrupted = true;
+			kill(-pid, SIGKILL);
+			continue;
+		}
+		for (int i = 0; i < 2; i++) {
+			char buf[4096];
+			ssize_t n;
+
+			if (!p[i].revents)
+				continue;
+			n = read(i ? err[0] : out[0], buf, sizeof(buf));
+			if (n > 0 && i == 0)
+				liner_feed(lines, &rep, buf, (size_t)n);
+			else if (n > 0)
+				err_feed(errs, buf, (size_t)n);
+			else if (n == 0 || errno != EINTR)
+				open_[i] = false;
+		}
+		if (pidfd >= 0 ? (p[2].revents != 0) : has_exited(pid))
+			break;
+		if (!timed_out && sl_now() >= deadline) {
+			timed_out = true;
+			kill(-pid, SIGKILL);
+		}
+	}
+	t_end = sl_now();
+	if (pidfd >= 0)
+		close(pidfd);
+	/* The leader is gone; what it wrote is in the pipes. Stragglers are killed in reap_group. */
+	wait_exit_keep(pid);
+	status = reap_group(pid, &ru);
+	for (int i = 0; i < 2; i++) {
+		fcntl(i ? err[0] : out[0], F_SETFL, O_NONBLOCK);
+		for (;;) {
+			char buf[4096];
+			ssize_t n = read(i ? err[0] : out[0], buf, sizeof(buf));
+
+			if (n <= 0)
+				break;
+			if (i == 0)
+				liner_feed(lines, &rep, buf, (size_t)n);
+			else
+				err_feed(errs, buf, (size_t)n);
+		}
+	}
+	liner_finish(lines, &rep);
+	if (errs->len) {
+		errs->cur[errs->len] = '\0';
+		memcpy(errs->last, errs->cur, errs->len + 1);
+	}
+	rc = 0;
+
+	m->wall_s = t_end - t0;
+	m->cpu_user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6;
+	m->cpu_sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+	m->cores_busy = m->wall_s > 0 ? (m->cpu_user_s + m->cpu_sys_s) / m->wall_s : NAN;
+	m->ctx_vol = (double)ru.ru_nvcsw;
+	m->ctx_invol = (double)ru.ru_nivcsw;
+	status_text(status, timed_out, errs->last, m->status, sizeof(m->status));
+	if (interrupted)
+		rc = -EINTR;
+out_stop:
+	if (mon)
+		sl_monitor_stop(mon, m);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	close(err[0]);
+out_close_out:
+	close(out[0]);
+	if (rc == 0 && strncmp(m->status, "skipped:", 8) == 0) {
+		char why[SL_STATUS_LEN];
+
+		/* it declined to run: what it measured of its start-up is no result */
+		memcpy(why, m->status, sizeof(why));
+		sl_metrics_clear(m);
+		memcpy(m->status, why, sizeof(why));
+	} else if (rc == 0) {
+		m->rss_peak_mb = (double)ru.ru_maxrss / 1024.0;   /* KiB; the largest of the tree */
+		/* The command's own figures win (e.g. wall_s of its measured section). */
+		for (size_t i = 0; i < sl_metric_ncolumns; i++) {
+			double v = sl_metric_get(&rep.got, &sl_metric_columns[i]);
+
+			if (!isnan(v))
+				*(double *)((char *)m + sl_metric_columns[i].offset) = v;
+		}
+	}
+out_free_env:
+	env_free(&env);
+out_free_lines:
+	free(errs);
+	free(lines);
+	if (rc < 0 && rc != -EINTR)
+		snprintf(m->status, sizeof(m->status), "error:%s", strerror(-rc));
+	return rc;
+}
+
+/* ---- per = task ---- */
+
+static int command_setup(struct sl_wctx *w, char *msg, size_t msglen)
+{
+	if (!sl_setting_text(w->setting, "cmd", "")[0]) {
+		snprintf(msg, msglen, "cmd is empty (set cmd in [workload])");
+		return -EINVAL;
+	}
+	/* What a task's command orphans comes to this worker, which kills and reaps it. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	return 0;
+}
+
+/* The result of a task: the exit code, or minus the signal that killed the command. */
+static int command_run_task(struct sl_wctx *w, long task, const void *in, void *out, double *result,
+			    char *msg, size_t msglen)
+{
+	struct env env;
+	struct rusage ru;
+	int rc, status;
+	pid_t pid;
+
+	(void)in;
+	(void)out;
+	rc = env_build(&env, w->setting, task, w->worker);
+	if (rc) {
+		snprintf(msg, msglen, "out of memory for the environment");
+		return rc;
+	}
+	pid = spawn_command(sl_setting_text(w->setting, "cmd", ""), env.vars, -1, -1, true);
+	env_free(&env);
+	if (pid < 0) {
+		snprintf(msg, msglen, "fork: %s", strerror((int)-pid));
+		return (int)pid;
+	}
+	wait_exit_keep(pid);
+	status = reap_group(pid, &ru);
+	*result = WIFSIGNALED(status) ? -(double)WTERMSIG(status) : (double)WEXITSTATUS(status);
+	return 0;
+}
+
+static int command_verify(const struct sl_setting *s, long ntasks, const double *results,
+			  const void *outputs, char *msg, size_t msglen)
+{
+	(void)s;
+	(void)outputs;
+	for (long t = 0; t < ntasks; t++) {
+		if (results[t] == 0)
+			continue;
+		if (results[t] < 0) {
+			const char *sig = sigabbrev_np((int)-results[t]);
+
+			snprintf(msg, msglen, "task %ld: the command was killed by SIG%s", t, sig ? sig : "UNKNOWN");
+		} else {
+			snprintf(msg, msglen, "task %ld: the command exited with status %.0f", t, results[t]);
+		}
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static const struct sl_param_def command_params[] = {
-	{ .name = "tasks", .type = SL_PARAM_INT, .def = "4", .help = "tasks per run", .min = 1, .max = 1e9 },
+	{ .name = "cmd", .type = SL_PARAM_STRING, .def = "",
+	  .help = "shell command line to run (/bin/sh -c); it sees the axes as SPEEDLAB_PROCESSES, "
+		  "SPEEDLAB_CHUNKSIZE, SPEEDLAB_START_METHOD, SPEEDLAB_THREADS, SPEEDLAB_DISPATCH, ... and "
+		  "each parameter as SPEEDLAB_PARAM_<NAME>; stdout lines '@speedlab key=value' report its "
+		  "own metrics (runs.csv column names, e.g. wall_s, dispatch_us_per_task, threads_peak); "
+		  "exit 77 means skipped (the last stderr line says why); quote the value if it holds a comma (else it is a list)" },
+	{ .name = "per", .type = SL_PARAM_STRING, .def = "run",
+	  .help = "run: the command is the whole run (its process tree is measured, it does its own "
+		  "parallelism); task: each task runs it once inside a pool worker (SPEEDLAB_TASK set)",
+	  .choices = "run|task" },
+	{ .name = "tasks", .type = SL_PARAM_INT, .def = "1",
+	  .help = "per=task: commands run per run; per=run: only passed on as SPEEDLAB_PARAM_TASKS",
+	  .min = 1, .max = 1e7 },
 	{ .name = NULL },
 };
 
 const struct sl_workload_ops sl_workload_command = {
 	.name = "command",
-	.help = "not yet built",
+	.help = "runs an external command with the axes in SPEEDLAB_* variables, per run (measures its "
+		"whole process tree, reads '@speedlab key=value' lines) or per task; how the Python peers run",
 	.params = command_params,
-	.unimplemented_reason = "not yet built",
+	.setup = command_setup,
+	.run_task = command_run_task,
+	.verify = command_verify,
+	.run_whole = command_run_whole,
 };
