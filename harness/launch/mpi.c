@@ -1058,8 +1058,10 @@ int sl_mpi_run(const struct sl_setting *s, const struct sl_workload_ops *w,
 	if (L.kind == LAUNCH_SRUN && s->mpi_hostfile[0])
 		sl_warn("mpi: hostfile '%s' ignored under Slurm (the allocation decides)", s->mpi_hostfile);
 
-	mon = sl_monitor_start(o ? o->sample_hz : 0, o ? o->samples : NULL, s->config, o ? o->rep : 0);
 	err = launch_spawn(&L, s);
+	/* after the fork, as the pool does: no lock of the monitor's thread held across it */
+	mon = err == 0 ? sl_monitor_start(o ? o->sample_hz : 0, o ? o->samples : NULL, s->config,
+					  o ? o->rep : 0) : NULL;
 	if (err > 0) {
 		snprintf(m->status, sizeof(m->status), "error:cannot start %s: %s", L.exe, strerror(err));
 		err = 0;
