@@ -26,8 +26,9 @@ GIT_DIRTY  := $(shell test -n "$$(git status --porcelain --untracked-files=no 2>
 OPTFLAGS ?= -O2 -g
 BASE_FLAGS_OMP ?= -fopenmp
 # -Wno-format-truncation: paths and labels are built with bounded snprintf on purpose.
+# harness/src is a quote-only include path (-iquote): its mpi.h must not hide Open MPI's <mpi.h>.
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation $(BASE_FLAGS_OMP) -pthread \
-	-Iharness/src $(PKG_CFLAGS)
+	-iquote harness/src $(PKG_CFLAGS)
 CFLAGS  ?= $(OPTFLAGS)
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) \
 	-DSL_GIT_COMMIT='"$(GIT_COMMIT)$(GIT_DIRTY)"' \

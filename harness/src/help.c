@@ -48,6 +48,19 @@ static const struct {
 	  "                      results/baselines/<fingerprint>/<experiment>/ (replacing the previous one)\n"
 	  "  baseline path DIR   print where DIR's baseline is kept\n"
 	  "\nresults/ is looked up in the current directory; SPEEDLAB_RESULTS overrides it.\n" },
+	{ "slurm",
+	  "\noptions:\n"
+	  "  --nodes N             nodes to allocate (default: enough for [mpi] ranks_per_node, else 1)\n"
+	  "  --ntasks N            tasks to allocate (default: the largest processes + 1 of the mpi\n"
+	  "                        configurations, with 'cores' as this machine counts them)\n"
+	  "  --time T              wall-time limit, Slurm's format (HH:MM:SS, D-HH:MM:SS); default: an upper\n"
+	  "                        bound from the experiment (configurations x runs x timeout), at most 24 h\n"
+	  "  --partition P         #SBATCH --partition\n"
+	  "  --account A           #SBATCH --account\n"
+	  "  -o FILE               write the script to FILE (default: standard output)\n"
+	  "  --profile, --set, --out   passed on to `speedlab run` (and checked now)\n"
+	  "\nThe experiment is checked first. Configurations with start_method = mpi get their ranks from\n"
+	  "srun inside the job (processes + 1 tasks: rank 0 coordinates); the rest run on the first node.\n" },
 	{ "plot",
 	  "\nDecides which plots the data supports (which axes vary, which workload) and renders each\n"
 	  "with its script from plots/*.gp as PNG and SVG, with its data file, into DIR/plots/.\n"

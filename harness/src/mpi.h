@@ -10,5 +10,8 @@ int sl_mpi_run(const struct sl_setting *s, const struct sl_workload_ops *w,
 	       const struct sl_run_opts *o, struct sl_metrics *m);
 /* Entry of an MPI rank (`speedlab __mpi ...`, started by mpirun). Returns the exit code. */
 int sl_mpi_rank_main(int argc, char **argv);
+/* The same, looking workloads up in extra (NULL-terminated, may be NULL) before the registry:
+ * a test program defines its own workloads and routes `__mpi` here. Returns the exit code. */
+int sl_mpi_rank_run(int argc, char **argv, const struct sl_workload_ops *const *extra);
 
 #endif

@@ -96,6 +96,11 @@ struct sl_setting {
 	int parent_rss_mb;             /* memory the coordinator touches before starting workers */
 	char parent_uses[16];          /* none, openmp, openblas, cuda: what the coordinator uses first */
 	double timeout_s;              /* per run; past it the run is recorded hang */
+	/* [mpi] launch settings (start_method = mpi only; empty/0: mpirun's defaults, see launch/mpi.c) */
+	char mpi_hosts[256];           /* --host list, "a,b:4" */
+	char mpi_hostfile[256];        /* --hostfile path */
+	int mpi_ranks_per_node;        /* 0: not set */
+	char mpi_bind[32];             /* none, core, hwthread, socket, numa; "": none */
 	char workload[SL_NAME_LEN];
 	int nparams;
 	struct sl_param_value params[SL_MAX_PARAMS];
