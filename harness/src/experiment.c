@@ -893,8 +893,17 @@ static int apply_mpi_key(struct sl_experiment *e, const struct sl_entry *en)
 		snprintf(e->mpi_hosts, sizeof(e->mpi_hosts), "%s", en->value);
 	else if (strcmp(en->key, "hostfile") == 0)
 		snprintf(e->mpi_hostfile, sizeof(e->mpi_hostfile), "%s", en->value);
-	else if (strcmp(en->key, "bind") == 0)
+	else if (strcmp(en->key, "bind") == 0) {
+		if (!word_in(en->value, "none|core|hwthread|socket|numa")) {
+			const char *cands[] = { "none", "core", "hwthread", "socket", "numa", NULL };
+			const char *guess = sl_did_you_mean(en->value, cands);
+
+			sl_err_at(en->file, en->line, "bind = '%s': expected one of none|core|hwthread|socket|numa%s%s%s",
+				  en->value, guess ? " (did you mean '" : "", guess ? guess : "", guess ? "'?)" : "");
+			return -EINVAL;
+		}
 		snprintf(e->mpi_bind, sizeof(e->mpi_bind), "%s", en->value);
+	}
 	else if (strcmp(en->key, "ranks_per_node") == 0) {
 		if (get_long(en, 1, 100000, &l))
 			return -EINVAL;
@@ -1279,6 +1288,10 @@ int sl_experiment_setting(const struct sl_experiment *e, long idx, struct sl_set
 	}
 	s->config = (int)idx;
 	s->timeout_s = e->timeout_s;
+	copy_text(s->mpi_hosts, sizeof(s->mpi_hosts), e->mpi_hosts);
+	copy_text(s->mpi_hostfile, sizeof(s->mpi_hostfile), e->mpi_hostfile);
+	copy_text(s->mpi_bind, sizeof(s->mpi_bind), e->mpi_bind);
+	s->mpi_ranks_per_node = e->mpi_ranks_per_node;
 	copy_text(s->workload, sizeof(s->workload), e->workload);
 	for (int i = 0; i < e->naxes; i++) {
 		const char *name = e->axes[i].name, *v = val[i];

@@ -570,10 +570,12 @@ static double threads_per_process(const struct summary_ctx *c, const struct cfg 
 	v = metric_median(c, g, sl_csv_col(c->runs, "threads_lib"));
 	if (v > 0)
 		return v;
-	v = metric_median(c, g, sl_csv_col(c->runs, "threads_peak"));
+	/* no library count: the threads that compete are the busy ones, not idle helpers (Open MPI's
+	 * progress threads, a Pool's handler threads): busy threads per process, from the CPU they used */
+	v = metric_median(c, g, sl_csv_col(c->runs, "cores_busy"));
 	if (v > 0)
-		return v;
-	return (double)c->logical;
+		return fmax(1.0, ceil(v / g->processes - 0.25));
+	return 1.0;
 }
 
 static void put_num(FILE *f, double v)

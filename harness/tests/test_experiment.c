@@ -246,6 +246,7 @@ static void test_errors(void **state)
 	expect_error(HEAD "[quick]\nbogus = 1\n", "t.ini:6: unknown key 'bogus' in [quick]");
 	expect_error(HEAD "[compare]\nthreshold.wal_s = 3\n", "t.ini:6: unknown key 'threshold.wal_s' in [compare]");
 	expect_error(HEAD "[sweep]\nprocesses = 1..200\nchunksize = 1..200\nthreads = 1..4\n", "160000 configurations: too many");
+	expect_error(HEAD "[mpi]\nbind = cores\n", "t.ini:6: bind = 'cores': expected one of none|core|hwthread|socket|numa (did you mean 'core'?)");
 	expect_error(HEAD "[sweep]\nprocesses = 1, cores/0\n", "t.ini:6: processes: division by zero");
 	{
 		char text[1024];
@@ -286,6 +287,13 @@ static void test_files(void **state)
 	assert_int_equal(E.nthresholds, 1);
 	assert_string_equal(E.thresholds[0].metric, "wall_s");
 	assert_string_equal(E.mpi_hosts, "a,b");
+	{
+		struct sl_setting s;
+		char msg[64];
+
+		assert_int_equal(sl_experiment_setting(&E, 0, &s, msg, sizeof(msg)), 0);
+		assert_string_equal(s.mpi_hosts, "a,b");      /* [mpi] reaches every setting */
+	}
 	/* the effective experiment written back parses to the same configurations and seed */
 	{
 		struct sl_experiment *copy = malloc(sizeof(*copy));
