@@ -244,7 +244,8 @@ static int load_done(const char *dir, long nconfigs, int reps, int warmup, unsig
 			sl_csv_free(&csv);
 			return -EINVAL;
 		}
-		done[config * (reps + warmup + 1) + (rep + warmup)] = 1;
+		/* the round the run loop gives it: warm-ups -warmup..-1 first, then repetitions 1..reps */
+		done[config * (reps + warmup + 1) + (rep < 0 ? rep + warmup : rep + warmup - 1)] = 1;
 	}
 	sl_csv_free(&csv);
 	return 0;
