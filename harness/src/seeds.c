@@ -483,14 +483,18 @@ static bool claim_start(const struct seed_set *s, struct claim *c)
 		int cm = sl_csv_col(&safe->v.csv, "start_method"), cu = sl_csv_col(&safe->v.csv, "parent_uses");
 
 		cat(c->c, sizeof(c->c), "; after OpenMP in the parent:");
-		for (size_t r = 0; r < sl_sv_rows(&safe->v); r++)
-			if (strcmp(sl_sv_text(&safe->v, r, cu), "openmp") == 0) {
-				const char *st = sl_sv_text(&safe->v, r, safe->v.c_status);
+		for (const char *const *meth = (const char *const[]){ "fork", "spawn", "forkserver", NULL }; *meth; meth++)
+			for (size_t r = 0; r < sl_sv_rows(&safe->v); r++)
+				if (strcmp(sl_sv_text(&safe->v, r, cu), "openmp") == 0 &&
+				    strcmp(sl_sv_text(&safe->v, r, cm), *meth) == 0) {
+					const char *st = sl_sv_text(&safe->v, r, safe->v.c_status);
 
-				cat(c->c, sizeof(c->c), " %s %s", sl_sv_text(&safe->v, r, cm), st);
-				if (strcmp(sl_sv_text(&safe->v, r, cm), "fork") == 0)
-					fork_omp = st;
-			}
+					cat(c->c, sizeof(c->c), "%s %s %s", strcmp(*meth, "fork") == 0 ? "" : ",",
+					    *meth, st);
+					if (strcmp(*meth, "fork") == 0)
+						fork_omp = st;
+					break;   /* one cell per method (the blas axis repeats it) */
+				}
 	}
 	if (!isnan(lf) && !isnan(ls) && fork_omp)
 		snprintf(c->verdict, sizeof(c->verdict), "**%s**: spawn starts a worker in %.1f× fork's time; fork "
