@@ -151,10 +151,13 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory fuzz-build
 	$(Q)bash harness/tests/run-tests
 
-test-unit: all
+test-unit: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash harness/tests/run-tests --only unit
 
-run-all: deps all
+# deps may install what this Makefile detected at parse time (pkg-config, mpicc): build in a sub-make
+run-all: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash harness/run-all $(PROFILE)
 
 clean:
