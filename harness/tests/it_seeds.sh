@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# it_seeds.sh: the Seeds section of the combined report comes from the numbers: tiny real runs of two
+# seed experiments give their rows and verdicts in report.md and seeds.md, and a changed number
+# changes the verdict.
+set -u
+SL=${SPEEDLAB:?}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+
+"$SL" run experiments/seeds/s1-speedup.ini --set processes=1,2 --set cost=3000 --set tasks=8 --set repeats=3 \
+	--set warmup=0 --out "$T/s1" --quiet >/dev/null 2>"$T/s1.err" || fail "s1 run: $(tail -2 "$T/s1.err")"
+"$SL" run experiments/seeds/s2-sleep.ini --set ms=60 --set repeats=2 --out "$T/s2" --quiet >/dev/null \
+	2>"$T/s2.err" || fail "s2 run: $(tail -2 "$T/s2.err")"
+"$SL" report --out "$T/rep" "$T/s1" "$T/s2" >/dev/null 2>"$T/rep.err" || fail "report: $(tail -2 "$T/rep.err")"
+[ -s "$T/rep/seeds.md" ] || fail "no seeds.md"
+grep -q "^## Seeds: the claims, measured here" "$T/rep/report.md" || fail "report.md has no Seeds section"
+grep -q "^| CPU-bound work speeds up with processes (seed 003's table) |" "$T/rep/seeds.md" || fail "no s1 row"
+grep -q "^| Waiting tasks overlap in a pool (seed 002) |" "$T/rep/seeds.md" || fail "no s2 row"
+# five 60 ms waits: about 0.30 s in one process, 0.06 s in five, and the verdict says so
+grep "Waiting tasks" "$T/rep/seeds.md" | grep -q "| 3[0-9][0-9] ms sequential, [67][0-9] ms with 5 processes" ||
+	fail "s2 figures: $(grep Waiting "$T/rep/seeds.md")"
+grep "Waiting tasks" "$T/rep/seeds.md" | grep -q "| \*\*reproduced\*\*: 0.3[0-9] s vs 0.0[67] s" ||
+	fail "s2 verdict: $(grep Waiting "$T/rep/seeds.md")"
+# the s1 verdict follows the speedup at 2 processes: make it 1.1 and the claim is not reproduced
+/usr/bin/python3 - "$T/s1/summary.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+for r in rows:
+    if r["processes"] == "2":
+        r["speedup"] = "1.1"
+        r["efficiency"] = "0.55"
+w = csv.DictWriter(open(sys.argv[1], "w", newline=""), fieldnames=rows[0].keys(), lineterminator="\n")
+w.writeheader()
+w.writerows(rows)
+PY
+touch "$T/s1/summary.csv"
+"$SL" report --out "$T/rep2" "$T/s1" "$T/s2" >/dev/null 2>&1 || fail "second report"
+grep "CPU-bound work" "$T/rep2/seeds.md" | grep -q "\*\*not reproduced\*\*: only 1.10× at 2 processes" ||
+	fail "s1 verdict does not follow the numbers: $(grep CPU-bound "$T/rep2/seeds.md")"
+# no seed experiment among the directories: no Seeds section
+mkdir -p "$T/plain"
+"$SL" run experiments/seeds/s1-speedup.ini --set processes=1 --set cost=1000 --set tasks=2 --set repeats=1 \
+	--set warmup=0 --out "$T/plain/x" --quiet >/dev/null 2>&1
+sed -i 's/"s1-speedup"/"other"/' "$T/plain/x/meta.json"
+"$SL" report --out "$T/rep3" "$T/plain/x" >/dev/null 2>&1 || fail "third report"
+[ ! -e "$T/rep3/seeds.md" ] || fail "seeds.md without any seed experiment"
+
+[ $fails -eq 0 ] || exit 1
+echo "seeds: all checks passed"
