@@ -36,9 +36,9 @@ chunksize = 1
 [quick]
 repeats = 2
 EOF
-cat >"$tmp/exp/tiny-gpu.ini" <<'EOF'
+cat >"$tmp/exp/gpu-tiny.ini" <<'EOF'
 [experiment]
-name     = tiny-gpu
+name     = gpu-tiny
 question = Does waiting on the GPU burn a CPU core?
 workload = gpu_sync
 repeats  = 1
@@ -60,10 +60,15 @@ rc=$?
 [ $rc -eq 0 ] || { cat "$tmp/stdout" "$tmp/stderr" "$out"/logs/*.log; fail "run-all exited $rc"; }
 grep -q '^\[2/2\] tiny-speedup: ok' "$tmp/stdout" || fail "speedup line: $(cat "$tmp/stdout")"
 if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
-	grep -q '^\[1/2\] tiny-gpu: ok' "$tmp/stdout" || fail "GPU line: $(cat "$tmp/stdout")"
+	grep -q '^\[1/2\] gpu-tiny: ok' "$tmp/stdout" || fail "GPU line: $(cat "$tmp/stdout")"
 else
-	grep -q '^\[1/2\] tiny-gpu: skipped: ' "$tmp/stdout" || fail "GPU skip line: $(cat "$tmp/stdout")"
-	grep -q '^- \*\*tiny-gpu:\*\* skipped: ' "$out/report.md" || fail "GPU experiment not listed as skipped"
+	# without a CUDA device the GPU experiments are not run: one line each, listed in the report
+	grep -q '^\[1/2\] gpu-tiny: skipped: no CUDA device on this machine$' "$tmp/stdout" ||
+		fail "GPU skip line: $(cat "$tmp/stdout")"
+	grep -q '^- \*\*gpu-tiny:\*\* skipped: no CUDA device' "$out/report.md" || fail "GPU experiment not listed as skipped"
+	[ ! -e "$out/gpu-tiny" ] || fail "the GPU experiment ran without a GPU"
+	grep -q '^run-all: 1 of 2 experiments ran; 1 skipped (no CUDA device)$' "$tmp/stdout" ||
+		fail "summary line: $(grep '^run-all:' "$tmp/stdout")"
 fi
 [ "$(tail -n 1 "$tmp/stdout")" = "$out/index.html" ] || fail "last line is not the report"
 for f in experiment.ini meta.json runs.csv summary.csv plots/speedup.png plots/speedup.svg plots/cores_busy.png; do
