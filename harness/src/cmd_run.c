@@ -489,7 +489,10 @@ int sl_cmd_run(int argc, char **argv)
 				}
 				snprintf(m.status, sizeof(m.status), "skipped:%s", why);
 			} else if (e->wl->run_whole && (rc = e->wl->run_whole(&s, &m)) != SL_RUN_WHOLE_USE_POOL) {
-				if (rc < 0 && !m.status[0])
+				if (rc == -EINTR || interrupted)
+					break;
+				/* a failure the workload did not describe still must not read "ok" */
+				if (rc < 0 && (!m.status[0] || strcmp(m.status, "ok") == 0))
 					snprintf(m.status, sizeof(m.status), "error:%s", strerror(-rc));
 			} else {
 				rc = sl_pool_run(&s, e->wl, &o, &m);
