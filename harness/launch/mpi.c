@@ -1101,6 +1101,10 @@ int sl_mpi_run(const struct sl_setting *s, const struct sl_workload_ops *w,
 		} else {
 			launch_verdict(&L, m);
 		}
+		/* however the launcher ended (a rank it aborted on, too), nothing of its session may stay,
+		 * nor Open MPI's session directory, which a launcher that lost a rank may leave behind */
+		sweep_session(L.pid);
+		remove_session_dir(L.pid);
 	}
 	if (mon)
 		monitor_merge(mon, m);
