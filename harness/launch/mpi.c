@@ -749,9 +749,18 @@ struct launch {
 	double t_launch, t_reaped;                /* CLOCK_REALTIME */
 	pid_t watched[256];                       /* local ranks handed to the monitor */
 	int nwatched;
+	pid_t ranks[256];                         /* local ranks seen, for rank_lost() */
+	int nranks;
+	double t_vanished;                        /* when a seen rank was first found gone, 0 if none */
+	char lost[SL_STATUS_LEN];                 /* the status of a rank the launcher did not abort on */
 };
 
-enum launch_end { LAUNCH_EXITED, LAUNCH_TIMED_OUT, LAUNCH_INTERRUPTED };
+enum launch_end { LAUNCH_EXITED, LAUNCH_TIMED_OUT, LAUNCH_INTERRUPTED, LAUNCH_RANK_LOST };
+
+/* How long mpirun may run on after one of its local ranks died before the run counts as crashed: at
+ * a normal end every rank leaves MPI_Finalize together and the launcher follows within milliseconds;
+ * aborting a job (SIGTERM to the other ranks) takes it 2.5-3.2 s here. */
+#define RANK_LOST_GRACE_S 10.0
 
 static void launch_free(struct launch *L)
 {
@@ -969,6 +978,76 @@ static void launch_watch_ranks(struct launch *L, struct sl_monitor *mon, int nra
 
 /* Wait for the launcher to exit, the timeout, or Ctrl-C; in the last two cases kill everything.
  * Either way the launcher is reaped and its session swept when this returns. */
+/* A local rank that died while the launcher runs on. mpirun nearly always aborts the job when a rank
+ * dies; when it does not, the run would wait for its timeout and read "hang". So the coordinator
+ * watches the local ranks itself: when one died (seen as a zombie, whose wait status is in
+ * /proc/PID/stat's exit_code, or gone) and the launcher still runs RANK_LOST_GRACE_S later, the run
+ * is a crash: L->lost says the first death seen, and it returns true. */
+static bool rank_lost(struct launch *L)
+{
+	pid_t members[256];
+	bool ranks[256];
+	int n = session_members(L->pid, members, ranks, 256);
+
+	for (int i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (int j = 0; j < L->nranks && !seen; j++)
+			seen = L->ranks[j] == members[i];
+		if (!seen && ranks[i] && L->nranks < 256)
+			L->ranks[L->nranks++] = members[i];
+	}
+	for (int j = 0; j < L->nranks; j++) {
+		char path[64], buf[2048], *p, state = '?';
+		FILE *f;
+		size_t len;
+		int code = 0, field = 3;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)L->ranks[j]);
+		f = fopen(path, "re");
+		if (!f) {
+			if (L->t_vanished == 0)
+				L->t_vanished = sl_now();
+			continue;
+		}
+		len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[len] = '\0';
+		p = strrchr(buf, ')');
+		if (!p)
+			continue;
+		/* fields after the command: 3 state ... 52 exit_code */
+		for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " "), field++) {
+			if (field == 3)
+				state = tok[0];
+			if (field == 52)
+				code = atoi(tok);
+		}
+		if (state != 'Z' || (WIFEXITED(code) && WEXITSTATUS(code) == 0))
+			continue;
+		/* the first death seen; mpirun, aborting, then stops the others with SIGTERM */
+		if (L->t_vanished == 0)
+			L->t_vanished = sl_now();
+		/* SIGTERM is what an aborting launcher sends the survivors: any other signal is the cause */
+		if (WIFSIGNALED(code) && (!L->lost[0] || (strcmp(L->lost, "crash:SIGTERM") == 0 &&
+							  WTERMSIG(code) != SIGTERM))) {
+			char name[32];
+
+			signal_name(WTERMSIG(code), name, sizeof(name));
+			snprintf(L->lost, sizeof(L->lost), "crash:%s", name);
+		} else if (!L->lost[0] && !WIFSIGNALED(code)) {
+			snprintf(L->lost, sizeof(L->lost), "crash:exit%d", WEXITSTATUS(code));
+		}
+	}
+	/* only when the launcher did not end the job itself: its own words name the rank and signal */
+	if (L->t_vanished > 0 && sl_now() - L->t_vanished >= RANK_LOST_GRACE_S) {
+		if (!L->lost[0])
+			snprintf(L->lost, sizeof(L->lost), "crash:rank lost");
+		return true;
+	}
+	return false;
+}
+
 static enum launch_end launch_wait(struct launch *L, const struct sl_setting *s, const struct sl_run_opts *o,
 				   struct sl_monitor *mon)
 {
@@ -989,6 +1068,11 @@ static enum launch_end launch_wait(struct launch *L, const struct sl_setting *s,
 			break;
 		}
 		launch_watch_ranks(L, mon, s->processes + 1);
+		if (rank_lost(L)) {
+			end = LAUNCH_RANK_LOST;
+			kill_launch(L->pid, &L->wstatus);
+			break;
+		}
 		if (L->pidfd >= 0) {
 			struct pollfd pfd = { .fd = L->pidfd, .events = POLLIN };
 			double left = deadline - sl_now();
@@ -1020,6 +1104,10 @@ static void launch_verdict(struct launch *L, struct sl_metrics *m)
 			snprintf(m->status, sizeof(m->status), "error:rank 0 reported no result");
 		else
 			launch_failure(L->wstatus, all ? all : "", m);
+		/* Open MPI 4.1's mpirun can itself crash while it aborts a job after a rank died: the
+		 * rank's death, when the watch saw it, is the cause */
+		if (WIFSIGNALED(L->wstatus) && L->lost[0] && strncmp(m->status, "crash:", 6) != 0)
+			snprintf(m->status, sizeof(m->status), "%s", L->lost);
 		/* the launcher's own words help whoever debugs a failed launch */
 		if (strncmp(m->status, "error:", 6) == 0 && all)
 			show_tail(all);
@@ -1098,6 +1186,8 @@ int sl_mpi_run(const struct sl_setting *s, const struct sl_workload_ops *w,
 			err = -EINTR;
 		} else if (end == LAUNCH_TIMED_OUT) {
 			snprintf(m->status, sizeof(m->status), "hang");
+		} else if (end == LAUNCH_RANK_LOST) {
+			snprintf(m->status, sizeof(m->status), "%s", L.lost);
 		} else {
 			launch_verdict(&L, m);
 		}

@@ -187,7 +187,12 @@ rc=$?
 [ $rc -eq 0 ] || fail "fault run exited $rc: $(tail -n 5 "$tmp/fault.out")"
 [ -z "$(mine $run_pid)" ] || fail "ranks left behind: $(mine $run_pid)"
 st=$(statuses "$tmp/fault")
-[ "$st" = "crash:SIGKILL ok" ] || fail "fault statuses: '$st', expected 'crash:SIGKILL ok'"
+# a crash, then the sweep goes on; mpirun 4.1 names the cause unreliably (see test_mpi's
+# test_rank_killed), so any crash:... counts
+case $st in
+"crash:"*" ok") ;;
+*) fail "fault statuses: '$st', expected 'crash:... ok'" ;;
+esac
 
 # 4. past the timeout: 4 tasks of 3 s on 2 workers need 6 s, the timeout is 2 s
 sed -e 's/^timeout  = 6/timeout  = 2/' -e 's/^ms    = 1000/ms    = 3000/' -e 's/^repeats  = 2/repeats  = 1/' \

@@ -461,15 +461,20 @@ static void test_rank_killed(void **state)
 	struct sl_metrics m;
 	struct sl_run_opts o = { 0 };
 
+	/* A killed rank is a crash, never ok or hang, and nothing is left. Which words name it depends on
+	 * Open MPI 4.1's mpirun, whose abort is unreliable here: usually it reports the rank's SIGKILL,
+	 * sometimes it stalls (speedlab's own watch of the ranks then reports it) or crashes itself. */
 	(void)state;
 	setting(&s, &t_crash, 2, 1, "pipe", 12, 5);
 	assert_int_equal(sl_mpi_run(&s, &t_crash, &o, &m), 0);
-	assert_string_equal(m.status, "crash:SIGKILL");
+	if (strncmp(m.status, "crash:", 6) != 0)
+		fail_msg("a killed rank gave '%s', not crash:", m.status);
 	assert_int_equal(leftovers(), 0);
 
 	setting(&s, &t_crash, 2, 2, "shm", 12, 7);
 	assert_int_equal(sl_mpi_run(&s, &t_crash, &o, &m), 0);
-	assert_string_equal(m.status, "crash:SIGKILL");
+	if (strncmp(m.status, "crash:", 6) != 0)
+		fail_msg("a killed rank gave '%s', not crash:", m.status);
 	assert_int_equal(leftovers(), 0);
 }
 
