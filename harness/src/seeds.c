@@ -151,6 +151,13 @@ struct claim {
 	char claim[256], seed[512], c[1024], py[1024], verdict[1024];
 };
 
+/* The cell a side of a claim fills: speedlab's (k = 0) or the Python peer's (k = 1); *len its size. */
+static char *side_buf(struct claim *c, int k, size_t *len)
+{
+	*len = k ? sizeof(c->py) : sizeof(c->c);
+	return k ? c->py : c->c;
+}
+
 static void row(FILE *md, const struct claim *c)
 {
 	fprintf(md, "| %s | %s | %s | %s | %s |\n", c->claim, c->seed, c->c[0] ? c->c : "not run",
@@ -172,8 +179,8 @@ static bool claim_speedup(const struct seed_set *s, struct claim *c)
 		 "7.41× (8 cores)");
 	for (int k = 0; k < 2; k++) {
 		const struct seed_dir *d = k ? dp : dc;
-		char *out = k ? c->py : c->c;
-		size_t len = k ? sizeof(c->py) : sizeof(c->c);
+		size_t len;
+		char *out = side_buf(c, k, &len);
 
 		if (!d)
 			continue;
@@ -227,8 +234,8 @@ static bool claim_sleep(const struct seed_set *s, struct claim *c)
 	snprintf(c->seed, sizeof(c->seed), "5 × sleep(1): 5.00 s sequential, 1.00 s with Pool(5)");
 	for (int k = 0; k < 2; k++) {
 		const struct seed_dir *d = k ? dp : dc;
-		char *out = k ? c->py : c->c;
-		size_t len = k ? sizeof(c->py) : sizeof(c->c);
+		size_t len;
+		char *out = side_buf(c, k, &len);
 		char a[32], b[32];
 
 		if (!d)
@@ -280,8 +287,8 @@ static bool claim_more_cores(const struct seed_set *s, struct claim *c)
 		 "each worker's BLAS starts its own threads (no figure given)");
 	for (int k = 0; k < 2; k++) {
 		const struct seed_dir *d = k ? dp : dc;
-		char *out = k ? c->py : c->c;
-		size_t len = k ? sizeof(c->py) : sizeof(c->c);
+		size_t len;
+		char *out = side_buf(c, k, &len);
 		long ru = row_where(d, WHERE("processes=1", "threads=unset"));
 		long r1 = row_where(d, WHERE("processes=1", "threads=1"));
 
@@ -323,8 +330,8 @@ static bool claim_helpers(const struct seed_set *s, struct claim *c)
 		 "dedicated to managing the pool\"");
 	for (int k = 0; k < 2; k++) {
 		const struct seed_dir *d = k ? dp : dc;
-		char *out = k ? c->py : c->c;
-		size_t len = k ? sizeof(c->py) : sizeof(c->c);
+		size_t len;
+		char *out = side_buf(c, k, &len);
 
 		if (!d)
 			continue;
@@ -364,8 +371,8 @@ static bool claim_chunks(const struct seed_set *s, struct claim *c)
 		 "chunks reduce overhead but may lead to uneven workload distribution\" (no figure given)");
 	for (int k = 0; k < 2; k++) {
 		const struct seed_dir *d = k ? dp : dc;
-		char *out = k ? c->py : c->c;
-		size_t len = k ? sizeof(c->py) : sizeof(c->c);
+		size_t len;
+		char *out = side_buf(c, k, &len);
 		int cd;
 
 		if (!d)
