@@ -643,18 +643,19 @@ static void launch_failure(int wstatus, const char *text, struct sl_metrics *m)
 	const char *p;
 	int rc, rc2;
 
+	/* Open MPI: "mpirun noticed that process rank 1 with PID 0 on node x exited on signal 9 (Killed)."
+	 * A rank's death it reported is the cause even when mpirun crashed afterwards. */
+	if ((p = strstr(text, "exited on signal ")) != NULL) {
+		signal_name(atoi(p + strlen("exited on signal ")), sig, sizeof(sig));
+		snprintf(m->status, sizeof(m->status), "crash:%s", sig);
+		return;
+	}
 	if (WIFSIGNALED(wstatus)) {
 		signal_name(WTERMSIG(wstatus), sig, sizeof(sig));
 		snprintf(m->status, sizeof(m->status), "error:launcher killed by %s", sig);
 		return;
 	}
 	rc = WEXITSTATUS(wstatus);
-	/* Open MPI: "mpirun noticed that process rank 1 with PID 0 on node x exited on signal 9 (Killed)." */
-	if ((p = strstr(text, "exited on signal ")) != NULL) {
-		signal_name(atoi(p + strlen("exited on signal ")), sig, sizeof(sig));
-		snprintf(m->status, sizeof(m->status), "crash:%s", sig);
-		return;
-	}
 	if ((rc2 = srun_signal(text)) > 0) {
 		signal_name(rc2, sig, sizeof(sig));
 		snprintf(m->status, sizeof(m->status), "crash:%s", sig);
@@ -751,6 +752,8 @@ struct launch {
 	int nwatched;
 	pid_t ranks[256];                         /* local ranks seen, for rank_lost() */
 	int nranks;
+	pid_t others[64];                         /* other members seen: mpirun under a wrapper, orted */
+	int nothers;
 	double t_vanished;                        /* when a seen rank was first found gone, 0 if none */
 	char lost[SL_STATUS_LEN];                 /* the status of a rank the launcher did not abort on */
 };
@@ -994,8 +997,12 @@ static bool rank_lost(struct launch *L)
 
 		for (int j = 0; j < L->nranks && !seen; j++)
 			seen = L->ranks[j] == members[i];
+		for (int j = 0; j < L->nothers && !seen; j++)
+			seen = L->others[j] == members[i];
 		if (!seen && ranks[i] && L->nranks < 256)
 			L->ranks[L->nranks++] = members[i];
+		else if (!seen && !ranks[i] && members[i] != L->pid && L->nothers < 64)
+			L->others[L->nothers++] = members[i];
 	}
 	for (int j = 0; j < L->nranks; j++) {
 		char path[64], buf[2048], *p, state = '?';
@@ -1006,8 +1013,12 @@ static bool rank_lost(struct launch *L)
 		snprintf(path, sizeof(path), "/proc/%d/stat", (int)L->ranks[j]);
 		f = fopen(path, "re");
 		if (!f) {
+			/* reaped by the launcher before its wait status could be read: the first death
+			 * seen names no signal, and the SIGTERMs of an abort that follow are not its cause */
 			if (L->t_vanished == 0)
 				L->t_vanished = sl_now();
+			if (!L->lost[0])
+				snprintf(L->lost, sizeof(L->lost), "crash:rank lost");
 			continue;
 		}
 		len = fread(buf, 1, sizeof(buf) - 1, f);
@@ -1029,7 +1040,8 @@ static bool rank_lost(struct launch *L)
 		if (L->t_vanished == 0)
 			L->t_vanished = sl_now();
 		/* SIGTERM is what an aborting launcher sends the survivors: any other signal is the cause */
-		if (WIFSIGNALED(code) && (!L->lost[0] || (strcmp(L->lost, "crash:SIGTERM") == 0 &&
+		if (WIFSIGNALED(code) && (!L->lost[0] || ((strcmp(L->lost, "crash:SIGTERM") == 0 ||
+							   strcmp(L->lost, "crash:rank lost") == 0) &&
 							  WTERMSIG(code) != SIGTERM))) {
 			char name[32];
 
@@ -1104,10 +1116,13 @@ static void launch_verdict(struct launch *L, struct sl_metrics *m)
 			snprintf(m->status, sizeof(m->status), "error:rank 0 reported no result");
 		else
 			launch_failure(L->wstatus, all ? all : "", m);
-		/* Open MPI 4.1's mpirun can itself crash while it aborts a job after a rank died: the
-		 * rank's death, when the watch saw it, is the cause */
-		if (WIFSIGNALED(L->wstatus) && L->lost[0] && strncmp(m->status, "crash:", 6) != 0)
-			snprintf(m->status, sizeof(m->status), "%s", L->lost);
+		/* Open MPI 4.1's mpirun can itself crash (SIGSEGV in orte_finalize) while it aborts a job
+		 * after a rank died: the rank's death, when the watch saw it, is the cause. mpirun reaps
+		 * its ranks at once, so the watch mostly sees a rank gone rather than its wait status. */
+		if (WIFSIGNALED(L->wstatus) && !have && strncmp(m->status, "crash:", 6) != 0) {
+			if (L->lost[0])
+				snprintf(m->status, sizeof(m->status), "%s", L->lost);
+		}
 		/* the launcher's own words help whoever debugs a failed launch */
 		if (strncmp(m->status, "error:", 6) == 0 && all)
 			show_tail(all);
@@ -1195,6 +1210,9 @@ int sl_mpi_run(const struct sl_setting *s, const struct sl_workload_ops *w,
 		 * nor Open MPI's session directory, which a launcher that lost a rank may leave behind */
 		sweep_session(L.pid);
 		remove_session_dir(L.pid);
+		/* a wrapper script as the launcher: the mpirun it started keeps its directory by its pid */
+		for (int i = 0; i < L.nothers; i++)
+			remove_session_dir(L.others[i]);
 	}
 	if (mon)
 		monitor_merge(mon, m);
