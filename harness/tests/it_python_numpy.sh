@@ -4,56 +4,20 @@
 # asan: no (runs no speedlab binary)
 set -u
 cd "$(dirname "$0")/../.." || exit 2
-PY=/usr/bin/python3
-D=experiments/python
 unset OPENBLAS_NUM_THREADS OMP_NUM_THREADS MKL_NUM_THREADS GOTO_NUM_THREADS
-if [ ! -x "$PY" ]; then
-	echo "no $PY (the Debian python3 the peers run under)"
-	exit 77
-fi
+. harness/tests/peer-lib.sh
 if ! "$PY" -c 'import numpy' 2>/dev/null; then
 	echo "$PY has no numpy (install python3-numpy)"
 	exit 77
 fi
 
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-n=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-leftovers() {
-	local mark=$1 i left
-	for i in $(seq 50); do
-		left=$(grep -las "SLPEER_TEST_MARK=$mark" /proc/[0-9]*/environ | cut -d/ -f3)
-		[ -z "$left" ] && return 0
-		sleep 0.1
-	done
-	echo "left behind:"; for p in $left; do ps -o pid=,ppid=,stat=,args= -p "$p"; done
-	return 1
-}
-
 # run NAME WANT_RC [VAR=VALUE...]: numpy_pool.py with N=256 (big enough for OpenBLAS to thread),
 # 2 workers, 4 tasks, plus the given environment
 run() {
-	local name=$1 want=$2 rc mark
+	local name=$1 want=$2
 	shift 2
-	n=$((n + 1))
-	mark="$$-$n"
-	env SPEEDLAB_PROCESSES=2 SPEEDLAB_PARAM_N=256 SPEEDLAB_PARAM_TASKS=4 "$@" SLPEER_TEST_MARK="$mark" \
-		"$PY" "$D/numpy_pool.py" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null
-	rc=$?
-	if [ "$rc" != "$want" ]; then
-		fail "$name: exit $rc, expected $want"
-		sed 's/^/    | /' "$tmp/$name.err" | tail -n 8
-	fi
-	if grep -qvE '^@speedlab [a-z_]+=-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$' "$tmp/$name.out"; then
-		fail "$name: stdout has something other than numeric @speedlab lines"
-	fi
-	leftovers "$mark" || fail "$name: processes left behind"
-	return 0
+	peer "$name" "$want" numpy_pool.py SPEEDLAB_PROCESSES=2 SPEEDLAB_PARAM_N=256 SPEEDLAB_PARAM_TASKS=4 "$@"
 }
-metric() { sed -n "s/^@speedlab $2=//p" "$tmp/$1.out" | tail -n 1; }
 
 run unset 0
 for k in wall_s gflops threads_peak threads_total_peak start_latency_ms pool_start_ms pool_stop_ms; do
@@ -90,9 +54,4 @@ else
 	echo "note: numpy's BLAS is not OpenBLAS here; thread_api checks skipped"
 fi
 
-if [ "$failures" -gt 0 ]; then
-	echo "$failures failure(s)"
-	exit 1
-fi
-echo "numpy peer: $n runs ok"
-exit 0
+finish "numpy peer"

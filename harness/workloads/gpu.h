@@ -108,6 +108,15 @@ void sl_gpu_metrics(const struct sl_setting *s, long ntasks, const double *resul
  * none) and check_n (default 512) from the setting; absent parameters take the defaults.
  * gemm's device=gpu path delegates supported, task_out_bytes, setup, run_task, teardown, verify and
  * metrics to sl_workload_gpu_gemm's callbacks; without CUDA only supported is set (it says why). */
+/* The parameter entries gpu_gemm and gpu_share share (their n, tasks and check_n differ in help). */
+#define SL_GPU_GEMM_PARAM_DTYPE \
+	{ .name = "dtype", .type = SL_PARAM_STRING, .def = "float", \
+	  .help = "float (cublasSgemm), double (cublasDgemm), bf16 (cublasGemmEx: bf16 in, float out and accumulate)", \
+	  .choices = "float|double|bf16" }
+#define SL_GPU_GEMM_PARAM_TRANSFER \
+	{ .name = "transfer", .type = SL_PARAM_STRING, .def = "none", \
+	  .help = "none: matrices stay on the GPU; both: each task also copies A, B in and C out (pinned)", \
+	  .choices = "none|both" }
 struct sl_wctx;
 int sl_gpu_gemm_setup(struct sl_wctx *w, char *msg, size_t msglen);
 int sl_gpu_gemm_run_task(struct sl_wctx *w, long task, const void *in, void *out, double *result,

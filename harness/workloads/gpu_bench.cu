@@ -80,6 +80,17 @@ int blocks_for(size_t count)
 	return b > 4096 ? 4096 : (int)(b ? b : 1);
 }
 
+/* Destroy a workload's stream and its two timing events, whichever were created. */
+void timing_destroy(cudaStream_t stream, cudaEvent_t ev0, cudaEvent_t ev1)
+{
+	if (ev0)
+		cudaEventDestroy(ev0);
+	if (ev1)
+		cudaEventDestroy(ev1);
+	if (stream)
+		cudaStreamDestroy(stream);
+}
+
 template <typename T> __global__ void fill_kernel(T *a, size_t count, uint64_t seed, unsigned stream)
 {
 	size_t step = (size_t)gridDim.x * blockDim.x;
@@ -290,12 +301,7 @@ extern "C" void slcu_gpu_gemm_close(struct sl_gpu_gemm *g)
 	cudaFreeHost(g->hy);
 	cudaFreeHost(g->hz);
 	cudaFreeHost(g->hza);
-	if (g->ev0)
-		cudaEventDestroy(g->ev0);
-	if (g->ev1)
-		cudaEventDestroy(g->ev1);
-	if (g->stream)
-		cudaStreamDestroy(g->stream);
+	timing_destroy(g->stream, g->ev0, g->ev1);
 	free(g);
 }
 
@@ -483,12 +489,7 @@ extern "C" void slcu_gpu_sync_close(struct sl_gpu_sync *g)
 	if (!g)
 		return;
 	cudaFree(g->token);
-	if (g->ev0)
-		cudaEventDestroy(g->ev0);
-	if (g->ev1)
-		cudaEventDestroy(g->ev1);
-	if (g->stream)
-		cudaStreamDestroy(g->stream);
+	timing_destroy(g->stream, g->ev0, g->ev1);
 	free(g);
 }
 
@@ -635,12 +636,7 @@ extern "C" void slcu_gpu_copy_close(struct sl_gpu_copy *g)
 	cudaFree(g->dev);
 	cudaFree(g->dsample);
 	cudaFreeHost(g->hsample);
-	if (g->ev0)
-		cudaEventDestroy(g->ev0);
-	if (g->ev1)
-		cudaEventDestroy(g->ev1);
-	if (g->stream)
-		cudaStreamDestroy(g->stream);
+	timing_destroy(g->stream, g->ev0, g->ev1);
 	free(g);
 }
 
