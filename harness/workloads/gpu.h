@@ -117,6 +117,11 @@ void sl_gpu_metrics(const struct sl_setting *s, long ntasks, const double *resul
 	{ .name = "transfer", .type = SL_PARAM_STRING, .def = "none", \
 	  .help = "none: matrices stay on the GPU; both: each task also copies A, B in and C out (pinned)", \
 	  .choices = "none|both" }
+/* The callbacks of a GEMM-on-the-GPU workload (gpu_gemm, gpu_share), for an ops initialiser. */
+#define SL_GPU_GEMM_CALLBACKS \
+	.supported = sl_gpu_supported, .task_out_bytes = sl_gpu_task_out_bytes, \
+	.setup = sl_gpu_gemm_setup, .run_task = sl_gpu_gemm_run_task, .teardown = sl_gpu_gemm_teardown, \
+	.flops_per_task = sl_gpu_gemm_flops_per_task, .verify = sl_gpu_verify, .metrics = sl_gpu_metrics
 struct sl_wctx;
 int sl_gpu_gemm_setup(struct sl_wctx *w, char *msg, size_t msglen);
 int sl_gpu_gemm_run_task(struct sl_wctx *w, long task, const void *in, void *out, double *result,

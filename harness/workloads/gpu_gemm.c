@@ -65,14 +65,7 @@ const struct sl_workload_ops sl_workload_gpu_gemm = {
 	.name = "gpu_gemm",
 	.help = "cuBLAS GEMM on the GPU (float, double, bf16), CUDA-event timed, checked exactly against the CPU",
 	.params = gpu_gemm_params,
-	.supported = sl_gpu_supported,
-	.task_out_bytes = sl_gpu_task_out_bytes,
-	.setup = sl_gpu_gemm_setup,
-	.run_task = sl_gpu_gemm_run_task,
-	.teardown = sl_gpu_gemm_teardown,
-	.flops_per_task = sl_gpu_gemm_flops_per_task,
-	.verify = sl_gpu_verify,
-	.metrics = sl_gpu_metrics,
+	SL_GPU_GEMM_CALLBACKS,
 };
 #else
 /* Without CUDA the callbacks exist (gemm's device=gpu path may name them) but refuse. */

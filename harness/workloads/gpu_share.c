@@ -25,14 +25,7 @@ const struct sl_workload_ops sl_workload_gpu_share = {
 	.name = "gpu_share",
 	.help = GPU_SHARE_HELP,
 	.params = gpu_share_params,
-	.supported = sl_gpu_supported,
-	.task_out_bytes = sl_gpu_task_out_bytes,
-	.setup = sl_gpu_gemm_setup,
-	.run_task = sl_gpu_gemm_run_task,
-	.teardown = sl_gpu_gemm_teardown,
-	.flops_per_task = sl_gpu_gemm_flops_per_task,
-	.verify = sl_gpu_verify,
-	.metrics = sl_gpu_metrics,
+	SL_GPU_GEMM_CALLBACKS,
 };
 #else
 const struct sl_workload_ops sl_workload_gpu_share = {
