@@ -24,7 +24,7 @@ static struct {
 	char error[512];
 	int (*device_count)(void);
 	int (*describe)(char *, size_t);
-	int (*parent_init)(char *, size_t);
+	int (*use)(const char *, char *, size_t);
 	int (*gemm_open)(struct sl_gpu_gemm **, int, enum sl_gpu_dtype, bool, int, char *, size_t);
 	int (*gemm_task)(struct sl_gpu_gemm *, long, struct sl_gpu_task_out *, double *, char *, size_t);
 	void (*gemm_close)(struct sl_gpu_gemm *);
@@ -81,7 +81,7 @@ static void load(void)
 	}
 	SYM(device_count, "slcu_cuda_device_count");
 	SYM(describe, "slcu_cuda_describe");
-	SYM(parent_init, "slcu_cuda_parent_init");
+	SYM(use, "slcu_cuda_use");
 	SYM(gemm_open, "slcu_gpu_gemm_open");
 	SYM(gemm_task, "slcu_gpu_gemm_task");
 	SYM(gemm_close, "slcu_gpu_gemm_close");
@@ -185,7 +185,7 @@ int sl_cuda_describe(char *buf, size_t len)
 	return probe.count;
 }
 
-int sl_cuda_parent_init(char *msg, size_t msglen)
+int sl_cuda_use(const char *who, char *msg, size_t msglen)
 {
 	if (sl_cuda_device_count() <= 0) {
 		snprintf(msg, msglen, "no CUDA device");
@@ -193,7 +193,7 @@ int sl_cuda_parent_init(char *msg, size_t msglen)
 	}
 	if (!loaded(msg, msglen))
 		return -EIO;
-	return cu.parent_init(msg, msglen);
+	return cu.use(who, msg, msglen);
 }
 
 int sl_gpu_gemm_open(struct sl_gpu_gemm **g, int n, enum sl_gpu_dtype dtype, bool transfer, int check_n,

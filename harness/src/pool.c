@@ -213,6 +213,8 @@ static void wside_wait_eof(struct pool_wside *ws)
 	}
 }
 
+static int pool_use_library(const struct sl_setting *s, const char *who, char *msg, size_t msglen);
+
 static _Noreturn void wside_fail(struct pool_wside *ws, const char *what, int rc)
 {
 	char text[SL_STATUS_LEN + 64];
@@ -393,6 +395,9 @@ _Noreturn void sl_pool_worker_serve(struct sl_pool_shm *shm, const struct sl_wor
 		snprintf(ws.msg, sizeof(ws.msg), "workload '%s' has no tasks", shm->workload);
 		wside_fail(&ws, "lookup", ENOSYS);
 	}
+	/* the start-safety matrix: can this worker still use what its coordinator used? */
+	if ((rc = pool_use_library(&setting, "worker", ws.msg, sizeof(ws.msg))) != 0)
+		wside_fail(&ws, "setup", rc);
 	if (ws.w->setup && (rc = ws.w->setup(&ctx, ws.msg, sizeof(ws.msg))) != 0)
 		wside_fail(&ws, "setup", rc);
 	slot->ready_t = sl_now();
@@ -1386,11 +1391,16 @@ static void sub_on_signal(int sig)
 	sub_interrupted = 1;
 }
 
-/* What the coordinator does with the library before it starts workers. 0, or a status in m. */
-static int pool_parent_use(const struct sl_setting *s, struct sl_metrics *m)
+/* Use the library parent_uses names in this process: the coordinator before it starts workers
+ * (who = "coordinator"), and each worker again before its workload (who = "worker"), so every cell
+ * of the start-safety matrix asks whether a worker can still use what its coordinator used. An
+ * OpenMP parallel region; a GEMM big enough for OpenBLAS (build s->blas) to start its threads; CUDA
+ * initialised with a kernel run on device 0. Returns 0, or -errno with msg set ("built without
+ * CUDA" with -ENOSYS, "no CUDA device" with -ENODEV). "none" or empty: nothing, 0. */
+static int pool_use_library(const struct sl_setting *s, const char *who, char *msg, size_t msglen)
 {
-	char msg[SL_STATUS_LEN] = "";
-
+	if (!s->parent_uses[0] || strcmp(s->parent_uses, "none") == 0)
+		return 0;
 	if (strcmp(s->parent_uses, "openmp") == 0) {
 		volatile double sink = 0;
 		int n = omp_get_num_procs() > 2 ? omp_get_num_procs() : 2;
@@ -1406,40 +1416,43 @@ static int pool_parent_use(const struct sl_setting *s, struct sl_metrics *m)
 		return 0;
 	}
 	if (strcmp(s->parent_uses, "openblas") == 0) {
-		const struct sl_blas *b = sl_blas_load(s->blas, msg, sizeof(msg));
+		const struct sl_blas *b = sl_blas_load(s->blas, msg, msglen);
 		int n = 256;
 		double *a, *c;
 
-		if (!b) {
-			set_status(m, "error:%s", msg);
-			return -1;
-		}
+		if (!b)
+			return -EIO;
 		a = malloc(sizeof(double) * (size_t)n * n * 2);
 		if (!a) {
-			set_status(m, "error:out of memory");
-			return -1;
+			snprintf(msg, msglen, "out of memory");
+			return -ENOMEM;
 		}
 		c = a + (size_t)n * n;
 		for (int i = 0; i < n * n; i++)
 			a[i] = 1.0 / (1 + i % 7);
-		/* big enough for OpenBLAS to start its threads */
 		b->dgemm(SL_CBLAS_ROW_MAJOR, SL_CBLAS_NO_TRANS, SL_CBLAS_NO_TRANS, n, n, n, 1.0, a, n, a, n, 0.0, c, n);
 		free(a);
 		return 0;
 	}
-	if (strcmp(s->parent_uses, "cuda") == 0) {
-		int rc = sl_cuda_parent_init(msg, sizeof(msg));
+	if (strcmp(s->parent_uses, "cuda") == 0)
+		return sl_cuda_use(who, msg, msglen);
+	snprintf(msg, msglen, "unknown parent_uses '%s'", s->parent_uses);
+	return -EINVAL;
+}
 
-		if (rc == -ENOSYS)
-			set_status(m, "skipped:built without CUDA");
-		else if (rc == -ENODEV)
-			set_status(m, "skipped:no CUDA device");
-		else if (rc < 0)
-			set_status(m, "error:%s", msg[0] ? msg : strerror(-rc));
-		return rc < 0 ? -1 : 0;
-	}
-	set_status(m, "error:unknown parent_uses '%s'", s->parent_uses);
-	return -1;
+/* What the coordinator does with the library before it starts workers. 0, or a status in m. */
+static int pool_parent_use(const struct sl_setting *s, struct sl_metrics *m)
+{
+	char msg[SL_STATUS_LEN] = "";
+	int rc = pool_use_library(s, "coordinator", msg, sizeof(msg));
+
+	if (rc == -ENOSYS)
+		set_status(m, "skipped:built without CUDA");
+	else if (rc == -ENODEV)
+		set_status(m, "skipped:no CUDA device");
+	else if (rc < 0)
+		set_status(m, "error:%s", msg[0] ? msg : strerror(-rc));
+	return rc < 0 ? -1 : 0;
 }
 
 static _Noreturn void pool_sub_main(const struct sl_setting *s, const struct sl_workload_ops *w,

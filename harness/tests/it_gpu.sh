@@ -17,13 +17,12 @@ if "$SPEEDLAB" run /dev/null 2>&1 | grep -q "not yet built"; then
 	exit 77
 fi
 
-# A GPU this binary can use? (nvidia-smi lists one, and the binary links the CUDA runtime: the ASan
-# build is made without nvcc.)
-gpu=0
-if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU ' &&
-	ldd "$SPEEDLAB" 2>/dev/null | grep -q libcudart; then
-	gpu=1
-fi
+# A GPU this binary can use? Its own sysinfo says: CUDA compiled in (the ASan build is made without
+# nvcc; the CUDA code is a library loaded at run time, so ldd of speedlab cannot tell) and devices found.
+gpu=$("$SPEEDLAB" sysinfo --json 2>/dev/null | "$PY" -c 'import json, sys
+c = json.load(sys.stdin).get("cuda", {})
+print(1 if c.get("compiled") and c.get("devices", 0) > 0 else 0)')
+[ "$gpu" = 1 ] || gpu=0
 
 # column FILE NAME: the values of one column of a CSV file, one per line
 column() {
@@ -101,6 +100,16 @@ for name in gemm sync copy share start; do
 		echo "$vals" | grep -q -x '' && fail "$name: empty $col in a run on a GPU"
 	done
 done
+
+# the start-safety matrix's CUDA cells: its workers run omp_gemm, yet each first uses CUDA as its
+# coordinator did, so fork is an error and spawn and forkserver are ok
+if [ $gpu -eq 1 ] && run safety experiments/start-safety.ini; then
+	paste -d' ' <(column "$tmp/safety/runs.csv" parent_uses) <(column "$tmp/safety/runs.csv" start_method) \
+		<(column "$tmp/safety/runs.csv" status) | grep '^cuda ' >"$tmp/safety.cells"
+	grep -q '^cuda fork error:' "$tmp/safety.cells" || fail "start-safety: fork after CUDA is not an error: $(cat "$tmp/safety.cells")"
+	[ "$(grep -c -E '^cuda (spawn|forkserver) ok$' "$tmp/safety.cells")" -ge 2 ] ||
+		fail "start-safety: spawn and forkserver after CUDA are not ok: $(cat "$tmp/safety.cells")"
+fi
 
 # every experiments/gpu-*.ini parses and (without a GPU) skips cleanly in its quick profile
 if [ $gpu -eq 0 ]; then

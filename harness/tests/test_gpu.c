@@ -167,12 +167,12 @@ static void test_parent_init(void **state)
 
 	(void)state;
 	if (!sl_cuda_built()) {
-		assert_int_equal(sl_cuda_parent_init(msg, sizeof(msg)), -ENOSYS);
+		assert_int_equal(sl_cuda_use("coordinator", msg, sizeof(msg)), -ENOSYS);
 		assert_string_equal(msg, "built without CUDA");
 		return;
 	}
 	if (sl_cuda_device_count() == 0) {
-		assert_int_equal(sl_cuda_parent_init(msg, sizeof(msg)), -ENODEV);
+		assert_int_equal(sl_cuda_use("coordinator", msg, sizeof(msg)), -ENODEV);
 		assert_string_equal(msg, "no CUDA device");
 		return;
 	}
@@ -180,7 +180,7 @@ static void test_parent_init(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
-		_exit(sl_cuda_parent_init(msg, sizeof(msg)) == 0 ? 0 : 1);
+		_exit(sl_cuda_use("coordinator", msg, sizeof(msg)) == 0 ? 0 : 1);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }

@@ -24,7 +24,7 @@ struct probe_result {
 
 pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
 bool probed;
-bool initialised_here;  /* this process has made a CUDA context (slcu_cuda_parent_init) */
+bool initialised_here;  /* this process has made a CUDA context (slcu_cuda_use) */
 probe_result probe;
 
 __global__ void touch_kernel(int *p)
@@ -174,7 +174,7 @@ extern "C" int slcu_cuda_describe(char *buf, size_t len)
 	return p->count;
 }
 
-extern "C" int slcu_cuda_parent_init(char *msg, size_t msglen)
+extern "C" int slcu_cuda_use(const char *who, char *msg, size_t msglen)
 {
 	cudaError_t e;
 
@@ -195,7 +195,7 @@ extern "C" int slcu_cuda_parent_init(char *msg, size_t msglen)
 	if (e == cudaSuccess)
 		e = cudaDeviceSynchronize();
 	if (e != cudaSuccess) {
-		snprintf(msg, msglen, "cuda init in the coordinator: %s", cudaGetErrorString(e));
+		snprintf(msg, msglen, "cuda init in the %s: %s", who, cudaGetErrorString(e));
 		return -EIO;
 	}
 	return 0;
