@@ -34,6 +34,12 @@ int sl_threads_env(const struct sl_setting *s, char out[][64], int max);
 /* Apply the setting inside the worker (thread_api = call): openblas_set_num_threads and
  * omp_set_num_threads. blas may be NULL when the workload uses no BLAS. Never fails. */
 void sl_threads_apply_call(const struct sl_setting *s, const struct sl_blas *blas);
+/* thread_api = env in a worker forked from speedlab (fork, forkserver): speedlab links OpenMP itself
+ * (omp_gemm), so the worker inherits an OpenMP runtime that read its count when speedlab started,
+ * before OMP_NUM_THREADS was set. Unless the coordinator used a library first (parent_uses: the
+ * seeds' trap, measured as it is), give that runtime the count a freshly loaded one would read from
+ * the variable. A spawned worker read it already; this is then a no-op. Never fails. */
+void sl_threads_apply_env_inherited(const struct sl_setting *s);
 /* Threads of this process right now (entries of /proc/self/task). -1 on error. */
 int sl_threads_count_self(void);
 

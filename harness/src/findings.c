@@ -210,6 +210,7 @@ int sl_summary_view_load(const char *path, struct sl_summary_view *v)
 	COL(c_oversubscribed, "oversubscribed");
 	COL(c_cores_busy, "cores_busy_median");
 	COL(c_threads_peak, "threads_peak_median");
+	COL(c_threads_lib, "threads_lib_median");
 	COL(c_latency, "start_latency_ms_median");
 	COL(c_dispatch_us, "dispatch_us_per_task_median");
 	COL(c_gflops, "gflops_median");
@@ -668,9 +669,8 @@ static void rule_cores_busy(struct ctx *c)
 			done[q] = true;
 			p = num(c, q, v->c_processes);
 			busy = num(c, q, v->c_cores_busy);
-			/* threads=auto or N > 1 ask for more cores than processes; unset and 1 do not */
-			if (v->c_threads >= 0 && strcmp(txt(c, q, v->c_threads), "unset") != 0 &&
-			    strcmp(txt(c, q, v->c_threads), "1") != 0)
+			/* the library's own threads: a set limit that did not hold is rule_limit_ignored's */
+			if (v->c_threads >= 0 && strcmp(txt(c, q, v->c_threads), "unset") != 0)
 				continue;
 			if (isnan(busy) || busy <= p * 1.1 + 0.2)
 				continue;
@@ -720,6 +720,40 @@ static void rule_cores_busy(struct ctx *c)
 			       thread_env(c, first));
 			add(c, "cores-busy", SL_FINDING_INFO, "%s", b.s);
 		}
+	}
+}
+
+/* A thread limit asked for (threads = N) that the library did not keep: it ran more threads than
+ * that (threads_lib), or the processes kept more cores busy than processes × N. Typically a
+ * variable set in a forked worker after the coordinator had loaded the library (parent_uses). */
+static void rule_limit_ignored(struct ctx *c)
+{
+	const struct sl_summary_view *v = c->v;
+	int shown = 0;
+
+	if (v->c_threads < 0)
+		return;
+	for (size_t r = 0; r < sl_sv_rows(v) && shown < 4; r++) {
+		long want;
+		double lib = num(c, r, v->c_threads_lib), busy = num(c, r, v->c_cores_busy);
+		double p = num(c, r, v->c_processes);
+		char label[256], how[96] = "";
+		int skip[] = { -1 };
+
+		if (!sl_sv_row_ok(v, r) || !sl_parse_long(txt(c, r, v->c_threads), &want) || want < 1)
+			continue;
+		if (!isnan(lib) && lib > want)
+			snprintf(how, sizeof(how), "the library ran %g threads per worker", lib);
+		else if (!isnan(busy) && !isnan(p) && busy > p * want * 1.1 + 0.2)
+			snprintf(how, sizeof(how), "%g process%s kept %.2f cores busy", p, p == 1 ? "" : "es", busy);
+		else
+			continue;
+		shown++;
+		sl_sv_label(v, r, skip, label, sizeof(label));
+		add(c, "limit-ignored", SL_FINDING_ADVICE,
+		    "%s: threads=%ld was asked for, yet %s — the limit did not reach the library (a variable set "
+		    "after it was loaded, e.g. in a worker forked from a coordinator that used it); set it "
+		    "before the library loads, call its API (thread_api=call) or use spawn", label, want, how);
 	}
 }
 
@@ -1436,6 +1470,7 @@ void sl_findings_compute(const struct sl_summary_view *v, const struct sl_machin
 	rule_start_safety(&c);
 	rule_scaling(&c);
 	rule_cores_busy(&c);
+	rule_limit_ignored(&c);
 	rule_oversubscribed(&c);
 	rule_chunksize(&c);
 	rule_start_latency(&c);

@@ -398,6 +398,7 @@ _Noreturn void sl_pool_worker_serve(struct sl_pool_shm *shm, const struct sl_wor
 	/* the start-safety matrix: can this worker still use what its coordinator used? */
 	if ((rc = pool_use_library(&setting, "worker", ws.msg, sizeof(ws.msg))) != 0)
 		wside_fail(&ws, "setup", rc);
+	sl_threads_apply_env_inherited(&setting);
 	if (ws.w->setup && (rc = ws.w->setup(&ctx, ws.msg, sizeof(ws.msg))) != 0)
 		wside_fail(&ws, "setup", rc);
 	slot->ready_t = sl_now();

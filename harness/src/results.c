@@ -552,22 +552,25 @@ static double metric_median(const struct summary_ctx *c, const struct cfg *g, in
 	return med;
 }
 
-/* Threads per worker process for the oversubscription flag. A number is taken as given; `auto`
- * is cores/processes; `unset` is the library's own default as the worker reported it
- * (threads_lib), else the largest thread count seen in a worker (a workload without a threading
- * library stays single-threaded), else the logical CPU count (what OpenBLAS and OpenMP pick). */
+/* Threads per worker process for the oversubscription flag: what the library ran, as the worker
+ * reported it (threads_lib), when it ran more than was asked for (a limit that did not reach it);
+ * else a number as given; `auto` as cores/processes; `unset` as the library's own default
+ * (threads_lib), else the busy threads seen (a workload without a threading library stays
+ * single-threaded). */
 static double threads_per_process(const struct summary_ctx *c, const struct cfg *g)
 {
 	int col = sl_csv_col(c->runs, "threads");
 	const char *t = sl_csv_cell(c->runs, g->first, col);
+	double v = metric_median(c, g, sl_csv_col(c->runs, "threads_lib"));
 	long n;
-	double v;
 
 	if (sl_parse_long(t, &n) && n > 0)
-		return (double)n;
-	if (strcmp(t, "auto") == 0)
-		return c->logical / g->processes > 1 ? (double)(c->logical / g->processes) : 1.0;
-	v = metric_median(c, g, sl_csv_col(c->runs, "threads_lib"));
+		return v > n ? v : (double)n;
+	if (strcmp(t, "auto") == 0) {
+		double want = c->logical / g->processes > 1 ? (double)(c->logical / g->processes) : 1.0;
+
+		return v > want ? v : want;
+	}
 	if (v > 0)
 		return v;
 	/* no library count: the threads that compete are the busy ones, not idle helpers (Open MPI's

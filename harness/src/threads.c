@@ -49,6 +49,15 @@ void sl_threads_apply_call(const struct sl_setting *s, const struct sl_blas *bla
 	omp_set_num_threads(n);
 }
 
+void sl_threads_apply_env_inherited(const struct sl_setting *s)
+{
+	if (s->threads_kind == SL_THREADS_UNSET || !api_is(s, "env"))
+		return;
+	if (s->parent_uses[0] && strcmp(s->parent_uses, "none") != 0)
+		return;
+	omp_set_num_threads(resolved_threads(s));
+}
+
 int sl_threads_count_self(void)
 {
 	DIR *d = opendir("/proc/self/task");

@@ -113,9 +113,10 @@ threads = unset, 1
 thread_api = env, call"
 all_ok gemm
 rows gemm gflops | grep -qvE '^[0-9.]+(e[-+]?[0-9]+)?$' && fail "gemm: a gflops cell is not a number"
-# the library's own count follows threads = 1 wherever the setting can reach it: the pthread build
-# reads OPENBLAS_NUM_THREADS when a worker loads it; `call` works for both builds
-for combo in "pthread|env" "pthread|call" "openmp|call"; do
+# the library's own count follows threads = 1: the pthread build reads OPENBLAS_NUM_THREADS when a
+# worker loads it, the openmp build follows the OpenMP count a fork worker is given (as a fresh
+# runtime would read OMP_NUM_THREADS); `call` works for both builds
+for combo in "pthread|env" "pthread|call" "openmp|env" "openmp|call"; do
 	got=$(rows gemm blas thread_api threads threads_lib | grep "^$combo|1|" | cut -d'|' -f4 | sort -u | tr '\n' ' ')
 	[ "$got" = "1 " ] || fail "gemm $combo threads=1: threads_lib is '$got', expected 1"
 done

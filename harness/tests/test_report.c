@@ -347,6 +347,28 @@ static void test_cores_busy_finding(void **state)
 	sl_csv_free(&csv);
 }
 
+/* threads=1 asked for, more run: the limit did not reach the library, and cores-busy does not
+ * describe that row as limited */
+static void test_limit_ignored_finding(void **state)
+{
+	struct sl_csv csv;
+	struct sl_findings f;
+
+	(void)state;
+	read_fixture("report-scaling", &csv);
+	findings_of(&csv, &lab_a, &f);
+	assert_false(has_rule(&f, "limit-ignored"));
+	set_cell(&csv, 3, "threads_lib_median", "4");
+	findings_of(&csv, &lab_a, &f);
+	ASSERT_FINDING(&f, "limit-ignored", "threads=1 was asked for, yet the library ran 4 threads per worker");
+	set_cell(&csv, 3, "threads_lib_median", "");
+	set_cell(&csv, 3, "cores_busy_median", "3.8");
+	findings_of(&csv, &lab_a, &f);
+	ASSERT_FINDING(&f, "limit-ignored", "yet 1 process kept 3.80 cores busy");
+	assert_null(find(&f, "cores-busy", "threads=1: 1 process keeps"));
+	sl_csv_free(&csv);
+}
+
 static void test_oversubscription_finding(void **state)
 {
 	struct sl_csv csv;
@@ -566,6 +588,7 @@ int main(void)
 		cmocka_unit_test(test_machine_from_meta),
 		cmocka_unit_test(test_scaling_finding),
 		cmocka_unit_test(test_cores_busy_finding),
+		cmocka_unit_test(test_limit_ignored_finding),
 		cmocka_unit_test(test_oversubscription_finding),
 		cmocka_unit_test(test_chunksize_finding),
 		cmocka_unit_test(test_start_findings),

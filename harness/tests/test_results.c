@@ -364,6 +364,32 @@ static void test_summary_single_series(void **state)
 	remove_dir(dir);
 }
 
+/* threads=1 asked for at 2 processes on 2 logical CPUs: not oversubscribed while the library keeps
+ * it, oversubscribed when the worker reports it ran 2 threads anyway */
+static void test_summary_oversubscribed_observed(void **state)
+{
+	char *dir = make_dir();
+	struct sl_setting s;
+	struct sl_result r;
+	FILE *f;
+
+	(void)state;
+	write_text(dir, "meta.json", "{\"sysinfo\": {\"cpu\": {\"logical\": 2}}}");
+	setting_init(&s, 0, 2, "1");
+	f = sl_runs_open(dir, &s);
+	assert_non_null(f);
+	add(f, &s, 0, 1.0, 1.9, 1, "ok");
+	setting_init(&s, 1, 2, "1");
+	add(f, &s, 0, 1.0, 1.9, 2, "ok");
+	fclose(f);
+	assert_int_equal(sl_summary_write(dir), 0);
+	assert_int_equal(sl_result_load(dir, &r), 0);
+	assert_near(cell(&r.summary, find_row(&r.summary, "0"), "oversubscribed"), 0, 0);
+	assert_near(cell(&r.summary, find_row(&r.summary, "1"), "oversubscribed"), 1, 0);
+	sl_result_free(&r);
+	remove_dir(dir);
+}
+
 static void test_summary_bad_rows(void **state)
 {
 	char *dir = make_dir();
@@ -395,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_summary_single_series),
+		cmocka_unit_test(test_summary_oversubscribed_observed),
 		cmocka_unit_test(test_summary_bad_rows),
 	};
 
