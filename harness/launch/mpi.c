@@ -349,8 +349,10 @@ static void build_argv(struct argv_buf *a, enum launcher_kind kind, const char *
 		arg_add(a, "%d", np);
 		if (geteuid() == 0)
 			arg_add(a, "--allow-run-as-root");
-		/* process counts beyond the slots are a question the sweep asks, not a mistake */
-		arg_add(a, "--oversubscribe");
+		/* on this machine, process counts beyond the slots are a question the sweep asks, not a
+		 * mistake; across named hosts more ranks than slots is one, and mpirun refuses the run */
+		if (!s->mpi_hosts[0] && !s->mpi_hostfile[0])
+			arg_add(a, "--oversubscribe");
 		/* unbound by default, like the fork, spawn and forkserver workers */
 		arg_add(a, "--bind-to");
 		arg_add(a, "%s", s->mpi_bind[0] ? s->mpi_bind : "none");

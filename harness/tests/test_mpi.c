@@ -593,43 +593,61 @@ static void test_srun(void **state)
 	rmdir(dir);
 }
 
-/* Write an executable shell script at path. */
-static void write_script(const char *path, const char *body)
+/* A stand-in launcher: a shell script dir/name (dir from mkdtemp) that speedlab runs instead of
+ * mpirun or srun. write_script() rewrites it; launcher_done() removes it and what sits beside it. */
+struct fake_launcher {
+	char dir[64], path[128];
+};
+
+static void write_script(const struct fake_launcher *l, const char *body)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = fopen(l->path, "w");
 
 	assert_non_null(f);
 	fprintf(f, "#!/bin/sh\n%s", body);
 	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(path, 0755), 0);
+	assert_int_equal(chmod(l->path, 0755), 0);
+}
+
+static void launcher_start(struct fake_launcher *l, const char *name, const char *body)
+{
+	snprintf(l->dir, sizeof(l->dir), "/tmp/speedlab-test-%s-XXXXXX", name);
+	assert_non_null(mkdtemp(l->dir));
+	snprintf(l->path, sizeof(l->path), "%s/%s", l->dir, name);
+	write_script(l, body);
+	setenv("SPEEDLAB_MPI_LAUNCHER", l->path, 1);
+}
+
+static void launcher_done(struct fake_launcher *l)
+{
+	char cmd[160];
+
+	unsetenv("SPEEDLAB_MPI_LAUNCHER");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", l->dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(leftovers(), 0);
 }
 
 /* How Slurm reports a task killed by a signal, and a launcher that prints nothing useful. */
 static void test_srun_failures(void **state)
 {
-	char dir[] = "/tmp/speedlab-test-srun-XXXXXX", path[256];
+	struct fake_launcher l;
 	struct sl_setting s;
 	struct sl_metrics m;
 	struct sl_run_opts o = { 0 };
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/srun", dir);
-	write_script(path, "echo 'srun: error: node7: task 2: Segmentation fault (core dumped)' >&2\n"
-			   "echo 'srun: Terminating StepId=1.0' >&2\n"
-			   "exit 1\n");
-	setenv("SPEEDLAB_MPI_LAUNCHER", path, 1);
+	launcher_start(&l, "srun", "echo 'srun: error: node7: task 2: Segmentation fault (core dumped)' >&2\n"
+				   "echo 'srun: Terminating StepId=1.0' >&2\n"
+				   "exit 1\n");
 	setting(&s, &t_sum, 2, 1, "pipe", 4, -1);
 	assert_int_equal(sl_mpi_run(&s, &t_sum, &o, &m), 0);
 	assert_string_equal(m.status, "crash:SIGSEGV");
 
-	write_script(path, "echo 'srun: error: Unable to allocate resources: Invalid partition' >&2\nexit 1\n");
+	write_script(&l, "echo 'srun: error: Unable to allocate resources: Invalid partition' >&2\nexit 1\n");
 	assert_int_equal(sl_mpi_run(&s, &t_sum, &o, &m), 0);
-	unsetenv("SPEEDLAB_MPI_LAUNCHER");
 	assert_string_equal(m.status, "error:launcher exit 1: srun: error: Unable to allocate resources: Invalid partition");
-	unlink(path);
-	rmdir(dir);
-	assert_int_equal(leftovers(), 0);
+	launcher_done(&l);
 }
 
 /* Open MPI 4.1's mpirun sometimes crashes itself (SIGSEGV in orte_finalize) while it aborts a job
@@ -638,29 +656,53 @@ static void test_srun_failures(void **state)
  * rank alive is the launcher's error. */
 static void test_launcher_crashes(void **state)
 {
-	char dir[] = "/tmp/speedlab-test-mpirun-XXXXXX", path[256];
+	struct fake_launcher l;
 	struct sl_setting s;
 	struct sl_metrics m;
 	struct sl_run_opts o = { 0 };
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/mpirun", dir);
-	write_script(path, "mpirun \"$@\" >/dev/null 2>&1\nkill -SEGV $$\n");
-	setenv("SPEEDLAB_MPI_LAUNCHER", path, 1);
+	launcher_start(&l, "mpirun", "mpirun \"$@\" >/dev/null 2>&1\nkill -SEGV $$\n");
 	setting(&s, &t_crash, 2, 1, "pipe", 12, 5);
 	assert_int_equal(sl_mpi_run(&s, &t_crash, &o, &m), 0);
 	if (strncmp(m.status, "crash:", 6) != 0)
 		fail_msg("a killed rank under a crashing launcher gave '%s', not crash:", m.status);
 	assert_int_equal(leftovers(), 0);
 
-	write_script(path, "kill -SEGV $$\n");
+	write_script(&l, "kill -SEGV $$\n");
 	assert_int_equal(sl_mpi_run(&s, &t_sum, &o, &m), 0);
-	unsetenv("SPEEDLAB_MPI_LAUNCHER");
 	assert_string_equal(m.status, "error:launcher killed by SIGSEGV");
-	unlink(path);
-	rmdir(dir);
-	assert_int_equal(leftovers(), 0);
+	launcher_done(&l);
+}
+
+/* --oversubscribe on this machine only: with named hosts more ranks than slots is mpirun's to refuse */
+static void test_oversubscribe_local_only(void **state)
+{
+	struct fake_launcher l;
+	char body[300], *text;
+	struct sl_setting s;
+	struct sl_metrics m;
+	struct sl_run_opts o = { 0 };
+
+	(void)state;
+	launcher_start(&l, "mpirun", "exit 1\n");
+	snprintf(body, sizeof(body), "printf '%%s\\n' \"$@\" > '%s/args'\nexit 1\n", l.dir);
+	write_script(&l, body);
+	setting(&s, &t_sum, 2, 1, "pipe", 4, -1);
+	assert_int_equal(sl_mpi_run(&s, &t_sum, &o, &m), 0);
+	snprintf(body, sizeof(body), "%s/args", l.dir);
+	text = sl_read_file(body, NULL);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "--oversubscribe\n"));
+	free(text);
+	strcpy(s.mpi_hosts, "node1:2,node2:2");
+	assert_int_equal(sl_mpi_run(&s, &t_sum, &o, &m), 0);
+	text = sl_read_file(body, NULL);
+	assert_non_null(text);
+	assert_null(strstr(text, "--oversubscribe"));
+	assert_non_null(strstr(text, "--host\nnode1:2,node2:2\n"));
+	free(text);
+	launcher_done(&l);
 }
 
 static void test_launcher_missing(void **state)
@@ -729,6 +771,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_srun),
 		cmocka_unit_test(test_srun_failures),
 		cmocka_unit_test(test_launcher_crashes),
+		cmocka_unit_test(test_oversubscribe_local_only),
 		cmocka_unit_test(test_launcher_missing),
 		cmocka_unit_test(test_bad_rank_args),
 	};
