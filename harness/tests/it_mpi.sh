@@ -101,6 +101,21 @@ for r in rows:
 keys = lambda m: sorted((r["processes"], r["dispatch"]) for r in rows if r["start_method"] == m)
 if keys("fork") != keys("mpi"):
     bad.append("fork and mpi ran different configurations")
+# the same work costs about the same CPU in both, and mpi's wall time is fork's plus at most MPI's
+# own overhead (each checked run verified its results already: status ok)
+for r in rows:
+    if r["start_method"] != "mpi" or r["status"] != "ok":
+        continue
+    f = [q for q in rows if q["start_method"] == "fork" and q["status"] == "ok"
+         and (q["processes"], q["dispatch"]) == (r["processes"], r["dispatch"])]
+    if not f:
+        continue
+    what = f"P={r['processes']} {r['dispatch']}"
+    ratio = num(r, "cpu_user_s") / num(f[0], "cpu_user_s")
+    if not 0.5 <= ratio <= 4:
+        bad.append(f"{what}: mpi cpu_user_s {r['cpu_user_s']} vs fork {f[0]['cpu_user_s']} (x{ratio:.2f})")
+    if not num(r, "wall_s") <= 4 * num(f[0], "wall_s") + 0.5:
+        bad.append(f"{what}: mpi wall_s {r['wall_s']} vs fork {f[0]['wall_s']}")
 # an mpi worker is an MPI process: Open MPI's progress threads are in its count
 for r in rows:
     if r["start_method"] == "mpi" and r["status"] == "ok" and not num(r, "threads_peak") >= 2:
