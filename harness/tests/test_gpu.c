@@ -326,6 +326,7 @@ static void test_summarise(void **state)
 	assert_near(s.device_s, 2.8, 1e-12);
 	/* worker 0: 2e9 / 1.8 s, worker 1: 2e9 / 1.0 s */
 	assert_near(s.gflops_per_proc, (2.0 / 1.8 + 2.0) / 2, 1e-9);
+	assert_int_equal(s.workers, 2);
 	assert_near(s.wait_us_median, 0.3e6, 1e-3);
 	assert_int_equal(sl_gpu_summarise(0, NULL, &s), 0);
 	assert_true(isnan(s.gflops_per_proc));
@@ -353,6 +354,10 @@ static void test_metrics_and_verify(void **state)
 	assert_true(isnan(m.gbps));
 	assert_true(isnan(m.gpu_wait_us));
 	assert_true(isnan(m.wall_s));                   /* the pool's columns are left alone */
+	/* one worker: its CUDA-event rate (2e9 flops in 1.8 s of events), not the host-clock span */
+	sl_metrics_clear(&m);
+	sl_gpu_metrics(NULL, 2, results, gemm_outs, &m);
+	assert_near(m.gflops, 2.0 / 1.8, 1e-9);
 
 	sl_metrics_clear(&m);
 	sl_gpu_metrics(NULL, 2, results, copy_outs, &m);

@@ -85,6 +85,7 @@ struct sl_gpu_summary {
 	double busy_s;             /* sum of t_end - t_start */
 	double cpu_s;              /* sum of cpu_s */
 	double gflops_per_proc;    /* median over workers of (worker flops / worker device time) / 1e9; NAN without flops */
+	int workers;               /* workers with device time (the count gflops_per_proc is the median of) */
 	double wait_us_median;     /* median over tasks of (t_end - t_start - device_s) in us */
 };
 /* Sum up ntasks outputs. Returns 0, or -ENOMEM (summary untouched). */

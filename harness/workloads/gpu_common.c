@@ -166,6 +166,7 @@ int sl_gpu_summarise(long ntasks, const struct sl_gpu_task_out *o, struct sl_gpu
 				rate[nrate++] = rate[2 * w] / rate[2 * w + 1] / 1e9;
 		qsort(rate, (size_t)nrate, sizeof(*rate), cmp_double);
 		s.gflops_per_proc = median_sorted(rate, nrate);
+		s.workers = nrate;
 	}
 	free(rate);
 	free(wait);
@@ -231,10 +232,14 @@ void sl_gpu_metrics(const struct sl_setting *s, long ntasks, const double *resul
 	(void)results;
 	if (!outputs || ntasks <= 0 || sl_gpu_summarise(ntasks, outputs, &sum) < 0)
 		return;
-	if (sum.flops > 0 && sum.span_s > 0) {
+	/* one process: the rate of its CUDA-event-timed GEMMs; several sharing the GPU: the aggregate,
+	 * all their flops over the time some of them were busy (their event times overlap) */
+	if (sum.flops > 0 && sum.workers == 1 && sum.device_s > 0)
+		m->gflops = sum.flops / sum.device_s / 1e9;
+	else if (sum.flops > 0 && sum.span_s > 0)
 		m->gflops = sum.flops / sum.span_s / 1e9;
+	if (sum.flops > 0)
 		m->gflops_per_proc = sum.gflops_per_proc;
-	}
 	if (sum.flops == 0 && sum.bytes > 0 && sum.device_s > 0)
 		m->gbps = sum.bytes / sum.device_s / 1e9;
 	if (sum.busy_s > 0)
