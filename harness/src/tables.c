@@ -301,6 +301,101 @@ static void write_series(const struct sl_result *r, FILE *out, const char *serie
 	free(rows);
 }
 
+/* Whether column c holds more than one value. */
+static bool col_varies(const struct sl_csv *s, int c)
+{
+	for (size_t i = 1; i < s->nrows; i++)
+		if (strcmp(sl_csv_cell(s, i, c), sl_csv_cell(s, 0, c)) != 0)
+			return true;
+	return false;
+}
+
+/* A runtime cell: the median ± MAD of the ok runs, else the status. */
+static void put_runtime(const struct sl_csv *s, size_t i, FILE *out)
+{
+	char buf[128];
+
+	if (num(s, i, "ok") > 0 && !isnan(num(s, i, "wall_s_median"))) {
+		fmt_runtime(num(s, i, "wall_s_median"), num(s, i, "wall_s_mad"), buf, sizeof(buf));
+		fputs(buf, out);
+	} else {
+		md_put(out, sl_csv_cell(s, i, sl_csv_col(s, "status")));
+	}
+}
+
+static void put_gflops(const struct sl_csv *s, size_t i, FILE *out)
+{
+	double g = num(s, i, "gflops_median");
+
+	if (isnan(g) || !(num(s, i, "ok") > 0))
+		fputs("—", out);
+	else
+		fprintf(out, "%.1f", g);
+}
+
+/* With a device axis holding cpu and gpu: one table of the same task on both, each CPU configuration
+ * beside the GPU one equal to it on every other axis, and the GPU's speedup T(cpu)/T(gpu). */
+static void write_device_table(const struct sl_result *r, FILE *out, int first_axis, int last_axis)
+{
+	const struct sl_csv *s = &r->summary;
+	int col_dev = sl_csv_col(s, "device");
+	bool any_gpu = false, header = false;
+
+	if (col_dev < 0)
+		return;
+	for (size_t i = 0; i < s->nrows; i++)
+		any_gpu |= strcmp(sl_csv_cell(s, i, col_dev), "gpu") == 0;
+	if (!any_gpu)
+		return;
+	for (size_t i = 0; i < s->nrows; i++) {
+		long g = -1;
+		double tc = num(s, i, "wall_s_median"), tg;
+		bool first = true;
+
+		if (strcmp(sl_csv_cell(s, i, col_dev), "cpu") != 0)
+			continue;
+		for (size_t q = 0; q < s->nrows && g < 0; q++) {
+			bool same = strcmp(sl_csv_cell(s, q, col_dev), "gpu") == 0;
+
+			for (int c = first_axis; c <= last_axis && same; c++)
+				same = c == col_dev || strcmp(sl_csv_cell(s, q, c), sl_csv_cell(s, i, c)) == 0;
+			if (same)
+				g = (long)q;
+		}
+		if (g < 0)
+			continue;
+		if (!header) {
+			fputs("\n## CPU vs GPU\n\nThe same task on each device, the other axes equal; GPU speedup = "
+			      "T(cpu)/T(gpu) of the medians.\n\n| Configuration | CPU runtime | GPU runtime | GPU speedup "
+			      "| CPU GFLOP/s | GPU GFLOP/s |\n|---|---|---|---|---|---|\n", out);
+			header = true;
+		}
+		fputs("| ", out);
+		for (int c = first_axis; c <= last_axis; c++) {
+			if (c == col_dev || !col_varies(s, c))
+				continue;
+			fputs(first ? "" : " ", out);
+			md_put(out, s->header[c]);
+			fputc('=', out);
+			md_put(out, sl_csv_cell(s, i, c));
+			first = false;
+		}
+		fputs(first ? "all | " : " | ", out);
+		put_runtime(s, i, out);
+		fputs(" | ", out);
+		put_runtime(s, (size_t)g, out);
+		tg = num(s, (size_t)g, "wall_s_median");
+		if (num(s, i, "ok") > 0 && num(s, (size_t)g, "ok") > 0 && tg > 0 && !isnan(tc))
+			fprintf(out, " | %.2f× | ", tc / tg);
+		else
+			fputs(" | — | ", out);
+		put_gflops(s, i, out);
+		fputs(" | ", out);
+		put_gflops(s, (size_t)g, out);
+		fputs(" |\n", out);
+	}
+}
+
 int sl_tables_markdown(const struct sl_result *r, FILE *out)
 {
 	static const char *const need[] = {
@@ -336,6 +431,7 @@ int sl_tables_markdown(const struct sl_result *r, FILE *out)
 		seen[nseen++] = name;
 		write_series(r, out, name, strcmp(name, "all") != 0, logical);
 	}
+	write_device_table(r, out, first_axis, last_axis);
 	if (s->nrows == 0)
 		fputs("\nNo configuration has finished yet.\n", out);
 	free(seen);

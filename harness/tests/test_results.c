@@ -390,6 +390,46 @@ static void test_summary_oversubscribed_observed(void **state)
 	remove_dir(dir);
 }
 
+/* device = cpu, gpu: tables.md sets each CPU configuration beside its GPU twin */
+static void test_tables_cpu_vs_gpu(void **state)
+{
+	char *dir = make_dir(), path[600], *text;
+	struct sl_setting s;
+	FILE *f;
+
+	(void)state;
+	write_text(dir, "meta.json", "{\"sysinfo\": {\"cpu\": {\"logical\": 2}}}");
+	setting_init(&s, 0, 1, "1");
+	f = sl_runs_open(dir, &s);
+	assert_non_null(f);
+	for (int rep = 0; rep < 3; rep++) {
+		setting_init(&s, 0, 1, "1");
+		add(f, &s, rep, 2.0, 1.0, NAN, "ok");
+		setting_init(&s, 1, 1, "1");
+		strcpy(s.device, "gpu");
+		add(f, &s, rep, 0.25, 1.0, NAN, "ok");
+		setting_init(&s, 2, 1, "1");
+		strcpy(s.params[0].text, "512");
+		s.params[0].num = 512;
+		add(f, &s, rep, 8.0, 1.0, NAN, "ok");
+		setting_init(&s, 3, 1, "1");
+		strcpy(s.device, "gpu");
+		strcpy(s.params[0].text, "512");
+		s.params[0].num = 512;
+		add(f, &s, rep, NAN, NAN, NAN, "skipped:no CUDA device");
+	}
+	fclose(f);
+	assert_int_equal(sl_summary_write(dir), 0);
+	snprintf(path, sizeof(path), "%s/tables.md", dir);
+	text = sl_read_file(path, NULL);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "## CPU vs GPU\n"));
+	assert_non_null(strstr(text, "| n=256 | 2.00 s ± 0 s | 250 ms ± 0 ms | 8.00× | — | — |\n"));
+	assert_non_null(strstr(text, "| n=512 | 8.00 s ± 0 s | skipped:no CUDA device | — | — | — |\n"));
+	free(text);
+	remove_dir(dir);
+}
+
 static void test_summary_bad_rows(void **state)
 {
 	char *dir = make_dir();
@@ -422,6 +462,7 @@ int main(void)
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_summary_single_series),
 		cmocka_unit_test(test_summary_oversubscribed_observed),
+		cmocka_unit_test(test_tables_cpu_vs_gpu),
 		cmocka_unit_test(test_summary_bad_rows),
 	};
 
