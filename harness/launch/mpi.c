@@ -1149,6 +1149,8 @@ static void monitor_merge(struct sl_monitor *mon, struct sl_metrics *m)
 		m->gpu_util_pct = mm.gpu_util_pct;
 	if (isnan(m->gpu_mem_mb))
 		m->gpu_mem_mb = mm.gpu_mem_mb;
+	if (isnan(m->gpu_sm_mhz))
+		m->gpu_sm_mhz = mm.gpu_sm_mhz;
 	m->monitor_cpu_pct = mm.monitor_cpu_pct;
 	if (!isnan(mm.threads_peak))
 		m->threads_peak = isnan(m->threads_peak) ? mm.threads_peak : fmax(m->threads_peak, mm.threads_peak);

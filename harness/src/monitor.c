@@ -63,7 +63,7 @@ struct sl_monitor {
 	/* results, read after join */
 	long threads_peak, threads_total_peak;
 	double rss_peak_kb;
-	double gpu_util_sum, gpu_mem_max;
+	double gpu_util_sum, gpu_mem_max, gpu_mhz_sum;
 	long gpu_samples;
 	double cpu_s, wall_s;        /* the sampling thread's own CPU time and lifetime */
 };
@@ -443,6 +443,7 @@ drop:
 		if (ok > 0) {
 			util /= ok;
 			mon->gpu_util_sum += util;
+			mon->gpu_mhz_sum += mhz;
 			if (mem > mon->gpu_mem_max)
 				mon->gpu_mem_max = mem;
 			mon->gpu_samples++;
@@ -599,6 +600,7 @@ void sl_monitor_stop(struct sl_monitor *mon, struct sl_metrics *m)
 		m->rss_peak_mb = mon->rss_peak_kb > 0 ? mon->rss_peak_kb / 1024.0 : NAN;
 		m->gpu_util_pct = mon->gpu_samples > 0 ? mon->gpu_util_sum / (double)mon->gpu_samples : NAN;
 		m->gpu_mem_mb = mon->gpu_samples > 0 ? mon->gpu_mem_max : NAN;
+		m->gpu_sm_mhz = mon->gpu_samples > 0 ? mon->gpu_mhz_sum / (double)mon->gpu_samples : NAN;
 		m->monitor_cpu_pct = mon->wall_s > 0 ? 100.0 * mon->cpu_s / mon->wall_s : NAN;
 	}
 	if (mon->samples)

@@ -1125,6 +1125,7 @@ static void pool_monitor_stop(struct sl_pool *p)
 		p->m->rss_peak_mb = mm.rss_peak_mb;
 	p->m->gpu_util_pct = mm.gpu_util_pct;
 	p->m->gpu_mem_mb = mm.gpu_mem_mb;
+	p->m->gpu_sm_mhz = mm.gpu_sm_mhz;
 	p->m->monitor_cpu_pct = mm.monitor_cpu_pct;
 }
 

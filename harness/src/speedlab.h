@@ -144,6 +144,7 @@ struct sl_metrics {
 	double host_cpu_pct;           /* worker CPU time / wall time while it drives and waits on the GPU, % */
 	double helper_procs;           /* processes the pool runs besides the workers (forkserver) */
 	double helper_threads;         /* threads besides the workers': the coordinator's beyond its main one, helpers' */
+	double gpu_sm_mhz;             /* SM clock (NVML), mean over the run's samples */
 	char status[SL_STATUS_LEN];    /* ok, crash:SIGNAL, hang, error:TEXT, skipped:REASON */
 };
 

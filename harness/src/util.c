@@ -354,6 +354,7 @@ const struct sl_metric_column sl_metric_columns[] = {
 	COL(host_cpu_pct, 0, "worker CPU time / wall time while it drives and waits on the GPU, %"),
 	COL(helper_procs, 0, "processes the pool runs besides its workers (a forkserver, a manager)"),
 	COL(helper_threads, 0, "threads besides the workers': the coordinator's extra ones and the helpers'"),
+	COL(gpu_sm_mhz, 0, "GPU SM clock (NVML), MHz, mean over the run's samples"),
 };
 #undef COL
 const size_t sl_metric_ncolumns = sizeof(sl_metric_columns) / sizeof(sl_metric_columns[0]);

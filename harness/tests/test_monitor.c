@@ -159,6 +159,7 @@ static void test_spinning_child(void **state)
 	if (!sl_nvml_open() || sl_nvml_count() == 0) {
 		assert_true(isnan(m.gpu_util_pct));
 		assert_true(isnan(m.gpu_mem_mb));
+		assert_true(isnan(m.gpu_sm_mhz));
 	}
 	assert_true(isnan(m.wall_s));   /* others untouched */
 
