@@ -252,9 +252,11 @@ static double parse_atom(struct expr *x)
 			return sl_topology()->physical;
 		if (len == 7 && strncmp(start, "sockets", 7) == 0)
 			return sl_topology()->sockets;
+		if (len == 10 && strncmp(start, "memory_gib", 10) == 0)
+			return floor(sl_topology()->mem_gib);
 		if (!x->failed)
-			snprintf(x->msg, x->msglen, "unknown symbol '%.*s' in an expression (known: cores, physical, sockets)",
-				 (int)len, start);
+			snprintf(x->msg, x->msglen, "unknown symbol '%.*s' in an expression (known: cores, physical, "
+				 "sockets, memory_gib)", (int)len, start);
 		x->failed = true;
 		return NAN;
 	}
@@ -341,15 +343,26 @@ static bool is_identifier(const char *s)
 	return true;
 }
 
+/* The machine's symbols an expression may use (parse_atom gives their values). */
+static const char *const machine_symbols[] = { "cores", "physical", "sockets", "memory_gib", NULL };
+
+static bool mentions_symbol(const char *s)
+{
+	for (int i = 0; machine_symbols[i]; i++)
+		if (strstr(s, machine_symbols[i]))
+			return true;
+	return false;
+}
+
 static bool looks_numeric(const char *s)
 {
 	/* an identifier with digits in it (bf16, h2d) is a word, not arithmetic */
-	if (is_identifier(s) && !strstr(s, "cores") && !strstr(s, "physical") && !strstr(s, "sockets"))
+	if (is_identifier(s) && !mentions_symbol(s))
 		return false;
 	for (const char *p = s; *p; p++)
 		if (isdigit((unsigned char)*p) || *p == '(')
 			return true;
-	return strstr(s, "cores") || strstr(s, "physical") || strstr(s, "sockets");
+	return mentions_symbol(s);
 }
 
 static void format_number(double v, char *out, size_t len)
@@ -362,7 +375,10 @@ static void format_number(double v, char *out, size_t len)
 
 static bool is_symbol_word(const char *s)
 {
-	return strcmp(s, "cores") == 0 || strcmp(s, "physical") == 0 || strcmp(s, "sockets") == 0;
+	for (int i = 0; machine_symbols[i]; i++)
+		if (strcmp(s, machine_symbols[i]) == 0)
+			return true;
+	return false;
 }
 
 /* One item of a list: a range, pow2(range), an expression, a quoted string or a word. */

@@ -69,6 +69,10 @@ static void test_values(void **state)
 	assert_int_equal(expand("2*cores", v), 1);
 	snprintf(buf, sizeof(buf), "%d", 2 * cores);
 	assert_string_equal(v[0], buf);
+	assert_int_equal(expand("memory_gib", v), 1);
+	snprintf(buf, sizeof(buf), "%d", (int)floor(sl_topology()->mem_gib));
+	assert_string_equal(v[0], buf);
+	assert_true(atoi(buf) >= 1);
 	assert_int_equal(expand("(1+2)*3, 10/4", v), 2);
 	assert_string_equal(v[0], "9");
 	assert_string_equal(v[1], "2.5");
