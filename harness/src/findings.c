@@ -211,6 +211,7 @@ int sl_summary_view_load(const char *path, struct sl_summary_view *v)
 	COL(c_cores_busy, "cores_busy_median");
 	COL(c_threads_peak, "threads_peak_median");
 	COL(c_threads_lib, "threads_lib_median");
+	COL(c_monitor_cpu, "monitor_cpu_pct_median");
 	COL(c_latency, "start_latency_ms_median");
 	COL(c_dispatch_us, "dispatch_us_per_task_median");
 	COL(c_gflops, "gflops_median");
@@ -1420,6 +1421,30 @@ static void rule_throughput(struct ctx *c)
 }
 
 /* Measurements that varied too much between repetitions to trust closely. */
+/* The sampler's own cost: it must stay below 1% of one core, or the utilisation it reports is
+ * partly its own. */
+static void rule_monitor_cost(struct ctx *c)
+{
+	const struct sl_summary_view *v = c->v;
+	long worst = -1;
+
+	if (v->c_monitor_cpu < 0)
+		return;
+	for (size_t r = 0; r < sl_sv_rows(v); r++)
+		if (!isnan(num(c, r, v->c_monitor_cpu)) &&
+		    (worst < 0 || num(c, r, v->c_monitor_cpu) > num(c, worst, v->c_monitor_cpu)))
+			worst = (long)r;
+	if (worst >= 0 && num(c, worst, v->c_monitor_cpu) > 1.0) {
+		char label[256];
+		int skip[] = { -1 };
+
+		sl_sv_label(v, (size_t)worst, skip, label, sizeof(label));
+		add(c, "monitor-cost", SL_FINDING_PROBLEM,
+		    "the utilisation sampler used %.1f%% of one core (%s; target < 1%%): lower sample_hz, or "
+		    "read cores busy with that share in mind", num(c, worst, v->c_monitor_cpu), label);
+	}
+}
+
 static void rule_stability(struct ctx *c)
 {
 	const struct sl_summary_view *v = c->v;
@@ -1470,6 +1495,7 @@ void sl_findings_compute(const struct sl_summary_view *v, const struct sl_machin
 	rule_start_safety(&c);
 	rule_scaling(&c);
 	rule_cores_busy(&c);
+	rule_monitor_cost(&c);
 	rule_limit_ignored(&c);
 	rule_oversubscribed(&c);
 	rule_chunksize(&c);

@@ -369,6 +369,23 @@ static void test_limit_ignored_finding(void **state)
 	sl_csv_free(&csv);
 }
 
+/* the sampler's cost: nothing to say below 1% of a core, a problem above */
+static void test_monitor_cost_finding(void **state)
+{
+	struct sl_csv csv;
+	struct sl_findings f;
+
+	(void)state;
+	read_fixture("report-scaling", &csv);
+	set_cell(&csv, 2, "monitor_cpu_pct_median", "0.4");
+	findings_of(&csv, &lab_a, &f);
+	assert_false(has_rule(&f, "monitor-cost"));
+	set_cell(&csv, 2, "monitor_cpu_pct_median", "2.5");
+	findings_of(&csv, &lab_a, &f);
+	ASSERT_FINDING(&f, "monitor-cost", "the utilisation sampler used 2.5% of one core (");
+	sl_csv_free(&csv);
+}
+
 static void test_oversubscription_finding(void **state)
 {
 	struct sl_csv csv;
@@ -589,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_scaling_finding),
 		cmocka_unit_test(test_cores_busy_finding),
 		cmocka_unit_test(test_limit_ignored_finding),
+		cmocka_unit_test(test_monitor_cost_finding),
 		cmocka_unit_test(test_oversubscription_finding),
 		cmocka_unit_test(test_chunksize_finding),
 		cmocka_unit_test(test_start_findings),
