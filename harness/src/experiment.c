@@ -707,6 +707,15 @@ static struct sl_axis *axis_get(struct sl_experiment *e, const char *name)
 	return NULL;
 }
 
+/* Whether s is one quoted string ("..." or '...', that quote nowhere inside): a text value read
+ * as it is written loses such quotes, as an item of a list does. */
+static bool is_quoted(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len >= 2 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0] && !memchr(s + 1, s[0], len - 2);
+}
+
 /* Expand and check the values of an axis entry into ax. Returns 0 or -EINVAL (message printed). */
 static int fill_axis(struct sl_experiment *e, struct sl_axis *ax, const char *value, const char *file, int line,
 		     bool list_ok, bool verbatim)
@@ -716,13 +725,15 @@ static int fill_axis(struct sl_experiment *e, struct sl_axis *ax, const char *va
 	int n;
 
 	if (p && p->type == SL_PARAM_STRING && !p->choices && verbatim) {
-		/* free text (a command line): taken verbatim, commas and all */
-		if (strlen(value) >= SL_VALUE_LEN) {
+		/* free text (a command line): taken verbatim, commas and all, but for enclosing quotes */
+		size_t len = strlen(value), skip = is_quoted(value);
+
+		if (len - 2 * skip >= SL_VALUE_LEN) {
 			sl_err_at(file, line, "%s: value longer than %d characters (put a long command in a script)",
 				  ax->name, SL_VALUE_LEN - 1);
 			return -EINVAL;
 		}
-		snprintf(ax->values[0], SL_VALUE_LEN, "%s", value);
+		snprintf(ax->values[0], SL_VALUE_LEN, "%.*s", (int)(len - 2 * skip), value + skip);
 		n = 1;
 	} else {
 		n = sl_values_expand(value, ax->values, SL_MAX_VALUES, msg, sizeof(msg));
@@ -1375,18 +1386,22 @@ void sl_experiment_order(const struct sl_experiment *e, int *order, long n)
 	sl_rng_shuffle(&rng, order, (size_t)n);
 }
 
-/* Write an axis's values as one list, quoting any that would not read back as the same word. */
+/* Write an axis's values as one list, quoting any that would not read back as the same word; a
+ * verbatim (free text) value only when it holds a comma or quotes that reading would strip. The
+ * quote is one the value lacks; one with both kinds is written as it is. */
 static void put_values(FILE *f, const struct sl_axis *ax, bool verbatim)
 {
 	for (int i = 0; i < ax->nvalues; i++) {
 		const char *v = ax->values[i];
+		char q = strchr(v, '"') ? '\'' : '"';
+		bool quote = verbatim ? strchr(v, ',') || is_quoted(v) : strpbrk(v, ",;#\"' ()") != NULL;
 
 		if (i)
 			fputs(", ", f);
-		if (verbatim || strpbrk(v, ",;#\"' ()") == NULL)
-			fputs(v, f);
+		if (quote && !strchr(v, q))
+			fprintf(f, "%c%s%c", q, v, q);
 		else
-			fprintf(f, "\"%s\"", v);
+			fputs(v, f);
 	}
 	fputc('\n', f);
 }

@@ -456,7 +456,9 @@ static int group_rows(struct summary_ctx *c)
 				g->fail_other++;
 		}
 	}
-	qsort(c->cfg, c->ncfg, sizeof(*c->cfg), cmp_cfg);
+	/* no run yet (interrupted at once): cfg is NULL, which qsort may not be given */
+	if (c->ncfg)
+		qsort(c->cfg, c->ncfg, sizeof(*c->cfg), cmp_cfg);
 	for (size_t i = 0; i < c->ncfg; i++) {
 		struct cfg *g = &c->cfg[i];
 

@@ -2,7 +2,7 @@
 # it_workloads.sh: every CPU workload through `speedlab run` on tiny sizes: each run ok (so its check
 # passed), gflops for the products, the library's thread count following threads/thread_api/blas;
 # command per run and per task (environment in, @speedlab metrics out), and a command past its
-# timeout recorded as hang with nothing left running.
+# timeout, killing its worker or interrupted by Ctrl-C recorded as such with nothing left running.
 set -u
 SL=${SPEEDLAB:?}
 T=$(mktemp -d)
@@ -11,9 +11,12 @@ fails=0
 fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 PY=/usr/bin/python3
 
+# ini NAME BODY: write $T/NAME.ini from BODY
+ini() { printf '%s\n' "$2" >"$T/$1.ini"; }
+
 # run NAME BODY: write $T/NAME.ini from BODY, run it into $T/NAME
 run() {
-	printf '%s\n' "$2" >"$T/$1.ini"
+	ini "$1" "$2"
 	"$SL" run "$T/$1.ini" --out "$T/$1" --quiet >"$T/$1.out" 2>"$T/$1.err"
 	echo $? >"$T/$1.rc"
 }
@@ -181,17 +184,62 @@ processes = 2"
 st=$(rows cmd_task_bad status)
 case $st in error*) ;; *) fail "command per task with exit 1: status '$st', expected error" ;; esac
 
+# gone MARKER WHAT: no process has MARKER in its command line (orphans re-parented to init escape
+# the reaper, so look for them); any found are named and killed
+gone() {
+	local left
+	sleep 0.2
+	left=$(pgrep -f "$1")
+	[ -z "$left" ] && return
+	fail "$2 left processes behind: $(ps -o pid=,ppid=,pgid=,args= -p "$(echo $left | tr ' ' ,)" | tr '\n' ';')"
+	kill -KILL $left 2>/dev/null
+}
+
 # --- command past its timeout: hang, and its whole group is gone
 run cmd_hang "$(exp cmd_hang command | sed 's/timeout = 60/timeout = 1/')
 [workload]
 cmd = sleep 25.25 & sh -c 'sleep 25.25'; wait"
 [ "$(rows cmd_hang status)" = hang ] || fail "command past its timeout: status '$(rows cmd_hang status)', expected hang"
-sleep 0.2
-left=$(pgrep -f "sleep 25.25")
-if [ -n "$left" ]; then
-	fail "command timeout left processes behind: $left"
-	kill $left 2>/dev/null
-fi
+gone "sleep 25.25" "command timeout"
+
+# --- per task, a hang, a crash and Ctrl-C kill everything the commands started: what they forked
+# and left (the subshell), in every start method
+for sm in fork spawn forkserver; do
+	run cmd_task_hang_$sm "$(exp cmd_task_hang_$sm command | sed 's/timeout = 60/timeout = 1/')
+[workload]
+cmd = (sh -c 'sleep 25.31' &) && sh -c 'sleep 25.31'; true
+per = task
+tasks = 2
+[sweep]
+processes = 2
+start_method = $sm"
+	st=$(rows cmd_task_hang_$sm status)
+	[ "$st" = hang ] || fail "command per task past its timeout ($sm): status '$st', expected hang"
+	gone "sleep 25.31" "command per task past its timeout ($sm)"
+
+	run cmd_task_crash_$sm "$(exp cmd_task_crash_$sm command)
+[workload]
+cmd = sleep 25.32 & kill -KILL \$PPID; wait
+per = task
+[sweep]
+start_method = $sm"
+	st=$(rows cmd_task_crash_$sm status)
+	[ "$st" = crash:SIGKILL ] || fail "command per task killing its worker ($sm): status '$st', expected crash:SIGKILL"
+	gone "sleep 25.32" "command per task killing its worker ($sm)"
+
+	ini cmd_task_int_$sm "$(exp cmd_task_int_$sm command)
+[workload]
+cmd = (sh -c 'sleep 25.33' &) && sh -c 'sleep 25.33'; true
+per = task
+[sweep]
+start_method = $sm"
+	"$SL" run "$T/cmd_task_int_$sm.ini" --out "$T/cmd_task_int_$sm" --quiet >/dev/null 2>&1 &
+	sleep 1
+	kill -INT $!
+	wait $!
+	[ $? -eq 130 ] || fail "command per task, Ctrl-C ($sm): speedlab did not exit 130"
+	gone "sleep 25.33" "command per task, Ctrl-C ($sm)"
+done
 
 [ $fails -eq 0 ] || exit 1
 echo "ok"

@@ -316,6 +316,46 @@ static void test_files(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* A text value in [workload] is taken as written, commas and all, or, one quoted string, without
+ * its quotes as in [sweep]; the effective experiment written back reads back to the same text. */
+static void test_quoted_text(void **state)
+{
+	static const char *const cases[][3] = {
+		/* section, value as written, the command */
+		{ "workload", "\"echo a, b\"", "echo a, b" },
+		{ "workload", "'echo \"a\", b'", "echo \"a\", b" },
+		{ "workload", "echo a, b", "echo a, b" },
+		{ "workload", "\"a\" && \"b\"", "\"a\" && \"b\"" },   /* not one quoted string */
+		{ "workload", "echo 'x'", "echo 'x'" },
+		{ "sweep", "\"echo a, b\"", "echo a, b" },
+		{ "sweep", "\"'x'\"", "'x'" },                          /* quotes of its own */
+	};
+	struct sl_experiment *copy = malloc(sizeof(*copy));
+	char dir[] = "/tmp/sl-test-XXXXXX", path[64], text[256], msg[128];
+	struct sl_setting s;
+
+	(void)state;
+	assert_non_null(copy);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/back.ini", dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "[experiment]\nname = t\nquestion = q?\nworkload = command\n[%s]\ncmd = %s\n",
+			 cases[i][0], cases[i][1]);
+		if (parse(text, "", NULL, 0) != 0)
+			fail_msg("cmd = %s in [%s]: %s", cases[i][1], cases[i][0], err);
+		assert_int_equal(sl_experiment_setting(&E, 0, &s, msg, sizeof(msg)), 0);
+		assert_string_equal(sl_setting_text(&s, "cmd", ""), cases[i][2]);
+		assert_int_equal(sl_experiment_write(&E, path), 0);
+		assert_int_equal(sl_experiment_load(copy, path, "", NULL, 0), 0);
+		assert_int_equal(sl_experiment_nconfigs(copy), 1);
+		assert_int_equal(sl_experiment_setting(copy, 0, &s, msg, sizeof(msg)), 0);
+		assert_string_equal(sl_setting_text(&s, "cmd", ""), cases[i][2]);
+	}
+	free(copy);
+	snprintf(text, sizeof(text), "rm -rf %s", dir);
+	assert_int_equal(system(text), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_profile_and_set),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_quoted_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

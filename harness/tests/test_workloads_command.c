@@ -284,6 +284,12 @@ static void test_per_task(void **state)
 	assert_int_equal(wl_verify(W, &s, &r), 0);
 	assert_int_equal(count_with("26.789"), 0);
 	wl_run_free(&r);
+	/* ... also what it forked and left (a subshell's child, re-parented to the worker) */
+	wl_set(&s, "cmd", "(sleep 26.788 &)");
+	wl_run(W, &s, &r);
+	assert_int_equal(wl_verify(W, &s, &r), 0);
+	assert_int_equal(count_with("26.788"), 0);
+	wl_run_free(&r);
 
 	wl_set(&s, "cmd", "");
 	wl_run(W, &s, &r);

@@ -2,7 +2,9 @@
  * its environment, once per run (measuring its whole process tree) or once per task in the pool.
  *
  * Protocol, for the command's author:
- *   - It runs as `/bin/sh -c CMD`, stdin from /dev/null, in its own process group.
+ *   - It runs as `/bin/sh -c CMD`, stdin from /dev/null; per run in a process group of its own,
+ *     per task in its worker's (the pool's), so that what kills the group kills everything the
+ *     command started, children it forked and then left included.
  *   - Its environment holds the axes: SPEEDLAB_PROCESSES, SPEEDLAB_CHUNKSIZE (as written: a
  *     number, or `auto`, Python's rule ceil(N/(4P)) that the command applies to its own N),
  *     SPEEDLAB_START_METHOD, SPEEDLAB_THREADS (`unset`, or the count, `auto` resolved as
@@ -20,7 +22,10 @@
  *     signal is crash:SIG..., exit 77 skipped:<its last stderr line>, any other non-zero exit
  *     error:exit N. Anything still running in the group when the command exits is killed too.
  *   - per = task: each task runs the command once inside a pool worker (stdout goes to stderr);
- *     the run is correct when every task exits 0. */
+ *     the run is correct when every task exits 0. A hang, a crash or Ctrl-C kills the pool's
+ *     process group, commands and their descendants with the workers; what a command leaves
+ *     running when it exits is killed by its worker. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -161,11 +166,13 @@ static int env_build(struct env *e, const struct sl_setting *s, long task, int w
 
 /* ---- starting and reaping ---- */
 
-/* Fork `/bin/sh -c cmd` in a new process group led by the child. stdout goes to out_fd (or to
- * stderr when out_fd < 0), stderr to err_fd (or stays when err_fd < 0). With die_with_parent, the
- * child gets SIGKILL when this process dies. Returns the pid, or -errno. Between fork and exec
- * the child calls only async-signal-safe functions: the coordinator may have other threads. */
-static pid_t spawn_command(const char *cmd, char **envp, int out_fd, int err_fd, bool die_with_parent)
+/* Fork `/bin/sh -c cmd`. stdout goes to out_fd (or to stderr when out_fd < 0), stderr to err_fd
+ * (or stays when err_fd < 0). Per run (in_worker false) the child leads a new process group; in a
+ * pool worker it stays in the worker's group, which the pool kills on a hang, a crash or Ctrl-C
+ * (its own group would outlive that kill, its descendants orphaned), and it gets SIGKILL when the
+ * worker dies. Returns the pid, or -errno. Between fork and exec the child calls only
+ * async-signal-safe functions: the coordinator may have other threads. */
+static pid_t spawn_command(const char *cmd, char **envp, int out_fd, int err_fd, bool in_worker)
 {
 	pid_t parent = getpid(), pid;
 
@@ -175,8 +182,9 @@ static pid_t spawn_command(const char *cmd, char **envp, int out_fd, int err_fd,
 	if (pid == 0) {
 		int null;
 
-		setpgid(0, 0);
-		if (die_with_parent) {
+		if (!in_worker) {
+			setpgid(0, 0);
+		} else {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			if (getppid() != parent)
 				_exit(127);
@@ -193,7 +201,8 @@ static pid_t spawn_command(const char *cmd, char **envp, int out_fd, int err_fd,
 		execve("/bin/sh", (char *[]){ "sh", "-c", (char *)cmd, NULL }, envp);
 		_exit(127);
 	}
-	setpgid(pid, pid);   /* also here, so the group exists before anyone signals it */
+	if (!in_worker)
+		setpgid(pid, pid);   /* also here, so the group exists before anyone signals it */
 	return pid;
 }
 
@@ -209,6 +218,63 @@ static int reap_group(pid_t pid, struct rusage *ru)
 		;
 	while (waitpid(-pid, NULL, 0) > 0 || errno == EINTR)
 		;
+	return status;
+}
+
+/* Up to max pids of this process's children, into pids; returns how many. One system call when
+ * there are none (the common case), else a look through /proc. Never fails. */
+static int own_children(pid_t *pids, int max)
+{
+	siginfo_t si;
+	pid_t self = getpid();
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return 0;                /* ECHILD: no child at all */
+	d = opendir("/proc");
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) && n < max) {
+		char path[300], buf[512], *rp;
+		long pid, ppid;
+		FILE *f;
+
+		if (!sl_parse_long(e->d_name, &pid))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		/* "pid (comm) state ppid ...": comm may hold spaces and parentheses */
+		if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')) &&
+		    sscanf(rp + 1, " %*c %ld", &ppid) == 1 && ppid == self)
+			pids[n++] = (pid_t)pid;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/* After a task's command exited (unreaped): reap it, then kill and reap whatever it left running.
+ * Those are this worker's children, or become so as their parents die: the worker is their
+ * subreaper, and nothing else in it starts processes. Returns the command's wait status. Never
+ * fails. */
+static int reap_task(pid_t pid)
+{
+	pid_t left[64];
+	int status = 0, n;
+
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	while ((n = own_children(left, 64)) > 0) {
+		for (int i = 0; i < n; i++)
+			kill(left[i], SIGKILL);
+		for (int i = 0; i < n; i++)
+			while (waitpid(left[i], NULL, 0) < 0 && errno == EINTR)
+				;
+	}
 	return status;
 }
 
@@ -571,7 +637,6 @@ static int command_run_task(struct sl_wctx *w, long task, const void *in, void *
 			    char *msg, size_t msglen)
 {
 	struct env env;
-	struct rusage ru;
 	int rc, status;
 	pid_t pid;
 
@@ -588,8 +653,7 @@ static int command_run_task(struct sl_wctx *w, long task, const void *in, void *
 		snprintf(msg, msglen, "fork: %s", strerror((int)-pid));
 		return (int)pid;
 	}
-	wait_exit_keep(pid);
-	status = reap_group(pid, &ru);
+	status = reap_task(pid);
 	*result = WIFSIGNALED(status) ? -(double)WTERMSIG(status) : (double)WEXITSTATUS(status);
 	return 0;
 }
