@@ -22,6 +22,7 @@ extern char **environ;
 
 #define MAX_SERIES 16          /* lines per plot: more is unreadable (common.gp styles 16 apart) */
 #define MAX_PANELS 8           /* plots a line plot with more series may be split into */
+#define TICK_AXIS_CHARS 70     /* characters of tick labels side by side along a plot's x axis */
 #define GNUPLOT_TIMEOUT_S 60.0
 
 struct pctx {
@@ -603,38 +604,72 @@ static void size_label(double x, bool bytes, char *buf, size_t len)
 		snprintf(buf, len, "%g", x);
 }
 
-/* xtics_cmd naming each distinct value of numeric column col at its position (up to 16 values);
- * bytes: label them as sizes, each value being unit bytes. */
-static void xtics_numeric(struct vbuf *b, const struct sl_summary_view *v, int col, bool bytes, double unit)
+/* xtics_cmd naming each distinct value of numeric column col at its position (up to 16 values; a
+ * chunk size that is only ever 'auto' named so); bytes: label them as sizes, each value being unit
+ * bytes. Of two labels that would run into each other (placed on a log axis when logx), one goes a
+ * line lower: 'auto' if it is one of them. */
+static void xtics_numeric(struct vbuf *b, const struct sl_summary_view *v, int col, bool bytes, double unit,
+			  bool logx)
 {
-	double xs[16];
-	int n = 0;
+	struct tick {
+		double x, at;             /* the value; its place along the axis, 0 to 1 */
+		bool number, only_auto, lower;
+		char label[64];
+	} ts[16];
+	int n = 0, top = -1;
+	bool lowered = false;
 	struct vbuf cmd = { 0 };
 
 	for (size_t r = 0; r < sl_sv_rows(v); r++) {
 		double x = xval(v, r, col);
-		bool seen = false;
+		bool is_auto = col == v->c_chunksize && strcmp(sl_sv_text(v, r, col), "auto") == 0;
+		int i = 0;
 
 		if (isnan(x))
 			continue;
-		for (int i = 0; i < n; i++)
-			seen |= xs[i] == x;
-		if (seen)
-			continue;
-		if (n == 16)
+		while (i < n && ts[i].x != x)
+			i++;
+		if (i == 16)
 			return;   /* too many: let gnuplot choose */
-		xs[n++] = x;
+		if (i == n) {
+			ts[n++] = (struct tick){ .x = x };
+			for (; i > 0 && ts[i - 1].x > x; i--) {
+				struct tick t = ts[i];
+
+				ts[i] = ts[i - 1];
+				ts[i - 1] = t;
+			}
+		}
+		ts[i].number |= !is_auto;
+	}
+	for (int i = 0; i < n; i++) {
+		struct tick *t = &ts[i];
+		double lo = ts[0].x, hi = ts[n - 1].x;
+
+		t->at = hi <= lo ? 0 : logx && lo > 0 ? log(t->x / lo) / log(hi / lo) : (t->x - lo) / (hi - lo);
+		t->only_auto = !t->number;
+		if (t->only_auto)
+			snprintf(t->label, sizeof(t->label), "auto");
+		else
+			size_label(t->x * unit, bytes, t->label, sizeof(t->label));
+		/* the axis is about TICK_AXIS_CHARS characters long; labels need a character between them */
+		if (top >= 0 && (t->at - ts[top].at) * TICK_AXIS_CHARS <
+					(double)(strlen(t->label) + strlen(ts[top].label)) / 2 + 1) {
+			int low = ts[top].only_auto && !t->only_auto ? top : i;
+
+			ts[low].lower = true;
+			top = low == top ? i : top;
+		} else {
+			top = i;
+		}
 	}
 	vb_printf(&cmd, "set xtics (");
 	for (int i = 0; i < n; i++) {
-		char lab[64];
-
-		size_label(xs[i] * unit, bytes, lab, sizeof(lab));
-		vb_printf(&cmd, "%s", i ? ", " : "");
-		vb_quoted_in_cmd(&cmd, lab);
-		vb_printf(&cmd, " %.17g", xs[i]);
+		vb_printf(&cmd, "%s\"%s%s\" %.17g", i ? ", " : "", ts[i].lower ? "\\n" : "", ts[i].label, ts[i].x);
+		lowered |= ts[i].lower;
 	}
-	vb_printf(&cmd, ")");
+	/* the axis label below the second line of tick labels (set after it by every script) */
+	vb_printf(&cmd, ")%s", lowered ? "; set xlabel offset 0,-1" : "");
 	if (cmd.s)
 		vb_var(b, "xtics_cmd", cmd.s);
 	b->oom |= cmd.oom;
@@ -783,7 +818,7 @@ static int plot_speedup(struct pctx *pc, const struct panels *pl, int i, const v
 	snprintf(fitpath, sizeof(fitpath), "%s/%s.fit.dat", pc->out, name);
 	vb_var(&b, "fitfile", fitpath);
 	vb_printf(&b, "nseries=%d; xmax=%g; logx=%d; width=%d; ", gs.n, xmax, logx, gset_width(&gs));
-	xtics_numeric(&b, v, v->c_processes, false, 1);
+	xtics_numeric(&b, v, v->c_processes, false, 1, logx);
 	rc = render_panel(pc, &speedup_kind, pl, i, &gs, &b);
 	if (rc)
 		goto out;
@@ -794,7 +829,7 @@ static int plot_speedup(struct pctx *pc, const struct panels *pl, int i, const v
 	rc = write_blocks(pc, name, &gs, v->c_processes, v->c_efficiency, -1, -1, NULL);
 	b.n = 0;
 	vb_printf(&b, "nseries=%d; xmax=%g; logx=%d; width=%d; ", gs.n, xmax, logx, gset_width(&gs));
-	xtics_numeric(&b, v, v->c_processes, false, 1);
+	xtics_numeric(&b, v, v->c_processes, false, 1, logx);
 	if (!rc)
 		rc = render_panel(pc, &efficiency_kind, pl, i, &gs, &b);
 out:
@@ -821,7 +856,7 @@ static int plot_cores_busy(struct pctx *pc, const struct panels *pl, int i, cons
 	panel_name(&cores_busy_kind, pl, i, name, sizeof(name));
 	rc = write_blocks(pc, name, &gs, v->c_processes, v->c_cores_busy, -1, -1, "cores_busy");
 	vb_printf(&b, "nseries=%d; xmax=%g; logx=%d; width=%d; ", gs.n, xmax, xmax / xmin >= 32, gset_width(&gs));
-	xtics_numeric(&b, v, v->c_processes, false, 1);
+	xtics_numeric(&b, v, v->c_processes, false, 1, xmax / xmin >= 32);
 	if (!rc)
 		rc = render_panel(pc, &cores_busy_kind, pl, i, &gs, &b);
 out:
@@ -992,14 +1027,16 @@ static const struct plot_kind chunksize_kind = {
 	"shared counter. Too small: per-chunk overhead; too large: too few chunks to keep every worker busy.",
 };
 
-/* Runtime vs chunk size: plot i of pl. */
+/* Runtime vs chunk size: plot i of pl, with Python's default chunk size marked where it falls among
+ * the chunk sizes measured (and the caption saying where it is otherwise). */
 static int plot_chunksize_panel(struct pctx *pc, const struct panels *pl, int i, const void *unused)
 {
 	struct sl_summary_view *v = &pc->v;
 	int tasks_col = sl_csv_col(&v->csv, "tasks");
+	struct plot_kind kind = chunksize_kind;
 	struct gset gs;
-	struct vbuf b = { 0 };
-	double py[16], ymin, ymax;
+	struct vbuf b = { 0 }, marked = { 0 }, beyond = { 0 }, caption = { 0 };
+	double py[16], xmin, xmax, ymin, ymax;
 	int npy = 0, rc;
 	char name[96];
 
@@ -1007,36 +1044,49 @@ static int plot_chunksize_panel(struct pctx *pc, const struct panels *pl, int i,
 	rc = gset_build(pc, pl, i, &gs);
 	if (rc || gs.n == 0)
 		goto out;
+	/* Python's ceil(N / (4 P)) for each process count, in order */
 	for (int j = 0; j < gs.n; j++)
 		for (int k = 0; k < gs.g[j].n; k++) {
 			size_t r = gs.g[j].rows[k];
-			double t = sl_sv_num(v, r, tasks_col), p = sl_sv_num(v, r, v->c_processes);
-			bool seen = false;
+			double t = sl_sv_num(v, r, tasks_col), p = sl_sv_num(v, r, v->c_processes), c;
+			int at = 0;
 
 			if (isnan(t) || isnan(p) || p < 1)
 				continue;
-			for (int q = 0; q < npy; q++)
-				seen |= py[q] == ceil(t / (4 * p));
-			if (!seen && npy < 16)
-				py[npy++] = ceil(t / (4 * p));
+			c = ceil(t / (4 * p));
+			while (at < npy && py[at] < c)
+				at++;
+			if ((at < npy && py[at] == c) || npy == 16)
+				continue;
+			memmove(&py[at + 1], &py[at], sizeof(py[0]) * (size_t)(npy - at));
+			py[at] = c;
+			npy++;
 		}
+	xmax = gset_xmax(pc, &gs, v->c_chunksize, &xmin);
+	for (int j = 0; j < npy; j++)
+		if (py[j] >= xmin && py[j] <= xmax)
+			vb_printf(&marked, "%s%g", marked.n ? " " : "", py[j]);
+		else
+			vb_printf(&beyond, "%s%g", beyond.n ? ", " : "", py[j]);
+	vb_printf(&caption, "%s", kind.caption);
+	if (beyond.n)
+		vb_printf(&caption, " Python's default chunk size ceil(N/4P) (%s) lies outside the chunk sizes measured "
+			  "(%g to %g), so it is not marked.", beyond.s, xmin, xmax);
+	kind.caption = caption.s ? caption.s : "";   /* out of memory: b.oom below says so */
 	gset_yrange(pc, &gs, v->c_wall, &ymin, &ymax);
-	panel_name(&chunksize_kind, pl, i, name, sizeof(name));
+	panel_name(&kind, pl, i, name, sizeof(name));
 	rc = write_blocks(pc, name, &gs, v->c_chunksize, v->c_wall, v->c_wall_min, v->c_wall_max, "wall_s");
 	if (rc)
 		goto out;
-	{
-		char list[256] = "";
-		size_t l = 0;
-
-		for (int j = 0; j < npy && l < sizeof(list) - 24; j++)
-			l += (size_t)snprintf(list + l, sizeof(list) - l, "%s%g", j ? " " : "", py[j]);
-		vb_var(&b, "pychunks", list);
-	}
+	vb_var(&b, "pychunks", marked.s ? marked.s : "");
 	vb_printf(&b, "nseries=%d; logy=%d; width=%d; ", gs.n, ymin > 0 && ymax / ymin > 30, gset_width(&gs));
-	xtics_numeric(&b, v, v->c_chunksize, false, 1);
-	rc = render_panel(pc, &chunksize_kind, pl, i, &gs, &b);
+	xtics_numeric(&b, v, v->c_chunksize, false, 1, true);
+	b.oom |= marked.oom | beyond.oom | caption.oom;
+	rc = render_panel(pc, &kind, pl, i, &gs, &b);
 out:
+	free(caption.s);
+	free(beyond.s);
+	free(marked.s);
 	free(b.s);
 	gset_free(&gs);
 	return rc;
@@ -1462,7 +1512,7 @@ static int plot_metric_panel(struct pctx *pc, const struct panels *pl, int i, co
 	rc = write_blocks(pc, name, &gs, pl->xcol, pl->ycol, -1, -1, mp->runs_metric);
 	if (rc)
 		goto out;
-	xtics_numeric(&b, v, pl->xcol, bytes, mib ? 1 << 20 : 1);
+	xtics_numeric(&b, v, pl->xcol, bytes, mib ? 1 << 20 : 1, xmin > 0 && xmax / xmin >= 16);
 	snprintf(xlabel, sizeof(xlabel), "%s%s%s", xname, mib ? " (MiB)" : bytes && !strstr(xname, "bytes") ? " (bytes)" : "",
 		 xmin > 0 && xmax / xmin >= 16 ? ", log scale" : "");
 	vb_var(&b, "xlabel", xlabel);

@@ -108,6 +108,24 @@ for p in speedup efficiency cores_busy; do
 		"$d/index.tsv" || fail "$p-1: title or caption does not say which part it shows"
 	grep -q "^$p-2	.*(dispatch=shm)	" "$d/index.tsv" || fail "$p-2: not the shm half"
 done
+# Python's default chunk size is marked (and labelled once) where it falls among the chunk sizes
+# measured, and otherwise said in the caption, not drawn past the data
+grep -c "Python default ceil(N/4P) = 256 " "$tmp/report-chunks/plots/chunksize.svg" | grep -qx 1 ||
+	fail "report-chunks: Python's default 256 not labelled once"
+grep -q "Python default" "$d/chunksize.svg" && fail "report-pool: Python's default drawn outside the data"
+grep -q "^chunksize	.*Python's default chunk size ceil(N/4P) (6250, 12500, 25000) lies outside the chunk sizes measured (1 to 4096), so it is not marked\.$" \
+	"$d/index.tsv" || fail "report-pool: the caption does not say where Python's default is"
+# chunk size 'auto' (here ceil(4000 / (4 * 4)) = 250) next to 256: its tick label goes a line lower
+cp -r "$tmp/report-chunks" "$tmp/auto"
+awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "chunksize") c = i; if ($i == "tasks") t = i } }
+	NR > 1 { $t = 4000; if ($c == 1024) $c = "auto" } { print }' "$tmp/report-chunks/summary.csv" >"$tmp/auto/summary.csv"
+"$SPEEDLAB" plot --quiet "$tmp/auto" || fail "plot with chunksize auto"
+tick_y() { grep -B1 "^		<text>$2</text>" "$1" | grep -o 'translate([0-9.]*,[0-9.]*)' | tail -1 | tr -d ')' | cut -d, -f2; }
+y256=$(tick_y "$tmp/auto/plots/chunksize.svg" 256)
+yauto=$(tick_y "$tmp/auto/plots/chunksize.svg" auto)
+awk -v a="$yauto" -v b="$y256" 'BEGIN { exit !(a != "" && b != "" && a > b + 8) }' ||
+	fail "tick 'auto' (y $yauto) runs into tick 256 (y $y256)"
+
 # 20 series along one axis: 16 lines drawn, and the caption (and the report) names the 4 left out
 d=$tmp/report-many-series
 "$SPEEDLAB" plot --quiet "$d" 2>"$tmp/err" || fail "plot report-many-series exited $?"
