@@ -1,5 +1,6 @@
 # common.gp: what every speedlab plot shares: the terminal (from the output's extension), fonts,
-# colours (Okabe-Ito, readable by colour-blind readers; 16 line styles) and the title block with the machine.
+# colours (Okabe-Ito, readable by colour-blind readers; 16 line styles) and the title block with
+# the machine.
 # Set by `speedlab plot`: outfile, title, subtitle; optionally width and height (pixels).
 if (!exists("width")) width = 960
 if (!exists("height")) height = 600

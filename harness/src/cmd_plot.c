@@ -390,7 +390,7 @@ static int gset_build(struct pctx *pc, const struct panels *pl, int i, struct gs
 	char label[320];
 
 	memset(gs, 0, sizeof(*gs));
-	for (; pl->skip[k] >= 0 && k < 6; k++)
+	for (; k < 6 && pl->skip[k] >= 0; k++)
 		skip[k] = pl->skip[k];
 	if (i >= 0 && pl->col >= 0)
 		skip[k++] = pl->col;
