@@ -13,5 +13,11 @@ if (exists("logy") && logy) { set logscale y; set yrange [ymin:*] } else { set y
 set grid noxtics ytics
 set xtics scale 0
 if (exists("nokey") && nokey) { unset key }
-plot for [i=0:nbars-1] datafile using (column(2+3*i)):(column(3+3*i)):(column(4+3*i)):xtic(1) \
-     lt i+1 title columnheader(2+3*i)
+bar = "datafile using (column(2+3*i)):(column(3+3*i)):(column(4+3*i)):xtic(1) lt i+1"
+# from the ninth bar on the colours repeat, hatched (an empty plot-for range is not skipped here)
+if (nbars <= 8) {
+    plot for [i=0:nbars-1] @bar title columnheader(2+3*i)
+} else {
+    plot for [i=0:7] @bar title columnheader(2+3*i), \
+         for [i=8:nbars-1] @bar dt 1 fs pattern 4 + (i/8)%3 border rgb '#333333' title columnheader(2+3*i)
+}

@@ -1,5 +1,6 @@
 # common.gp: what every speedlab plot shares: the terminal (from the output's extension), fonts,
-# colours (Okabe-Ito, readable by colour-blind readers) and the title block with the machine.
+# colours (Okabe-Ito, readable by colour-blind readers; 16 line styles) and the title block with
+# the machine.
 # Set by `speedlab plot`: outfile, title, subtitle; optionally width and height (pixels).
 if (!exists("width")) width = 960
 if (!exists("height")) height = 600
@@ -27,7 +28,16 @@ set linetype 5 lc rgb '#E69F00' lw 2 pt 13 ps 1.3
 set linetype 6 lc rgb '#56B4E9' lw 2 pt 15 ps 1.1
 set linetype 7 lc rgb '#000000' lw 2 pt 4 ps 1.0
 set linetype 8 lc rgb '#999999' lw 2 pt 6 ps 1.0
-set linetype cycle 8
+# 9-16: the same colours again, dash-dotted and with other markers, so that 16 series stay apart
+set linetype 9 lc rgb '#0072B2' lw 2 dt 4 pt 6 ps 1.1
+set linetype 10 lc rgb '#D55E00' lw 2 dt 4 pt 4 ps 1.0
+set linetype 11 lc rgb '#009E73' lw 2 dt 4 pt 8 ps 1.3
+set linetype 12 lc rgb '#CC79A7' lw 2 dt 4 pt 10 ps 1.3
+set linetype 13 lc rgb '#E69F00' lw 2 dt 4 pt 12 ps 1.3
+set linetype 14 lc rgb '#56B4E9' lw 2 dt 4 pt 14 ps 1.1
+set linetype 15 lc rgb '#000000' lw 2 dt 4 pt 5 ps 1.0
+set linetype 16 lc rgb '#999999' lw 2 dt 4 pt 7 ps 1.0
+set linetype cycle 16
 # Vertical markers for the machine's core counts (logical, physical: 0 when unknown).
 if (!exists("logical")) logical = 0
 if (!exists("physical")) physical = 0

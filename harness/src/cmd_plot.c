@@ -20,7 +20,9 @@
 
 extern char **environ;
 
-#define MAX_SERIES 10          /* lines per plot: more is unreadable */
+#define MAX_SERIES 16          /* lines per plot: more is unreadable (common.gp styles 16 apart) */
+#define MAX_PANELS 8           /* plots a line plot with more series may be split into */
+#define TICK_AXIS_CHARS 70     /* characters of tick labels side by side along a plot's x axis */
 #define GNUPLOT_TIMEOUT_S 60.0
 
 struct pctx {
@@ -258,7 +260,10 @@ static int render(struct pctx *pc, const char *script, const char *name, const c
 		}
 	}
 	unlink(log);
-	fprintf(pc->index, "%s\t%s\t%s\n", name, title, caption);
+	fprintf(pc->index, "%s\t%s\t", name, title);
+	for (const char *p = caption; *p; p++)
+		fputc(*p == '\t' || *p == '\n' ? ' ' : *p, pc->index);   /* one line per plot */
+	fputc('\n', pc->index);
 	pc->made++;
 	if (!pc->quiet)
 		printf("%s/%s.png\n", pc->out, name);
@@ -342,59 +347,158 @@ struct group {
 	int n;
 };
 
+/* The series of one plot: the first n of g are drawn; those after them, up to total, are left out. */
 struct gset {
-	int n, dropped;
-	struct group g[MAX_SERIES];
+	int n, total, cap;
+	struct group *g;
+};
+
+/* A line plot of ycol against xcol, one line per label without skip; with more than MAX_SERIES
+ * labels, split into n plots, each showing the rows whose axis col has one of values. */
+struct panels {
+	const int *skip;
+	int xcol, ycol;
+	int col;                        /* -1: one plot */
+	int n, nseries;                 /* plots; series over all of them */
+	char (*values)[SL_VALUE_LEN];
 };
 
 static void gset_free(struct gset *gs)
 {
-	for (int i = 0; i < gs->n; i++)
+	for (int i = 0; i < gs->total; i++)
 		free(gs->g[i].rows);
+	free(gs->g);
 	memset(gs, 0, sizeof(*gs));
 }
 
-/* Group the rows whose xcol and ycol are numbers by their label without skip, each sorted by x.
- * Returns 0 or -ENOMEM. */
-static int gset_build(struct pctx *pc, const int *skip, int xcol, int ycol, struct gset *gs)
+/* Remove series i. */
+static void gset_remove(struct gset *gs, int i)
+{
+	free(gs->g[i].rows);
+	memmove(&gs->g[i], &gs->g[i + 1], sizeof(gs->g[0]) * (size_t)(gs->total - i - 1));
+	gs->total--;
+	gs->n = gs->total < MAX_SERIES ? gs->total : MAX_SERIES;
+}
+
+/* The series of plot i of pl (i < 0: of all the rows, unsplit): the rows whose x and y are numbers,
+ * grouped by their label, each sorted by x. Returns 0 or -ENOMEM. */
+static int gset_build(struct pctx *pc, const struct panels *pl, int i, struct gset *gs)
 {
 	const struct sl_summary_view *v = &pc->v;
 	size_t n = sl_sv_rows(v);
+	int skip[8], k = 0;
 	char label[320];
 
 	memset(gs, 0, sizeof(*gs));
+	for (; k < 6 && pl->skip[k] >= 0; k++)
+		skip[k] = pl->skip[k];
+	if (i >= 0 && pl->col >= 0)
+		skip[k++] = pl->col;
+	skip[k] = -1;
 	for (size_t r = 0; r < n; r++) {
-		double x = xval(v, r, xcol), y = sl_sv_num(v, r, ycol);
+		double x = xval(v, r, pl->xcol), y = sl_sv_num(v, r, pl->ycol);
 		struct group *g = NULL;
 		int at;
 
 		if (isnan(x) || isnan(y))
 			continue;
+		if (i >= 0 && pl->col >= 0 && strcmp(sl_sv_text(v, r, pl->col), pl->values[i]) != 0)
+			continue;
 		sl_sv_label(v, r, skip, label, sizeof(label));
-		for (int i = 0; i < gs->n && !g; i++)
-			if (strcmp(gs->g[i].label, label) == 0)
-				g = &gs->g[i];
+		for (int j = 0; j < gs->total && !g; j++)
+			if (strcmp(gs->g[j].label, label) == 0)
+				g = &gs->g[j];
 		if (!g) {
-			if (gs->n == MAX_SERIES) {
-				gs->dropped++;
-				continue;
+			if (gs->total == gs->cap) {
+				int cap = gs->cap ? 2 * gs->cap : MAX_SERIES;
+				struct group *ng = realloc(gs->g, sizeof(*ng) * (size_t)cap);
+
+				if (!ng)
+					goto out_nomem;
+				gs->g = ng;
+				gs->cap = cap;
 			}
-			g = &gs->g[gs->n++];
+			g = &gs->g[gs->total];
 			snprintf(g->label, sizeof(g->label), "%s", label);
+			g->n = 0;
 			g->rows = calloc(n, sizeof(size_t));
-			if (!g->rows) {
-				gset_free(gs);
-				return -ENOMEM;
-			}
+			if (!g->rows)
+				goto out_nomem;
+			gs->total++;
 		}
 		at = g->n++;
-		while (at > 0 && xval(v, g->rows[at - 1], xcol) > x) {
+		while (at > 0 && xval(v, g->rows[at - 1], pl->xcol) > x) {
 			g->rows[at] = g->rows[at - 1];
 			at--;
 		}
 		g->rows[at] = r;
 	}
+	gs->n = gs->total < MAX_SERIES ? gs->total : MAX_SERIES;
 	return 0;
+out_nomem:
+	gset_free(gs);
+	return -ENOMEM;
+}
+
+static void panels_free(struct panels *pl)
+{
+	free(pl->values);
+	pl->values = NULL;
+}
+
+/* Plan the plots of ycol against xcol (series: the labels without skip): one, or when there are
+ * more than MAX_SERIES series, one per value of the series axis that needs the fewest plots (at
+ * most MAX_PANELS) of at most MAX_SERIES lines each; when no axis does, one plot that leaves series
+ * out. Returns 0 or -ENOMEM. */
+static int panels_plan(struct pctx *pc, const int *skip, int xcol, int ycol, struct panels *pl)
+{
+	const struct sl_summary_view *v = &pc->v;
+	char (*vals)[SL_VALUE_LEN] = NULL;
+	struct gset gs;
+	int rc;
+
+	*pl = (struct panels){ .skip = skip, .xcol = xcol, .ycol = ycol, .col = -1, .n = 1 };
+	rc = gset_build(pc, pl, -1, &gs);
+	if (rc)
+		return rc;
+	pl->nseries = gs.total;
+	if (gs.total <= MAX_SERIES)
+		goto out_free_gset;
+	vals = calloc(MAX_PANELS + 1, SL_VALUE_LEN);
+	pl->values = calloc(MAX_PANELS, SL_VALUE_LEN);
+	if (!vals || !pl->values) {
+		panels_free(pl);
+		rc = -ENOMEM;
+		goto out_free_gset;
+	}
+	for (int a = 0; a < v->naxes; a++) {
+		int col = v->axes[a], count[MAX_PANELS + 1] = { 0 }, nv = 0, most = 0, k = 0;
+
+		while (skip[k] >= 0 && skip[k] != col)
+			k++;
+		if (!v->varies[a] || skip[k] >= 0)
+			continue;
+		/* the series' values of col (each series has one), and how many series have each */
+		for (int g = 0; g < gs.total && nv <= MAX_PANELS; g++) {
+			const char *val = sl_sv_text(v, gs.g[g].rows[0], col);
+			int j = 0;
+
+			while (j < nv && strcmp(vals[j], val) != 0)
+				j++;
+			if (j == nv)
+				snprintf(vals[nv++], SL_VALUE_LEN, "%s", val);
+			most = ++count[j] > most ? count[j] : most;
+		}
+		if (nv < 2 || nv > MAX_PANELS || most > MAX_SERIES || (pl->col >= 0 && nv >= pl->n))
+			continue;
+		memcpy(pl->values, vals, SL_VALUE_LEN * (size_t)nv);
+		pl->col = col;
+		pl->n = nv;
+	}
+	free(vals);
+out_free_gset:
+	gset_free(&gs);
+	return rc;
 }
 
 /* Error bars of row r: from the summary's lo/hi columns, else the min/max of a runs.csv metric. */
@@ -443,13 +547,6 @@ static int write_blocks(struct pctx *pc, const char *name, const struct gset *gs
 	return dat_close(f, pc, name);
 }
 
-static void warn_dropped(const struct pctx *pc, const char *name, const struct gset *gs)
-{
-	if (gs->dropped)
-		sl_warn("plot '%s' of %s: showing the first %d series; %d more left out", name, pc->dir, MAX_SERIES,
-			gs->dropped);
-}
-
 /* Image width that leaves room for the legend outside the plot. */
 static int gset_width(const struct gset *gs)
 {
@@ -476,6 +573,18 @@ static double gset_xmax(const struct pctx *pc, const struct gset *gs, int xcol, 
 	return mx;
 }
 
+/* The smallest and largest of column ycol over the series drawn. */
+static void gset_yrange(const struct pctx *pc, const struct gset *gs, int ycol, double *ymin, double *ymax)
+{
+	*ymin = INFINITY;
+	*ymax = 0;
+	for (int i = 0; i < gs->n; i++)
+		for (int k = 0; k < gs->g[i].n; k++) {
+			*ymin = fmin(*ymin, sl_sv_num(&pc->v, gs->g[i].rows[k], ycol));
+			*ymax = fmax(*ymax, sl_sv_num(&pc->v, gs->g[i].rows[k], ycol));
+		}
+}
+
 /* ---- the plot kinds ---- */
 
 static void title_for(const struct pctx *pc, const char *what, char *buf, size_t len)
@@ -495,180 +604,279 @@ static void size_label(double x, bool bytes, char *buf, size_t len)
 		snprintf(buf, len, "%g", x);
 }
 
-/* xtics_cmd naming each distinct value of numeric column col at its position (up to 16 values);
- * bytes: label them as sizes, each value being unit bytes. */
-static void xtics_numeric(struct vbuf *b, const struct sl_summary_view *v, int col, bool bytes, double unit)
+/* xtics_cmd naming each distinct value of numeric column col at its position (up to 16 values; a
+ * chunk size that is only ever 'auto' named so); bytes: label them as sizes, each value being unit
+ * bytes. Of two labels that would run into each other (placed on a log axis when logx), one goes a
+ * line lower: 'auto' if it is one of them. */
+static void xtics_numeric(struct vbuf *b, const struct sl_summary_view *v, int col, bool bytes, double unit,
+			  bool logx)
 {
-	double xs[16];
-	int n = 0;
+	struct tick {
+		double x, at;             /* the value; its place along the axis, 0 to 1 */
+		bool number, only_auto, lower;
+		char label[64];
+	} ts[16];
+	int n = 0, top = -1;
+	bool lowered = false;
 	struct vbuf cmd = { 0 };
 
 	for (size_t r = 0; r < sl_sv_rows(v); r++) {
 		double x = xval(v, r, col);
-		bool seen = false;
+		bool is_auto = col == v->c_chunksize && strcmp(sl_sv_text(v, r, col), "auto") == 0;
+		int i = 0;
 
 		if (isnan(x))
 			continue;
-		for (int i = 0; i < n; i++)
-			seen |= xs[i] == x;
-		if (seen)
-			continue;
-		if (n == 16)
+		while (i < n && ts[i].x != x)
+			i++;
+		if (i == 16)
 			return;   /* too many: let gnuplot choose */
-		xs[n++] = x;
+		if (i == n) {
+			ts[n++] = (struct tick){ .x = x };
+			for (; i > 0 && ts[i - 1].x > x; i--) {
+				struct tick t = ts[i];
+
+				ts[i] = ts[i - 1];
+				ts[i - 1] = t;
+			}
+		}
+		ts[i].number |= !is_auto;
+	}
+	for (int i = 0; i < n; i++) {
+		struct tick *t = &ts[i];
+		double lo = ts[0].x, hi = ts[n - 1].x;
+
+		t->at = hi <= lo ? 0 : logx && lo > 0 ? log(t->x / lo) / log(hi / lo) : (t->x - lo) / (hi - lo);
+		t->only_auto = !t->number;
+		if (t->only_auto)
+			snprintf(t->label, sizeof(t->label), "auto");
+		else
+			size_label(t->x * unit, bytes, t->label, sizeof(t->label));
+		/* the axis is about TICK_AXIS_CHARS characters long; labels need a character between them */
+		if (top >= 0 && (t->at - ts[top].at) * TICK_AXIS_CHARS <
+					(double)(strlen(t->label) + strlen(ts[top].label)) / 2 + 1) {
+			int low = ts[top].only_auto && !t->only_auto ? top : i;
+
+			ts[low].lower = true;
+			top = low == top ? i : top;
+		} else {
+			top = i;
+		}
 	}
 	vb_printf(&cmd, "set xtics (");
 	for (int i = 0; i < n; i++) {
-		char lab[64];
-
-		size_label(xs[i] * unit, bytes, lab, sizeof(lab));
-		vb_printf(&cmd, "%s", i ? ", " : "");
-		vb_quoted_in_cmd(&cmd, lab);
-		vb_printf(&cmd, " %.17g", xs[i]);
+		vb_printf(&cmd, "%s\"%s%s\" %.17g", i ? ", " : "", ts[i].lower ? "\\n" : "", ts[i].label, ts[i].x);
+		lowered |= ts[i].lower;
 	}
-	vb_printf(&cmd, ")");
+	/* the axis label below the second line of tick labels (set after it by every script) */
+	vb_printf(&cmd, ")%s", lowered ? "; set xlabel offset 0,-1" : "");
 	if (cmd.s)
 		vb_var(b, "xtics_cmd", cmd.s);
 	b->oom |= cmd.oom;
 	free(cmd.s);
 }
 
+/* What a kind of plot is called, drawn with and says about itself. */
+struct plot_kind {
+	const char *name, *script, *what, *caption;
+};
+
+/* The file stem of plot i of pl: numbered when the plot is split. */
+static void panel_name(const struct plot_kind *kind, const struct panels *pl, int i, char *buf, size_t len)
+{
+	if (pl->n > 1)
+		snprintf(buf, len, "%s-%d", kind->name, i + 1);
+	else
+		snprintf(buf, len, "%s", kind->name);
+}
+
+/* Render plot i of pl (series gs, gnuplot variables vars) as kind: a split plot's title and caption
+ * say which rows it shows, and the caption names every series left out. Returns 0, -ENOMEM or
+ * render's error. */
+static int render_panel(struct pctx *pc, const struct plot_kind *kind, const struct panels *pl, int i,
+			const struct gset *gs, const struct vbuf *vars)
+{
+	const char *axis = pl->col >= 0 ? pc->v.csv.header[pl->col] : "";
+	char name[96], what[400], title[512];
+	struct vbuf caption = { 0 };
+	int rc;
+
+	panel_name(kind, pl, i, name, sizeof(name));
+	if (pl->n > 1)
+		snprintf(what, sizeof(what), "%.300s (%.40s=%.40s)", kind->what, axis, pl->values[i]);
+	else
+		snprintf(what, sizeof(what), "%s", kind->what);
+	title_for(pc, what, title, sizeof(title));
+	vb_printf(&caption, "%s", kind->caption);
+	if (pl->n > 1)
+		vb_printf(&caption, " %d series are too many for one plot: split into %d plots by %s; this one shows %s=%s.",
+			  pl->nseries, pl->n, axis, axis, pl->values[i]);
+	if (gs->total > gs->n) {
+		int j;
+
+		vb_printf(&caption, " Not shown (more than %d lines): ", MAX_SERIES);
+		for (j = gs->n; j < gs->total && caption.n < SL_PLOT_CAPTION_LEN - 400; j++)
+			vb_printf(&caption, "%s%s", j > gs->n ? "; " : "", gs->g[j].label);
+		if (j < gs->total)
+			vb_printf(&caption, " and %d more", gs->total - j);
+		vb_printf(&caption, ".");
+		sl_warn("plot '%s' of %s: %d of %d series left out (more than %d lines; the caption names them)", name,
+			pc->dir, gs->total - gs->n, gs->total, MAX_SERIES);
+	}
+	rc = caption.oom || vars->oom ? -ENOMEM : render(pc, kind->script, name, title, caption.s, vars->s);
+	free(caption.s);
+	return rc;
+}
+
+typedef int (*panel_fn)(struct pctx *pc, const struct panels *pl, int i, const void *arg);
+
+/* Plan the line plots of ycol against xcol (series: the labels without skip) and draw each one with
+ * fn(pc, plan, i, arg). Returns 0, -ENOMEM or fn's error. */
+static int plot_lines(struct pctx *pc, const int *skip, int xcol, int ycol, panel_fn fn, const void *arg)
+{
+	struct panels pl;
+	int rc = panels_plan(pc, skip, xcol, ycol, &pl);
+
+	for (int i = 0; !rc && i < pl.n; i++)
+		rc = fn(pc, &pl, i, arg);
+	panels_free(&pl);
+	return rc;
+}
+
+static const struct plot_kind speedup_kind = {
+	"speedup", "speedup.gp", "speedup vs worker processes",
+	"Speedup T(1)/T(P) against the 1-process run of the same series; error bars: 95% bootstrap CI. Dotted: "
+	"ideal; dashed: each series' Amdahl fit; vertical lines: the machine's physical and logical core counts.",
+};
+static const struct plot_kind efficiency_kind = {
+	"efficiency", "efficiency.gp", "parallel efficiency vs worker processes",
+	"Efficiency = speedup / processes: 1.0 means every added process pays for itself.",
+};
+static const struct plot_kind cores_busy_kind = {
+	"cores_busy", "cores_busy.gp", "CPU cores busy vs worker processes",
+	"Cores busy = CPU time of the whole process tree / wall time (median). Points above the dotted line keep "
+	"more cores busy than there are processes: library threads inside the workers.",
+};
+
+/* Speedup (with each series' Amdahl fit) and efficiency vs processes: plot i of pl. */
+static int plot_speedup(struct pctx *pc, const struct panels *pl, int i, const void *unused)
+{
+	struct sl_summary_view *v = &pc->v;
+	char plain[MAX_SERIES][320], name[96], fitpath[PATH_MAX + 128];
+	struct vbuf b = { 0 };
+	struct gset gs;
+	double xmin, xmax;
+	bool logx;
+	FILE *fit;
+	int rc;
+
+	(void)unused;
+	rc = gset_build(pc, pl, i, &gs);
+	if (rc)
+		return rc;
+	/* a line needs two points */
+	for (int j = 0; j < gs.total; j++)
+		if (gs.g[j].n < 2)
+			gset_remove(&gs, j--);
+	if (gs.n == 0)
+		goto out;
+	xmax = gset_xmax(pc, &gs, v->c_processes, &xmin);
+	logx = xmax / xmin >= 32;
+	for (int j = 0; j < gs.n; j++) {
+		double f = sl_sv_num(v, gs.g[j].rows[0], v->c_amdahl);
+		size_t l = strlen(gs.g[j].label);
+
+		memcpy(plain[j], gs.g[j].label, sizeof(plain[j]));
+		if (!isnan(f))
+			snprintf(gs.g[j].label + l, sizeof(gs.g[j].label) - l, " (Amdahl f=%.3f)", f);
+	}
+	panel_name(&speedup_kind, pl, i, name, sizeof(name));
+	rc = write_blocks(pc, name, &gs, v->c_processes, v->c_speedup, v->c_speedup_lo, v->c_speedup_hi, NULL);
+	fit = rc ? NULL : dat_open(pc, name, "fit.dat");
+	if (!fit) {
+		rc = -EIO;
+		goto out;
+	}
+	for (int j = 0; j < gs.n; j++) {
+		double f = sl_sv_num(v, gs.g[j].rows[0], v->c_amdahl);
+
+		if (j)
+			fputs("\n\n", fit);
+		if (isnan(f)) {
+			fputs("1 NaN\n", fit);
+			continue;
+		}
+		for (int k = 0; k <= 80; k++) {
+			double p = logx ? pow(xmax / 1.0, k / 80.0) : 1 + (xmax - 1) * k / 80.0;
+
+			fprintf(fit, "%.6g %.6g\n", p, 1 / (f + (1 - f) / p));
+		}
+	}
+	rc = dat_close(fit, pc, name);
+	if (rc)
+		goto out;
+	snprintf(fitpath, sizeof(fitpath), "%s/%s.fit.dat", pc->out, name);
+	vb_var(&b, "fitfile", fitpath);
+	vb_printf(&b, "nseries=%d; xmax=%g; logx=%d; width=%d; ", gs.n, xmax, logx, gset_width(&gs));
+	xtics_numeric(&b, v, v->c_processes, false, 1, logx);
+	rc = render_panel(pc, &speedup_kind, pl, i, &gs, &b);
+	if (rc)
+		goto out;
+	/* efficiency: the same series, named without their fit */
+	for (int j = 0; j < gs.n; j++)
+		memcpy(gs.g[j].label, plain[j], sizeof(plain[j]));
+	panel_name(&efficiency_kind, pl, i, name, sizeof(name));
+	rc = write_blocks(pc, name, &gs, v->c_processes, v->c_efficiency, -1, -1, NULL);
+	b.n = 0;
+	vb_printf(&b, "nseries=%d; xmax=%g; logx=%d; width=%d; ", gs.n, xmax, logx, gset_width(&gs));
+	xtics_numeric(&b, v, v->c_processes, false, 1, logx);
+	if (!rc)
+		rc = render_panel(pc, &efficiency_kind, pl, i, &gs, &b);
+out:
+	free(b.s);
+	gset_free(&gs);
+	return rc;
+}
+
+/* CPU cores busy vs processes: plot i of pl. */
+static int plot_cores_busy(struct pctx *pc, const struct panels *pl, int i, const void *unused)
+{
+	struct sl_summary_view *v = &pc->v;
+	struct vbuf b = { 0 };
+	struct gset gs;
+	double xmin, xmax;
+	char name[96];
+	int rc;
+
+	(void)unused;
+	rc = gset_build(pc, pl, i, &gs);
+	if (rc || gs.n == 0)
+		goto out;
+	xmax = gset_xmax(pc, &gs, v->c_processes, &xmin);
+	panel_name(&cores_busy_kind, pl, i, name, sizeof(name));
+	rc = write_blocks(pc, name, &gs, v->c_processes, v->c_cores_busy, -1, -1, "cores_busy");
+	vb_printf(&b, "nseries=%d; xmax=%g; logx=%d; width=%d; ", gs.n, xmax, xmax / xmin >= 32, gset_width(&gs));
+	xtics_numeric(&b, v, v->c_processes, false, 1, xmax / xmin >= 32);
+	if (!rc)
+		rc = render_panel(pc, &cores_busy_kind, pl, i, &gs, &b);
+out:
+	free(b.s);
+	gset_free(&gs);
+	return rc;
+}
+
 /* Speedup, efficiency and cores busy vs processes. */
 static int plot_scaling(struct pctx *pc)
 {
 	struct sl_summary_view *v = &pc->v;
-	int skip[] = { v->c_processes, v->c_series, -1 };
-	struct gset gs;
-	double xmin, xmax;
-	bool logx;
-	char title[256];
-	struct vbuf vars = { 0 };
-	int rc = 0;
+	int skip[] = { v->c_processes, v->c_series, -1 }, rc = 0;
 
 	if (!sl_summary_view_varies(v, v->c_processes))
 		return 0;
-	/* speedup */
-	if (v->c_speedup >= 0) {
-		rc = gset_build(pc, skip, v->c_processes, v->c_speedup, &gs);
-		if (rc)
-			return rc;
-		/* a line needs two points */
-		for (int i = 0; i < gs.n; i++)
-			if (gs.g[i].n < 2) {
-				free(gs.g[i].rows);
-				memmove(&gs.g[i], &gs.g[i + 1], sizeof(gs.g[0]) * (size_t)(gs.n - i - 1));
-				gs.n--;
-				i--;
-			}
-		if (gs.n > 0) {
-			FILE *fit;
-
-			xmax = gset_xmax(pc, &gs, v->c_processes, &xmin);
-			logx = xmax / xmin >= 32;
-			char plain[MAX_SERIES][320];
-
-			for (int i = 0; i < gs.n; i++) {
-				double f = sl_sv_num(v, gs.g[i].rows[0], v->c_amdahl);
-				size_t l = strlen(gs.g[i].label);
-
-				memcpy(plain[i], gs.g[i].label, sizeof(plain[i]));
-				if (!isnan(f))
-					snprintf(gs.g[i].label + l, sizeof(gs.g[i].label) - l, " (Amdahl f=%.3f)", f);
-			}
-			rc = write_blocks(pc, "speedup", &gs, v->c_processes, v->c_speedup, v->c_speedup_lo,
-					  v->c_speedup_hi, NULL);
-			fit = rc ? NULL : dat_open(pc, "speedup", "fit.dat");
-			if (!fit) {
-				gset_free(&gs);
-				return -EIO;
-			}
-			for (int i = 0; i < gs.n; i++) {
-				double f = sl_sv_num(v, gs.g[i].rows[0], v->c_amdahl);
-
-				if (i)
-					fputs("\n\n", fit);
-				if (isnan(f)) {
-					fputs("1 NaN\n", fit);
-					continue;
-				}
-				for (int k = 0; k <= 80; k++) {
-					double p = logx ? pow(xmax / 1.0, k / 80.0) : 1 + (xmax - 1) * k / 80.0;
-
-					fprintf(fit, "%.6g %.6g\n", p, 1 / (f + (1 - f) / p));
-				}
-			}
-			rc = dat_close(fit, pc, "speedup.fit");
-			if (!rc) {
-				char fitpath[PATH_MAX + 64];
-				struct vbuf b = { 0 };
-
-				snprintf(fitpath, sizeof(fitpath), "%s/speedup.fit.dat", pc->out);
-				vb_var(&b, "fitfile", fitpath);
-				vb_printf(&b, "nseries=%d; xmax=%g; logx=%d; width=%d; ", gs.n, xmax, logx,
-					  gset_width(&gs));
-				xtics_numeric(&b, v, v->c_processes, false, 1);
-				title_for(pc, "speedup vs worker processes", title, sizeof(title));
-				rc = b.oom ? -ENOMEM
-					   : render(pc, "speedup.gp", "speedup", title,
-						    "Speedup T(1)/T(P) against the 1-process run of the same series; error "
-						    "bars: 95% bootstrap CI. Dotted: ideal; dashed: each series' Amdahl fit; "
-						    "vertical lines: the machine's physical and logical core counts.",
-						    b.s);
-				free(b.s);
-			}
-			if (!rc) {
-				warn_dropped(pc, "speedup", &gs);
-				for (int i = 0; i < gs.n; i++)
-					memcpy(gs.g[i].label, plain[i], sizeof(plain[i]));
-				rc = write_blocks(pc, "efficiency", &gs, v->c_processes, v->c_efficiency, -1, -1, NULL);
-				vars.n = 0;
-				vb_printf(&vars, "nseries=%d; xmax=%g; logx=%d; width=%d; ", gs.n, xmax, logx,
-					  gset_width(&gs));
-				xtics_numeric(&vars, v, v->c_processes, false, 1);
-				title_for(pc, "parallel efficiency vs worker processes", title, sizeof(title));
-				if (!rc)
-					rc = vars.oom ? -ENOMEM
-						      : render(pc, "efficiency.gp", "efficiency", title,
-							       "Efficiency = speedup / processes: 1.0 means every added "
-							       "process pays for itself.",
-							       vars.s);
-			}
-		}
-		gset_free(&gs);
-		if (rc) {
-			free(vars.s);
-			return rc;
-		}
-	}
-	/* cores busy */
-	if (v->c_cores_busy >= 0) {
-		rc = gset_build(pc, skip, v->c_processes, v->c_cores_busy, &gs);
-		if (rc) {
-			free(vars.s);
-			return rc;
-		}
-		if (gs.n > 0) {
-			xmax = gset_xmax(pc, &gs, v->c_processes, &xmin);
-			logx = xmax / xmin >= 32;
-			warn_dropped(pc, "cores_busy", &gs);
-			rc = write_blocks(pc, "cores_busy", &gs, v->c_processes, v->c_cores_busy, -1, -1, "cores_busy");
-			vars.n = 0;
-			vb_printf(&vars, "nseries=%d; xmax=%g; logx=%d; width=%d; ", gs.n, xmax, logx,
-				  gset_width(&gs));
-			xtics_numeric(&vars, v, v->c_processes, false, 1);
-			title_for(pc, "CPU cores busy vs worker processes", title, sizeof(title));
-			if (!rc && vars.oom)
-				rc = -ENOMEM;
-			if (!rc)
-				rc = render(pc, "cores_busy.gp", "cores_busy", title,
-					    "Cores busy = CPU time of the whole process tree / wall time (median). Points "
-					    "above the dotted line keep more cores busy than there are processes: "
-					    "library threads inside the workers.",
-					    vars.s);
-		}
-		gset_free(&gs);
-	}
-	free(vars.s);
+	if (v->c_speedup >= 0)
+		rc = plot_lines(pc, skip, v->c_processes, v->c_speedup, plot_speedup, NULL);
+	if (!rc && v->c_cores_busy >= 0)
+		rc = plot_lines(pc, skip, v->c_processes, v->c_cores_busy, plot_cores_busy, NULL);
 	return rc;
 }
 
@@ -812,64 +1020,87 @@ static int plot_heatmap(struct pctx *pc)
 	return rc;
 }
 
+static const struct plot_kind chunksize_kind = {
+	"chunksize", "chunksize.gp", "runtime vs chunk size",
+	"Median runtime by chunk size (tasks handed to a worker at once), one line per dispatch channel: pipe = "
+	"the coordinator sends each chunk as a message (like Python's Pool), shm = workers claim chunks from a "
+	"shared counter. Too small: per-chunk overhead; too large: too few chunks to keep every worker busy.",
+};
+
+/* Runtime vs chunk size: plot i of pl, with Python's default chunk size marked where it falls among
+ * the chunk sizes measured (and the caption saying where it is otherwise). */
+static int plot_chunksize_panel(struct pctx *pc, const struct panels *pl, int i, const void *unused)
+{
+	struct sl_summary_view *v = &pc->v;
+	int tasks_col = sl_csv_col(&v->csv, "tasks");
+	struct plot_kind kind = chunksize_kind;
+	struct gset gs;
+	struct vbuf b = { 0 }, marked = { 0 }, beyond = { 0 }, caption = { 0 };
+	double py[16], xmin, xmax, ymin, ymax;
+	int npy = 0, rc;
+	char name[96];
+
+	(void)unused;
+	rc = gset_build(pc, pl, i, &gs);
+	if (rc || gs.n == 0)
+		goto out;
+	/* Python's ceil(N / (4 P)) for each process count, in order */
+	for (int j = 0; j < gs.n; j++)
+		for (int k = 0; k < gs.g[j].n; k++) {
+			size_t r = gs.g[j].rows[k];
+			double t = sl_sv_num(v, r, tasks_col), p = sl_sv_num(v, r, v->c_processes), c;
+			int at = 0;
+
+			if (isnan(t) || isnan(p) || p < 1)
+				continue;
+			c = ceil(t / (4 * p));
+			while (at < npy && py[at] < c)
+				at++;
+			if ((at < npy && py[at] == c) || npy == 16)
+				continue;
+			memmove(&py[at + 1], &py[at], sizeof(py[0]) * (size_t)(npy - at));
+			py[at] = c;
+			npy++;
+		}
+	xmax = gset_xmax(pc, &gs, v->c_chunksize, &xmin);
+	for (int j = 0; j < npy; j++)
+		if (py[j] >= xmin && py[j] <= xmax)
+			vb_printf(&marked, "%s%g", marked.n ? " " : "", py[j]);
+		else
+			vb_printf(&beyond, "%s%g", beyond.n ? ", " : "", py[j]);
+	vb_printf(&caption, "%s", kind.caption);
+	if (beyond.n)
+		vb_printf(&caption, " Python's default chunk size ceil(N/4P) (%s) lies outside the chunk sizes measured "
+			  "(%g to %g), so it is not marked.", beyond.s, xmin, xmax);
+	kind.caption = caption.s ? caption.s : "";   /* out of memory: b.oom below says so */
+	gset_yrange(pc, &gs, v->c_wall, &ymin, &ymax);
+	panel_name(&kind, pl, i, name, sizeof(name));
+	rc = write_blocks(pc, name, &gs, v->c_chunksize, v->c_wall, v->c_wall_min, v->c_wall_max, "wall_s");
+	if (rc)
+		goto out;
+	vb_var(&b, "pychunks", marked.s ? marked.s : "");
+	vb_printf(&b, "nseries=%d; logy=%d; width=%d; ", gs.n, ymin > 0 && ymax / ymin > 30, gset_width(&gs));
+	xtics_numeric(&b, v, v->c_chunksize, false, 1, true);
+	b.oom |= marked.oom | beyond.oom | caption.oom;
+	rc = render_panel(pc, &kind, pl, i, &gs, &b);
+out:
+	free(caption.s);
+	free(beyond.s);
+	free(marked.s);
+	free(b.s);
+	gset_free(&gs);
+	return rc;
+}
+
 /* Runtime vs chunk size, one line per dispatch channel (and any other varying axis). */
 static int plot_chunksize(struct pctx *pc)
 {
 	struct sl_summary_view *v = &pc->v;
 	int skip[] = { v->c_chunksize, v->c_series, -1 };
-	int tasks_col = sl_csv_col(&v->csv, "tasks");
-	struct gset gs;
-	struct vbuf b = { 0 };
-	double py[16], ymin = INFINITY, ymax = 0;
-	int npy = 0, rc;
-	char title[256];
 
 	if (v->c_chunksize < 0 || !sl_summary_view_varies(v, v->c_chunksize))
 		return 0;
-	rc = gset_build(pc, skip, v->c_chunksize, v->c_wall, &gs);
-	if (rc || gs.n == 0)
-		goto out;
-	for (int i = 0; i < gs.n; i++)
-		for (int k = 0; k < gs.g[i].n; k++) {
-			size_t r = gs.g[i].rows[k];
-			double t = sl_sv_num(v, r, tasks_col), p = sl_sv_num(v, r, v->c_processes), w = sl_sv_num(v, r, v->c_wall);
-			bool seen = false;
-
-			ymin = fmin(ymin, w);
-			ymax = fmax(ymax, w);
-			if (isnan(t) || isnan(p) || p < 1)
-				continue;
-			for (int j = 0; j < npy; j++)
-				seen |= py[j] == ceil(t / (4 * p));
-			if (!seen && npy < 16)
-				py[npy++] = ceil(t / (4 * p));
-		}
-	warn_dropped(pc, "chunksize", &gs);
-	rc = write_blocks(pc, "chunksize", &gs, v->c_chunksize, v->c_wall, v->c_wall_min, v->c_wall_max, "wall_s");
-	if (rc)
-		goto out;
-	{
-		char list[256] = "";
-		size_t l = 0;
-
-		for (int j = 0; j < npy && l < sizeof(list) - 24; j++)
-			l += (size_t)snprintf(list + l, sizeof(list) - l, "%s%g", j ? " " : "", py[j]);
-		vb_var(&b, "pychunks", list);
-	}
-	vb_printf(&b, "nseries=%d; logy=%d; width=%d; ", gs.n, ymin > 0 && ymax / ymin > 30, gset_width(&gs));
-	xtics_numeric(&b, v, v->c_chunksize, false, 1);
-	title_for(pc, "runtime vs chunk size", title, sizeof(title));
-	rc = b.oom ? -ENOMEM
-		   : render(pc, "chunksize.gp", "chunksize", title,
-			    "Median runtime by chunk size (tasks handed to a worker at once), one line per dispatch "
-			    "channel: pipe = the coordinator sends each chunk as a message (like Python's Pool), shm = "
-			    "workers claim chunks from a shared counter. Too small: per-chunk overhead; too large: "
-			    "too few chunks to keep every worker busy.",
-			    b.s);
-out:
-	free(b.s);
-	gset_free(&gs);
-	return rc;
+	return plot_lines(pc, skip, v->c_chunksize, v->c_wall, plot_chunksize_panel, NULL);
 }
 
 /* Clustered bars with min-max error bars: value column ycol (runs metric for the bars), clusters by
@@ -878,14 +1109,21 @@ static int plot_bars(struct pctx *pc, const char *name, int ccol, int ycol, cons
 		     const char *what, const char *xlabel, const char *ylabel, const char *caption)
 {
 	struct sl_summary_view *v = &pc->v;
-	char clusters[32][SL_VALUE_LEN], bars[8][320], title[512];
-	int nc, nb = 0, skip[] = { ccol, v->c_series, -1 }, rc;
+	size_t nrows = sl_sv_rows(v);
+	/* as many clusters and bars as the data has: a bar left out would be a result not shown */
+	char (*clusters)[SL_VALUE_LEN] = calloc(nrows + 1, SL_VALUE_LEN), (*bars)[320] = calloc(nrows + 1, 320);
+	char title[512];
+	int nc, nb = 0, skip[] = { ccol, v->c_series, -1 }, rc = 0;
 	struct vbuf b = { 0 };
 	bool any = false;
 	FILE *f;
 
-	nc = distinct(v, ccol, clusters, 32, false);
-	for (size_t r = 0; r < sl_sv_rows(v) && nb < 8; r++) {
+	if (!clusters || !bars) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	nc = distinct(v, ccol, clusters, (int)nrows, false);
+	for (size_t r = 0; r < nrows; r++) {
 		char label[320];
 		bool seen = false;
 
@@ -899,10 +1137,12 @@ static int plot_bars(struct pctx *pc, const char *name, int ccol, int ycol, cons
 			snprintf(bars[nb++], sizeof(bars[0]), "%s", label);
 	}
 	if (!any)
-		return 0;
+		goto out_free;
 	f = dat_open(pc, name, "dat");
-	if (!f)
-		return -EIO;
+	if (!f) {
+		rc = -EIO;
+		goto out_free;
+	}
 	fputs("cluster", f);
 	for (int i = 0; i < nb; i++) {
 		fputc(' ', f);
@@ -936,7 +1176,7 @@ static int plot_bars(struct pctx *pc, const char *name, int ccol, int ycol, cons
 	}
 	rc = dat_close(f, pc, name);
 	if (rc)
-		return rc;
+		goto out_free;
 	{
 		/* bars that differ by more than 30× are read on a log scale */
 		double lo = INFINITY, hi = 0;
@@ -955,10 +1195,15 @@ static int plot_bars(struct pctx *pc, const char *name, int ccol, int ycol, cons
 		vb_var(&b, "ylabel", ylab);
 		vb_printf(&b, "logy=%d; ymin=%g; ", hi / lo > 30, lo / 2);
 	}
-	vb_printf(&b, "nbars=%d; nokey=%d; ", nb, nb == 1 && strcmp(bars[0], "all") == 0);
+	/* about 24 pixels a bar, with room for the legend */
+	vb_printf(&b, "nbars=%d; nokey=%d; width=%d; ", nb, nb == 1 && strcmp(bars[0], "all") == 0,
+		  nb * nc <= 24 ? 960 : 400 + 24 * nb * nc > 2400 ? 2400 : 400 + 24 * nb * nc);
 	title_for(pc, what, title, sizeof(title));
 	rc = b.oom ? -ENOMEM : render(pc, "bars.gp", name, title, caption, b.s);
+out_free:
 	free(b.s);
+	free(bars);
+	free(clusters);
 	return rc;
 }
 
@@ -1237,46 +1482,58 @@ static int numeric_param(const struct sl_summary_view *v)
 	return -1;
 }
 
-/* A metric vs the numeric parameter xcol, one line per other varying axis. */
-static int plot_metric(struct pctx *pc, const char *name, int xcol, int ycol, const char *runs_metric,
-		       const char *what, const char *ylabel, const char *caption)
+/* A metric vs a numeric parameter: the plot's kind, the runs.csv metric of its error bars, its
+ * y label. */
+struct metric_plot {
+	struct plot_kind kind;
+	const char *runs_metric, *ylabel;
+};
+
+/* A metric vs a numeric parameter: plot i of pl. */
+static int plot_metric_panel(struct pctx *pc, const struct panels *pl, int i, const void *arg)
 {
+	const struct metric_plot *mp = arg;
 	struct sl_summary_view *v = &pc->v;
-	int skip[] = { xcol, v->c_series, -1 }, rc;
-	const char *xname = v->csv.header[xcol];
+	const char *xname = v->csv.header[pl->xcol];
 	bool mib = strcmp(xname, "mb") == 0 || (strlen(xname) > 3 && strcmp(xname + strlen(xname) - 3, "_mb") == 0);
 	bool bytes = strstr(xname, "bytes") || strstr(xname, "size") || mib;
-	char title[512], xlabel[128];
+	char name[96], xlabel[128];
 	struct gset gs;
 	struct vbuf b = { 0 };
-	double xmin, xmax, ymin = INFINITY, ymax = 0;
+	double xmin, xmax, ymin, ymax;
+	int rc;
 
-	rc = gset_build(pc, skip, xcol, ycol, &gs);
+	rc = gset_build(pc, pl, i, &gs);
 	if (rc || gs.n == 0)
 		goto out;
-	xmax = gset_xmax(pc, &gs, xcol, &xmin);
-	for (int i = 0; i < gs.n; i++)
-		for (int k = 0; k < gs.g[i].n; k++) {
-			ymin = fmin(ymin, sl_sv_num(v, gs.g[i].rows[k], ycol));
-			ymax = fmax(ymax, sl_sv_num(v, gs.g[i].rows[k], ycol));
-		}
-	warn_dropped(pc, name, &gs);
-	rc = write_blocks(pc, name, &gs, xcol, ycol, -1, -1, runs_metric);
+	xmax = gset_xmax(pc, &gs, pl->xcol, &xmin);
+	gset_yrange(pc, &gs, pl->ycol, &ymin, &ymax);
+	panel_name(&mp->kind, pl, i, name, sizeof(name));
+	rc = write_blocks(pc, name, &gs, pl->xcol, pl->ycol, -1, -1, mp->runs_metric);
 	if (rc)
 		goto out;
-	xtics_numeric(&b, v, xcol, bytes, mib ? 1 << 20 : 1);
+	xtics_numeric(&b, v, pl->xcol, bytes, mib ? 1 << 20 : 1, xmin > 0 && xmax / xmin >= 16);
 	snprintf(xlabel, sizeof(xlabel), "%s%s%s", xname, mib ? " (MiB)" : bytes && !strstr(xname, "bytes") ? " (bytes)" : "",
 		 xmin > 0 && xmax / xmin >= 16 ? ", log scale" : "");
 	vb_var(&b, "xlabel", xlabel);
-	vb_var(&b, "ylabel", ylabel);
+	vb_var(&b, "ylabel", mp->ylabel);
 	vb_printf(&b, "nseries=%d; logx=%d; logy=%d; width=%d; ", gs.n, xmin > 0 && xmax / xmin >= 16,
 		  ymin > 0 && ymax / ymin > 100, gset_width(&gs));
-	title_for(pc, what, title, sizeof(title));
-	rc = b.oom ? -ENOMEM : render(pc, "metric.gp", name, title, caption, b.s);
+	rc = render_panel(pc, &mp->kind, pl, i, &gs, &b);
 out:
 	free(b.s);
 	gset_free(&gs);
 	return rc;
+}
+
+/* A metric vs the numeric parameter xcol, one line per other varying axis. */
+static int plot_metric(struct pctx *pc, const char *name, int xcol, int ycol, const char *runs_metric,
+		       const char *what, const char *ylabel, const char *caption)
+{
+	const struct metric_plot mp = { { name, "metric.gp", what, caption }, runs_metric, ylabel };
+	int skip[] = { xcol, pc->v.c_series, -1 };
+
+	return plot_lines(pc, skip, xcol, ycol, plot_metric_panel, &mp);
 }
 
 /* The summary column of a bandwidth metric, if the GPU workload reports one. */

@@ -1127,6 +1127,41 @@ static bool axis_varies(const struct sl_cmp_run *r, int a)
 	return false;
 }
 
+/* The distinct values of axis a of run r, comma-separated and cut short to fit len. */
+static void axis_values(const struct sl_cmp_run *r, int a, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < r->nconfigs && n < len; i++) {
+		const char *v = r->configs[i].values[a];
+		size_t j = 0;
+
+		while (j < i && strcmp(r->configs[j].values[a], v) != 0)
+			j++;
+		if (j == i)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", v);
+	}
+}
+
+/* Whether some configuration of base and some of cur share their value of axis name (true when a
+ * run lacks the axis: nothing says they differ). Never fails. */
+static bool axis_overlaps(const struct sl_cmp_run *base, const struct sl_cmp_run *cur, const char *name)
+{
+	int b = axis_index(base, name), c = axis_index(cur, name);
+
+	if (b < 0 || c < 0)
+		return true;
+	for (size_t i = 0; i < base->nconfigs; i++) {
+		if (i && strcmp(base->configs[i].values[b], base->configs[i - 1].values[b]) == 0)
+			continue;   /* asked already */
+		for (size_t j = 0; j < cur->nconfigs; j++)
+			if (strcmp(base->configs[i].values[b], cur->configs[j].values[c]) == 0)
+				return true;
+	}
+	return false;
+}
+
 struct match_axis {
 	const char *name;
 	int b, c;           /* index in base, cur; -1 absent */
@@ -1411,6 +1446,16 @@ int sl_cmp_compare(const struct sl_cmp_run *base, const struct sl_cmp_run *cur, 
 	if (strcmp(base->experiment, cur->experiment) != 0) {
 		sl_err("different experiments: %s/meta.json is '%s' but %s/meta.json is '%s'", base->dir,
 		       base->experiment, cur->dir, cur->experiment);
+		goto out_fail;
+	}
+	/* another workload measures something else: its parameters (cost, n) may differ, not the workload */
+	if (!axis_overlaps(base, cur, "workload")) {
+		char bw[256], cw[256];
+
+		axis_values(base, axis_index(base, "workload"), bw, sizeof(bw));
+		axis_values(cur, axis_index(cur, "workload"), cw, sizeof(cw));
+		sl_err("different workloads: %s/runs.csv runs '%s' but %s/runs.csv runs '%s' (only a workload's "
+		       "parameters may differ between the runs compared)", base->dir, bw, cur->dir, cw);
 		goto out_fail;
 	}
 	if (o->nmetrics) {

@@ -161,9 +161,10 @@ void sl_cmp_speedup(const double *t1b, const int *rb1, size_t nb1, const double 
  * entries ignored); NAN with fewer than 2 values on a side. Never fails otherwise. */
 double sl_cmp_welch_p(const double *a, size_t na, const double *b, size_t nb);
 
-/* Compare cur against base: same experiment required; configurations matched by their axis
- * values. Returns 0, or -EINVAL with the reason printed (different experiments, different
- * machines without cross_machine, no matching configuration, unknown metric) and res empty. */
+/* Compare cur against base: same experiment and workload required (the workload's parameters may
+ * differ); configurations matched by their axis values. Returns 0, or -EINVAL with the reason
+ * printed (different experiments or workloads, different machines without cross_machine, no
+ * matching configuration, unknown metric) and res empty. */
 int sl_cmp_compare(const struct sl_cmp_run *base, const struct sl_cmp_run *cur,
 		   const struct sl_cmp_options *o, struct sl_cmp_result *res);
 /* Free everything. Safe on a zeroed struct. */

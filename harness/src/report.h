@@ -16,11 +16,14 @@ int sl_plot_dir(const char *dir, bool quiet);
  * directory of the running binary, else ./plots. NULL (with a message) when none holds them. */
 const char *sl_plot_scripts_dir(void);
 
+/* The longest caption of a plot, with the series it leaves out named. */
+#define SL_PLOT_CAPTION_LEN 2048
+
 /* One plot of dir/plots/index.tsv. */
 struct sl_plot_entry {
 	char name[96];       /* file stem: dir/plots/<name>.png and .svg */
 	char title[256];
-	char caption[512];   /* how to read it */
+	char caption[SL_PLOT_CAPTION_LEN];   /* how to read it, and what it leaves out */
 };
 
 /* Read dir/plots/index.tsv into entries (at most max). Returns the count, or -errno when absent. */

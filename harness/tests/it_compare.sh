@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # it_compare.sh: `speedlab compare` and `speedlab baseline` on synthetic, seeded result directories:
-# the verdicts and exit codes, the cross-machine and experiment refusals, and clear errors (exit 2,
-# never a crash) on truncated, NaN, huge, empty, missing and wrongly shaped inputs.
+# the verdicts and exit codes, the cross-machine, experiment and workload refusals, and clear errors
+# (exit 2, never a crash) on truncated, NaN, huge, empty, missing and wrongly shaped inputs.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 SPEEDLAB=${SPEEDLAB:-$here/../../build/speedlab}
@@ -96,6 +96,15 @@ grep -q '| status | 10/10 ok | 9/10 ok | .*regression.*crash:SIGSEGV' "$T/out" |
 # different experiments, different machines
 expect 2 "$SPEEDLAB" compare "$T/base" "$T/other-exp" && grep -q "different experiments" "$T/err" || fail "experiments: $(cat "$T/err")"
 expect 2 "$SPEEDLAB" compare "$T/base" "$T/other-machine" && grep -q "different machines" "$T/err" || fail "machines: $(cat "$T/err")"
+# another workload under the same experiment name: refused like another experiment, both named;
+# another workload parameter (n) is still compared, with a note
+mkrun "$T/other-workload" seed=7 workload=skewed scale=1.1
+expect 2 "$SPEEDLAB" compare "$T/base" "$T/other-workload" &&
+	grep -q "different workloads: $T/base/runs.csv runs 'scalar' but $T/other-workload/runs.csv runs 'skewed'" "$T/err" ||
+	fail "workloads: $(cat "$T/err")"
+mkrun "$T/other-n" seed=8 n=512 scale=1.1
+expect 1 "$SPEEDLAB" compare "$T/base" "$T/other-n" && grep -q "fixed axis 'n' differs: base 256, current 512" "$T/out" ||
+	fail "parameter n: $(cat "$T/out")"
 expect 0 "$SPEEDLAB" compare "$T/base" "$T/other-machine" --cross-machine --json "$T/x.json"
 grep -q '"metric": "wall_s"' "$T/x.json" && fail "--cross-machine compared wall_s"
 grep -q '"metric": "speedup"' "$T/x.json" || fail "--cross-machine did not compare speedup"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # it_plot.sh: `speedlab plot` renders every plot kind from the small fixture result directories as a
-# valid PNG and SVG, picks the plots the data supports, and rejects bad input with FILE:LINE, exit 2.
+# valid PNG and SVG, picks the plots the data supports, leaves no data out unsaid, and rejects bad
+# input with FILE:LINE, exit 2.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 SPEEDLAB=${SPEEDLAB:-$PWD/build/speedlab}
@@ -39,6 +40,8 @@ declare -A expect=(
 	[report-gpu-copy]="gpu_copy"
 	[report-gpu-share]="speedup efficiency cores_busy gpu_share"
 	[report-skipped]=""
+	[report-start-wide]="speedup efficiency cores_busy start_latency start_safety"
+	[report-pool]="speedup-1 efficiency-1 speedup-2 efficiency-2 cores_busy-1 cores_busy-2 chunksize"
 )
 # which script draws each plot
 declare -A script=(
@@ -87,6 +90,54 @@ awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) if ($i == "spee
 mv "$tmp/s.csv" "$tmp/report-scaling/summary.csv"
 "$SPEEDLAB" plot --quiet "$tmp/report-scaling" || fail "replot"
 grep -q "^ 4 3.25 " "$tmp/report-scaling/plots/speedup.dat" || fail "speedup.dat does not follow summary.csv"
+
+# every bar is drawn: 9 situations (processes x parent memory) for each of the 3 start methods, the
+# fork after touching 1 GiB among them
+d=$tmp/report-start-wide/plots
+[ "$(head -1 "$d/start_latency.dat" | grep -o '" lo hi' | wc -l)" -eq 9 ] || fail "start_latency.dat: not 9 bars"
+head -1 "$d/start_latency.dat" | grep -q '"processes=8 parent_rss_mb=1024" lo hi$' || fail "the 9th bar is missing"
+[ "$(awk 'NR > 1 && NF == 28' "$d/start_latency.dat" | wc -l)" -eq 3 ] || fail "start_latency.dat: not 3 clusters of 9"
+grep '^"fork"' "$d/start_latency.dat" | awk '{ exit !($26 > 9) }' || fail "fork at 1 GiB: not its latency"
+# 26 series (13 chunk sizes x 2 channels) are too many for one plot: split by dispatch, none left out
+d=$tmp/report-pool/plots
+for p in speedup efficiency cores_busy; do
+	for i in 1 2; do
+		[ "$(grep -c '^"chunksize=[0-9]*' "$d/$p-$i.dat")" -eq 13 ] || fail "$p-$i.dat: not 13 series"
+	done
+	grep -q "^$p-1	pool-overhead: .* (dispatch=pipe)	.* split into 2 plots by dispatch; this one shows dispatch=pipe\.$" \
+		"$d/index.tsv" || fail "$p-1: title or caption does not say which part it shows"
+	grep -q "^$p-2	.*(dispatch=shm)	" "$d/index.tsv" || fail "$p-2: not the shm half"
+done
+# Python's default chunk size is marked (and labelled once) where it falls among the chunk sizes
+# measured, and otherwise said in the caption, not drawn past the data
+grep -c "Python default ceil(N/4P) = 256 " "$tmp/report-chunks/plots/chunksize.svg" | grep -qx 1 ||
+	fail "report-chunks: Python's default 256 not labelled once"
+grep -q "Python default" "$d/chunksize.svg" && fail "report-pool: Python's default drawn outside the data"
+grep -q "^chunksize	.*Python's default chunk size ceil(N/4P) (6250, 12500, 25000) lies outside the chunk sizes measured (1 to 4096), so it is not marked\.$" \
+	"$d/index.tsv" || fail "report-pool: the caption does not say where Python's default is"
+# chunk size 'auto' (here ceil(4000 / (4 * 4)) = 250) next to 256: its tick label goes a line lower
+cp -r "$tmp/report-chunks" "$tmp/auto"
+awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "chunksize") c = i; if ($i == "tasks") t = i } }
+	NR > 1 { $t = 4000; if ($c == 1024) $c = "auto" } { print }' "$tmp/report-chunks/summary.csv" >"$tmp/auto/summary.csv"
+"$SPEEDLAB" plot --quiet "$tmp/auto" || fail "plot with chunksize auto"
+tick_y() { grep -B1 "^		<text>$2</text>" "$1" | grep -o 'translate([0-9.]*,[0-9.]*)' | tail -1 | tr -d ')' | cut -d, -f2; }
+y256=$(tick_y "$tmp/auto/plots/chunksize.svg" 256)
+yauto=$(tick_y "$tmp/auto/plots/chunksize.svg" auto)
+awk -v a="$yauto" -v b="$y256" 'BEGIN { exit !(a != "" && b != "" && a > b + 8) }' ||
+	fail "tick 'auto' (y $yauto) runs into tick 256 (y $y256)"
+
+# 20 series along one axis: 16 lines drawn, and the caption (and the report) names the 4 left out
+d=$tmp/report-many-series
+"$SPEEDLAB" plot --quiet "$d" 2>"$tmp/err" || fail "plot report-many-series exited $?"
+grep -q "plot 'speedup' of $d: 4 of 20 series left out" "$tmp/err" || fail "no warning: $(cat "$tmp/err")"
+for p in speedup efficiency cores_busy; do
+	[ "$(grep -c '^"n=' "$d/plots/$p.dat")" -eq 16 ] || fail "$p.dat: not 16 series"
+	grep -q "^$p	.*	.* Not shown (more than 16 lines): n=17000; n=18000; n=19000; n=20000\.$" "$d/plots/index.tsv" ||
+		fail "$p: the caption does not name the series left out"
+done
+"$SPEEDLAB" report "$d" >/dev/null 2>&1 || fail "report of report-many-series"
+grep -q "Not shown (more than 16 lines): n=17000; n=18000; n=19000; n=20000\." "$d/report.md" ||
+	fail "report.md does not say which series the plots leave out"
 
 # re-running replaces the plots (no error on an existing plots/)
 "$SPEEDLAB" plot --quiet "$tmp/report-chunks" || fail "second plot run"

@@ -83,6 +83,25 @@ last=$(ls -d "$T"/results/runs/ci/* | sort | tail -1)
 	fail "--metric: compared $(grep -o '"metric": "[a-z_]*"' "$last/beta.compare.json" | sort -u | tr '\n' ' ')"
 grep -q '^5 rows appended' "$T/err8" || fail "--metric: recorded $(grep 'rows appended' "$T/err8")"
 
+# the example workflow runs on a shared hosted runner: its check judges by CPU time only, with
+# options ci/regress accepts; and the `make deps` it runs is documented
+wf=$here/../../ci/github-actions.yml
+args=$(sed -n 's/^ *run: ci\/regress\( \|$\)//p' "$wf")
+case " $args " in
+*" --metric cpu_user_s "*) ;;
+*) fail "ci/github-actions.yml runs 'ci/regress $args': wall time on a shared runner" ;;
+esac
+# shellcheck disable=SC2086
+bash "$regress" $args "$T/beta.ini" >"$T/out9" 2>"$T/err9"
+rc=$?
+last=$(ls -d "$T"/results/runs/ci/* | sort | tail -1)
+[ $rc -eq 0 ] || fail "the workflow's 'ci/regress $args': exit $rc: $(tail -3 "$T/err9")"
+[ "$(grep -o '"metric": "[a-z_]*"' "$last/beta.compare.json" | sort -u | tr '\n' ' ')" = '"metric": "cpu_user_s" ' ] ||
+	fail "the workflow's check compared $(grep -o '"metric": "[a-z_]*"' "$last/beta.compare.json" | sort -u | tr '\n' ' ')"
+if grep -q 'make deps' "$wf"; then
+	grep -q '`make deps`' "$here/../../README.md" || fail "the workflow runs make deps; README.md does not say what it is"
+fi
+
 # errors: a missing experiment, a failed run, a broken binary path
 bash "$regress" "$T/missing.ini" >"$T/out4" 2>"$T/err4"
 rc=$?
