@@ -272,12 +272,30 @@ static bool claim_sleep(const struct seed_set *s, struct claim *c)
 	return true;
 }
 
+/* The largest process count above 1 of d's rows with threads=unset; 0 if none. */
+static int largest_p(const struct seed_dir *d)
+{
+	int best = 0, cp, ct;
+
+	if (!d)
+		return 0;
+	cp = d->v.c_processes;
+	ct = d->v.c_threads;
+	for (size_t r = 0; r < sl_sv_rows(&d->v); r++) {
+		double p = sl_sv_num(&d->v, r, cp);
+
+		if (sl_sv_row_ok(&d->v, r) && strcmp(sl_sv_text(&d->v, r, ct), "unset") == 0 && p > 1 && p > best)
+			best = (int)p;
+	}
+	return best;
+}
+
 /* 3. seed 000: BLAS threads in pool workers light up more cores than processes */
 static bool claim_more_cores(const struct seed_set *s, struct claim *c)
 {
 	const struct seed_dir *dc = find(s, "s3-more-cores"), *dp = find(s, "s3-more-cores-python");
-	double un = NAN, one = NAN;
-	int logical = machine_logical(s);
+	double un = NAN, one = NAN, pm_busy = NAN, pm_tw = NAN, pm_tt = NAN, pm_tw1 = NAN, pm_tt1 = NAN;
+	int logical = machine_logical(s), pm = 0;
 
 	if (!dc && !dp)
 		return false;
@@ -291,12 +309,37 @@ static bool claim_more_cores(const struct seed_set *s, struct claim *c)
 		char *out = side_buf(c, k, &len);
 		long ru = row_where(d, WHERE("processes=1", "threads=unset"));
 		long r1 = row_where(d, WHERE("processes=1", "threads=1"));
+		int p = largest_p(d);
 
 		if (!d)
 			continue;
 		snprintf(out, len, "1 process: %.2f cores busy and %.0f threads with threads unset, %.2f and %.0f "
 			 "with threads=1", num(d, ru, "cores_busy_median"), num(d, ru, "threads_peak_median"),
 			 num(d, r1, "cores_busy_median"), num(d, r1, "threads_peak_median"));
+		if (p > 1) {
+			char cp[32];
+			long rpu, rp1;
+
+			snprintf(cp, sizeof(cp), "processes=%d", p);
+			rpu = row_where(d, WHERE(cp, "threads=unset"));
+			rp1 = row_where(d, WHERE(cp, "threads=1"));
+			cat(out, len, "; %d processes: %.2f cores busy, %.0f threads per worker, %.0f in the process "
+			    "tree with threads unset", p, num(d, rpu, "cores_busy_median"),
+			    num(d, rpu, "threads_peak_median"), num(d, rpu, "threads_total_peak_median"));
+			if (rp1 >= 0)
+				cat(out, len, "; %.2f, %.0f and %.0f with threads=1", num(d, rp1, "cores_busy_median"),
+				    num(d, rp1, "threads_peak_median"), num(d, rp1, "threads_total_peak_median"));
+			if (p >= logical)
+				cat(out, len, " (cores busy capped at %d logical CPUs)", logical);
+			if (k == 0) {
+				pm = p;
+				pm_busy = num(d, rpu, "cores_busy_median");
+				pm_tw = num(d, rpu, "threads_peak_median");
+				pm_tt = num(d, rpu, "threads_total_peak_median");
+				pm_tw1 = num(d, rp1, "threads_peak_median");
+				pm_tt1 = num(d, rp1, "threads_total_peak_median");
+			}
+		}
 		if (k == 0) {
 			un = num(d, ru, "cores_busy_median");
 			one = num(d, r1, "cores_busy_median");
@@ -313,6 +356,23 @@ static bool claim_more_cores(const struct seed_set *s, struct claim *c)
 	else
 		snprintf(c->verdict, sizeof(c->verdict), "**not reproduced**: %.2f cores busy with threads unset, "
 			 "%.2f with threads=1", un, one);
+	if (pm > 1 && !isnan(pm_tw) && !isnan(pm_busy)) {
+		cat(c->verdict, sizeof(c->verdict), "; at %d processes each worker runs %.0f thread(s) with threads "
+		    "unset (%.0f in the tree", pm, pm_tw, pm_tt);
+		if (!isnan(pm_tw1))
+			cat(c->verdict, sizeof(c->verdict), ", against %.0f per worker and %.0f in the tree with "
+			    "threads=1", pm_tw1, pm_tt1);
+		cat(c->verdict, sizeof(c->verdict), ")");
+		if (pm >= logical)
+			cat(c->verdict, sizeof(c->verdict), ", but cores busy cannot exceed this machine's %d logical "
+			    "CPUs (%.2f): the seed's \"more than 4 cores\" needs more CPUs than processes", logical,
+			    pm_busy);
+		else if (pm_busy > pm * 1.15)
+			cat(c->verdict, sizeof(c->verdict), " and %.2f cores busy: more than its %d processes", pm_busy,
+			    pm);
+		else
+			cat(c->verdict, sizeof(c->verdict), " yet only %.2f cores busy for %d processes", pm_busy, pm);
+	}
 	return true;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # it_seeds.sh: the Seeds section of the combined report comes from the numbers: tiny real runs of the
 # seed experiments give their rows and verdicts in report.md and seeds.md, and a changed number
-# changes the verdict (claims 1, 2, 5).
+# changes the verdict (claims 1, 2, 3, 5).
 set -u
 SL=${SPEEDLAB:?}
 T=$(mktemp -d)
@@ -67,6 +67,33 @@ sed -i 's/"s1-speedup"/"other"/' "$T/plain/x/meta.json"
 "$SL" report --out "$T/rep3" "$T/plain/x" >/dev/null 2>&1 || fail "third report"
 [ ! -e "$T/rep3/seeds.md" ] || fail "seeds.md without any seed experiment"
 
+
+# claim 3: the largest process count's threads beside the 1-process cores; cores busy is capped by the
+# machine's logical CPUs (2 here, in meta.json), so make it a 16-CPU machine and the verdict changes
+"$SL" run experiments/seeds/s3-more-cores.ini --set n=64 --set tasks=4 --set repeats=1 --set warmup=0 \
+	--set processes=1,4 --out "$T/s3" --quiet >/dev/null 2>"$T/s3.err" || fail "s3 run: $(tail -2 "$T/s3.err")"
+set_cell "$T/s3" cores_busy_median 1.9 processes=1 threads=unset
+set_cell "$T/s3" cores_busy_median 1.0 processes=1 threads=1
+set_cell "$T/s3" cores_busy_median 1.95 processes=4 threads=unset
+set_cell "$T/s3" threads_peak_median 2 processes=4 threads=unset
+set_cell "$T/s3" threads_total_peak_median 10 processes=4 threads=unset
+set_cell "$T/s3" threads_peak_median 1 processes=4 threads=1
+set_cell "$T/s3" threads_total_peak_median 6 processes=4 threads=1
+sed -i 's/"logical": [0-9]*/"logical": 2/' "$T/s3/meta.json"
+"$SL" report --out "$T/rep4" "$T/s3" >/dev/null 2>&1 || fail "s3 report"
+row "$T/rep4" "Pool workers doing matrix" | grep -q "| 1 process: 1.90 cores busy .*; 4 processes: 1.95 cores busy, 2 threads per worker, 10 in the process tree with threads unset; [0-9.]*, 1 and 6 with threads=1 (cores busy capped at 2 logical CPUs) |" ||
+	fail "s3 figures: $(row "$T/rep4" "Pool workers")"
+row "$T/rep4" "Pool workers doing matrix" | grep -q "\*\*reproduced\*\*: one process keeps 1.90 cores busy .*; at 4 processes each worker runs 2 thread(s) with threads unset (10 in the tree, against 1 per worker and 6 in the tree with threads=1), but cores busy cannot exceed this machine's 2 logical CPUs (1.95)" ||
+	fail "s3 verdict: $(row "$T/rep4" "Pool workers")"
+sed -i 's/"logical": [0-9]*/"logical": 16/' "$T/s3/meta.json"
+set_cell "$T/s3" cores_busy_median 6.5 processes=4 threads=unset
+"$SL" report --out "$T/rep5" "$T/s3" >/dev/null 2>&1 || fail "s3 report on 16 CPUs"
+row "$T/rep5" "Pool workers doing matrix" | grep -q "(10 in the tree, .*) and 6.50 cores busy: more than its 4 processes |" ||
+	fail "s3 verdict on 16 CPUs: $(row "$T/rep5" "Pool workers")"
+set_cell "$T/s3" cores_busy_median 1.05 processes=1 threads=unset
+"$SL" report --out "$T/rep6" "$T/s3" >/dev/null 2>&1 || fail "s3 report, no BLAS threads"
+row "$T/rep6" "Pool workers doing matrix" | grep -q "\*\*not reproduced\*\*: 1.05 cores busy with threads unset" ||
+	fail "s3 verdict without BLAS threads: $(row "$T/rep6" "Pool workers")"
 
 # claim 5: the largest chunk size is one chunk per worker; each end counts only when its numbers show it
 "$SL" run experiments/seeds/s5-chunksize.ini --set tasks=64 --set heavy=32 --set mean_cost=0.01 \
