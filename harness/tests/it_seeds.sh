@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # it_seeds.sh: the Seeds section of the combined report comes from the numbers: tiny real runs of the
 # seed experiments give their rows and verdicts in report.md and seeds.md, and a changed number
-# changes the verdict (claims 1, 2, 3, 5).
+# changes the verdict (claims 1, 2, 3, 5, 6).
 set -u
 SL=${SPEEDLAB:?}
 T=$(mktemp -d)
@@ -119,6 +119,30 @@ set_cell "$T/s5" wall_s_median 0.0102 chunksize=1
 "$SL" report --out "$T/rep9" "$T/s5" >/dev/null 2>&1 || fail "s5 report, cheap dispatch"
 row "$T/rep9" "Small chunks" | grep -q "\*\*partly reproduced\*\*: large chunks cost balance (pipe: chunksize 32 +30%, busy times 1.33× uneven), but dispatching single tasks is cheap enough not to matter here (pipe: chunksize 1 +2%)" ||
 	fail "s5 verdict, cheap dispatch: $(row "$T/rep9" "Small chunks")"
+
+# claim 6: a whole pool of 2 (start + map + stop) per start method, the figure Python's peer gives
+"$SL" run experiments/seeds/s6-start.ini --set repeats=1 --set warmup=0 --out "$T/s6" --quiet >/dev/null \
+	2>"$T/s6.err" || fail "s6 run: $(tail -2 "$T/s6.err")"
+for sm in fork spawn forkserver; do
+	grep -q "^[0-9]*,[^,]*,empty,2,auto,$sm,.*,ok,[0-9.e-]*," "$T/s6/summary.csv" || fail "s6: no ok $sm row"
+done
+# phases METHOD START-MS WALL-S STOP-MS: the three parts of a pool's life for one start method
+phases() {
+	set_cell "$T/s6" pool_start_ms_median "$2" start_method="$1"
+	set_cell "$T/s6" wall_s_median "$3" start_method="$1"
+	set_cell "$T/s6" pool_stop_ms_median "$4" start_method="$1"
+}
+phases fork 0.5 0.0002 0.3
+phases spawn 2.5 0.0002 0.3
+"$SL" report --out "$T/rep10" "$T/s6" >/dev/null 2>&1 || fail "s6 report"
+row "$T/rep10" "fork is cheap" | grep -q "| pool of 2 started, mapped, stopped: fork 1.00 ms, forkserver [0-9.]* ms, spawn 3.00 ms" ||
+	fail "s6 figures: $(row "$T/rep10" "fork is cheap")"
+row "$T/rep10" "fork is cheap" | grep -q "\*\*reproduced (cost)\*\*: spawn makes a pool of 2 (started, mapped, stopped) cost 3.0× fork's in speedlab (3.00 vs 1.00 ms) |" ||
+	fail "s6 verdict: $(row "$T/rep10" "fork is cheap")"
+set_cell "$T/s6" pool_start_ms_median 0.3 start_method=spawn
+"$SL" report --out "$T/rep11" "$T/s6" >/dev/null 2>&1 || fail "s6 report, cheap spawn"
+row "$T/rep11" "fork is cheap" | grep -q "\*\*not reproduced\*\*: spawn makes a pool of 2 (started, mapped, stopped) cost 0.8× fork's" ||
+	fail "s6 verdict, cheap spawn: $(row "$T/rep11" "fork is cheap")"
 
 [ $fails -eq 0 ] || exit 1
 echo "seeds: all checks passed"
