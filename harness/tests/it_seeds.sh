@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # it_seeds.sh: the Seeds section of the combined report comes from the numbers: tiny real runs of the
 # seed experiments give their rows and verdicts in report.md and seeds.md, and a changed number
-# changes the verdict (claims 1, 2, 3, 5, 6).
+# changes the verdict (claims 1, 2, 3, 5, 6; claim 7 from a fixture gpu-sync result, no GPU needed).
 set -u
 SL=${SPEEDLAB:?}
 T=$(mktemp -d)
@@ -143,6 +143,26 @@ set_cell "$T/s6" pool_start_ms_median 0.3 start_method=spawn
 "$SL" report --out "$T/rep11" "$T/s6" >/dev/null 2>&1 || fail "s6 report, cheap spawn"
 row "$T/rep11" "fork is cheap" | grep -q "\*\*not reproduced\*\*: spawn makes a pool of 2 (started, mapped, stopped) cost 0.8× fork's" ||
 	fail "s6 verdict, cheap spawn: $(row "$T/rep11" "fork is cheap")"
+
+# claim 7: a gpu-sync result (fixture: figures shaped like a real run, two kernel lengths); no result,
+# no GPU; the verdict follows host_cpu_pct at the longest kernel
+row "$T/rep" "A process waiting on its GPU" | grep -q "\*\*not reproduced here\*\*: no GPU" ||
+	fail "gpu row without gpu-sync: $(row "$T/rep" "A process waiting")"
+cp -r harness/tests/fixtures/seeds-gpu-sync "$T/gpu"
+"$SL" report --out "$T/rep12" "$T/s2" "$T/gpu" >/dev/null 2>&1 || fail "gpu report"
+row "$T/rep12" "A process waiting on its GPU" | grep -q "| kernel 1 ms: spin 100% CPU, 4 µs wake-up, .* blocking 18% CPU, 54 µs wake-up, auto 100% CPU, 4 µs wake-up; kernel 20 ms: spin 100% CPU, 4 µs wake-up, .* blocking 3% CPU, 61 µs wake-up, auto 100% CPU, 4 µs wake-up |" ||
+	fail "gpu figures: $(row "$T/rep12" "A process waiting")"
+row "$T/rep12" "A process waiting on its GPU" | grep -q "\*\*reproduced\*\*: waiting on the GPU with CUDA's default (auto) burns 100% of a core, the seed's 99%; blocking sync drops it to 3% for a wake-up of 61 µs instead of 4 µs (kernel 20 ms) |" ||
+	fail "gpu verdict: $(row "$T/rep12" "A process waiting")"
+set_cell "$T/gpu" host_cpu_pct_median 91 mode=blocking kernel_ms=20
+"$SL" report --out "$T/rep13" "$T/s2" "$T/gpu" >/dev/null 2>&1 || fail "gpu report, busy blocking"
+row "$T/rep13" "A process waiting on its GPU" | grep -q "\*\*partly reproduced\*\*: CUDA's default (auto) burns 100% of a core while waiting, but blocking sync still uses 91% (kernel 20 ms)" ||
+	fail "gpu verdict, busy blocking: $(row "$T/rep13" "A process waiting")"
+set_cell "$T/gpu" host_cpu_pct_median 2.6 mode=blocking kernel_ms=20
+set_cell "$T/gpu" host_cpu_pct_median 4 mode=auto kernel_ms=20
+"$SL" report --out "$T/rep14" "$T/s2" "$T/gpu" >/dev/null 2>&1 || fail "gpu report, auto blocks"
+row "$T/rep14" "A process waiting on its GPU" | grep -q "\*\*depends on the sync mode\*\*: spin burns 100% of a core, but CUDA's default (auto) only 4% here" ||
+	fail "gpu verdict, auto blocks: $(row "$T/rep14" "A process waiting")"
 
 [ $fails -eq 0 ] || exit 1
 echo "seeds: all checks passed"
