@@ -673,16 +673,9 @@ static void rule_cores_busy(struct ctx *c)
 			/* the library's own threads: a set limit that did not hold is rule_limit_ignored's */
 			if (v->c_threads >= 0 && strcmp(txt(c, q, v->c_threads), "unset") != 0)
 				continue;
-			if (isnan(busy) || busy <= p * 1.1 + 0.2)
-				continue;
-			if (first < 0 || p < num(c, first, v->c_processes))
-				first = (long)q;
-			if (busy / p > worst_ratio) {
-				worst_ratio = busy / p;
-				worst = (long)q;
-			}
-			/* the same configuration with one thread per process, when the experiment has it */
-			if (v->c_threads >= 0 && strcmp(txt(c, q, v->c_threads), "1") != 0 && p >= 2) {
+			/* the same configuration with one thread per process, when the experiment has it: at
+			 * P >= 2 its cost shows even where the cores are too few to show more of them busy */
+			if (v->c_threads >= 0 && p >= 2) {
 				long one = match_row(v, q, v->c_threads, "1");
 
 				if (one >= 0 && num(c, one, v->c_wall) > 0) {
@@ -694,6 +687,14 @@ static void rule_cores_busy(struct ctx *c)
 						slower_pct = pct;
 					}
 				}
+			}
+			if (isnan(busy) || busy <= p * 1.1 + 0.2)
+				continue;
+			if (first < 0 || p < num(c, first, v->c_processes))
+				first = (long)q;
+			if (busy / p > worst_ratio) {
+				worst_ratio = busy / p;
+				worst = (long)q;
 			}
 		}
 		if (first < 0)
