@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # it_seeds.sh: the Seeds section of the combined report comes from the numbers: tiny real runs of the
 # seed experiments give their rows and verdicts in report.md and seeds.md, and a changed number
-# changes the verdict (claims 1, 2, 3, 5, 6; claim 7 from a fixture gpu-sync result, no GPU needed).
+# changes the verdict (claims 1, 2, 3, 5, 6; claim 7 from a fixture gpu-sync result, no GPU needed); the
+# Python peers of s4 and s6 run through the command workload and fill the Python column.
 set -u
 SL=${SPEEDLAB:?}
 T=$(mktemp -d)
@@ -163,6 +164,26 @@ set_cell "$T/gpu" host_cpu_pct_median 4 mode=auto kernel_ms=20
 "$SL" report --out "$T/rep14" "$T/s2" "$T/gpu" >/dev/null 2>&1 || fail "gpu report, auto blocks"
 row "$T/rep14" "A process waiting on its GPU" | grep -q "\*\*depends on the sync mode\*\*: spin burns 100% of a core, but CUDA's default (auto) only 4% here" ||
 	fail "gpu verdict, auto blocks: $(row "$T/rep14" "A process waiting")"
+
+# the Python peers through the command workload, as make run-all runs them: every run ok, and their
+# figures reach the Python column of seeds.md
+if [ -x /usr/bin/python3 ]; then
+	for x in s4-helpers-python s6-start-python; do
+		"$SL" run "experiments/seeds/$x.ini" --profile quick --out "$T/$x" --quiet >/dev/null 2>"$T/$x.err" ||
+			fail "$x run: $(tail -2 "$T/$x.err")"
+		bad=$(/usr/bin/python3 -c 'import csv, sys
+print(" ".join(sorted({r["status"] for r in csv.DictReader(open(sys.argv[1])) if r["status"] != "ok"})))' \
+			"$T/$x/runs.csv" 2>&1)
+		[ -z "$bad" ] || fail "$x: runs not ok: $bad"
+	done
+	"$SL" report --out "$T/rep-py" "$T/s2" "$T/s4-helpers-python" "$T/s6-start-python" >/dev/null 2>&1 ||
+		fail "report of the Python peers"
+	row "$T/rep-py" "A pool runs a manager process" | awk -F'|' '{ print $5 }' |
+		grep -q 'fork: [0-9]* process(es), [0-9]* thread(s); spawn: [0-9]* process(es)' ||
+		fail "s4 Python figures: $(row "$T/rep-py" "A pool runs a manager process")"
+	row "$T/rep-py" "fork is cheap but unsafe" | awk -F'|' '{ print $5 }' | grep -q 'pool of 2 fork [0-9.]* ms' ||
+		fail "s6 Python figures: $(row "$T/rep-py" "fork is cheap but unsafe")"
+fi
 
 [ $fails -eq 0 ] || exit 1
 echo "seeds: all checks passed"
