@@ -1423,7 +1423,10 @@ static void rule_throughput(struct ctx *c)
 
 /* Measurements that varied too much between repetitions to trust closely. */
 /* The sampler's own cost: it must stay below 1% of one core, or the utilisation it reports is
- * partly its own. */
+ * partly its own. Only runs of a quarter second or more count: in a shorter one its fixed start-up
+ * (a thread and a first sample) is a large share of very little, whatever the rate. */
+#define MONITOR_COST_MIN_WALL_S 0.25
+
 static void rule_monitor_cost(struct ctx *c)
 {
 	const struct sl_summary_view *v = c->v;
@@ -1432,7 +1435,7 @@ static void rule_monitor_cost(struct ctx *c)
 	if (v->c_monitor_cpu < 0)
 		return;
 	for (size_t r = 0; r < sl_sv_rows(v); r++)
-		if (!isnan(num(c, r, v->c_monitor_cpu)) &&
+		if (!isnan(num(c, r, v->c_monitor_cpu)) && num(c, r, v->c_wall) >= MONITOR_COST_MIN_WALL_S &&
 		    (worst < 0 || num(c, r, v->c_monitor_cpu) > num(c, worst, v->c_monitor_cpu)))
 			worst = (long)r;
 	if (worst >= 0 && num(c, worst, v->c_monitor_cpu) > 1.0) {
