@@ -416,29 +416,13 @@ static char **build_envp(char *const *extra, int nextra)
 /* The session id and argv[1] of a process from /proc; false when it is gone. */
 static bool proc_session(pid_t pid, pid_t *sid, bool *is_rank)
 {
+	struct sl_proc_stat st;
 	char path[64], buf[1024], *p;
-	size_t n;
-	FILE *f;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (!sl_proc_stat(pid, &st))
 		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p)
-		return false;
-	{
-		char state;
-		int ppid, pgrp, session;
-
-		if (sscanf(p + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4)
-			return false;
-		*sid = session;
-	}
+	*sid = st.session;
 	*is_rank = false;
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1007,14 +991,10 @@ static bool rank_lost(struct launch *L)
 			L->others[L->nothers++] = members[i];
 	}
 	for (int j = 0; j < L->nranks; j++) {
-		char path[64], buf[2048], *p, state = '?';
-		FILE *f;
-		size_t len;
-		int code = 0, field = 3;
+		struct sl_proc_stat st;
+		int code;
 
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)L->ranks[j]);
-		f = fopen(path, "re");
-		if (!f) {
+		if (!sl_proc_stat(L->ranks[j], &st)) {
 			/* reaped by the launcher before its wait status could be read: the first death
 			 * seen names no signal, and the SIGTERMs of an abort that follow are not its cause */
 			if (L->t_vanished == 0)
@@ -1023,20 +1003,8 @@ static bool rank_lost(struct launch *L)
 				snprintf(L->lost, sizeof(L->lost), "crash:rank lost");
 			continue;
 		}
-		len = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[len] = '\0';
-		p = strrchr(buf, ')');
-		if (!p)
-			continue;
-		/* fields after the command: 3 state ... 52 exit_code */
-		for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " "), field++) {
-			if (field == 3)
-				state = tok[0];
-			if (field == 52)
-				code = atoi(tok);
-		}
-		if (state != 'Z' || (WIFEXITED(code) && WEXITSTATUS(code) == 0))
+		code = st.exit_code;
+		if (st.state != 'Z' || (WIFEXITED(code) && WEXITSTATUS(code) == 0))
 			continue;
 		/* the first death seen; mpirun, aborting, then stops the others with SIGTERM */
 		if (L->t_vanished == 0)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define SL_VERSION "0.1.0"
 
@@ -52,6 +53,14 @@ int sl_mkdir_p(const char *path);
 int sl_write_file_atomic(const char *path, const char *data, size_t len);
 /* Read a whole file into a NUL-terminated malloc'd buffer; NULL with errno set on failure. */
 char *sl_read_file(const char *path, size_t *len);
+/* What /proc/PID/stat says of a process that the harness needs to find and judge processes. */
+struct sl_proc_stat {
+	char state;        /* R, S, D, Z, ... */
+	pid_t ppid, pgrp, session;
+	int exit_code;     /* a zombie's wait status (field 52), else 0 */
+};
+/* Read /proc/PID/stat; false when the process is gone or the file cannot be parsed. */
+bool sl_proc_stat(pid_t pid, struct sl_proc_stat *st);
 /* The absolute path of the running speedlab binary (for spawn and sub-commands). */
 const char *sl_self_exe(void);
 

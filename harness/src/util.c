@@ -155,6 +155,41 @@ char *sl_strip(char *s)
 	return s;
 }
 
+bool sl_proc_stat(pid_t pid, struct sl_proc_stat *st)
+{
+	char path[64], buf[2048], *p, *save = NULL;
+	ssize_t n;
+	int fd, field = 3;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid ...": comm may hold spaces and parentheses */
+	p = strrchr(buf, ')');
+	if (!p)
+		return false;
+	memset(st, 0, sizeof(*st));
+	for (char *tok = strtok_r(p + 1, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save), field++) {
+		if (field == 3)
+			st->state = tok[0];
+		else if (field == 4)
+			st->ppid = (pid_t)atoi(tok);
+		else if (field == 5)
+			st->pgrp = (pid_t)atoi(tok);
+		else if (field == 6)
+			st->session = (pid_t)atoi(tok);
+		else if (field == 52)
+			st->exit_code = atoi(tok);
+	}
+	return field > 6;
+}
+
 bool sl_parse_long(const char *s, long *out)
 {
 	char *end;

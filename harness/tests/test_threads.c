@@ -149,6 +149,33 @@ static int child_lib_threads(const char *blas, int threads, const char *api)
 	return WEXITSTATUS(status);
 }
 
+/* /proc/PID/stat as the harness reads it: this process, a zombie child's wait status, a gone pid */
+static void test_proc_stat(void **state)
+{
+	struct sl_proc_stat st;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	assert_true(sl_proc_stat(getpid(), &st));
+	assert_int_equal(st.state, 'R');
+	assert_int_equal(st.ppid, getppid());
+	assert_int_equal(st.pgrp, getpgrp());
+	assert_int_equal(st.session, getsid(0));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(3);
+	/* a zombie until reaped: its exit code is there to read */
+	do {
+		assert_true(sl_proc_stat(pid, &st));
+	} while (st.state != 'Z');
+	assert_int_equal(st.ppid, getpid());
+	assert_true(WIFEXITED(st.exit_code) && WEXITSTATUS(st.exit_code) == 3);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_false(sl_proc_stat(pid, &st));
+}
+
 static void test_worker_library_follows_setting(void **state)
 {
 	(void)state;
@@ -168,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_env_unset_sets_nothing),
 		cmocka_unit_test(test_env_sets_every_variable),
 		cmocka_unit_test(test_count_self),
+		cmocka_unit_test(test_proc_stat),
 		cmocka_unit_test(test_worker_library_follows_setting),
 		cmocka_unit_test(test_call_changes_omp_and_blas),
 	};

@@ -237,21 +237,11 @@ static int own_children(pid_t *pids, int max)
 	if (!d)
 		return 0;
 	while ((e = readdir(d)) && n < max) {
-		char path[300], buf[512], *rp;
-		long pid, ppid;
-		FILE *f;
+		struct sl_proc_stat st;
+		long pid;
 
-		if (!sl_parse_long(e->d_name, &pid))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		/* "pid (comm) state ppid ...": comm may hold spaces and parentheses */
-		if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')) &&
-		    sscanf(rp + 1, " %*c %ld", &ppid) == 1 && ppid == self)
+		if (sl_parse_long(e->d_name, &pid) && sl_proc_stat((pid_t)pid, &st) && st.ppid == self)
 			pids[n++] = (pid_t)pid;
-		fclose(f);
 	}
 	closedir(d);
 	return n;
