@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "brief.h"
 #include "cmd.h"
+#include "cmdexp.h"
 #include "csv.h"
 #include "experiment.h"
 #include "launcher.h"
@@ -37,6 +39,8 @@ struct run_args {
 	const char *resume;
 	char *sets[32];
 	int nsets;
+	char *cmds[16];         /* --cmd: the commands of an experiment without a file */
+	int ncmds;
 	bool seed_given;
 	unsigned long long seed;
 	bool strict;
@@ -65,6 +69,12 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				return -EINVAL;
 			}
 			a->sets[a->nsets++] = argv[++i];
+		} else if ((strcmp(arg, "--cmd") == 0 && has_next) || strncmp(arg, "--cmd=", 6) == 0) {
+			if (a->ncmds >= 16) {
+				sl_err("run: at most 16 --cmd options");
+				return -EINVAL;
+			}
+			a->cmds[a->ncmds++] = arg[5] == '=' ? argv[i] + 6 : argv[++i];
 		} else if (strcmp(arg, "--seed") == 0 && has_next) {
 			char *end;
 
@@ -89,9 +99,13 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			return -EINVAL;
 		}
 	}
-	if (!a->exp && !a->resume) {
+	if (a->ncmds && (a->exp || a->resume)) {
+		sl_err("run: --cmd makes the experiment: give either --cmd or %s", a->exp ? "an experiment file" : "--resume");
+		return -EINVAL;
+	}
+	if (!a->exp && !a->resume && !a->ncmds) {
 		sl_err("run: no experiment file (usage: speedlab run EXP.ini [--profile quick|full] [--out DIR] "
-		       "[--set key=value]... [--resume DIR])");
+		       "[--set key=value]... [--resume DIR], or speedlab run --cmd 'COMMAND'... [--set key=value]...)");
 		return -EINVAL;
 	}
 	if (a->out && a->resume) {
@@ -288,9 +302,45 @@ static void label(const struct sl_setting *s, char *buf, size_t len)
 		 s->threads_text);
 }
 
+/* The label with the workload parameters that vary (cmd=... of several --cmd): what tells runs apart. */
+static void run_label(const struct sl_experiment *e, const struct sl_setting *s, char *buf, size_t len)
+{
+	label(s, buf, len);
+	for (int i = 0; i < s->nparams; i++)
+		for (int k = 0; k < e->naxes; k++) {
+			size_t n = strlen(buf);
+
+			if (e->axes[k].nvalues > 1 && strcmp(e->axes[k].name, s->params[i].name) == 0 && n + 2 < len)
+				snprintf(buf + n, len - n, " %s=%s", s->params[i].name, s->params[i].text);
+		}
+}
+
+/* Configurations whose every round runs.csv already holds (a resumed run). */
+static long configs_complete(const unsigned char *done, long nconfigs, int rounds)
+{
+	long n = 0;
+
+	for (long c = 0; c < nconfigs; c++)
+		n += rounds > 0 && done[c * (rounds + 1) + rounds - 1];
+	return n;
+}
+
 static bool status_bad(const char *status)
 {
 	return strncmp(status, "crash", 5) == 0 || strcmp(status, "hang") == 0 || strncmp(status, "error", 5) == 0;
+}
+
+/* The command workload: the fixed cost of starting /bin/sh and waiting for it, into meta.json
+ * (command_fixed_s), for the tables' warning on commands so short that it shows. */
+static void record_command_cost(const struct sl_experiment *e, json_t *meta)
+{
+	double cost;
+
+	if (strcmp(e->workload, "command") != 0)
+		return;
+	cost = sl_brief_shell_cost(7);
+	if (!isnan(cost))
+		json_object_set_new(meta, "command_fixed_s", json_real(cost));
 }
 
 int sl_cmd_run(int argc, char **argv)
@@ -303,7 +353,7 @@ int sl_cmd_run(int argc, char **argv)
 	struct sl_setting *proto = NULL;
 	unsigned char *done = NULL;
 	int *order = NULL;
-	long nconfigs, total = 0, finished = 0;
+	long nconfigs, total = 0, finished = 0, ncomplete = 0;
 	int rounds, rc, exit_code = SL_EXIT_OK, bad = 0;
 	struct sigaction sa, old_int, old_term;
 
@@ -333,7 +383,8 @@ int sl_cmd_run(int argc, char **argv)
 			sl_warn("--resume continues the recorded experiment; --set and --profile are ignored");
 		snprintf(dir, sizeof(dir), "%s", a.resume);
 	} else {
-		if (sl_experiment_load(e, a.exp, a.profile, a.sets, a.nsets) < 0) {
+		if ((a.ncmds ? sl_cmdexp_load(e, a.cmds, a.ncmds, a.profile, a.sets, a.nsets)
+			     : sl_experiment_load(e, a.exp, a.profile, a.sets, a.nsets)) < 0) {
 			exit_code = SL_EXIT_USAGE;
 			goto out_free;
 		}
@@ -460,6 +511,8 @@ int sl_cmd_run(int argc, char **argv)
 		fprintf(stderr, "speedlab: %s: %ld configuration(s) x (%d warm-up + %d repetition(s)), %ld run(s) to go -> %s\n",
 			e->name, nconfigs, e->warmup, e->repeats, total, dir);
 	sl_progress_start(total, a.quiet);
+	sl_progress_name(e->name);
+	ncomplete = configs_complete(done, nconfigs, rounds);
 
 	/* interleaved rounds: every configuration once per round, in a fresh seeded order each round */
 	for (int r = 0; r < rounds && !interrupted; r++) {
@@ -474,14 +527,18 @@ int sl_cmd_run(int argc, char **argv)
 			struct sl_metrics m;
 			struct sl_run_opts o = { .sample_hz = e->sample_hz, .samples = samples, .rep = rep,
 						 .interrupted = &interrupted };
-			char why[200], lab[128];
+			char why[200], lab[256];
+			bool skip;
 
 			if (done[c * (rounds + 1) + r])
 				continue;
 			sl_experiment_setting(e, c, &s, msg, sizeof(msg));
 			sl_metrics_clear(&m);
-			label(&s, lab, sizeof(lab));
-			if (skip_reason(e, &s, why, sizeof(why))) {
+			run_label(e, &s, lab, sizeof(lab));
+			skip = skip_reason(e, &s, why, sizeof(why));
+			if (!skip)
+				sl_progress_begin(finished, rep, lab);
+			if (skip) {
 				if (rep < 0) {          /* nothing to warm up */
 					finished++;
 					sl_progress_step(finished, rep, lab);
@@ -520,6 +577,8 @@ int sl_cmd_run(int argc, char **argv)
 			}
 			finished++;
 			sl_progress_step(finished, rep, lab);
+			if (r == rounds - 1)
+				sl_progress_config_done(++ncomplete, nconfigs, lab);
 		}
 	}
 	sl_progress_end();
@@ -535,6 +594,8 @@ out_restore:
 		json_object_set_new(meta, "status", json_string(interrupted ? "interrupted" : "complete"));
 		json_object_set_new(meta, "runs_done", json_integer(finished));
 		json_object_set_new(meta, "runs_failed", json_integer(bad));
+		if (!interrupted)
+			record_command_cost(e, meta);
 		write_json(dir, "meta.json", meta);
 	}
 	if (runs) {

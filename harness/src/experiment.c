@@ -1391,13 +1391,22 @@ void sl_experiment_order(const struct sl_experiment *e, int *order, long n)
  * quote is one the value lacks; one with both kinds is written as it is. */
 static void put_values(FILE *f, const struct sl_axis *ax, bool verbatim)
 {
+	size_t col = strlen(ax->name) + 3;
+
 	for (int i = 0; i < ax->nvalues; i++) {
 		const char *v = ax->values[i];
 		char q = strchr(v, '"') ? '\'' : '"';
 		bool quote = verbatim ? strchr(v, ',') || is_quoted(v) : strpbrk(v, ",;#\"' ()") != NULL;
 
-		if (i)
+		/* a long list goes on indented lines: the INI reader takes lines of 200 characters */
+		if (i && col + strlen(v) + 4 > 150) {
+			fputs(",\n  ", f);
+			col = 2;
+		} else if (i) {
 			fputs(", ", f);
+			col += 2;
+		}
+		col += strlen(v) + 2 * quote;
 		if (quote && !strchr(v, q))
 			fprintf(f, "%c%s%c", q, v, q);
 		else

@@ -10,14 +10,19 @@ static const struct {
 } help[] = {
 	{ "run",
 	  "\noptions:\n"
+	  "  --cmd 'COMMAND'       no experiment file: time COMMAND (run by /bin/sh -c) with the command\n"
+	  "                        workload, 10 repetitions after 1 warm-up; repeat --cmd to compare\n"
+	  "                        commands side by side; --set sweeps axes (processes=1,2,4); the\n"
+	  "                        experiment is written to DIR/experiment.ini, to edit and run again\n"
 	  "  --profile quick|full  apply the experiment's [quick] or [full] overrides\n"
 	  "  --out DIR             write exactly into DIR (refused if it already holds a run)\n"
 	  "  --set key=value       override any key (experiment, workload parameter or sweep axis);\n"
 	  "                        'section.key=value' names the section; may be repeated\n"
-	  "  --resume DIR          continue an interrupted run without repeating finished configurations\n"
+	  "  --resume DIR          continue an interrupted run in DIR: the repetitions (and warm-ups)\n"
+	  "                        its runs.csv holds are not run again\n"
 	  "  --seed N              the seed of the run order (default: from the file, else random, recorded)\n"
 	  "  --strict              exit 1 when any run crashed, hung or failed its check\n"
-	  "  --quiet               no progress line\n"
+	  "  --quiet               no progress line, start-up warnings or tables: the results line\n"
 	  "\nWithout --out, results go to results/runs/<host>/<YYYYmmdd-HHMMSS>-<name>/ and\n"
 	  "results/runs/latest points at them.\n" },
 	{ "sysinfo", "\noptions:\n  --json  machine-readable output (the same facts as meta.json)\n" },

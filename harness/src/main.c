@@ -17,7 +17,9 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "list", sl_cmd_list, "list", "workloads, start methods, experiments, with one-line help" },
 	{ "sysinfo", sl_cmd_sysinfo, "sysinfo [--json]", "topology, BLAS build and threading layer, OpenMP, CUDA, GPUs" },
-	{ "run", sl_cmd_run, "run EXP.ini [--profile quick|full] [--out DIR] [--set key=value]... [--resume DIR]",
+	{ "run", sl_cmd_run, "run EXP.ini [--profile quick|full] [--out DIR] [--set key=value]... [--seed N] [--strict] [--quiet]\n"
+	  "       speedlab run --cmd 'COMMAND' [--cmd 'OTHER']... [--set key=value]... [--out DIR]\n"
+	  "       speedlab run --resume DIR",
 	  "run an experiment into a result directory" },
 	{ "table", sl_cmd_table, "table DIR", "speedup tables (Markdown) from a result directory" },
 	{ "plot", sl_cmd_plot, "plot [--quiet] DIR...", "gnuplot PNG + SVG into DIR/plots/" },

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "brief.h"
 #include "tables.h"
 
 struct row {
@@ -113,7 +114,8 @@ static long meta_int(const struct sl_result *r, const char *const *paths)
 	return -1;
 }
 
-static void write_header(const struct sl_result *r, FILE *out, int first_axis, int last_axis, int logical)
+static void write_header(const struct sl_result *r, FILE *out, int first_axis, int last_axis, int logical,
+			 bool all_single)
 {
 	static const char *const question_paths[] = { "experiment.question", "question", NULL };
 	static const char *const host_paths[] = { "sysinfo.hostname", "hostname", NULL };
@@ -183,10 +185,97 @@ static void write_header(const struct sl_result *r, FILE *out, int first_axis, i
 			reps_min, reps_max);
 	else
 		fprintf(out, "- **Repetitions:** %ld measured per configuration (warm-ups excluded)\n\n", reps_max);
+	if (all_single) {
+		fputs("Time is the mean ± standard deviation σ of the wall time of the ok runs, with their median "
+		      "and range; User and System are the mean CPU times of the process tree; cores busy = CPU "
+		      "time / wall time.\n", out);
+		return;
+	}
 	fputs("Runtime is the median ± MAD (median absolute deviation) of the ok runs. Speedup is T(1)/T(P) of "
 	      "the medians against the 1-process configuration of the same series, with its 95% bootstrap "
 	      "confidence interval. Efficiency = speedup/P. Cores busy = process-tree CPU time / wall time. "
 	      "Karp–Flatt e = (1/S − 1/P)/(1 − 1/P).\n", out);
+}
+
+/* The fixed cost of starting a command that the run measured (meta.json), or NAN. */
+static double command_fixed_cost(const struct sl_result *r)
+{
+	json_t *v = sl_json_path(r->meta, "command_fixed_s");
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* A warning when the shortest median run is so short that starting the command is a visible part. */
+static void short_note(const struct sl_result *r, FILE *out, double median)
+{
+	double fixed = command_fixed_cost(r);
+	char med[32], fx[32];
+
+	if (!sl_brief_too_short(median, fixed))
+		return;
+	sl_brief_time(median, median, med, sizeof(med));
+	sl_brief_time(fixed, fixed, fx, sizeof(fx));
+	fprintf(out, "\n⚠ Short: a run takes %s, of which starting /bin/sh and waiting for it costs about %s here "
+		"(%.0f%%): time a longer piece of work, or report the measured section with '@speedlab "
+		"wall_s=...'.\n", med, fx, 100 * fixed / median);
+}
+
+/* A series of one configuration: its summary in hyperfine's shape instead of a speedup table with
+ * nothing to compare. False when it has no ok run (the speedup table says why). */
+static bool write_single(const struct sl_result *r, FILE *out, size_t row)
+{
+	const struct sl_csv *s = &r->summary;
+	struct sl_brief b;
+	long config;
+
+	if (!sl_parse_long(sl_csv_cell(s, row, sl_csv_col(s, "config")), &config) ||
+	    sl_brief_of(&r->runs, config, &b) == 0)
+		return false;
+	sl_brief_markdown(out, &b);
+	short_note(r, out, b.median);
+	return true;
+}
+
+/* Several series of one configuration each (commands side by side): how many times faster the
+ * fastest ran than each other, as hyperfine says it (the ratio of the means ± its propagated σ). */
+static void write_side_by_side(const struct sl_result *r, FILE *out, const char **series, size_t nseries)
+{
+	const struct sl_csv *s = &r->summary;
+	struct sl_brief *b = calloc(nseries, sizeof(*b));
+	size_t best = 0;
+	int col_series = sl_csv_col(s, "series"), col_config = sl_csv_col(s, "config");
+
+	if (!b)
+		return;
+	for (size_t k = 0; k < nseries; k++)
+		for (size_t i = 0; i < s->nrows; i++) {
+			long config;
+
+			if (strcmp(sl_csv_cell(s, i, col_series), series[k]) == 0 &&
+			    sl_parse_long(sl_csv_cell(s, i, col_config), &config))
+				sl_brief_of(&r->runs, config, &b[k]);
+		}
+	for (size_t k = 0; k < nseries; k++)
+		if (b[k].n && (!b[best].n || b[k].mean < b[best].mean))
+			best = k;
+	if (b[best].n) {
+		fputs("\n## Side by side\n\n`", out);
+		md_put(out, series[best]);
+		fputs("` ran\n", out);
+		for (size_t k = 0; k < nseries; k++) {
+			double ratio, err;
+
+			if (k == best || !b[k].n)
+				continue;
+			ratio = b[k].mean / b[best].mean;
+			err = ratio * sqrt(pow(isnan(b[k].sd) ? 0 : b[k].sd / b[k].mean, 2) +
+					   pow(isnan(b[best].sd) ? 0 : b[best].sd / b[best].mean, 2));
+			fprintf(out, "- %.2f ± %.2f times faster than `", ratio, err);
+			md_put(out, series[k]);
+			fputs("`\n", out);
+		}
+	}
+	free(b);
 }
 
 static void write_series(const struct sl_result *r, FILE *out, const char *series, bool heading, int logical)
@@ -215,6 +304,10 @@ static void write_series(const struct sl_result *r, FILE *out, const char *serie
 		fputs("## ", out);
 		md_put(out, series);
 		fputs("\n\n", out);
+	}
+	if (n == 1 && write_single(r, out, rows[0].r)) {
+		free(rows);
+		return;
 	}
 	fputs("| Processes | Runtime | Speedup vs 1 process | Efficiency | Cores busy | Karp–Flatt e |\n"
 	      "|---|---|---|---|---|---|\n", out);
@@ -290,6 +383,17 @@ static void write_series(const struct sl_result *r, FILE *out, const char *serie
 				fputs("; the figures use the ok runs only.\n", out);
 			}
 		}
+	{
+		double shortest = NAN;
+
+		for (size_t k = 0; k < n; k++) {
+			double med = num(s, rows[k].r, "wall_s_median");
+
+			if (num(s, rows[k].r, "ok") > 0 && !isnan(med) && (isnan(shortest) || med < shortest))
+				shortest = med;
+		}
+		short_note(r, out, shortest);
+	}
 	if (!have_base)
 		fputs("No 1-process configuration in this series: no speedup.\n", out);
 	if (isnan(amdahl))
@@ -415,22 +519,25 @@ int sl_tables_markdown(const struct sl_result *r, FILE *out)
 		}
 	first_axis = col_series + 1;
 	last_axis = sl_csv_col(s, "runs") - 1;
-	write_header(r, out, first_axis, last_axis, logical);
 	seen = malloc((s->nrows + 1) * sizeof(*seen));
 	if (!seen)
 		return -ENOMEM;
-	/* one table per series, in the order of their first configuration */
+	/* the series, in the order of their first configuration */
 	for (size_t i = 0; i < s->nrows; i++) {
 		const char *name = sl_csv_cell(s, i, col_series);
 		bool done = false;
 
 		for (size_t k = 0; k < nseen && !done; k++)
 			done = strcmp(seen[k], name) == 0;
-		if (done)
-			continue;
-		seen[nseen++] = name;
-		write_series(r, out, name, strcmp(name, "all") != 0, logical);
+		if (!done)
+			seen[nseen++] = name;
 	}
+	write_header(r, out, first_axis, last_axis, logical, s->nrows > 0 && nseen == s->nrows);
+	/* one table per series */
+	for (size_t k = 0; k < nseen; k++)
+		write_series(r, out, seen[k], strcmp(seen[k], "all") != 0, logical);
+	if (nseen > 1 && nseen == s->nrows)
+		write_side_by_side(r, out, seen, nseen);
 	write_device_table(r, out, first_axis, last_axis);
 	if (s->nrows == 0)
 		fputs("\nNo configuration has finished yet.\n", out);

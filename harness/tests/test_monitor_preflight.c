@@ -261,6 +261,46 @@ static void test_progress_line(void **state)
 	free(text);
 }
 
+static void test_progress_plain(void **state)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	(void)state;
+	/* a log: plain lines, at most one per 10 s, one per finished configuration, a last one */
+	m = open_memstream(&text, &len);
+	sl_progress_start_plain_to(m, 2, 20, 10);
+	sl_progress_name("exp");
+	sl_progress_begin(0, 1, "P=1");          /* 20 s since the start: a line */
+	sl_progress_step(1, 1, "P=1");           /* just printed: none */
+	sl_progress_config_done(1, 2, "P=1");    /* always */
+	sl_progress_begin(1, 1, "P=2");
+	sl_progress_clear();                     /* nothing to erase in a log */
+	sl_progress_step(2, 1, "P=2");
+	sl_progress_end();
+	fclose(m);
+	assert_string_equal(text,
+			    "speedlab: exp: run 1/2  rep 1  elapsed 20s  ETA ?  P=1\n"
+			    "speedlab: exp: configuration 1/2 done  elapsed 20s  P=1\n"
+			    "speedlab: exp: 2 of 2 run(s) done in 20s\n");
+	free(text);
+
+	/* while a run goes on, the line names it and says how long it has run; the ETA counts it */
+	m = open_memstream(&text, &len);
+	sl_progress_start_to(m, 0, 3, 40);
+	sl_progress_name("");
+	sl_progress_step(1, 1, "P=1");
+	sl_progress_begin(1, 2, "P=2");
+	sl_progress_end();
+	fclose(m);
+	assert_string_equal(text,
+			    "\r\033[Krun 1/3  rep 1  elapsed 40s  ETA 1m20s  P=1"
+			    "\r\033[Krun 2/3  rep 2  elapsed 40s  ETA 1m20s  P=2"
+			    "\r\033[K");
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_this_machine),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_progress_line),
+		cmocka_unit_test(test_progress_plain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
