@@ -56,11 +56,16 @@ static void print_text(json_t *o)
 		       str(v, "corename", NULL));
 		printf("             %-8s %s\n", "", str(v, "config", NULL));
 	}
-	printf("cuda         %s; %lld device(s)%s%s\n",
-	       json_is_true(json_object_get(json_object_get(o, "cuda"), "compiled")) ? "compiled in" : "built without CUDA",
-	       json_integer_value(json_object_get(json_object_get(o, "cuda"), "devices")),
-	       json_integer_value(json_object_get(json_object_get(o, "cuda"), "devices")) ? ": " : "",
-	       json_integer_value(json_object_get(json_object_get(o, "cuda"), "devices")) ? str(o, "cuda", "description") : "");
+	/* with no device, the description says why (no driver, no device, built without CUDA) */
+	{
+		const char *what = str(o, "cuda", "description");
+		bool have = what[0] && strcmp(what, "-") != 0;
+
+		printf("cuda         %s; %lld device(s)%s%s\n",
+		       json_is_true(json_object_get(json_object_get(o, "cuda"), "compiled")) ? "compiled in" : "built without CUDA",
+		       json_integer_value(json_object_get(json_object_get(o, "cuda"), "devices")), have ? ": " : "",
+		       have ? what : "");
+	}
 }
 
 int sl_cmd_sysinfo(int argc, char **argv)

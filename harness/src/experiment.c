@@ -875,8 +875,15 @@ static int apply_experiment_key(struct sl_experiment *e, const struct sl_entry *
 
 	if (strcmp(en->key, "name") == 0) {
 		if (!en->value[0] || strlen(en->value) >= sizeof(e->name) || strpbrk(en->value, "/ \t")) {
-			sl_err_at(en->file, en->line, "name = '%s': must be a single word of at most %zu characters",
-				  en->value, sizeof(e->name) - 1);
+			char word[SL_NAME_LEN];
+
+			/* the name becomes a directory name: suggest one */
+			sl_strlcpy(word, en->value[0] ? en->value : "my-experiment", sizeof(word));
+			for (char *p = word; *p; p++)
+				if (*p == '/' || *p == ' ' || *p == '\t')
+					*p = '-';
+			sl_err_at(en->file, en->line, "name = '%s': must be a single word of at most %zu characters "
+				  "(it names the result directory), e.g. name = %s", en->value, sizeof(e->name) - 1, word);
 			return -EINVAL;
 		}
 		snprintf(e->name, sizeof(e->name), "%s", en->value);
@@ -973,6 +980,15 @@ static bool key_known_in(const struct sl_experiment *e, const char *section, con
 	return false;
 }
 
+/* Whether the file sets key in section. */
+static bool entry_in(const struct sl_experiment *e, const char *section, const char *key)
+{
+	for (int i = 0; i < e->nentries; i++)
+		if (strcmp(e->entries[i].section, section) == 0 && strcmp(e->entries[i].key, key) == 0)
+			return true;
+	return false;
+}
+
 static int build(struct sl_experiment *e, const char *name, const char *profile, char *const *overrides,
 		 int noverrides)
 {
@@ -1060,11 +1076,17 @@ static int build(struct sl_experiment *e, const char *name, const char *profile,
 	/* the profile, then --set, each replacing what it names */
 	if (profile && *profile) {
 		int n = e->nentries;
+		bool any = false;
 
 		if (strcmp(profile, "quick") != 0 && strcmp(profile, "full") != 0) {
 			sl_err_at("--profile", 0, "unknown profile '%s' (expected quick or full)", profile);
 			return -EINVAL;
 		}
+		for (int i = 0; i < n; i++)
+			any |= strcmp(e->entries[i].section, profile) == 0;
+		if (!any)
+			sl_warn("%s: no [%s] section: --profile %s changes nothing (the values of [experiment] and "
+				"[sweep] apply)", name, profile, profile);
 		snprintf(e->profile, sizeof(e->profile), "%s", profile);
 		for (int i = 0; i < n; i++) {
 			struct sl_entry en = e->entries[i];
@@ -1143,7 +1165,8 @@ static int build(struct sl_experiment *e, const char *name, const char *profile,
 		else if (strcmp(en->section, "compare") == 0)
 			errors += apply_compare_key(e, en) < 0;
 	}
-	if (!e->name[0]) {
+	/* a name given but refused has had its message */
+	if (!e->name[0] && !entry_in(e, "experiment", "name")) {
 		sl_err_at(name, 0, "missing 'name' in [experiment]");
 		errors++;
 	}

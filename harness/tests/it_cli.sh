@@ -118,5 +118,25 @@ for m in fork spawn forkserver mpi; do
 	grep -q "^  $m " "$T/out" || fail "list lacks start method $m"
 done
 
+# list fits 80 columns without a terminal (and $COLUMNS when set): long help is wrapped, not cut
+LC_ALL=C.UTF-8 awk 'length($0) > 80 { print "line " NR " is " length($0) " columns: " $0; bad = 1 } END { exit bad }' \
+	"$T/out" || fail "list has lines over 80 columns"
+grep -q "^               build; device=gpu: cuBLAS)" "$T/out" || fail "list: gemm's help not continued under its start"
+COLUMNS=60 "$SL" list >"$T/out60" 2>/dev/null
+LC_ALL=C.UTF-8 awk 'length($0) > 60 { bad = 1 } END { exit bad }' "$T/out60" || fail "list ignores COLUMNS=60"
+
+# sysinfo's text says why there is no GPU, as --json does
+expect_exit 0 "$SL" sysinfo
+why=$("$SL" sysinfo --json | /usr/bin/python3 -c 'import json,sys; c=json.load(sys.stdin)["cuda"]; print(c.get("description", ""))')
+grep -qF "device(s): $why" "$T/out" || fail "sysinfo text lacks the CUDA description '$why': $(grep cuda "$T/out")"
+
+# run --help: every option of run, and what --resume skips (as README says)
+expect_exit 0 "$SL" run --help
+for o in --cmd --profile --out --set --resume --seed --strict --quiet; do
+	grep -q -- "^  $o " "$T/out" || fail "run --help lacks $o"
+done
+grep -q "the repetitions (and warm-ups)" "$T/out" || fail "run --help: what --resume skips"
+tr "\n" " " <"$(dirname "$0")/../../README.md" | grep -q "without repeating finished repetitions" || fail "README: what --resume skips"
+
 [ $fails -eq 0 ] || exit 1
 echo "cli: all checks passed"

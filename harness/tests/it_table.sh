@@ -69,6 +69,16 @@ expect 2 "^speedlab: $tmp/badmeta/meta.json:2: " "$SPEEDLAB" table "$tmp/badmeta
 cp -r "$fx/measure-table" "$tmp/badrow"
 sed -i '3s/^0,-1,/zero,-1,/' "$tmp/badrow/runs.csv"
 expect 2 "^speedlab: $tmp/badrow/runs.csv:3: config 'zero' is not a configuration number\$" "$SPEEDLAB" table "$tmp/badrow"
+# run-all's directory: the tables of each result directory inside, in name order; links not followed
+mkdir -p "$tmp/runall/logs"
+cp -r "$fx/measure-table" "$tmp/runall/b-second"
+cp -r "$fx/measure-table" "$tmp/runall/a-first"
+ln -s "$tmp/run" "$tmp/runall/c-link"
+echo '<html>' >"$tmp/runall/index.html"
+"$SPEEDLAB" table "$tmp/runall" >"$tmp/all.md" 2>"$tmp/err" || fail "table of a run-all directory exited $?: $(cat "$tmp/err")"
+[ "$(grep -c '^# Speedup: ' "$tmp/all.md")" -eq 2 ] || fail "run-all directory: expected 2 tables: $(grep '^#' "$tmp/all.md")"
+[ "$(grep '^<!-- ' "$tmp/all.md" | tr '\n' ' ')" = "<!-- $tmp/runall/a-first --> <!-- $tmp/runall/b-second --> " ] ||
+	fail "run-all directory: not each directory in name order: $(grep '^<!-- ' "$tmp/all.md")"
 expect 2 "usage: speedlab table DIR" "$SPEEDLAB" table
 expect 2 "one result directory at a time" "$SPEEDLAB" table "$tmp/run" "$tmp/run"
 expect 2 "unknown option '--bogus'" "$SPEEDLAB" table --bogus "$tmp/run"

@@ -211,6 +211,24 @@ static void test_profile_and_set(void **state)
 	assert_non_null(strstr(err, "expected key=value"));
 	assert_true(parse(HEAD, "medium", NULL, 0) < 0);
 	assert_non_null(strstr(err, "unknown profile 'medium'"));
+	/* a profile the file lacks: the defaults run, and a warning says so */
+	assert_int_equal(parse(HEAD "repeats = 4\n[quick]\nrepeats = 2\n", "full", NULL, 0), 0);
+	assert_int_equal(E.repeats, 4);
+	assert_string_equal(err, "speedlab: warning: t.ini: no [full] section: --profile full changes nothing (the "
+				 "values of [experiment] and [sweep] apply)\n");
+	assert_int_equal(parse(HEAD "repeats = 4\n[quick]\nrepeats = 2\n", "quick", NULL, 0), 0);
+	assert_string_equal(err, "");
+}
+
+/* A name that is not one word: one message, with a name that would do, and no "missing 'name'". */
+static void test_name_error(void **state)
+{
+	(void)state;
+	assert_true(parse("[experiment]\nname = my test\nquestion = q?\nworkload = empty\n", "", NULL, 0) < 0);
+	assert_string_equal(err, "speedlab: t.ini:2: name = 'my test': must be a single word of at most 47 characters "
+				 "(it names the result directory), e.g. name = my-test\n");
+	assert_true(parse("[experiment]\nquestion = q?\nworkload = empty\n", "", NULL, 0) < 0);
+	assert_string_equal(err, "speedlab: t.ini: missing 'name' in [experiment]\n");
 }
 
 /* Every bad input of issue 2 gives FILE:LINE and a message. */
@@ -365,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_continuation),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_profile_and_set),
+		cmocka_unit_test(test_name_error),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_quoted_text),
