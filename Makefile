@@ -75,13 +75,23 @@ DEPS   := $(OBJS:.o=.d) $(CUOBJS:.o=.d) $(MPI_FULL:.o=.d)
 TEST_SRCS := $(wildcard harness/tests/test_*.c)
 TEST_BINS := $(TEST_SRCS:harness/tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all lib test test-unit fuzz-build run-all deps clean help
+.PHONY: all tests asan lib test test-unit fuzz-build run-all deps clean help
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/speedlab $(CUDA_LIB) $(MPI_BIN) $(TEST_BINS) $(BUILD)/reaper
+# `make` builds what a user runs; the test programs are built by `make tests` (and `make test`).
+all: $(BUILD)/speedlab $(CUDA_LIB) $(MPI_BIN)
+
+tests: all $(TEST_BINS) $(BUILD)/reaper
+
+# speedlab and its test programs under AddressSanitizer + UndefinedBehaviorSanitizer, in build/asan
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan NVCC= OPTFLAGS="$(ASAN_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" tests
 
 help:
 	@echo "make             build build/speedlab (V=1 for full commands)"
+	@echo "make tests       also build the test programs (build/tests/, build/reaper)"
 	@echo "make test        install missing packages, run every test (unit, integration, ASan+UBSan, fuzz)"
 	@echo "make run-all     install missing packages, run every experiment, write the report (PROFILE=quick|full)"
 	@echo "make deps        install missing Debian packages (apt-get as root, else print the command)"
@@ -145,14 +155,13 @@ deps:
 # The whole suite: unit and integration tests on the normal build, the unit tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer, and bounded fuzzing of the parsers.
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory BUILD=build/asan NVCC= OPTFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-		LDFLAGS="-fsanitize=address,undefined" all
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory fuzz-build
 	$(Q)bash harness/tests/run-tests
 
 test-unit: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)bash harness/tests/run-tests --only unit
 
 # deps may install what this Makefile detected at parse time (pkg-config, mpicc): build in a sub-make

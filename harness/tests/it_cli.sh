@@ -138,5 +138,16 @@ done
 grep -q "the repetitions (and warm-ups)" "$T/out" || fail "run --help: what --resume skips"
 tr "\n" " " <"$(dirname "$0")/../../README.md" | grep -q "without repeating finished repetitions" || fail "README: what --resume skips"
 
+# `make` builds speedlab, not the test programs; `make tests` builds those (what run-tests runs)
+root=$(cd "$(dirname "$0")/../.." && pwd)
+if command -v make >/dev/null; then
+	make -n -C "$root" BUILD="$T/b" all >"$T/make-all" 2>&1 || fail "make -n all failed: $(tail -3 "$T/make-all")"
+	grep -q "$T/b/speedlab" "$T/make-all" || fail "make all does not build speedlab"
+	grep -q "tests/test_\|reaper" "$T/make-all" && fail "make all builds test programs: $(grep -m1 tests/ "$T/make-all")"
+	make -n -C "$root" BUILD="$T/b" tests >"$T/make-tests" 2>&1 || fail "make -n tests failed"
+	grep -q "$T/b/tests/test_experiment" "$T/make-tests" || fail "make tests does not build the unit tests"
+	grep -q "$T/b/reaper" "$T/make-tests" || fail "make tests does not build the reaper"
+fi
+
 [ $fails -eq 0 ] || exit 1
 echo "cli: all checks passed"
