@@ -186,6 +186,32 @@ char *sl_cmdexp_text(char *const *cmds, int ncmds, char *const *sets, int nsets)
 	return buf;
 }
 
+/* An axis that only reaches the command through its SPEEDLAB_* variable, swept while no command
+ * mentions one: every configuration would run the same thing. A warning, since a script the
+ * command starts may read them. */
+static void warn_unread_axes(const struct sl_experiment *e, char *const *cmds, int ncmds)
+{
+	static const char *const env_only[] = { "processes", "chunksize", "start_method", "dispatch", NULL };
+
+	for (int i = 0; i < ncmds; i++)
+		if (strstr(cmds[i], "SPEEDLAB_"))
+			return;
+	for (int k = 0; k < e->naxes; k++)
+		for (int j = 0; env_only[j]; j++)
+			if (strcmp(e->axes[k].name, env_only[j]) == 0 && e->axes[k].nvalues > 1) {
+				char var[32];
+
+				snprintf(var, sizeof(var), "SPEEDLAB_%s", env_only[j]);
+				for (char *p = var; *p; p++)
+					*p = (char)toupper((unsigned char)*p);
+				sl_warn("--cmd: %s takes %d values, but the command does not mention $%s: speedlab starts "
+					"the command once per run and passes %s to it only in that variable, so each "
+					"value runs the same thing unless the command (or a script it runs) uses it, e.g. "
+					"--cmd 'my-program --workers $SPEEDLAB_PROCESSES'", e->axes[k].name,
+					e->axes[k].nvalues, var, e->axes[k].name);
+			}
+}
+
 int sl_cmdexp_load(struct sl_experiment *e, char *const *cmds, int ncmds, const char *profile,
 		   char *const *sets, int nsets)
 {
@@ -201,5 +227,7 @@ int sl_cmdexp_load(struct sl_experiment *e, char *const *cmds, int ncmds, const 
 	}
 	rc = sl_experiment_parse(e, "--cmd", text, "", sets, nsets);
 	free(text);
+	if (rc == 0)
+		warn_unread_axes(e, cmds, ncmds);
 	return rc;
 }

@@ -35,6 +35,8 @@ grep -q '^question = How long does `python3 -c "sum(range(10\*\*6))"` take, with
 grep -q '^cmd = python3 -c "sum(range(10\*\*6))"$' "$tmp/py/experiment.ini" || fail "cmd not written verbatim"
 grep -q '^| 2 | ' "$tmp/out" || fail "no speedup table row for 2 processes on stdout: $(cat "$tmp/out")"
 grep -q "^results: $tmp/py\$" "$tmp/out" || fail "no results line"
+grep -q "warning: --cmd: processes takes 2 values, but the command does not mention \$SPEEDLAB_PROCESSES" "$tmp/err" ||
+	fail "no warning that the command ignores the processes it is given: $(cat "$tmp/err")"
 [ "$(grep -c ',ok$' "$tmp/py/runs.csv")" -eq 6 ] || fail "expected 6 ok runs (2 configurations x (1 warm-up + 2))"
 # the recorded experiment runs again as any experiment file
 "$SPEEDLAB" run "$tmp/py/experiment.ini" --set repeats=1 --set processes=1 --out "$tmp/again" --quiet >/dev/null 2>"$tmp/err" ||
@@ -48,13 +50,37 @@ grep -q '^| Time (mean ± σ) | Median | Range (min … max) | User | System | C
 	fail "no summary header: $(cat "$tmp/out")"
 grep -Eq '^\| [0-9.]+ (µs|ms) ± [0-9.]+ (µs|ms) \| .* \| 3 \|$' "$tmp/out" || fail "summary row: $(grep '^| [0-9]' "$tmp/out")"
 grep -q 'Amdahl' "$tmp/out" && fail "a single configuration still gets the Amdahl line"
-grep -q '^⚠ Short: a run takes .*starting /bin/sh' "$tmp/out" || fail "no warning on a command as short as 'true'"
 grep -q '"command_fixed_s"' "$tmp/one/meta.json" || fail "meta.json lacks command_fixed_s"
+# the warning follows the figures (how short 'true' is depends on the machine's load)
+short=$(/usr/bin/python3 - "$tmp/one" <<'PY'
+import csv, json, sys
+d = sys.argv[1]
+fixed = json.load(open(d + "/meta.json"))["command_fixed_s"]
+median = float(next(csv.DictReader(open(d + "/summary.csv")))["wall_s_median"])
+print(1 if fixed > 0.1 * median else 0)
+PY
+)
+if [ "$short" = 1 ]; then
+	grep -q '^⚠ Short: a run takes .*starting /bin/sh' "$tmp/out" || fail "no warning on a command as short as 'true'"
+else
+	grep -q '^⚠ Short' "$tmp/out" && fail "a warning, though /bin/sh's start is under 10% of the run"
+fi
+# a fixed cost recorded as a third of the run: the tables warn
+/usr/bin/python3 - "$tmp/one/meta.json" <<'PY'
+import csv, json, sys
+m = json.load(open(sys.argv[1]))
+d = sys.argv[1].rsplit("/", 1)[0]
+m["command_fixed_s"] = float(next(csv.DictReader(open(d + "/summary.csv")))["wall_s_median"]) / 3
+json.dump(m, open(sys.argv[1], "w"))
+PY
+"$SPEEDLAB" table "$tmp/one" >"$tmp/t1" 2>&1 || fail "table exited $?"
+grep -q '^⚠ Short: a run takes .* (33%)' "$tmp/t1" || fail "no warning with a fixed cost of a third: $(grep Short "$tmp/t1")"
 
 # 3. several commands side by side; quotes and commas survive the round trip through experiment.ini
 "$SPEEDLAB" run --cmd 'sleep 0.05' --cmd "echo 'a, b' >/dev/null" --set repeats=2 --out "$tmp/two" >"$tmp/out" 2>"$tmp/err" ||
 	fail "two --cmd exited $?: $(cat "$tmp/err")"
 grep -q '^## Side by side' "$tmp/out" || fail "no side-by-side section: $(cat "$tmp/out")"
+grep -q 'does not mention' "$tmp/err" && fail "a warning on axes that are not swept: $(cat "$tmp/err")"
 grep -Eq "^- [0-9.]+ ± [0-9.]+ times faster than \`cmd=sleep 0.05\`\$" "$tmp/out" || fail "no ratio against sleep"
 grep -q '^name = cmd-sleep-vs-echo$' "$tmp/two/experiment.ini" || fail "name of two commands"
 "$SPEEDLAB" run "$tmp/two/experiment.ini" --set repeats=1 --out "$tmp/two-again" --quiet >/dev/null 2>"$tmp/err" ||
