@@ -132,7 +132,7 @@ static void write_header(const struct sl_result *r, FILE *out, int first_axis, i
 		snprintf(question, sizeof(question), "%s", q);
 	else
 		sl_result_ini_value(r, "experiment", "question", question, sizeof(question));
-	fputs("# Speedup: ", out);
+	fputs(all_single ? "# Summary: " : "# Speedup: ", out);
 	md_put(out, r->experiment);
 	fputs("\n\n", out);
 	if (question[0]) {

@@ -50,6 +50,7 @@ grep -q '^| Time (mean ± σ) | Median | Range (min … max) | User | System | C
 	fail "no summary header: $(cat "$tmp/out")"
 grep -Eq '^\| [0-9.]+ (µs|ms) ± [0-9.]+ (µs|ms) \| .* \| 3 \|$' "$tmp/out" || fail "summary row: $(grep '^| [0-9]' "$tmp/out")"
 grep -q 'Amdahl' "$tmp/out" && fail "a single configuration still gets the Amdahl line"
+grep -q '^# Summary: cmd-true$' "$tmp/out" || fail "title of a single configuration: $(head -1 "$tmp/out")"
 grep -q '"command_fixed_s"' "$tmp/one/meta.json" || fail "meta.json lacks command_fixed_s"
 # the warning follows the figures (how short 'true' is depends on the machine's load)
 short=$(/usr/bin/python3 - "$tmp/one" <<'PY'
