@@ -204,11 +204,10 @@ static void warn_unread_axes(const struct sl_experiment *e, char *const *cmds, i
 				snprintf(var, sizeof(var), "SPEEDLAB_%s", env_only[j]);
 				for (char *p = var; *p; p++)
 					*p = (char)toupper((unsigned char)*p);
-				sl_warn("--cmd: %s takes %d values, but the command does not mention $%s: speedlab starts "
-					"the command once per run and passes %s to it only in that variable, so each "
-					"value runs the same thing unless the command (or a script it runs) uses it, e.g. "
-					"--cmd 'my-program --workers $SPEEDLAB_PROCESSES'", e->axes[k].name,
-					e->axes[k].nvalues, var, e->axes[k].name);
+				sl_warn("--cmd: %s takes %d values, but speedlab passes it to the command only as $%s, "
+					"which the command line does not mention: unless a program it starts reads it, "
+					"every value runs the same thing (e.g. --cmd 'my-program --workers "
+					"$SPEEDLAB_PROCESSES')", e->axes[k].name, e->axes[k].nvalues, var);
 			}
 }
 
