@@ -17,10 +17,11 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "list", sl_cmd_list, "list", "workloads, start methods, experiments, with one-line help" },
 	{ "sysinfo", sl_cmd_sysinfo, "sysinfo [--json]", "topology, BLAS build and threading layer, OpenMP, CUDA, GPUs" },
-	{ "run", sl_cmd_run, "run EXP.ini [--profile quick|full] [--out DIR] [--set key=value]... [--seed N] [--strict] [--quiet]\n"
+	{ "run", sl_cmd_run, "run EXP.ini [--profile quick|full] [--out DIR] [--set key=value]...\n"
+	  "                    [--seed N] [--strict] [--quiet]\n"
 	  "       speedlab run --cmd 'COMMAND' [--cmd 'OTHER']... [--set key=value]... [--out DIR]\n"
 	  "       speedlab run --resume DIR",
-	  "run an experiment into a result directory" },
+	  "run an experiment (or --cmd COMMAND) into a result directory" },
 	{ "table", sl_cmd_table, "table DIR", "speedup tables (Markdown) from a result directory" },
 	{ "plot", sl_cmd_plot, "plot [--quiet] DIR...", "gnuplot PNG + SVG into DIR/plots/" },
 	{ "report", sl_cmd_report, "report DIR... | report --out DIR [--failed NAME:REASON]... DIR...",
