@@ -14,12 +14,14 @@ struct sl_brief {
 	double user, sys, busy;        /* means of cpu_user_s, cpu_sys_s, cores_busy (NAN when absent) */
 };
 
-/* The ok measured runs of configuration `config` (its runs.csv id) of runs. Returns the count. */
+/* The ok measured runs of configuration `config` (its runs.csv id) of runs into b. Returns their
+ * count: 0 (b's figures NAN) when there is none, a column is missing or memory runs out. */
 size_t sl_brief_of(const struct sl_csv *runs, long config, struct sl_brief *b);
-/* "28.3 ms": a time in the unit (s, ms, µs) chosen by `ref`, 3 significant figures at ref. */
+/* "28.3 ms": a time in the unit (s, ms, µs) chosen by `ref`, 3 significant figures at ref; "—" for
+ * NAN. Never fails. */
 void sl_brief_time(double v, double ref, char *buf, size_t len);
 /* The Markdown table of one configuration: | Time (mean ± σ) | Median | Range (min … max) | User |
- * System | Cores busy | Runs |, header and row. */
+ * System | Cores busy | Runs |, header and row. Never fails. */
 void sl_brief_markdown(FILE *out, const struct sl_brief *b);
 /* The median wall time of `/bin/sh -c true` started as the command workload starts a command
  * (fork, exec, wait4), over `n` tries: the fixed cost in each of its runs. NAN when it cannot run. */
