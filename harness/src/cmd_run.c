@@ -584,6 +584,7 @@ int sl_cmd_run(int argc, char **argv)
 	sl_progress_end();
 
 out_restore:
+	sl_progress_end();      /* again after a failed append: stops the ticker; a no-op otherwise */
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	{
