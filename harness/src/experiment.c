@@ -1084,7 +1084,7 @@ static int build(struct sl_experiment *e, const char *name, const char *profile,
 		}
 		for (int i = 0; i < n; i++)
 			any |= strcmp(e->entries[i].section, profile) == 0;
-		if (!any)
+		if (!any && !sl_quiet_errors)
 			sl_warn("%s: no [%s] section: --profile %s changes nothing (the values of [experiment] and "
 				"[sweep] apply)", name, profile, profile);
 		snprintf(e->profile, sizeof(e->profile), "%s", profile);
