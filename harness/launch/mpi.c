@@ -343,6 +343,13 @@ static void build_argv(struct argv_buf *a, enum launcher_kind kind, const char *
 		}
 		arg_add(a, "--cpu-bind=%s", srun_bind(s->mpi_bind));
 		arg_add(a, "--kill-on-bad-exit=1");
+#ifdef OMPI_MAJOR_VERSION
+		/* Open MPI's ranks find each other through Slurm's PMIx plug-in (Debian's Open MPI has no
+		 * other: PMI-2 and none fail in MPI_Init), which Slurm's default MpiDefault=none does not
+		 * load. SLURM_MPI_TYPE, the site's or the user's choice, wins: srun reads it itself. */
+		if (!getenv("SLURM_MPI_TYPE"))
+			arg_add(a, "--mpi=pmix");
+#endif
 		/* the environment goes with the ranks by default (--export=ALL) */
 	} else {
 		arg_add(a, "-np");
