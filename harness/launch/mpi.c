@@ -669,6 +669,16 @@ static void launch_failure(int wstatus, const char *text, struct sl_metrics *m)
 			 atoi(p + strlen("Exit code:")));
 		return;
 	}
+	/* Open MPI's ranks started by srun without the PMI they speak (SLURM_MPI_TYPE=pmi2 or none):
+	 * each fails in MPI_Init, and srun's last words name no cause */
+	if (strstr(text, "was not built with SLURM's PMI support")) {
+		const char *type = getenv("SLURM_MPI_TYPE");
+
+		snprintf(line, sizeof(line), "srun gave Open MPI no PMIx (SLURM_MPI_TYPE=%.32s; Open MPI needs pmix)",
+			 type ? type : "unset");
+		status_set(m, "error:", line);
+		return;
+	}
 	last_line(text, line, sizeof(line));
 	snprintf(sig, sizeof(sig), "error:launcher exit %d: ", rc);
 	status_set(m, sig, line[0] ? line : "no message");
