@@ -14,11 +14,10 @@ EXP=$here/../../experiments/cluster/slurm-check.ini
 PY=/usr/bin/python3
 
 skip() { echo "$1"; exit 77; }
+PATH=$PATH:/usr/sbin           # the daemons, for a user whose PATH lacks it
 for b in munged slurmctld slurmd sbatch srun squeue scancel scontrol sinfo; do
-	command -v "$b" >/dev/null || PATH=$PATH:/usr/sbin command -v "$b" >/dev/null ||
-		skip "no $b (Debian: slurm-wlm munge; make test installs them)"
+	command -v "$b" >/dev/null || skip "no $b (Debian: slurm-wlm munge; make test installs them)"
 done
-PATH=$PATH:/usr/sbin
 [ -x "$PY" ] || skip "no $PY (reads runs.csv)"
 if "$SPEEDLAB" list 2>/dev/null | grep -E '^  mpi ' | grep -q 'skipped'; then
 	skip "mpi start method not available in this build"
@@ -37,6 +36,7 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 # stop: cancel what is still queued or running, then the daemons, by their pids, and wait for them
 stop() {
 	if [ -n "${SLURM_CONF:-}" ] && [ -n "$(squeue -h -o %i 2>/dev/null)" ]; then
+		# shellcheck disable=SC2046 # one job id a word
 		scancel --full $(squeue -h -o %i 2>/dev/null) 2>/dev/null
 		for _ in $(seq 100); do
 			[ -z "$(squeue -h -o %i 2>/dev/null)" ] && break
@@ -48,7 +48,7 @@ stop() {
 		wait "${pids[k]}" 2>/dev/null
 	done
 	pids=()
-	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
+	[ -n "${KEEP:-}" ] || rm -rf "$tmp"     # KEEP=1: the cluster's logs and the jobs' files stay
 }
 trap stop EXIT
 
@@ -163,7 +163,7 @@ st=$(await "$job1")
 echo "job $job1: $st after $(secs "$t0") s with $(rows "$res") of 6 rows"
 [ "$st" = CANCELLED ] || fail "job $job1 (scancel after the first row): state '$st', expected CANCELLED"
 n1=$(rows "$res")
-[ "$n1" -ge 1 ] && [ "$n1" -lt 6 ] || fail "cancelled job: $n1 rows, expected 1 to 5"
+if [ "$n1" -lt 1 ] || [ "$n1" -ge 6 ]; then fail "cancelled job: $n1 rows, expected 1 to 5"; fi
 cp "$res/runs.csv" kept.csv 2>/dev/null
 grep -q '"status": *"interrupted"' "$res/meta.json" 2>/dev/null ||
 	fail "meta.json after scancel: $(grep status "$res/meta.json" 2>/dev/null)"
