@@ -132,6 +132,7 @@ export TMPDIR=$tmp/tmpdir     # the jobs inherit it: Open MPI's session director
 # await JOB: until Slurm has finished with it (60 s at most); then its state, e.g. COMPLETED
 await() {
 	local st=""
+	case $1 in *[!0-9_]* | "" | _* | *_) echo "no job"; return ;; esac   # sbatch failed
 	for _ in $(seq 600); do
 		st=$(scontrol show job "$1" -o 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
 		case $st in COMPLETED | CANCELLED | FAILED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) break ;; esac
