@@ -244,11 +244,12 @@ struct job {
 	const char *split_out;        /* --split: the elements' parent directory */
 };
 
-/* --split: an element's directory name, AXIS-VALUE (AXIS-INDEX where the value is no plain word). */
+/* --split: an element's directory name, AXIS-VALUE (AXIS-INDEX where the value is no short plain
+ * word: two names must never collide). */
 static void element_dir(const struct sl_axis *ax, int i, char *out, size_t len)
 {
 	const char *v = ax->values[i];
-	bool plain = v[0] && v[0] != '.' && v[0] != '-';
+	bool plain = v[0] && v[0] != '.' && v[0] != '-' && strlen(ax->name) + strlen(v) + 2 <= len;
 
 	for (const char *p = v; *p && plain; p++)
 		plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
