@@ -154,7 +154,8 @@ deps:
 
 # The whole suite: unit and integration tests on the normal build, the unit tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer, and bounded fuzzing of the parsers.
-test: deps
+test:
+	$(Q)sh harness/deps.sh test
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory fuzz-build
