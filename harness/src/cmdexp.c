@@ -97,7 +97,17 @@ static void question(char *const *cmds, int ncmds, char *const *sets, int nsets,
 		short_cmd(cmds[1], b, sizeof(b));
 		snprintf(out, len, "Which is faster, %s or %s", a, b);
 	} else {
-		snprintf(out, len, "Which of %d commands is fastest, from %s on", ncmds, a);
+		/* all of them while the line stays short, else how many */
+		snprintf(out, len, "Which is fastest: %s", a);
+		for (int i = 1; i < ncmds; i++) {
+			n = strlen(out);
+			short_cmd(cmds[i], b, sizeof(b));
+			if (n + strlen(b) + 4 > 150) {
+				snprintf(out, len, "Which of the %d commands is fastest", ncmds);
+				break;
+			}
+			snprintf(out + n, len - n, "%s%s", i == ncmds - 1 ? " or " : ", ", b);
+		}
 	}
 	for (int i = 0; i < nsets; i++) {
 		n = strlen(out);

@@ -84,6 +84,8 @@ grep -q '^## Side by side' "$tmp/out" || fail "no side-by-side section: $(cat "$
 grep -q 'not mention' "$tmp/err" && fail "a warning on axes that are not swept: $(cat "$tmp/err")"
 grep -Eq "^- [0-9.]+ ± [0-9.]+ times faster than \`cmd=sleep 0.05\`\$" "$tmp/out" || fail "no ratio against sleep"
 grep -q '^name = cmd-sleep-vs-echo$' "$tmp/two/experiment.ini" || fail "name of two commands"
+grep -q "^question = Which is faster, \`sleep 0.05\` or \`echo 'a, b' >/dev/null\`?\$" "$tmp/two/experiment.ini" ||
+	fail "question of two commands: $(grep question "$tmp/two/experiment.ini")"
 "$SPEEDLAB" run "$tmp/two/experiment.ini" --set repeats=1 --out "$tmp/two-again" --quiet >/dev/null 2>"$tmp/err" ||
 	fail "experiment.ini of two --cmd does not run again: $(cat "$tmp/err")"
 cut -d, -f1-2 "$tmp/two-again/runs.csv" >/dev/null
