@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "brief.h"
 #include "results.h"
 #include "stats.h"
 
@@ -454,6 +455,62 @@ static void test_summary_bad_rows(void **state)
 	remove_dir(dir);
 }
 
+/* One configuration in hyperfine's shape: warm-ups, failed runs and other configurations left out. */
+static void test_brief(void **state)
+{
+	static const char text[] = "config,rep,wall_s,cpu_user_s,cpu_sys_s,cores_busy,status\n"
+				   "0,-1,9.0,9,9,9,ok\n"             /* a warm-up */
+				   "0,1,0.010,0.006,0.002,0.8,ok\n"
+				   "0,2,0.012,0.008,0.002,0.8,ok\n"
+				   "0,3,0.014,0.010,0.002,0.8,ok\n"
+				   "0,4,5.0,5,5,5,hang\n"            /* not ok */
+				   "1,1,7.0,7,7,7,ok\n";             /* another configuration */
+	struct sl_csv csv;
+	struct sl_brief b;
+	char buf[64], *md = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(sl_csv_parse("runs.csv", text, strlen(text), &csv, 0), 0);
+	assert_int_equal(sl_brief_of(&csv, 0, &b), 3);
+	assert_near(b.mean, 0.012, 1e-12);
+	assert_near(b.sd, 0.002, 1e-12);
+	assert_near(b.median, 0.012, 1e-12);
+	assert_near(b.min, 0.010, 1e-12);
+	assert_near(b.max, 0.014, 1e-12);
+	assert_near(b.user, 0.008, 1e-12);
+	assert_near(b.sys, 0.002, 1e-12);
+	assert_near(b.busy, 0.8, 1e-12);
+	f = open_memstream(&md, &len);
+	sl_brief_markdown(f, &b);
+	fclose(f);
+	assert_string_equal(md, "| Time (mean ± σ) | Median | Range (min … max) | User | System | Cores busy | Runs |\n"
+				"|---|---|---|---|---|---|---|\n"
+				"| 12.0 ms ± 2.0 ms | 12.0 ms | 10.0 ms … 14.0 ms | 8.0 ms | 2.0 ms | 0.80 | 3 |\n");
+	free(md);
+	assert_int_equal(sl_brief_of(&csv, 7, &b), 0);
+	assert_true(isnan(b.mean));
+	sl_csv_free(&csv);
+
+	sl_brief_time(0.000123, 0.000123, buf, sizeof(buf));
+	assert_string_equal(buf, "123 µs");
+	sl_brief_time(2.5, 2.5, buf, sizeof(buf));
+	assert_string_equal(buf, "2.50 s");
+	sl_brief_time(NAN, 1, buf, sizeof(buf));
+	assert_string_equal(buf, "—");
+	/* the fixed cost shows when it is more than a tenth of the run */
+	assert_true(sl_brief_too_short(0.005, 0.001));
+	assert_false(sl_brief_too_short(0.020, 0.001));
+	assert_false(sl_brief_too_short(0.005, NAN));
+	/* starting /bin/sh costs something (how much depends on the machine and its load) */
+	{
+		double c = sl_brief_shell_cost(3);
+
+		assert_true(c > 0 && isfinite(c));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_summary_oversubscribed_observed),
 		cmocka_unit_test(test_tables_cpu_vs_gpu),
 		cmocka_unit_test(test_summary_bad_rows),
+		cmocka_unit_test(test_brief),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
