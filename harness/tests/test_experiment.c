@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmdexp.h"
 #include "experiment.h"
 
 static struct sl_experiment E;
@@ -393,6 +394,38 @@ static void test_device_declared(void **state)
 			       NULL, 0), 0);
 }
 
+/* --cmd: the experiment made from commands; its name, question and refusals. */
+static void test_cmdexp(void **state)
+{
+	char name[SL_NAME_LEN], *text;
+	char *one[] = { "VAR=1 /usr/bin/python3 -c 'print(1)'" };
+	char *two[] = { "sleep 1", "sleep 2", "./bench.sh --fast" };
+	char *semi[] = { "true ; true" };
+	char *both[] = { "a", "echo \"it's\"" };
+	char *sets[] = { "processes=1,2" };
+
+	(void)state;
+	sl_cmdexp_name(one, 1, name, sizeof(name));
+	assert_string_equal(name, "cmd-python3");
+	sl_cmdexp_name(two, 3, name, sizeof(name));
+	assert_string_equal(name, "cmd-sleep-vs-bench.sh");
+	text = sl_cmdexp_text(one, 1, sets, 1);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "question = How long does `VAR=1 /usr/bin/python3 -c 'print(1)'` take, with "
+				     "processes=1,2?\n"));
+	assert_non_null(strstr(text, "\ncmd = VAR=1 /usr/bin/python3 -c 'print(1)'\n"));
+	free(text);
+	/* parsed back: one configuration per command, the commands verbatim */
+	assert_int_equal(sl_cmdexp_load(&E, two, 3, "", NULL, 0), 0);
+	assert_int_equal(sl_experiment_nconfigs(&E), 3);
+	assert_int_equal(E.repeats, 10);
+	assert_string_equal(E.question, "Which is fastest: `sleep 1`, `sleep 2` or `./bench.sh --fast`?");
+	/* what experiment.ini could not hold is refused with one message */
+	assert_null(sl_cmdexp_text(semi, 1, NULL, 0));
+	assert_null(sl_cmdexp_text(both, 2, NULL, 0));
+	assert_true(sl_cmdexp_load(&E, one, 1, "quick", NULL, 0) < 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_profile_and_set),
 		cmocka_unit_test(test_name_error),
+		cmocka_unit_test(test_cmdexp),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_quoted_text),
