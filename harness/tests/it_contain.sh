@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# it_contain.sh: nothing outlives a run, and signals stop it cleanly. The command workload's
+# processes are killed when the run ends (a setsid child), when a task hangs (a per-task grandchild
+# in a session of its own), when the coordinator is SIGKILLed (a per-run command) and when the
+# terminal hangs up; SIGHUP, SIGTERM and SIGINT exit 129, 143 and 130 with the summary written; a
+# closed output does not stop the measuring (exit 2, said once).
+set -u
+SL=${SPEEDLAB:?}
+T=$(mktemp -d)
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+py=/usr/bin/python3
+# every pid a command records, killed at the end whatever happens (the old code left them)
+trap 'for p in $(cat "$T"/*.pids 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+
+# alive PID MARK: PID is a live (not zombie) process whose command line holds MARK
+alive() {
+	[ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null &&
+		tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q -- "$2"
+}
+# gone FILE MARK: every pid listed in FILE is gone within 3 s
+gone() {
+	local p
+	for _ in $(seq 60); do
+		local left=0
+		for p in $(cat "$1" 2>/dev/null); do alive "$p" "$2" && left=1; done
+		[ $left = 0 ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# wait_file FILE: up to 10 s for FILE to be non-empty
+wait_file() {
+	for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.05; done
+	return 1
+}
+exp() {   # exp NAME SCRIPT [KEY=VALUE]...: a command experiment in $T/NAME.ini running SCRIPT
+	local name=$1 cmd=$2
+	shift 2
+	{
+		printf '[experiment]\nname = %s\nquestion = Does it leave nothing behind?\nworkload = command\n' "$name"
+		printf 'repeats = 1\nwarmup = 0\n'
+		for kv in "$@"; do case $kv in timeout=*) printf '%s\n' "${kv/=/ = }" ;; esac; done
+		printf '[workload]\ncmd = "sh %s"\n' "$T/$name.sh"
+		for kv in "$@"; do case $kv in timeout=*) ;; *) printf '%s\n' "${kv/=/ = }" ;; esac; done
+	} >"$T/$name.ini"
+	printf '%s\n' "$cmd" >"$T/$name.sh"
+}
+
+# --- a setsid child of a per-run command, left running when the command exits
+# (setsid forks when its caller leads a group: the child records its own pid)
+exp setsid "setsid sh -c 'echo \$\$ >>$T/setsid.pids; exec sleep 31971' </dev/null >/dev/null 2>&1 & until [ -s $T/setsid.pids ]; do sleep 0.01; done"
+"$SL" run "$T/setsid.ini" --out "$T/r-setsid" --quiet >/dev/null 2>"$T/setsid.err" || fail "setsid run failed: $(tail -2 "$T/setsid.err")"
+wait_file "$T/setsid.pids" || fail "setsid: the command did not run"
+gone "$T/setsid.pids" 31971 || fail "setsid: the setsid child outlived the run"
+
+# --- a per-task grandchild in a session of its own, while its task hangs
+exp task "setsid sh -c 'echo \$\$ >>$T/task.pids; exec sleep 31972' </dev/null >/dev/null 2>&1 & sleep 31973" per=task tasks=1 timeout=1
+"$SL" run "$T/task.ini" --out "$T/r-task" --quiet >/dev/null 2>"$T/task.err"
+grep -q ',hang$' "$T/r-task/runs.csv" || fail "task: the hanging task is not a hang: $(tail -1 "$T/r-task/runs.csv")"
+gone "$T/task.pids" 31972 || fail "task: the per-task grandchild outlived the run"
+
+# --- a per-run command when the coordinator is SIGKILLed
+exp killed "sleep 31974 & echo \$! >>$T/killed.pids; wait"
+"$SL" run "$T/killed.ini" --out "$T/r-killed" --quiet >/dev/null 2>&1 &
+pid=$!
+wait_file "$T/killed.pids" || fail "killed: the command did not start"
+kill -KILL $pid
+wait $pid 2>/dev/null
+gone "$T/killed.pids" 31974 || fail "killed: the per-run command outlived the SIGKILLed coordinator"
+
+# --- SIGHUP, SIGTERM, SIGINT: a clean stop, 128 + the signal, the summary written, nothing left
+for sig in HUP:129 TERM:143 INT:130; do
+	name=${sig%%:*} want=${sig#*:}
+	exp "sig$name" "sleep 3197$want & echo \$! >>$T/sig$name.pids; wait"
+	"$SL" run "$T/sig$name.ini" --out "$T/r-$name" --quiet >/dev/null 2>"$T/sig$name.err" &
+	pid=$!
+	wait_file "$T/sig$name.pids" || fail "SIG$name: the command did not start"
+	kill -"$name" $pid
+	wait $pid
+	rc=$?
+	[ $rc = "$want" ] || fail "SIG$name: exit $rc, want $want"
+	grep -q "interrupted by SIG$name.*--resume" "$T/sig$name.err" || fail "SIG$name: no message on how to continue: $(cat "$T/sig$name.err")"
+	$py -c 'import json,sys; assert json.load(open(sys.argv[1]))["status"] == "interrupted"' "$T/r-$name/meta.json" ||
+		fail "SIG$name: meta.json does not say interrupted"
+	[ -e "$T/r-$name/summary.csv" ] || fail "SIG$name: no summary.csv"
+	gone "$T/sig$name.pids" "3197$want" || fail "SIG$name: the command outlived the run"
+done
+
+# --- a closed output (speedlab run ... | head): measuring goes on, the failure is said in the exit code
+exp pipe "echo to-stderr >&2"
+$py - "$SL" "$T/pipe.ini" "$T/r-pipe" <<'PY' >"$T/pipe.rc" 2>&1
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)                     # nobody reads: every write fails (SIGPIPE, unless ignored)
+p = subprocess.run([sys.argv[1], "run", sys.argv[2], "--out", sys.argv[3]], stdout=w, stderr=w)
+print(p.returncode)
+PY
+[ "$(cat "$T/pipe.rc")" = 2 ] || fail "closed output: exit $(cat "$T/pipe.rc"), want 2"
+$py -c 'import json,sys; assert json.load(open(sys.argv[1]))["status"] == "complete"' "$T/r-pipe/meta.json" 2>/dev/null ||
+	fail "closed output: the run did not complete"
+[ "$(tail -n +2 "$T/r-pipe/runs.csv" 2>/dev/null | wc -l)" = 1 ] || fail "closed output: rows missing"
+
+exit $((fails > 0))
