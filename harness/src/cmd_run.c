@@ -614,6 +614,8 @@ out_restore:
 		json_object_set_new(meta, "status", json_string(interrupted ? "interrupted" : "complete"));
 		json_object_set_new(meta, "runs_done", json_integer(finished));
 		json_object_set_new(meta, "runs_failed", json_integer(bad));
+		if (sl_forkserver_restarts() > 0)
+			json_object_set_new(meta, "forkserver_restarts", json_integer(sl_forkserver_restarts()));
 		write_json(dir, "meta.json", meta);
 	}
 	if (runs) {

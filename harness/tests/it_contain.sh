@@ -35,14 +35,17 @@ wait_file() {
 	return 1
 }
 exp() {   # exp NAME SCRIPT [KEY=VALUE]...: a command experiment in $T/NAME.ini running SCRIPT
-	local name=$1 cmd=$2
+	local name=$1 cmd=$2 kv
 	shift 2
 	{
 		printf '[experiment]\nname = %s\nquestion = Does it leave nothing behind?\nworkload = command\n' "$name"
-		printf 'repeats = 1\nwarmup = 0\n'
-		for kv in "$@"; do case $kv in timeout=*) printf '%s\n' "${kv/=/ = }" ;; esac; done
+		printf 'warmup = 0\n'
+		for kv in "$@"; do case $kv in timeout=* | repeats=*) printf '%s\n' "${kv/=/ = }" ;; esac; done
+		case " $* " in *" repeats="*) ;; *) printf 'repeats = 1\n' ;; esac
 		printf '[workload]\ncmd = "sh %s"\n' "$T/$name.sh"
-		for kv in "$@"; do case $kv in timeout=*) ;; *) printf '%s\n' "${kv/=/ = }" ;; esac; done
+		for kv in "$@"; do case $kv in timeout=* | repeats=* | start_method=*) ;; *) printf '%s\n' "${kv/=/ = }" ;; esac; done
+		printf '[sweep]\n'
+		for kv in "$@"; do case $kv in start_method=*) printf '%s\n' "${kv/=/ = }" ;; esac; done
 	} >"$T/$name.ini"
 	printf '%s\n' "$cmd" >"$T/$name.sh"
 }
@@ -100,5 +103,24 @@ PY
 $py -c 'import json,sys; assert json.load(open(sys.argv[1]))["status"] == "complete"' "$T/r-pipe/meta.json" 2>/dev/null ||
 	fail "closed output: the run did not complete"
 [ "$(tail -n +2 "$T/r-pipe/runs.csv" 2>/dev/null | wc -l)" = 1 ] || fail "closed output: rows missing"
+
+# --- the forkserver is supervised: stopped (SIGSTOP) or killed by a task once, it never blocks the
+# exit, is started again for the next run and the restart is recorded
+for how in STOP KILL; do
+	exp "fs$how" "p=\$PPID
+while [ \"\$(cat /proc/\$p/comm)\" = sh ]; do p=\$(cut -d' ' -f4 /proc/\$p/stat); done
+[ -e $T/fs$how.once ] || { touch $T/fs$how.once; kill -$how \$(cut -d' ' -f4 /proc/\$p/stat); $([ $how = KILL ] && echo 'sleep 1;') }" \
+		per=task tasks=1 repeats=2 start_method=forkserver
+	timeout -k 1 30 "$SL" run "$T/fs$how.ini" --out "$T/r-fs$how" --quiet >/dev/null 2>"$T/fs$how.err"
+	rc=$?
+	[ $rc = 0 ] || fail "forkserver SIG$how: exit $rc: $(tail -2 "$T/fs$how.err")"
+	$py - "$T/r-fs$how" <<'PY' || fail "forkserver SIG$how: not restarted or not recorded"
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/runs.csv")))
+meta = json.load(open(sys.argv[1] + "/meta.json"))
+assert [r["status"] == "ok" for r in rows] == [False, True], [r["status"] for r in rows]
+assert meta.get("forkserver_restarts") == 1, meta.get("forkserver_restarts")
+PY
+done
 
 exit $((fails > 0))
