@@ -303,6 +303,16 @@ static bool skip_reason(const struct sl_experiment *e, const struct sl_setting *
 			snprintf(why, len, "start method not supported here");
 		return true;
 	}
+	if (e->wl->mem_bytes_per_worker) {
+		/* what its workers would allocate together, against the machine: refused before it starts */
+		double need = e->wl->mem_bytes_per_worker(s) * (s->processes > 0 ? s->processes : 1) / (1024.0 * 1024 * 1024);
+		double have = sl_topology()->mem_gib;
+
+		if (have > 0 && need > have) {
+			snprintf(why, len, "needs %.1f GiB (%d process(es)); the machine has %.1f GiB", need, s->processes, have);
+			return true;
+		}
+	}
 	return false;
 }
 
@@ -553,6 +563,7 @@ int sl_cmd_run(int argc, char **argv)
 			struct sl_run_opts o = { .sample_hz = e->sample_hz, .samples = samples, .rep = rep,
 						 .interrupted = &interrupted };
 			char why[200], lab[128];
+			long oom_before = sl_oom_kills();
 
 			if (done[c * (rounds + 1) + r])
 				continue;
@@ -581,6 +592,7 @@ int sl_cmd_run(int argc, char **argv)
 			}
 			if (command)
 				sl_contain_sweep();      /* what its commands left running (setsid children...) */
+			sl_oom_note(m.status, sizeof(m.status), oom_before);
 			if (interrupted)
 				break;
 			rc = sl_runs_append(runs, &s, rep, &m);

@@ -457,3 +457,30 @@ void sl_contain_end(void)
 	ct.cg[0] = '\0';
 	ct.on = false;
 }
+
+long sl_oom_kills(void)
+{
+	char line[128];
+	long n = -1;
+	FILE *f = fopen("/proc/vmstat", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "oom_kill ", 9) == 0) {
+			n = strtol(line + 9, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return n;
+}
+
+void sl_oom_note(char *status, size_t len, long oom_before)
+{
+	long now;
+
+	if (strcmp(status, "crash:SIGKILL") != 0 || oom_before < 0 || (now = sl_oom_kills()) <= oom_before)
+		return;
+	snprintf(status + strlen(status), len - strlen(status),
+		 " (likely OOM: the kernel's OOM killer ended %ld process(es) during this run)", now - oom_before);
+}

@@ -22,4 +22,12 @@ int sl_contain_sweep(void);
  * was not. Never fails. */
 void sl_contain_end(void);
 
+/* The kernel's count of processes its OOM killer ended (/proc/vmstat oom_kill, memory cgroups
+ * included); -1 when unknown. */
+long sl_oom_kills(void);
+
+/* A run's status "crash:SIGKILL" becomes "crash:SIGKILL (likely OOM: ...)" when the OOM killer acted
+ * while it ran (oom_before: sl_oom_kills() at its start). Never fails. */
+void sl_oom_note(char *status, size_t len, long oom_before);
+
 #endif

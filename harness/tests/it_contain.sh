@@ -104,6 +104,24 @@ $py -c 'import json,sys; assert json.load(open(sys.argv[1]))["status"] == "compl
 	fail "closed output: the run did not complete"
 [ "$(tail -n +2 "$T/r-pipe/runs.csv" 2>/dev/null | wc -l)" = 1 ] || fail "closed output: rows missing"
 
+# --- a run killed before its meta.json was whole: --resume describes the machine again (the
+# fingerprint that compare and baseline need) and removes the temporary files of killed writers
+exp meta "true" repeats=2
+"$SL" run "$T/meta.ini" --out "$T/r-meta" --quiet >/dev/null 2>&1 || fail "meta: the run failed"
+dead=$(sh -c 'echo $$')                       # a pid that no longer runs
+printf '{"speedlab_version": "0", "sta' >"$T/r-meta/meta.json"
+rm -f "$T/r-meta/summary.csv"
+sed -i '$d' "$T/r-meta/runs.csv"
+touch "$T/r-meta/meta.json.tmp.$dead" "$T/r-meta/summary.csv.tmp.$dead"
+"$SL" run --resume "$T/r-meta" --quiet >/dev/null 2>"$T/meta.err" || fail "meta: --resume failed: $(tail -2 "$T/meta.err")"
+$py - "$T/r-meta" <<'PY' || fail "meta: meta.json not repaired"
+import csv, json, sys
+m = json.load(open(sys.argv[1] + "/meta.json"))
+assert m.get("fingerprint") and m.get("sysinfo") and m.get("meta_repaired") and m["status"] == "complete", m.keys()
+assert len(list(csv.DictReader(open(sys.argv[1] + "/runs.csv")))) == 2
+PY
+ls "$T/r-meta" | grep -q '\.tmp\.' && fail "meta: stale temporary files left: $(ls "$T/r-meta")"
+
 # --- the forkserver is supervised: stopped (SIGSTOP) or killed by a task once, it never blocks the
 # exit, is started again for the next run and the restart is recorded
 for how in STOP KILL; do
