@@ -264,13 +264,24 @@ static void cgroup_destroy(const char *dir)
 /* ---- reaping what came to us ---- */
 
 /* Reap the zombies among this process's children (orphans that came to us as subreaper), except
- * the forkserver and the keeper, whose ends their own code waits for. Never fails. */
+ * the forkserver and the keeper, whose ends their own code waits for. One system call when there
+ * is none (the common case), else a look through /proc. Never fails. */
 static void reap_strays(void)
 {
 	pid_t self = getpid(), fs = sl_forkserver_pid();
 	struct dirent *e;
-	DIR *d = opendir("/proc");
+	siginfo_t si;
+	DIR *d;
 
+	for (;;) {
+		si.si_pid = 0;
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+			return;
+		if (si.si_pid == fs || si.si_pid == ct.keeper)
+			break;                 /* not ours to reap: look for the others one by one */
+		waitpid(si.si_pid, NULL, WNOHANG);
+	}
+	d = opendir("/proc");
 	if (!d)
 		return;
 	while ((e = readdir(d))) {
@@ -284,37 +295,47 @@ static void reap_strays(void)
 	closedir(d);
 }
 
-/* Kill everything of the run (the cgroup's members, the tagged processes) but this process, the
- * keeper and the forkserver, until none is left. Returns how many were killed. */
+/* SIGKILL this process's children but the forkserver and the keeper; returns how many. The
+ * coordinator is the run's subreaper: whatever a command leaves running, setsid or not, ends up its
+ * child once the parent that started it is gone, so one read of its children list finds it. */
+static int kill_children(pid_t fs)
+{
+	char path[64];
+	long pid;
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fscanf(f, "%ld", &pid) == 1)
+		if (pid != fs && pid != ct.keeper && kill((pid_t)pid, SIGKILL) == 0)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* Kill everything of the run but this process, the keeper and (between runs) the forkserver, until
+ * none is left. Between runs: this process's children (a cheap look); at the end also every process
+ * carrying the mark (a look at every process on the machine). Returns how many were killed. */
 static int sweep(bool final)
 {
 	pid_t fs = final ? -1 : sl_forkserver_pid();
 	int total = 0;
 
 	for (int round = 0; round < SWEEP_ROUNDS; round++) {
-		int n = 0;
+		int n = kill_children(fs);
 
-		if (ct.cg[0]) {
-			char path[PATH_MAX];
-			FILE *f;
-			long pid;
-
-			/* the members but us and the forkserver (a second keep) */
-			snprintf(path, sizeof(path), "%s/cgroup.procs", ct.cg);
-			f = fopen(path, "re");
-			while (f && fscanf(f, "%ld", &pid) == 1)
-				if (pid != getpid() && pid != fs && pid != ct.keeper && kill((pid_t)pid, SIGKILL) == 0)
-					n++;
-			if (f)
-				fclose(f);
-		}
-		n += kill_tagged(ct.tag, ct.keeper);
+		if (final)
+			n += kill_tagged(ct.tag, ct.keeper);
 		reap_strays();
 		if (!n)
 			break;
 		total += n;
 		sleep_ms(round < 10 ? 1 : 10);
 	}
+	reap_strays();
 	return total;
 }
 
@@ -424,6 +445,8 @@ int sl_contain_begin(void)
 	if (rc < 0)
 		sl_warn("cannot start the keeper (%s): a SIGKILL of speedlab may leave the commands it ran", strerror(-rc));
 	cgroup_move_in();
+	/* orphans of the run come to us, not to init: see kill_children */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	ct.on = true;
 	return 0;
 }
@@ -455,6 +478,7 @@ void sl_contain_end(void)
 	free(ct.old_tag);
 	ct.old_tag = NULL;
 	ct.cg[0] = '\0';
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
 	ct.on = false;
 }
 
