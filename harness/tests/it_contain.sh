@@ -3,7 +3,8 @@
 # processes are killed when the run ends (a setsid child), when a task hangs (a per-task grandchild
 # in a session of its own), when the coordinator is SIGKILLed (a per-run command) and when the
 # terminal hangs up; SIGHUP, SIGTERM and SIGINT exit 129, 143 and 130 with the summary written; a
-# closed output does not stop the measuring (exit 2, said once).
+# closed output does not stop the measuring (exit 2, said once); --resume repairs meta.json; the
+# forkserver is supervised.
 set -u
 SL=${SPEEDLAB:?}
 T=$(mktemp -d)
@@ -63,14 +64,19 @@ exp task "setsid sh -c 'echo \$\$ >>$T/task.pids; exec sleep 31972' </dev/null >
 grep -q ',hang$' "$T/r-task/runs.csv" || fail "task: the hanging task is not a hang: $(tail -1 "$T/r-task/runs.csv")"
 gone "$T/task.pids" 31972 || fail "task: the per-task grandchild outlived the run"
 
-# --- a per-run command when the coordinator is SIGKILLed
-exp killed "sleep 31974 & echo \$! >>$T/killed.pids; wait"
-"$SL" run "$T/killed.ini" --out "$T/r-killed" --quiet >/dev/null 2>&1 &
-pid=$!
-wait_file "$T/killed.pids" || fail "killed: the command did not start"
-kill -KILL $pid
-wait $pid 2>/dev/null
-gone "$T/killed.pids" 31974 || fail "killed: the per-run command outlived the SIGKILLed coordinator"
+# --- a per-run command when the coordinator is SIGKILLed: the keeper kills it, through the run's
+# cgroup where the machine has one, and through the environment mark alone
+for how in cgroup mark; do
+	exp "killed$how" "sleep 31974 & echo \$! >>$T/killed$how.pids; wait"
+	if [ $how = mark ]; then export SPEEDLAB_CONTAIN_NO_CGROUP=1; fi
+	"$SL" run "$T/killed$how.ini" --out "$T/r-killed$how" --quiet >/dev/null 2>&1 &
+	pid=$!
+	unset SPEEDLAB_CONTAIN_NO_CGROUP
+	wait_file "$T/killed$how.pids" || fail "killed ($how): the command did not start"
+	kill -KILL $pid
+	wait $pid 2>/dev/null
+	gone "$T/killed$how.pids" 31974 || fail "killed ($how): the per-run command outlived the SIGKILLed coordinator"
+done
 
 # --- SIGHUP, SIGTERM, SIGINT: a clean stop, 128 + the signal, the summary written, nothing left
 for sig in HUP:129 TERM:143 INT:130; do
