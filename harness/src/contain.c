@@ -373,10 +373,11 @@ static _Noreturn void keeper_main(int rfd, pid_t coordinator)
 		if (p[0].revents && read(rfd, &c, 1) == 1 && c == 'q')
 			_exit(0);
 	}
-	/* the coordinator is gone without cleaning up: do it for it */
+	/* the coordinator is gone without cleaning up: do it for it (the cgroup first: one write
+	 * ends all its members at once, forks in flight included) */
 	ct.keeper = getpid();
-	sweep(true);
 	cgroup_destroy(ct.cg);
+	sweep(true);
 	_exit(0);
 }
 
@@ -468,10 +469,10 @@ void sl_contain_end(void)
 		char mine[32];
 
 		snprintf(mine, sizeof(mine), "%d", (int)getpid());
+		/* out of it first, or cgroup.kill would end us too (if we cannot leave, the mark and
+		 * our children below are the net, and the empty cgroup stays) */
 		if (write_text(ct.cg_home, "cgroup.procs", mine) == 0)
 			cgroup_destroy(ct.cg);
-		else
-			sweep(true);       /* cannot leave it: kill the members one by one */
 	}
 	sweep(true);
 	keeper_stop();
