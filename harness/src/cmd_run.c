@@ -32,6 +32,13 @@ static void on_signal(int sig)
 	interrupted = sig;
 }
 
+/* A write to a closed pipe fails with EPIPE instead of killing us. A handler, not SIG_IGN: an
+ * ignored signal stays ignored across exec, and the commands a run starts must get the default. */
+static void on_sigpipe(int sig)
+{
+	(void)sig;
+}
+
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 #define NSTOP (sizeof(stop_signals) / sizeof(stop_signals[0]))
 
@@ -39,12 +46,13 @@ static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
  * written); a closed output (`speedlab run ... | head`) only fails the writes, the run goes on. */
 static void signals_catch(struct sigaction old[NSTOP + 1])
 {
-	struct sigaction sa = { .sa_handler = on_signal }, ign = { .sa_handler = SIG_IGN };
+	struct sigaction sa = { .sa_handler = on_signal }, pipe_sa = { .sa_handler = on_sigpipe };
 
 	sigemptyset(&sa.sa_mask);
+	sigemptyset(&pipe_sa.sa_mask);
 	for (size_t i = 0; i < NSTOP; i++)
 		sigaction(stop_signals[i], &sa, &old[i]);
-	sigaction(SIGPIPE, &ign, &old[NSTOP]);
+	sigaction(SIGPIPE, &pipe_sa, &old[NSTOP]);
 }
 
 static void signals_restore(const struct sigaction old[NSTOP + 1])

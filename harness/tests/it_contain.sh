@@ -97,7 +97,8 @@ for sig in HUP:129 TERM:143 INT:130; do
 done
 
 # --- a closed output (speedlab run ... | head): measuring goes on, the failure is said in the exit code
-exp pipe "echo to-stderr >&2"
+# (the command itself gets SIGPIPE as usual: not ignored, or its status is an error)
+exp pipe "[ \$((0x\$(awk '/^SigIgn/ { print \$2 }' /proc/self/status) & 0x1000)) = 0 ] || exit 3; echo to-stderr >&2"
 $py - "$SL" "$T/pipe.ini" "$T/r-pipe" <<'PY' >"$T/pipe.rc" 2>&1
 import os, subprocess, sys
 r, w = os.pipe()
@@ -109,6 +110,7 @@ PY
 $py -c 'import json,sys; assert json.load(open(sys.argv[1]))["status"] == "complete"' "$T/r-pipe/meta.json" 2>/dev/null ||
 	fail "closed output: the run did not complete"
 [ "$(tail -n +2 "$T/r-pipe/runs.csv" 2>/dev/null | wc -l)" = 1 ] || fail "closed output: rows missing"
+grep -q ',ok$' "$T/r-pipe/runs.csv" || fail "closed output: the command ran with SIGPIPE ignored: $(tail -1 "$T/r-pipe/runs.csv")"
 
 # --- a run killed before its meta.json was whole: --resume describes the machine again (the
 # fingerprint that compare and baseline need) and removes the temporary files of killed writers
