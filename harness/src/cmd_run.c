@@ -416,7 +416,7 @@ int sl_cmd_run(int argc, char **argv)
 	long nconfigs, total = 0, finished = 0;
 	int rounds, rc, exit_code = SL_EXIT_OK, bad = 0;
 	struct sigaction old_sig[NSTOP + 1];
-	bool caught = false, command = false;
+	bool caught = false;
 
 	if (parse_args(argc, argv, &a) < 0)
 		return SL_EXIT_USAGE;
@@ -484,7 +484,6 @@ int sl_cmd_run(int argc, char **argv)
 	signals_catch(old_sig);
 	caught = true;
 	sl_contain_begin();
-	command = strcmp(e->wl->name, "command") == 0;
 
 	/* start methods first: the forkserver must start before any thread exists in this process */
 	rc = sl_pool_prepare_all();
@@ -598,8 +597,7 @@ int sl_cmd_run(int argc, char **argv)
 				if (rc < 0)
 					snprintf(m.status, sizeof(m.status), "error:%s", strerror(-rc));
 			}
-			if (command)
-				sl_contain_sweep();      /* what its commands left running (setsid children...) */
+			sl_contain_sweep();      /* what the run left running (a command's setsid children...) */
 			sl_oom_note(m.status, sizeof(m.status), oom_before);
 			if (interrupted)
 				break;
