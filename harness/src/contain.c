@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,6 +346,30 @@ static int sweep(bool final)
 
 /* ---- the keeper ---- */
 
+/* Name the keeper in /proc/PID/cmdline too: a copy of the coordinator's command line would look like
+ * the coordinator still running to whoever looks for it (pgrep -f) after it was killed. Overwrites
+ * the argument strings in place (arg_start..arg_end, fields 48-49 of /proc/self/stat). */
+static void keeper_retitle(const char *title)
+{
+	char buf[1024], *p;
+	unsigned long long start = 0, end = 0;
+	FILE *f = fopen("/proc/self/stat", "re");
+	size_t n;
+
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	for (int field = 2; p && field < 48; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu %llu", &start, &end) != 2 || end <= start + strlen(title))
+		return;
+	memset((void *)(uintptr_t)start, 0, (size_t)(end - start));
+	memcpy((void *)(uintptr_t)start, title, strlen(title));
+}
+
 static _Noreturn void keeper_main(int rfd, pid_t coordinator)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN };
@@ -355,6 +380,7 @@ static _Noreturn void keeper_main(int rfd, pid_t coordinator)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &ign, NULL);
 	prctl(PR_SET_NAME, "speedlab-keep");
+	keeper_retitle("speedlab-keep");
 	/* hold no terminal and no pipe of the coordinator's open */
 	null = open("/dev/null", O_RDWR);
 	for (int fd = 0; null >= 0 && fd < 3; fd++)
