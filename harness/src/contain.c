@@ -47,25 +47,29 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Field 22 of /proc/self/stat (start time in clock ticks): with the pid, unique on this boot. */
-static unsigned long long self_start_time(void)
+/* Fields first..first+n-1 of /proc/self/stat as numbers (1-based, as proc(5) counts them, first
+ * past the command name). false when they cannot be read. */
+static bool self_stat(int first, int n, unsigned long long *out)
 {
 	char buf[1024], *p;
-	unsigned long long t = 0;
 	FILE *f = fopen("/proc/self/stat", "re");
-	size_t n;
+	size_t len;
 
 	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
+		return false;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
-	buf[n] = '\0';
+	buf[len] = '\0';
 	p = strrchr(buf, ')');
-	for (int field = 2; p && field < 22; field++)
+	for (int field = 2; p && field < first; field++)
 		p = strchr(p + 1, ' ');
-	if (p)
-		t = strtoull(p + 1, NULL, 10);
-	return t;
+	for (int i = 0; p && i < n; i++) {
+		char *end;
+
+		out[i] = strtoull(p + 1, &end, 10);
+		p = end == p + 1 ? NULL : end;
+	}
+	return p != NULL;
 }
 
 /* ---- the environment mark ---- */
@@ -351,23 +355,12 @@ static int sweep(bool final)
  * the argument strings in place (arg_start..arg_end, fields 48-49 of /proc/self/stat). */
 static void keeper_retitle(const char *title)
 {
-	char buf[1024], *p;
-	unsigned long long start = 0, end = 0;
-	FILE *f = fopen("/proc/self/stat", "re");
-	size_t n;
+	unsigned long long arg[2];
 
-	if (!f)
+	if (!self_stat(48, 2, arg) || arg[1] <= arg[0] + strlen(title))
 		return;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	for (int field = 2; p && field < 48; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu %llu", &start, &end) != 2 || end <= start + strlen(title))
-		return;
-	memset((void *)(uintptr_t)start, 0, (size_t)(end - start));
-	memcpy((void *)(uintptr_t)start, title, strlen(title));
+	memset((void *)(uintptr_t)arg[0], 0, (size_t)(arg[1] - arg[0]));
+	memcpy((void *)(uintptr_t)arg[0], title, strlen(title));
 }
 
 static _Noreturn void keeper_main(int rfd, pid_t coordinator)
@@ -458,12 +451,16 @@ static void keeper_stop(void)
 int sl_contain_begin(void)
 {
 	const char *old = getenv(TAG_VAR);
+	unsigned long long start;
 	char *value;
 	int rc;
 
 	if (ct.on)
 		return 0;
-	snprintf(ct.tag, sizeof(ct.tag), "r%d.%llu", (int)getpid(), self_start_time());
+	/* field 22, the start time: with the pid, unique on this boot */
+	if (!self_stat(22, 1, &start))
+		start = 0;
+	snprintf(ct.tag, sizeof(ct.tag), "r%d.%llu", (int)getpid(), start);
 	free(ct.old_tag);
 	ct.old_tag = old ? strdup(old) : NULL;
 	if (asprintf(&value, "%s%s%s", old && old[0] ? old : "", old && old[0] ? ":" : "", ct.tag) < 0)
