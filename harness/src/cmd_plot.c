@@ -1465,7 +1465,12 @@ static int plot_timeline(struct pctx *pc)
 /* The first varying numeric workload parameter (after the standard axes), or -1. */
 static int numeric_param(const struct sl_summary_view *v)
 {
-	int first_param = v->c_parent_uses >= 0 ? v->c_parent_uses + 1 : v->c_series + 1;
+	int last_axis = v->c_mem_policy > v->c_affinity ? v->c_mem_policy : v->c_affinity;
+	int first_param;
+
+	if (v->c_parent_uses > last_axis)
+		last_axis = v->c_parent_uses;
+	first_param = last_axis >= 0 ? last_axis + 1 : v->c_series + 1;
 
 	for (int a = 0; a < v->naxes; a++) {
 		int col = v->axes[a];

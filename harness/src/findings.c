@@ -190,6 +190,8 @@ int sl_summary_view_load(const char *path, struct sl_summary_view *v)
 	COL(c_blas, "blas");
 	COL(c_parent_rss_mb, "parent_rss_mb");
 	COL(c_parent_uses, "parent_uses");
+	COL(c_affinity, "affinity");
+	COL(c_mem_policy, "mem_policy");
 	COL(c_runs, "runs");
 	COL(c_ok, "ok");
 	COL(c_status, "status");
