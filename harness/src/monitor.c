@@ -21,7 +21,7 @@
 #define MON_MAX_THREADS 2048   /* worker threads whose placement is followed */
 #define MON_SCHED_EVERY 8      /* run-phase samples between reads of /proc/<pid>/task/<tid>/sched */
 
-/* A worker thread seen in the run phase: its CPU time when last seen, its migration count when
+/* A worker thread seen in the run phase: its CPU time when last seen (ns, or ticks without schedstat), its migration count when
  * first and last seen (nr_migrations of /proc/<pid>/task/<tid>/sched; -1 not read yet). */
 struct mon_thread {
 	pid_t tid;
@@ -398,6 +398,22 @@ static void follow_thread(struct sl_monitor *mon, int dirfd, const char *name, c
 
 	if (!t || !state)
 		return;
+	/* the time on CPU in ns (schedstat) where the kernel keeps it: a tick is 10 ms, a short run less */
+	{
+		char path[48];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/schedstat", name);
+		fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			char buf[96];
+			const char *q = buf;
+
+			if (pread_all(fd, buf, sizeof(buf)) > 0 && *buf >= '0' && *buf <= '9')
+				cputime = parse_u64(&q);
+			close(fd);
+		}
+	}
 	if (cpu >= 0 && cpu < MON_MAX_CPUS && (state == 'R' || (t->cputime != UINT64_MAX && cputime > t->cputime)))
 		mon->cpu_seen[cpu / 64] |= 1ULL << (cpu % 64);
 	t->cputime = cputime;

@@ -263,7 +263,7 @@ void sl_placement_omp(const char *affinity, const char *cpus, char *places, size
 	hwloc_bitmap_free(set);
 }
 
-/* mem_policy: default leaves it; local is first touch; interleave spreads pages over the nodes of
+/* mem_policy: default leaves it; local is first touch (MPOL_LOCAL); interleave spreads pages over the nodes of
  * the allowed CPUs; bind keeps them on the nodes of the worker's own CPUs. */
 static int apply_mem_policy(const struct sl_setting *s, hwloc_const_bitmap_t cpus, char *msg, size_t msglen)
 {
@@ -291,8 +291,9 @@ static int apply_mem_policy(const struct sl_setting *s, hwloc_const_bitmap_t cpu
 	where = how == HWLOC_MEMBIND_BIND && cpus ? hwloc_bitmap_dup(cpus) : allowed_set(s->allowed_cpus);
 	if (!where)
 		return -ENOMEM;
-	/* the worker has one thread now; the threads it starts inherit the policy */
-	if (hwloc_set_membind(topo, where, how, HWLOC_MEMBIND_THREAD) < 0) {
+	/* the worker has one thread now; the threads it starts inherit the policy. bind is strict
+	 * (MPOL_BIND, numactl --membind); without STRICT hwloc asks only for a preference */
+	if (hwloc_set_membind(topo, where, how, HWLOC_MEMBIND_THREAD | (how == HWLOC_MEMBIND_BIND ? HWLOC_MEMBIND_STRICT : 0)) < 0) {
 		rc = -errno;
 		snprintf(msg, msglen, "mem_policy = %s: the kernel refused it: %s", pol, strerror(errno));
 	}
