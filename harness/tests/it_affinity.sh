@@ -80,6 +80,14 @@ assert plan["spread"]["OMP_PROC_BIND"] == "spread"
 assert plan["none"]["worker_cpus"] == [] and "OMP_PLACES" not in plan["none"]
 PY
 
+# the report says where the workers ran; on one NUMA node, that mem_policy had nowhere to move memory
+"$SPEEDLAB" report --out "$tmp/rep" "$tmp/aff" >"$tmp/out" 2>"$tmp/err" || fail "report exited $?: $(cat "$tmp/err")"
+grep -q "^\*\*Placement:\*\* allowed CPUs $allowed · " "$tmp/rep/report.md" || fail "no Placement line in the report"
+if [ "$(ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l)" -le 1 ]; then
+	grep -q "1 NUMA node (one node: mem_policy was applied and recorded" "$tmp/rep/report.md" ||
+		fail "the report does not say there is one NUMA node: $(grep Placement "$tmp/rep/report.md")"
+fi
+
 # 3. a confined worker's command sees its CPUs and the OpenMP variables; per run, the plan
 cat >"$tmp/show.sh" <<EOF
 printf '%s|%s|%s\n' "\$OMP_PLACES" "\$OMP_PROC_BIND" "\$(grep Cpus_allowed_list /proc/self/status | cut -f2)" >>$tmp/seen.txt
