@@ -144,21 +144,28 @@ static int in_child(int (*fn)(void))
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
 }
 
-/* cpus:1 binds the process to CPU 0 and sets the OpenMP variables; mem_policy sets the policy. */
+/* cpus:1 binds the process to its first allowed CPU and sets the OpenMP variables; mem_policy sets the policy. */
 static int child_binds(void)
 {
 	struct sl_setting s;
 	cpu_set_t set;
-	char msg[256];
-	int mode = -1;
+	char msg[256], allowed[32], places[32];
+	int mode = -1, first = 0;
 
-	setting(&s, "cpus:1", "0", 2);
+	/* the first CPU this process may use (a container's cpuset may leave out CPU 0) */
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return 10;
+	while (first < CPU_SETSIZE - 1 && !CPU_ISSET(first, &set))
+		first++;
+	snprintf(allowed, sizeof(allowed), "%d", first);
+	snprintf(places, sizeof(places), "{%d}", first);
+	setting(&s, "cpus:1", allowed, 2);
 	snprintf(s.mem_policy, sizeof(s.mem_policy), "interleave");
 	if (sl_placement_apply_worker(&s, 1, 2, msg, sizeof(msg)) != 0)
 		return 1;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0 || CPU_COUNT(&set) != 1 || !CPU_ISSET(0, &set))
+	if (sched_getaffinity(0, sizeof(set), &set) < 0 || CPU_COUNT(&set) != 1 || !CPU_ISSET(first, &set))
 		return 2;
-	if (!getenv("OMP_PLACES") || strcmp(getenv("OMP_PLACES"), "{0}") != 0)
+	if (!getenv("OMP_PLACES") || strcmp(getenv("OMP_PLACES"), places) != 0)
 		return 3;
 	if (!getenv("OMP_PROC_BIND") || strcmp(getenv("OMP_PROC_BIND"), "close") != 0)
 		return 4;
