@@ -147,17 +147,14 @@ static int spread_set(hwloc_const_bitmap_t allowed, int id, int nworkers, hwloc_
 			goto out_topo;
 		}
 	}
-	for (int i = 0; i < nworkers; i++)
-		if (!(sets[i] = hwloc_bitmap_alloc()))
-			goto out_sets;
+	/* hwloc_distrib allocates each set itself (hwloc_bitmap_dup); they are freed below */
 	root = hwloc_get_root_obj(t);
 	depth = hwloc_get_type_depth(t, HWLOC_OBJ_CORE);
 	if (depth < 0)
 		depth = hwloc_get_type_depth(t, HWLOC_OBJ_PU);
 	rc = hwloc_distrib(t, &root, 1, sets, (unsigned)nworkers, depth, 0) < 0 ? -errno : 0;
-	if (rc == 0)
+	if (rc == 0 && sets[id])
 		hwloc_bitmap_and(out, sets[id], allowed);
-out_sets:
 	for (int i = 0; i < nworkers; i++)
 		hwloc_bitmap_free(sets[i]);
 out_topo:

@@ -20,7 +20,8 @@ first=$(echo "$allowed" | cut -d, -f1 | cut -d- -f1)
 # "AFFINITY VALUE" for column NAME of every row of runs.csv FILE
 col() {
 	python3 - "$1" "$2" <<'PY'
-import csv, sys
+import csv, signal, sys
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # grep -q may stop reading early
 for r in csv.DictReader(open(sys.argv[1])):
     print(r["affinity"], r[sys.argv[2]])
 PY
