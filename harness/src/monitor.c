@@ -19,6 +19,7 @@
 #define MON_DIRENT_BUF 32768
 #define MON_HWM_EVERY 8        /* samples between reads of /proc/<pid>/status (VmHWM) */
 #define MON_MAX_THREADS 2048   /* worker threads whose placement is followed */
+#define MON_MAX_NODES 64       /* NUMA nodes whose pages numa_maps counts are kept */
 #define MON_SCHED_EVERY 8      /* run-phase samples between reads of /proc/<pid>/task/<tid>/sched */
 
 /* A worker thread seen in the run phase: its CPU time when last seen (ns, or ticks without schedstat), its migration count when
@@ -46,7 +47,7 @@ struct sl_monitor {
 	pthread_cond_t cond;         /* signals stop; waited on with CLOCK_MONOTONIC deadlines */
 	bool stopping;
 	/* the run phase (sl_monitor_phase): a sample is asked for and waited on at each edge */
-	bool run_phase;
+	bool run_phase, run_ending;
 	long sync_req, sync_done;
 	/* pids handed over by sl_monitor_watch, under lock */
 	int npending;
@@ -73,7 +74,9 @@ struct sl_monitor {
 	long page_kb;
 	bool final;                  /* the last sample, taken on stop */
 	/* placement in the run phase: which CPUs the threads ran on, how often they migrated */
-	bool in_run, sync_sample, run_seen;
+	bool in_run, sync_sample, run_seen, ending;
+	double numa_pages[MON_MAX_NODES];   /* the workers' pages per NUMA node at the run's end */
+	bool numa_read;
 	long run_samples;
 	int nthreads;
 	struct mon_thread threads[MON_MAX_THREADS];
@@ -483,6 +486,53 @@ static void sample_cpus(struct sl_monitor *mon, FILE *out)
 	}
 }
 
+int sl_numa_maps_pages(const char *text, double *pages, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < max; i++)
+		pages[i] = 0;
+	for (const char *p = text; p && *p; p++) {
+		const char *q = p + 1;
+		uint64_t node, count;
+
+		/* a token " N<node>=<pages>" (the line's address and the policy never look like one) */
+		if (*p != 'N' || (p > text && p[-1] != ' ') || *q < '0' || *q > '9')
+			continue;
+		node = parse_u64(&q);
+		if (*q != '=')
+			continue;
+		q++;
+		count = parse_u64(&q);
+		if (node < (uint64_t)max) {
+			pages[node] += (double)count;
+			if ((int)node + 1 > n)
+				n = (int)node + 1;
+		}
+		p = q - 1;
+	}
+	return n;
+}
+
+/* Add where pid's pages are (its numa_maps) to the run's count. */
+static void read_numa(struct sl_monitor *mon, pid_t pid)
+{
+	char path[64];
+	double pages[MON_MAX_NODES];
+	char *text;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/numa_maps", (int)pid);
+	text = sl_read_file(path, NULL);
+	if (!text)
+		return;
+	n = sl_numa_maps_pages(text, pages, MON_MAX_NODES);
+	for (int i = 0; i < n; i++)
+		mon->numa_pages[i] += pages[i];
+	mon->numa_read = true;
+	free(text);
+}
+
 static void sample(struct sl_monitor *mon)
 {
 	FILE *out = mon->samples;
@@ -520,6 +570,8 @@ static void sample(struct sl_monitor *mon)
 			if (n > 0)
 				hwm = status_field(mon->pbuf, "\nVmHWM:");
 		}
+		if (mon->in_run && mon->ending)
+			read_numa(mon, p->pid);
 		if (threads > 1 || mon->in_run) {
 			r = count_runnable(mon, p);
 			if (r < 0)
@@ -623,6 +675,7 @@ static void *monitor_thread(void *arg)
 		req = mon->sync_req;
 		mon->sync_sample = req != mon->sync_done;
 		mon->in_run = mon->run_phase;
+		mon->ending = mon->sync_sample && mon->run_ending;
 		pthread_mutex_unlock(&mon->lock);
 		mon->final = stop;
 		/* a last sample on stop catches workers of a run shorter than one period */
@@ -741,6 +794,7 @@ void sl_monitor_phase(struct sl_monitor *mon, bool run)
 	pthread_mutex_lock(&mon->lock);
 	if (run)
 		mon->run_phase = true;
+	mon->run_ending = !run;
 	want = ++mon->sync_req;
 	pthread_cond_broadcast(&mon->cond);
 	while (mon->sync_done < want && !mon->stopping)
@@ -777,6 +831,18 @@ void sl_monitor_stop(struct sl_monitor *mon, struct sl_metrics *m)
 					moves += mon->threads[i].mig - mon->threads[i].mig0;
 			m->cpus_used = cpus > 0 ? (double)cpus : NAN;
 			m->migrations = (double)moves;
+		}
+		m->mem_nodes = NAN;
+		if (mon->numa_read) {
+			double total = 0;
+			int nodes = 0;
+
+			for (int i = 0; i < MON_MAX_NODES; i++)
+				total += mon->numa_pages[i];
+			/* a node counts when it holds at least 1% of the workers' pages */
+			for (int i = 0; i < MON_MAX_NODES; i++)
+				nodes += total > 0 && mon->numa_pages[i] >= 0.01 * total;
+			m->mem_nodes = total > 0 ? nodes : NAN;
 		}
 	}
 	if (mon->samples)

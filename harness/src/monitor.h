@@ -20,6 +20,9 @@ void sl_monitor_phase(struct sl_monitor *mon, bool run);
 /* Stop the thread and fill threads_peak, threads_total_peak, rss_peak_mb, gpu_util_pct, gpu_mem_mb,
  * monitor_cpu_pct in m (others untouched). Frees mon. Never fails. */
 void sl_monitor_stop(struct sl_monitor *mon, struct sl_metrics *m);
+/* Pages per NUMA node in a /proc/PID/numa_maps text (its N<node>=<pages> tokens) into pages[0..max-1];
+ * returns one past the highest node seen (0: none). Never fails. */
+int sl_numa_maps_pages(const char *text, double *pages, int max);
 /* The header line of samples.csv (no newline). */
 const char *sl_monitor_samples_header(void);
 

@@ -1133,6 +1133,7 @@ static void pool_monitor_stop(struct sl_pool *p)
 	p->m->monitor_cpu_pct = mm.monitor_cpu_pct;
 	p->m->cpus_used = mm.cpus_used;
 	p->m->migrations = mm.migrations;
+	p->m->mem_nodes = mm.mem_nodes;
 }
 
 /* Ask the launcher for every worker, one after the other (they set up in parallel). On a failure the

@@ -164,6 +164,7 @@ struct sl_metrics {
 	double gpu_sm_mhz;             /* SM clock (NVML), mean over the run's samples */
 	double cpus_used;              /* distinct logical CPUs the workers' threads ran on in the run phase */
 	double migrations;             /* moves of the workers' threads between CPUs in the run phase */
+	double mem_nodes;              /* NUMA nodes holding at least 1% of the workers' pages at the run's end */
 	char status[SL_STATUS_LEN];    /* ok, crash:SIGNAL, hang, error:TEXT, skipped:REASON */
 };
 

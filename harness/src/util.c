@@ -392,6 +392,7 @@ const struct sl_metric_column sl_metric_columns[] = {
 	COL(gpu_sm_mhz, 0, "GPU SM clock (NVML), MHz, mean over the run's samples"),
 	COL(cpus_used, 0, "distinct logical CPUs the workers' threads ran on during the run phase"),
 	COL(migrations, 0, "moves of the workers' threads from one CPU to another during the run phase"),
+	COL(mem_nodes, 0, "NUMA nodes holding at least 1% of the workers' pages at the run's end (numa_maps)"),
 };
 #undef COL
 const size_t sl_metric_ncolumns = sizeof(sl_metric_columns) / sizeof(sl_metric_columns[0]);

@@ -70,6 +70,12 @@ if [ "$ncpu" -ge 2 ]; then
 fi
 col "$tmp/aff/runs.csv" migrations | grep -Evq '^[a-z:0-9]+ [0-9]+$' && fail "migrations not a count: $(col "$tmp/aff/runs.csv" migrations)"
 col "$tmp/aff/runs.csv" mem_policy | grep -v ' bind$' && fail "mem_policy not recorded"
+# where the workers' memory landed (numa_maps): at least one node; on a one-node machine, that one
+nodes=$(ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l)
+col "$tmp/aff/runs.csv" mem_nodes | grep -Evq '^[a-z:0-9]+ [1-9][0-9]*$' && fail "mem_nodes: $(col "$tmp/aff/runs.csv" mem_nodes)"
+if [ "$nodes" -le 1 ]; then
+	col "$tmp/aff/runs.csv" mem_nodes | grep -v ' 1$' && fail "mem_nodes on a one-node machine"
+fi
 python3 - "$tmp/aff/meta.json" "$first" <<'PY' || fail "meta.json placement"
 import json, sys
 p = json.load(open(sys.argv[1]))["placement"]
