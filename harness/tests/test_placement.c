@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "placement.h"
+#include "pool.h"
+#include "workload.h"
 
 #define SYNTHETIC "pack:2 core:1024 pu:2"
 
@@ -208,6 +210,45 @@ static void test_apply(void **state)
 	assert_int_equal(in_child(child_refused), 0);
 }
 
+/* In the pool: a worker the kernel will not bind makes that run error:, and the next run is fine. */
+static void test_pool_refused(void **state)
+{
+	const struct sl_workload_ops *w = sl_workload_find("empty");
+	struct sl_run_opts o = { 0 };
+	struct sl_setting s;
+	struct sl_metrics m;
+	cpu_set_t set;
+	int first = 0;
+
+	(void)state;
+	if (sysconf(_SC_NPROCESSORS_CONF) > 4000)
+		skip();
+	assert_non_null(w);
+	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+	while (first < CPU_SETSIZE - 1 && !CPU_ISSET(first, &set))
+		first++;
+	setting(&s, "core", "", 2);
+	/* worker 0 gets the first allowed CPU, worker 1 CPU 4000, which the synthetic topology has */
+	snprintf(s.allowed_cpus, sizeof(s.allowed_cpus), "%d,4000", first);
+	snprintf(s.start_method, sizeof(s.start_method), "fork");
+	snprintf(s.dispatch, sizeof(s.dispatch), "pipe");
+	snprintf(s.threads_text, sizeof(s.threads_text), "unset");
+	snprintf(s.thread_api, sizeof(s.thread_api), "env");
+	snprintf(s.workload, sizeof(s.workload), "empty");
+	s.chunksize = 1;
+	s.timeout_s = 60;
+	s.nparams = 1;
+	snprintf(s.params[0].name, sizeof(s.params[0].name), "tasks");
+	snprintf(s.params[0].text, sizeof(s.params[0].text), "4");
+	s.params[0].num = 4;
+	assert_int_equal(sl_pool_run(&s, w, &o, &m), 0);
+	if (!strstr(m.status, "error:") || !strstr(m.status, "the kernel refused to bind worker 1 to CPUs 4000"))
+		fail_msg("status '%s'", m.status);
+	snprintf(s.affinity, sizeof(s.affinity), "cpus:1");
+	assert_int_equal(sl_pool_run(&s, w, &o, &m), 0);
+	assert_string_equal(m.status, "ok");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_checks),
 		cmocka_unit_test(test_omp_variables),
 		cmocka_unit_test(test_apply),
+		cmocka_unit_test(test_pool_refused),
 	};
 
 	setenv("HWLOC_SYNTHETIC", SYNTHETIC, 1);
