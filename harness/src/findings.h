@@ -44,6 +44,7 @@ struct sl_summary_view {
 	int c_speedup, c_speedup_lo, c_speedup_hi, c_efficiency, c_karp_flatt, c_amdahl, c_oversubscribed;
 	int c_monitor_cpu;
 	int c_cores_busy, c_threads_peak, c_threads_lib, c_latency, c_dispatch_us, c_gflops, c_gpu_util, c_imbalance;
+	int c_cpus_used;
 };
 
 /* Read path as summary.csv: the header must name config, series, processes, runs, ok, status and

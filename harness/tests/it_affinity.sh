@@ -147,4 +147,12 @@ EOF
 "$SPEEDLAB" run "$tmp/gemm.ini" --out "$tmp/g" --quiet >"$tmp/out" 2>"$tmp/err" || fail "gemm exited $?: $(cat "$tmp/err")"
 col "$tmp/g/runs.csv" threads_lib | grep -Eq '^cpus:1 [0-9]+$' || fail "threads_lib: $(col "$tmp/g/runs.csv" threads_lib)"
 col "$tmp/g/runs.csv" cpus_used | grep -q '^cpus:1 1$' || fail "gemm cpus_used: $(col "$tmp/g/runs.csv" cpus_used)"
+# OpenBLAS sizes itself to the set even when asked for more (threads=2: still 1); OpenMP does not:
+# two OpenMP threads in one CPU, and the report says the threads share the confined set
+sed -i 's/^workload = gemm/workload = omp_gemm/' "$tmp/gemm.ini"
+"$SPEEDLAB" run "$tmp/gemm.ini" --out "$tmp/g2" --quiet --set threads=2 >"$tmp/out" 2>"$tmp/err" || fail "omp_gemm threads=2 exited $?"
+col "$tmp/g2/runs.csv" threads_lib | grep -q '^cpus:1 2$' || fail "omp_gemm threads_lib: $(col "$tmp/g2/runs.csv" threads_lib)"
+"$SPEEDLAB" report --out "$tmp/rep2" "$tmp/g2" >"$tmp/out" 2>"$tmp/err" || fail "report of g2 exited $?"
+grep -q "1 worker confined to 1 CPU ran 2 library threads each (2 threads on 1 CPU): pinning places processes" \
+	"$tmp/rep2/report.md" || fail "no placement-shared finding: $(grep -i finding "$tmp/rep2/report.md")"
 echo "ok"
