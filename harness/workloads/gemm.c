@@ -172,6 +172,7 @@ static const struct sl_param_def gemm_params[] = {
 };
 
 const struct sl_workload_ops sl_workload_gemm = {
+	.devices = SL_DEVICE_GPU,
 	.name = "gemm",
 	.help = "n x n matrix product by OpenBLAS (blas axis: pthread or openmp build; device=gpu: cuBLAS), "
 		"checked in the worker (naive reference up to n=128, Freivalds' check above) and by checksum",
