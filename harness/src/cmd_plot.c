@@ -80,30 +80,54 @@ static void vb_printf(struct vbuf *b, const char *fmt, ...)
 	}
 }
 
-/* name='value' with gnuplot's single-quote escape (a doubled quote); tabs and newlines become spaces. */
-static void vb_var(struct vbuf *b, const char *name, const char *value)
+/* value as a gnuplot single-quoted string: a quote doubled (the form's only escape, inside which
+ * gnuplot substitutes nothing: no backquotes, no macros); tabs and newlines become spaces. */
+static void vb_str(struct vbuf *b, const char *value)
 {
-	vb_printf(b, "%s='", name);
+	vb_printf(b, "'");
 	for (const char *p = value; *p; p++) {
 		if (*p == '\'')
 			vb_printf(b, "''");
-		else if (*p == '\n' || *p == '\t' || *p == '\r')
+		else if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			vb_printf(b, " ");
 		else
 			vb_printf(b, "%c", *p);
 	}
-	vb_printf(b, "'; ");
+	vb_printf(b, "'");
 }
 
-/* A tic label as a double-quoted gnuplot literal inside a command that is itself passed as a
- * single-quoted value (xtics_cmd): quotes, backslashes and control characters are left out. */
-static void vb_quoted_in_cmd(struct vbuf *b, const char *s)
+/* name='value'; (vb_str). */
+static void vb_var(struct vbuf *b, const char *name, const char *value)
 {
-	vb_printf(b, "\"");
-	for (const char *p = s; *p; p++)
-		if (*p != '"' && *p != '\\' && *p != '\n' && *p != '\t' && *p != '\'')
-			vb_printf(b, "%c", *p);
-	vb_printf(b, "\"");
+	vb_printf(b, "%s=", name);
+	vb_str(b, value);
+	vb_printf(b, "; ");
+}
+
+/* A tick label at a position on an axis; lower: one line below the others. */
+struct tic {
+	const char *label;
+	double at;
+	bool lower;
+};
+
+/* Tick labels for tics.gp as data, never as gnuplot code: arrays <axis>tic_l (labels, single-quoted
+ * strings), <axis>tic_x (positions) and <axis>tic_low, their count <axis>tic_n and <axis>tic_lowered. */
+static void vb_tics(struct vbuf *b, char axis, const struct tic *t, int n)
+{
+	bool lowered = false;
+
+	if (n <= 0)
+		return;
+	vb_printf(b, "%ctic_n=%d; array %ctic_l[%d]; array %ctic_x[%d]; array %ctic_low[%d]; ", axis, n, axis, n,
+		  axis, n, axis, n);
+	for (int i = 0; i < n; i++) {
+		vb_printf(b, "%ctic_l[%d]=", axis, i + 1);
+		vb_str(b, t[i].label);
+		vb_printf(b, "; %ctic_x[%d]=%.17g; %ctic_low[%d]=%d; ", axis, i + 1, t[i].at, axis, i + 1, t[i].lower);
+		lowered |= t[i].lower;
+	}
+	vb_printf(b, "%ctic_lowered=%d; ", axis, lowered);
 }
 
 /* ---- gnuplot ---- */
@@ -604,7 +628,7 @@ static void size_label(double x, bool bytes, char *buf, size_t len)
 		snprintf(buf, len, "%g", x);
 }
 
-/* xtics_cmd naming each distinct value of numeric column col at its position (up to 16 values; a
+/* Tick labels (vb_tics) naming each distinct value of numeric column col at its position (up to 16 values; a
  * chunk size that is only ever 'auto' named so); bytes: label them as sizes, each value being unit
  * bytes. Of two labels that would run into each other (placed on a log axis when logx), one goes a
  * line lower: 'auto' if it is one of them. */
@@ -617,8 +641,6 @@ static void xtics_numeric(struct vbuf *b, const struct sl_summary_view *v, int c
 		char label[64];
 	} ts[16];
 	int n = 0, top = -1;
-	bool lowered = false;
-	struct vbuf cmd = { 0 };
 
 	for (size_t r = 0; r < sl_sv_rows(v); r++) {
 		double x = xval(v, r, col);
@@ -663,17 +685,13 @@ static void xtics_numeric(struct vbuf *b, const struct sl_summary_view *v, int c
 			top = i;
 		}
 	}
-	vb_printf(&cmd, "set xtics (");
-	for (int i = 0; i < n; i++) {
-		vb_printf(&cmd, "%s\"%s%s\" %.17g", i ? ", " : "", ts[i].lower ? "\\n" : "", ts[i].label, ts[i].x);
-		lowered |= ts[i].lower;
+	{
+		struct tic tl[16];
+
+		for (int i = 0; i < n; i++)
+			tl[i] = (struct tic){ ts[i].label, ts[i].x, ts[i].lower };
+		vb_tics(b, 'x', tl, n);
 	}
-	/* the axis label below the second line of tick labels (set after it by every script) */
-	vb_printf(&cmd, ")%s", lowered ? "; set xlabel offset 0,-1" : "");
-	if (cmd.s)
-		vb_var(b, "xtics_cmd", cmd.s);
-	b->oom |= cmd.oom;
-	free(cmd.s);
 }
 
 /* What a kind of plot is called, drawn with and says about itself. */
@@ -914,26 +932,14 @@ static int index_of(char vals[][SL_VALUE_LEN], int n, const char *s)
 	return -1;
 }
 
-/* "set xtics ("a" 0, "b" 1)" as a gnuplot variable assignment. */
-static void tics_var(struct vbuf *b, const char *var, const char *axis, char vals[][SL_VALUE_LEN], int n,
-		     const char *prefix)
+/* Tick labels vals at 0, 1, ... on axis (vb_tics). */
+static void tics_var(struct vbuf *b, char axis, char vals[][SL_VALUE_LEN], int n)
 {
-	struct vbuf cmd = { 0 };
+	struct tic t[64];
 
-	vb_printf(&cmd, "set %s (", axis);
-	for (int i = 0; i < n; i++) {
-		char lab[SL_VALUE_LEN + 32];
-
-		snprintf(lab, sizeof(lab), "%s%s", prefix, vals[i]);
-		vb_printf(&cmd, "%s", i ? ", " : "");
-		vb_quoted_in_cmd(&cmd, lab);
-		vb_printf(&cmd, " %d", i);
-	}
-	vb_printf(&cmd, ")");
-	if (cmd.s)
-		vb_var(b, var, cmd.s);
-	b->oom |= cmd.oom;
-	free(cmd.s);
+	for (int i = 0; i < n && i < 64; i++)
+		t[i] = (struct tic){ vals[i], i, false };
+	vb_tics(b, axis, t, n < 64 ? n : 64);
 }
 
 /* Runtime heatmap of processes × threads, one per combination of the other varying axes. */
@@ -998,8 +1004,8 @@ static int plot_heatmap(struct pctx *pc)
 		rc = dat_close(f, pc, name);
 		if (rc)
 			return rc;
-		tics_var(&b, "xtics_cmd", "xtics", xs, nx, "");
-		tics_var(&b, "ytics_cmd", "ytics", ys, ny, "");
+		tics_var(&b, 'x', xs, nx);
+		tics_var(&b, 'y', ys, ny);
 		vb_printf(&b, "nx=%d; ny=%d; height=%d; width=%d; ", nx, ny, ny <= 3 ? 480 : ny <= 8 ? 600 : 800,
 			  nx <= 6 ? 960 : 300 + 110 * nx > 2000 ? 2000 : 300 + 110 * nx);
 		if (strcmp(outer[o], "all") == 0)
@@ -1285,8 +1291,8 @@ static int plot_start(struct pctx *pc)
 
 		for (int i = 0; i < ny; i++)
 			snprintf(yv[i], SL_VALUE_LEN, "%.*s", SL_VALUE_LEN - 1, ys[i]);
-		tics_var(&b, "xtics_cmd", "xtics", xs, nx, "");
-		tics_var(&b, "ytics_cmd", "ytics", yv, ny, "");
+		tics_var(&b, 'x', xs, nx);
+		tics_var(&b, 'y', yv, ny);
 	}
 	vb_printf(&b, "nx=%d; ny=%d; height=%d; ", nx, ny, 260 + 46 * ny > 1400 ? 1400 : 260 + 46 * ny);
 	title_for(pc, "start safety by start method", title, sizeof(title));
