@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "findings.h"
 #include "report.h"
+#include "results.h"
 
 extern char **environ;
 
@@ -187,12 +188,14 @@ static int run_gnuplot(const char *vars, const char *script, const char *log, ch
 		return -1;
 	}
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	/* the log is made new: a link left in its place is removed, never written through */
+	unlink(log);
+	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0666);
 	posix_spawn_file_actions_adddup2(&fa, 1, 2);
 	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc) {
-		snprintf(why, whylen, "cannot run %s: %s%s", argv[0], strerror(rc),
+		snprintf(why, whylen, "cannot run %s: %s%s", argv[0], sl_strerror(rc),
 			 rc == ENOENT ? " (install gnuplot-nox, or run 'make deps')" : "");
 		return -1;
 	}
@@ -202,7 +205,7 @@ static int run_gnuplot(const char *vars, const char *script, const char *log, ch
 		if (w == pid)
 			break;
 		if (w < 0 && errno != EINTR) {
-			snprintf(why, whylen, "waitpid: %s", strerror(errno));
+			snprintf(why, whylen, "waitpid: %s", sl_strerror(errno));
 			return -1;
 		}
 		if (sl_now() - t0 > GNUPLOT_TIMEOUT_S) {
@@ -300,9 +303,9 @@ static FILE *dat_open(struct pctx *pc, const char *name, const char *ext)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s.%s", pc->out, name, ext);
-	f = fopen(path, "w");
+	f = sl_fopen_output(path, false);
 	if (!f)
-		sl_err_at(path, 0, "cannot write: %s", strerror(errno));
+		sl_err_at(path, 0, "cannot write: %s", sl_strerror(errno));
 	return f;
 }
 
@@ -1317,9 +1320,19 @@ static int plot_timeline_one(struct pctx *pc, const char *config, const char *la
 	ssize_t len;
 
 	snprintf(path, sizeof(path), "%s/samples.csv", pc->dir);
-	in = fopen(path, "r");
-	if (!in)
-		return 0;
+	{
+		int fd = sl_open_regular(path, true);
+
+		if (fd == -ENOENT)
+			return 0;
+		in = fd < 0 ? NULL : fdopen(fd, "r");
+		if (!in) {
+			sl_err_at(path, 0, "cannot read: %s", sl_strerror(fd < 0 ? fd : errno));
+			if (fd >= 0)
+				close(fd);
+			return -EINVAL;
+		}
+	}
 	/* the header: config,rep,t_s,cpu0_busy_pct,... */
 	if ((len = getline(&line, &cap, in)) > 0) {
 		char *save = NULL, *tok;
@@ -1647,7 +1660,7 @@ int sl_plot_dir(const char *dir, bool quiet)
 	int rc;
 
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		sl_err_at(dir, 0, "%s", stat(dir, &st) != 0 ? strerror(errno) : "not a directory");
+		sl_err_at(dir, 0, "%s", stat(dir, &st) != 0 ? sl_strerror(errno) : "not a directory");
 		return -ENOENT;
 	}
 	snprintf(path, sizeof(path), "%s/summary.csv", dir);
@@ -1658,7 +1671,7 @@ int sl_plot_dir(const char *dir, bool quiet)
 	if (access(path, F_OK) == 0) {
 		json_error_t jerr;
 
-		pc.meta = json_load_file(path, 0, &jerr);
+		pc.meta = sl_json_load(path, &jerr);
 		if (!pc.meta) {
 			sl_err_at(path, jerr.line, "%s", jerr.text);
 			rc = -EINVAL;
@@ -1669,7 +1682,7 @@ int sl_plot_dir(const char *dir, bool quiet)
 	load_identity(&pc);
 	snprintf(path, sizeof(path), "%s/runs.csv", dir);
 	if (access(path, F_OK) == 0) {
-		rc = sl_csv_read(path, &pc.runs, 1);
+		rc = sl_csv_read(path, &pc.runs, 0);
 		if (rc)
 			goto out_free_meta;
 		pc.runs_config = sl_csv_col(&pc.runs, "config");
@@ -1682,15 +1695,17 @@ int sl_plot_dir(const char *dir, bool quiet)
 	}
 	snprintf(pc.out, sizeof(pc.out), "%s/plots", dir);
 	rc = sl_mkdir_p(pc.out);
+	if (!rc && lstat(pc.out, &st) == 0 && !S_ISDIR(st.st_mode))
+		rc = S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;   /* plots are written only inside DIR */
 	if (rc) {
-		sl_err_at(pc.out, 0, "cannot create: %s", strerror(-rc));
+		sl_err_at(pc.out, 0, "cannot create: %s", sl_strerror(-rc));
 		goto out_free_runs;
 	}
 	snprintf(path, sizeof(path), "%s/index.tsv.tmp", pc.out);
-	pc.index = fopen(path, "w");
+	pc.index = sl_fopen_output(path, false);
 	if (!pc.index) {
 		rc = -errno;
-		sl_err_at(path, 0, "cannot write: %s", strerror(errno));
+		sl_err_at(path, 0, "cannot write: %s", sl_strerror(errno));
 		goto out_free_runs;
 	}
 	rc = plot_scaling(&pc);
@@ -1740,7 +1755,7 @@ int sl_plot_index_read(const char *dir, struct sl_plot_entry *entries, int max)
 	int n = 0;
 
 	snprintf(path, sizeof(path), "%s/plots/index.tsv", dir);
-	text = sl_read_file(path, NULL);
+	text = sl_read_file_nofollow(path, NULL);
 	if (!text)
 		return -errno;
 	for (line = strtok_r(text, "\n", &save); line && n < max; line = strtok_r(NULL, "\n", &save)) {

@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "findings.h"
 #include "report.h"
+#include "results.h"
 #include "seeds.h"
 
 #define MAX_DIRS 256
@@ -131,7 +132,7 @@ static int expt_load(struct expt *e, const char *dir, const char *report_dir)
 	memset(e, 0, sizeof(*e));
 	e->dir = dir;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		sl_err_at(dir, 0, "%s", stat(dir, &st) != 0 ? strerror(errno) : "not a directory");
+		sl_err_at(dir, 0, "%s", stat(dir, &st) != 0 ? sl_strerror(errno) : "not a directory");
 		return -ENOENT;
 	}
 	snprintf(path, sizeof(path), "%s/summary.csv", dir);
@@ -142,7 +143,7 @@ static int expt_load(struct expt *e, const char *dir, const char *report_dir)
 	if (access(path, F_OK) == 0) {
 		json_error_t jerr;
 
-		e->meta = json_load_file(path, 0, &jerr);
+		e->meta = sl_json_load(path, &jerr);
 		if (!e->meta) {
 			sl_err_at(path, jerr.line, "%s", jerr.text);
 			sl_summary_view_free(&e->v);
@@ -183,7 +184,7 @@ static int expt_load(struct expt *e, const char *dir, const char *report_dir)
 		rc = sl_plot_dir(dir, true);
 		if (rc < 0)
 			snprintf(e->plot_error, sizeof(e->plot_error), "the plots could not be rendered (%s); see the "
-				 "message above or run 'speedlab plot %s'", strerror(-rc), dir);
+				 "message above or run 'speedlab plot %s'", sl_strerror(-rc), dir);
 	}
 	(void)buf;
 	return 0;
@@ -322,7 +323,7 @@ static void md_tables(FILE *md, const struct expt *e, int level)
 	hashes(md, level);
 	fprintf(md, "Tables\n\n");
 	snprintf(path, sizeof(path), "%s/tables.md", e->dir);
-	text = sl_read_file(path, NULL);
+	text = sl_read_file_nofollow(path, NULL);
 	if (text) {
 		bool first_heading = true;
 
@@ -470,7 +471,7 @@ static int write_outputs(const char *outdir, const char *title, const char *md, 
 	snprintf(path, sizeof(path), "%s/report.md", outdir);
 	rc = sl_write_file_atomic(path, md, mdlen);
 	if (rc) {
-		sl_err_at(path, 0, "cannot write: %s", strerror(-rc));
+		sl_err_at(path, 0, "cannot write: %s", sl_strerror(-rc));
 		return rc;
 	}
 	h = open_memstream(&html, &hlen);
@@ -494,7 +495,7 @@ static int write_outputs(const char *outdir, const char *title, const char *md, 
 	rc = sl_write_file_atomic(path, html, hlen);
 	free(html);
 	if (rc) {
-		sl_err_at(path, 0, "cannot write: %s", strerror(-rc));
+		sl_err_at(path, 0, "cannot write: %s", sl_strerror(-rc));
 		return rc;
 	}
 	return 0;
@@ -550,7 +551,7 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 	}
 	rc = sl_mkdir_p(outdir);
 	if (rc) {
-		sl_err_at(outdir, 0, "cannot create: %s", strerror(-rc));
+		sl_err_at(outdir, 0, "cannot create: %s", sl_strerror(-rc));
 		goto out;
 	}
 	for (int i = 0; i < ndirs; i++) {

@@ -117,6 +117,31 @@ static void default_dir(const struct sl_experiment *e, char *dir, size_t len, ch
 	snprintf(dir, len, "results/runs/%s/%s-%s", host, stamp, e->name);
 }
 
+/* Create the default directory dir (its parents as needed) as a new directory: when another run took
+ * the name in the same second, "-2", "-3", ... is appended. Returns 0 or -errno. */
+static int make_unique_dir(char *dir, size_t len)
+{
+	char base[PATH_MAX], *slash;
+	int rc;
+
+	snprintf(base, sizeof(base), "%s", dir);
+	slash = strrchr(base, '/');
+	if (slash) {
+		*slash = '\0';
+		rc = sl_mkdir_p(base);
+		if (rc < 0)
+			return rc;
+		*slash = '/';
+	}
+	for (int n = 2; mkdir(dir, 0777) < 0; n++) {
+		if (errno != EEXIST || n > 1000)
+			return -errno;
+		if (snprintf(dir, len, "%s-%d", base, n) >= (int)len)
+			return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
 static void update_latest(const char *dir)
 {
 	const char *rel = strncmp(dir, "results/runs/", 13) == 0 ? dir + 13 : NULL;
@@ -343,7 +368,7 @@ int sl_cmd_run(int argc, char **argv)
 			snprintf(dir, sizeof(dir), "%s", a.out);
 		else
 			default_dir(e, dir, sizeof(dir), stamp, sizeof(stamp));
-		if (dir_holds_run(dir)) {
+		if (a.out && dir_holds_run(dir)) {
 			sl_err_at(dir, 0, "already holds a run (use --resume %s to continue it, or another --out)", dir);
 			exit_code = SL_EXIT_USAGE;
 			goto out_free;
@@ -370,20 +395,31 @@ int sl_cmd_run(int argc, char **argv)
 	/* start methods first: the forkserver must start before any thread exists in this process */
 	rc = sl_pool_prepare_all();
 	if (rc < 0) {
-		sl_err("run: cannot prepare the start methods: %s", strerror(-rc));
+		sl_err("run: cannot prepare the start methods: %s", sl_strerror(-rc));
 		exit_code = SL_EXIT_USAGE;
 		goto out_free;
 	}
 
-	rc = sl_mkdir_p(dir);
+	rc = a.resume || a.out ? sl_mkdir_p(dir) : make_unique_dir(dir, sizeof(dir));
 	if (rc < 0) {
-		sl_err_at(dir, 0, "cannot create: %s", strerror(-rc));
+		sl_err_at(dir, 0, "cannot create: %s", sl_strerror(-rc));
+		exit_code = SL_EXIT_USAGE;
+		goto out_finish;
+	}
+	rc = sl_dir_claim(dir);
+	if (rc < 0 || (!a.resume && dir_holds_run(dir))) {
+		if (rc == -EBUSY)
+			sl_err_at(dir, 0, "another speedlab run is writing here (a result directory has one writer)");
+		else if (rc < 0)
+			sl_err_at(dir, 0, "cannot claim: %s", sl_strerror(-rc));
+		else
+			sl_err_at(dir, 0, "already holds a run (use --resume %s to continue it, or another --out)", dir);
 		exit_code = SL_EXIT_USAGE;
 		goto out_finish;
 	}
 	if (a.resume) {
 		snprintf(path, sizeof(path), "%s/meta.json", dir);
-		meta = json_load_file(path, 0, NULL);
+		meta = sl_json_load(path, &(json_error_t){ 0 });
 		if (!meta)
 			meta = json_object();
 		if (load_done(dir, nconfigs, e->repeats, e->warmup, done) < 0) {
@@ -400,7 +436,7 @@ int sl_cmd_run(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/experiment.ini", dir);
 		rc = sl_experiment_write(e, path);
 		if (rc < 0) {
-			sl_err_at(path, 0, "cannot write: %s", strerror(-rc));
+			sl_err_at(path, 0, "cannot write: %s", sl_strerror(-rc));
 			exit_code = SL_EXIT_USAGE;
 			goto out_finish;
 		}
@@ -424,7 +460,7 @@ int sl_cmd_run(int argc, char **argv)
 	}
 	rc = write_json(dir, "meta.json", meta);
 	if (rc < 0) {
-		sl_err_at(dir, 0, "cannot write meta.json: %s", strerror(-rc));
+		sl_err_at(dir, 0, "cannot write meta.json: %s", sl_strerror(-rc));
 		exit_code = SL_EXIT_USAGE;
 		goto out_finish;
 	}
@@ -434,7 +470,7 @@ int sl_cmd_run(int argc, char **argv)
 	sl_experiment_setting(e, 0, proto, msg, sizeof(msg));
 	runs = sl_runs_open(dir, proto);
 	if (!runs) {
-		sl_err_at(dir, 0, "cannot open runs.csv: %s", strerror(errno));
+		sl_err_at(dir, 0, "cannot open runs.csv: %s", sl_strerror(errno));
 		exit_code = SL_EXIT_USAGE;
 		goto out_finish;
 	}
@@ -493,19 +529,19 @@ int sl_cmd_run(int argc, char **argv)
 					break;
 				/* a failure the workload did not describe still must not read "ok" */
 				if (rc < 0 && (!m.status[0] || strcmp(m.status, "ok") == 0))
-					snprintf(m.status, sizeof(m.status), "error:%s", strerror(-rc));
+					snprintf(m.status, sizeof(m.status), "error:%s", sl_strerror(-rc));
 			} else {
 				rc = sl_pool_run(&s, e->wl, &o, &m);
 				if (rc == -EINTR || interrupted)
 					break;
 				if (rc < 0)
-					snprintf(m.status, sizeof(m.status), "error:%s", strerror(-rc));
+					snprintf(m.status, sizeof(m.status), "error:%s", sl_strerror(-rc));
 			}
 			if (interrupted)
 				break;
 			rc = sl_runs_append(runs, &s, rep, &m);
 			if (rc < 0) {
-				sl_err_at(dir, 0, "cannot append to runs.csv: %s", strerror(-rc));
+				sl_err_at(dir, 0, "cannot append to runs.csv: %s", sl_strerror(-rc));
 				exit_code = SL_EXIT_USAGE;
 				goto out_restore;
 			}
@@ -547,7 +583,7 @@ out_restore:
 	}
 	rc = sl_summary_write(dir);
 	if (rc < 0)
-		sl_warn("%s: no summary written (%s)", dir, strerror(-rc));
+		sl_warn("%s: no summary written (%s)", dir, sl_strerror(-rc));
 	if (interrupted) {
 		sl_err("interrupted: %ld run(s) kept in %s (continue with: speedlab run --resume %s)", finished, dir, dir);
 		exit_code = 130;

@@ -338,7 +338,7 @@ int sl_cmd_slurm(int argc, char **argv)
 	if (scan_configs(e, &n) < 0)
 		goto out_free;
 	if (!realpath(a.exp, exp_abs) || !getcwd(cwd, sizeof(cwd))) {
-		sl_err_at(a.exp, 0, "%s", strerror(errno));
+		sl_err_at(a.exp, 0, "%s", sl_strerror(errno));
 		goto out_free;
 	}
 	f = open_memstream(&text, &len);
@@ -358,7 +358,7 @@ int sl_cmd_slurm(int argc, char **argv)
 	}
 	rc = sl_write_file_atomic(a.out_file, text, len);
 	if (rc < 0) {
-		sl_err_at(a.out_file, 0, "cannot write: %s", strerror(-rc));
+		sl_err_at(a.out_file, 0, "cannot write: %s", sl_strerror(-rc));
 		goto out_free;
 	}
 	chmod(a.out_file, 0755);

@@ -272,13 +272,13 @@ out_err:
 int sl_csv_read(const char *path, struct sl_csv *csv, int allow_truncated_tail)
 {
 	size_t len;
-	char *text = sl_read_file(path, &len);
+	char *text = sl_read_file_nofollow(path, &len);
 	int err;
 
 	memset(csv, 0, sizeof(*csv));
 	if (!text) {
 		err = -errno;
-		sl_err_at(path, 0, "cannot read: %s", strerror(errno));
+		sl_err_at(path, 0, "cannot read: %s", sl_strerror(errno));
 		return err;
 	}
 	err = sl_csv_parse(path, text, len, csv, allow_truncated_tail);

@@ -1259,7 +1259,7 @@ int sl_experiment_load(struct sl_experiment *e, const char *file, const char *pr
 	int rc;
 
 	if (stat(file, &st) < 0) {
-		sl_err_at(file, 0, "%s", errno == ENOENT ? "no such file" : strerror(errno));
+		sl_err_at(file, 0, "%s", errno == ENOENT ? "no such file" : sl_strerror(errno));
 		return errno == ENOENT ? -ENOENT : -errno;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -1269,7 +1269,7 @@ int sl_experiment_load(struct sl_experiment *e, const char *file, const char *pr
 	text = sl_read_file(file, &len);
 	if (!text) {
 		rc = -errno;
-		sl_err_at(file, 0, "cannot read: %s", strerror(errno));
+		sl_err_at(file, 0, "cannot read: %s", sl_strerror(errno));
 		return rc;
 	}
 	if (strlen(text) != len) {
