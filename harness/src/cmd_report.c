@@ -31,6 +31,7 @@ struct expt {
 	size_t nok, nskipped;
 	char skip_reason[SL_STATUS_LEN];
 	char plot_error[256];
+	bool bad_input;          /* a result file could not be read: the report exits 2 */
 };
 
 /* ---- meta.json lookups, tolerant of the nesting ---- */
@@ -182,6 +183,8 @@ static int expt_load(struct expt *e, const char *dir, const char *report_dir)
 	sl_findings_compute(&e->v, &e->m, e->workload, &e->f);
 	if (!plots_fresh(dir)) {
 		rc = sl_plot_dir(dir, true);
+		/* gnuplot failing (-EIO) or missing is said in the report; a file that cannot be read fails it */
+		e->bad_input = rc < 0 && rc != -EIO && rc != -ENOENT;
 		if (rc < 0)
 			snprintf(e->plot_error, sizeof(e->plot_error), "the plots could not be rendered (%s); see the "
 				 "message above or run 'speedlab plot %s'", sl_strerror(-rc), dir);
@@ -507,6 +510,7 @@ static int report_single(const char *dir)
 	char *md = NULL, title[256];
 	size_t mdlen = 0;
 	FILE *f;
+	bool bad;
 	int rc;
 
 	if (!e)
@@ -528,10 +532,11 @@ static int report_single(const char *dir)
 	if (!rc)
 		printf("%s/index.html\n", dir);
 out:
+	bad = e->bad_input;
 	free(md);
 	expt_free(e);
 	free(e);
-	return rc ? SL_EXIT_USAGE : SL_EXIT_OK;
+	return rc || bad ? SL_EXIT_USAGE : SL_EXIT_OK;
 }
 
 static int report_combined(const char *outdir, char **dirs, int ndirs, char **failed, int nfailed)
@@ -541,6 +546,7 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 	char *md = NULL, title[256], host[160] = "";
 	size_t mdlen = 0;
 	int rc = 0, bad = 0, nmeasured = 0, first_ok = -1, nmissing = 0;
+	bool bad_input = false;
 	FILE *f;
 
 	if (!ex || !ok) {
@@ -560,6 +566,7 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 			bad++;
 			continue;
 		}
+		bad_input |= ex[i].bad_input;   /* reported, and the exit status says so */
 		if (first_ok < 0)
 			first_ok = i;
 		if (ex[i].nok > 0)
@@ -669,7 +676,7 @@ out:
 	free(ex);
 	free(ok);
 	free(md);
-	return rc || bad ? SL_EXIT_USAGE : SL_EXIT_OK;
+	return rc || bad || bad_input ? SL_EXIT_USAGE : SL_EXIT_OK;
 }
 
 int sl_cmd_report(int argc, char **argv)

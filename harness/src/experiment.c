@@ -716,6 +716,29 @@ static bool is_quoted(const char *s)
 	return len >= 2 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0] && !memchr(s + 1, s[0], len - 2);
 }
 
+/* Whether /bin/sh would find every quote of the command line s closed: '...' takes everything
+ * literally, "..." and a bare backslash escape one character, and # starting a word opens a comment. */
+static bool sh_quotes_closed(const char *s)
+{
+	char quote = 0;
+
+	for (const char *p = s; *p; p++) {
+		if (quote == '\'') {
+			quote = *p == '\'' ? 0 : quote;
+		} else if (*p == '\\') {
+			if (!*++p)
+				return false;
+		} else if (quote == '"') {
+			quote = *p == '"' ? 0 : quote;
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+		} else if (*p == '#' && (p == s || strchr(" \t;&|()", p[-1]))) {
+			return true;
+		}
+	}
+	return !quote;
+}
+
 /* Expand and check the values of an axis entry into ax. Returns 0 or -EINVAL (message printed). */
 static int fill_axis(struct sl_experiment *e, struct sl_axis *ax, const char *value, const char *file, int line,
 		     bool list_ok, bool verbatim)
@@ -734,6 +757,11 @@ static int fill_axis(struct sl_experiment *e, struct sl_axis *ax, const char *va
 			return -EINVAL;
 		}
 		snprintf(ax->values[0], SL_VALUE_LEN, "%.*s", (int)(len - 2 * skip), value + skip);
+		if (p->shell && !sh_quotes_closed(ax->values[0])) {
+			sl_err_at(file, line, "%s: a quote is not closed in '%s' (/bin/sh would refuse it)", ax->name,
+				  ax->values[0]);
+			return -EINVAL;
+		}
 		n = 1;
 	} else {
 		n = sl_values_expand(value, ax->values, SL_MAX_VALUES, msg, sizeof(msg));
