@@ -356,12 +356,12 @@ int sl_cmd_slurm(int argc, char **argv)
 		exit_code = ferror(stdout) ? SL_EXIT_USAGE : SL_EXIT_OK;
 		goto out_free;
 	}
-	rc = sl_write_file_atomic(a.out_file, text, len);
+	/* executable when new; a device named (-o /dev/null) is written in place, its mode untouched */
+	rc = sl_write_file_mode(a.out_file, text, len, 0755);
 	if (rc < 0) {
 		sl_err_at(a.out_file, 0, "cannot write: %s", sl_strerror(-rc));
 		goto out_free;
 	}
-	chmod(a.out_file, 0755);
 	fprintf(stderr, "speedlab: wrote %s (submit it with: sbatch %s)\n", a.out_file, a.out_file);
 	exit_code = SL_EXIT_OK;
 
