@@ -3,7 +3,7 @@
 # a link to /dev/zero and a torn or doubled runs.csv at once (exit 2, no blocking); links inside a
 # result directory are never written through; an output path that is a FIFO or a device is never
 # replaced; a second writer of a directory is refused (exit 2) and two runs started together get
-# two directories.
+# two directories; saved experiments with long lines resume; no value holds a newline.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 SPEEDLAB=${SPEEDLAB:-$PWD/build/speedlab}
@@ -126,6 +126,19 @@ for r in results/runs/*/*-files-sleep*; do
 	[ "$(tail -n +2 "$r/runs.csv" | wc -l)" -eq 2 ] || fail "$r does not hold one run's 2 rows"
 done
 cd - >/dev/null || exit 2
+
+# --- saved experiments read back: the committed references whose experiment.ini has lines longer
+# than the INI reader takes resume (nothing left to run: runs.csv unchanged); a --set value with
+# a newline reaches neither experiment.ini nor a Slurm script
+for ref in results/reference/*-quick/seeds-s3-more-cores results/reference/*-quick/seeds-s5-chunksize; do
+	d=$tmp/ref-$(basename "$ref")
+	cp -r "$ref" "$d"
+	"$SPEEDLAB" run --resume "$d" --quiet >/dev/null 2>"$tmp/err" || fail "--resume $ref: $(cat "$tmp/err")"
+	cmp -s "$ref/runs.csv" "$d/runs.csv" || fail "--resume $ref changed its runs.csv"
+done
+expect_refused "run --set with a newline" "$SPEEDLAB" run "$tmp/sleep.ini" --out "$tmp/nl" --set "$(printf 'question=a\nb')"
+expect_refused "slurm --set with a newline" "$SPEEDLAB" slurm "$tmp/sleep.ini" --set "$(printf 'ms=1\ntouch %s' "$tmp/pwned")"
+[ ! -e "$tmp/nl/experiment.ini" ] || fail "a --set newline reached experiment.ini"
 
 [ $fails -eq 0 ] || exit 1
 echo "files: all checks passed"
