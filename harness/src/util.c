@@ -329,7 +329,11 @@ static char *read_fd(int fd, size_t *len)
 {
 	char *buf;
 	size_t cap = 4096, used = 0;
+	struct stat st;
 
+	/* room for the whole file at once: a large result file is not copied while it grows */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size < SIZE_MAX / 2)
+		cap = (size_t)st.st_size + 2;
 	buf = malloc(cap);
 	if (!buf)
 		goto out_close;
