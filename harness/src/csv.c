@@ -296,6 +296,30 @@ int sl_csv_read(const char *path, struct sl_csv *csv, int allow_truncated_tail)
 	return err;
 }
 
+int sl_csv_set(struct sl_csv *csv, size_t r, int c, const char *value)
+{
+	size_t len = 0;
+	char **row, *text;
+
+	if (r >= csv->nrows || c < 0 || (size_t)c >= csv->ncols)
+		return -EINVAL;
+	for (size_t k = 0; k < csv->ncols; k++)
+		len += strlen(k == (size_t)c ? value : csv->rows[r][k]) + 1;
+	row = malloc(csv->ncols * sizeof(char *) + len);
+	if (!row)
+		return -ENOMEM;
+	text = (char *)(row + csv->ncols);
+	for (size_t k = 0; k < csv->ncols; k++) {
+		const char *cell = k == (size_t)c ? value : csv->rows[r][k];
+
+		row[k] = text;
+		text = stpcpy(text, cell) + 1;
+	}
+	free(csv->rows[r]);
+	csv->rows[r] = row;
+	return 0;
+}
+
 int sl_csv_col(const struct sl_csv *csv, const char *name)
 {
 	for (size_t c = 0; c < csv->ncols; c++)
