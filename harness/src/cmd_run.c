@@ -158,12 +158,14 @@ static void update_latest(const char *dir)
 static bool dir_holds_run(const char *dir)
 {
 	char path[PATH_MAX];
+	struct stat st;
 
+	/* lstat: a link there (dangling or not) counts as a run's file, never as room for one */
 	snprintf(path, sizeof(path), "%s/runs.csv", dir);
-	if (access(path, F_OK) == 0)
+	if (lstat(path, &st) == 0)
 		return true;
 	snprintf(path, sizeof(path), "%s/meta.json", dir);
-	return access(path, F_OK) == 0;
+	return lstat(path, &st) == 0;
 }
 
 static int write_json(const char *dir, const char *name, json_t *o)
@@ -476,9 +478,12 @@ int sl_cmd_run(int argc, char **argv)
 	}
 	snprintf(path, sizeof(path), "%s/samples.csv", dir);
 	{
-		bool fresh = access(path, F_OK) != 0;
+		struct stat st;
+		bool fresh = lstat(path, &st) != 0;
 
-		samples = fopen(path, "a");
+		samples = sl_fopen_output(path, true);   /* never through a link */
+		if (!samples)
+			sl_warn("%s: %s: no utilisation samples are kept", path, sl_strerror(errno));
 		if (samples && fresh)
 			fprintf(samples, "%s\n", sl_monitor_samples_header());
 	}

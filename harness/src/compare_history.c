@@ -675,14 +675,14 @@ static int write_pair(const struct sl_history *h, const char *dir, const char *e
 	sl_cmp_path_component(experiment, exp_safe, sizeof(exp_safe));
 	snprintf(stem, sizeof(stem), "%s.%s", exp_safe, metric);
 	snprintf(path, sizeof(path), "%s/%s.dat", dir, stem);
-	dat = fopen(path, "w");
+	dat = sl_fopen_output(path, false);
 	if (!dat) {
 		err = -errno;
 		sl_err_at(path, 0, "cannot write: %s", sl_strerror(errno));
 		return err;
 	}
 	snprintf(path, sizeof(path), "%s/%s.steps", dir, stem);
-	steps = fopen(path, "w");
+	steps = sl_fopen_output(path, false);
 	if (!steps) {
 		err = -errno;
 		sl_err_at(path, 0, "cannot write: %s", sl_strerror(errno));

@@ -111,6 +111,13 @@ expect_refused "run --out of a directory being written" "$SPEEDLAB" run "$tmp/sl
 wait $first || fail "the first run failed: $(cat "$tmp/first.out")"
 [ "$(tail -n +2 "$tmp/one/runs.csv" | wc -l)" -eq 2 ] || fail "runs.csv does not hold the first run's 2 rows"
 "$SPEEDLAB" run --resume "$tmp/one" --quiet >/dev/null 2>&1 || fail "--resume after the writer ended is refused"
+# a resumed run does not append through a samples.csv link
+cp -r "$tmp/one" "$tmp/res"
+head -n 2 "$tmp/one/runs.csv" >"$tmp/res/runs.csv"
+echo victim >"$tmp/victim-samples"
+rm "$tmp/res/samples.csv" && ln -s "$tmp/victim-samples" "$tmp/res/samples.csv"
+"$SPEEDLAB" run --resume "$tmp/res" --quiet >/dev/null 2>"$tmp/err" || fail "--resume with a samples.csv link: $(cat "$tmp/err")"
+[ "$(cat "$tmp/victim-samples")" = victim ] || fail "--resume appended through a samples.csv link"
 # two runs started together (same second, same name) get a directory each
 mkdir "$tmp/cwd" && cd "$tmp/cwd" || exit 2
 sed 's/^ms = 700/ms = 1/' "$tmp/sleep.ini" >"$tmp/fast.ini"
@@ -137,7 +144,7 @@ for ref in results/reference/*-quick/seeds-s3-more-cores results/reference/*-qui
 	cmp -s "$ref/runs.csv" "$d/runs.csv" || fail "--resume $ref changed its runs.csv"
 done
 expect_refused "run --set with a newline" "$SPEEDLAB" run "$tmp/sleep.ini" --out "$tmp/nl" --set "$(printf 'question=a\nb')"
-expect_refused "slurm --set with a newline" "$SPEEDLAB" slurm "$tmp/sleep.ini" --set "$(printf 'ms=1\ntouch %s' "$tmp/pwned")"
+expect_refused "slurm --set with a newline" "$SPEEDLAB" slurm "$tmp/sleep.ini" --set "$(printf 'question=q\ntouch %s' "$tmp/pwned")"
 [ ! -e "$tmp/nl/experiment.ini" ] || fail "a --set newline reached experiment.ini"
 
 [ $fails -eq 0 ] || exit 1
