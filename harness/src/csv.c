@@ -37,6 +37,13 @@ static int rec_add(struct record *r, char ch)
 	return 0;
 }
 
+static void rec_free(struct record *r)
+{
+	if (r)
+		free(r->text);
+	free(r);
+}
+
 /* End the current cell. Returns 0, -EINVAL (too many columns) or -ENOMEM. */
 static int rec_end_cell(struct record *r)
 {
@@ -196,7 +203,7 @@ int sl_csv_parse(const char *name, const char *text, size_t len, struct sl_csv *
 	}
 	err = parse_record(rec, text, len, &pos, &cells, &line, &complete, msg, sizeof(msg));
 	if (err == 0) {
-		free(rec);
+		rec_free(rec);
 		sl_err_at(name, 1, "empty file (no header)");
 		return -EINVAL;
 	}
@@ -267,7 +274,7 @@ int sl_csv_parse(const char *name, const char *text, size_t len, struct sl_csv *
 		csv->lines[csv->nrows] = rec_line;
 		csv->nrows++;
 	}
-	free(rec);
+	rec_free(rec);
 	return 0;
 
 out_err:
@@ -275,7 +282,7 @@ out_err:
 		snprintf(msg, sizeof(msg), "out of memory");
 	sl_err_at(name, line, "%s", msg);
 	sl_csv_free(csv);
-	free(rec);
+	rec_free(rec);
 	return err;
 }
 
