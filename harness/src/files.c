@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -47,15 +48,18 @@ FILE *sl_fopen_output(const char *path, bool append)
 	int fd, flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
 	struct stat st;
 	FILE *f;
+	int err = 0;
 
 	if (!append && unlink(path) < 0 && errno != ENOENT)
 		return NULL;
 	fd = open(path, flags | (append ? O_APPEND : O_EXCL), 0666);
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int err = S_ISREG(st.st_mode) ? errno : SL_ENOTREG;
-
+	if (fstat(fd, &st) < 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = SL_ENOTREG;
+	if (err) {
 		close(fd);
 		errno = err;
 		return NULL;
@@ -63,8 +67,7 @@ FILE *sl_fopen_output(const char *path, bool append)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	f = fdopen(fd, append ? "a" : "w");
 	if (!f) {
-		int err = errno;
-
+		err = errno;
 		close(fd);
 		errno = err;
 	}
