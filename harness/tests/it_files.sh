@@ -51,6 +51,16 @@ rm "$d/summary.csv"
 sed -n 2p $fixture/runs.csv >>"$d/runs.csv"
 expect_refused "table on a runs.csv with a (config, rep) pair twice" "$SPEEDLAB" table "$d"
 grep -q "also on line 2" "$tmp/err" || fail "the doubled pair is not named: $(cat "$tmp/err")"
+d=$tmp/corrupt
+cp -r $fixture "$d"
+printf 'config,rep\n"1' >>"$d/runs.csv"
+expect_refused "report on a corrupt runs.csv" "$SPEEDLAB" report "$d"
+grep -q "runs.csv" "$tmp/err" || fail "report does not name the corrupt file: $(cat "$tmp/err")"
+d=$tmp/oversized
+cp -r $fixture "$d"
+rm "$d/summary.csv"
+head -c 70000 /dev/zero | tr '\0' x | sed 's/^/0,1,/' >>"$d/runs.csv"
+expect_refused "table on a runs.csv with a 70 kB cell" "$SPEEDLAB" table "$d"
 printf '[experiment]\nname = x\n' >"$tmp/exp.ini" && mkfifo "$tmp/fifo.ini"
 expect_refused "run on a FIFO experiment" "$SPEEDLAB" run "$tmp/fifo.ini" --out "$tmp/fifo-run"
 

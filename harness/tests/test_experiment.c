@@ -234,6 +234,13 @@ static void test_errors(void **state)
 	expect_error(HEAD "repeats = three\n", "t.ini:5: repeats = 'three': expected a number");
 	expect_error(HEAD "[workload]\ntasks = 1x\n", "t.ini:6: tasks: '1x' is not a number (unexpected 'x')");
 	expect_error(HEAD "[sweep]\nprocesses =\n", "t.ini:6: processes: empty value in a list");
+	/* a command line /bin/sh would refuse, refused when the experiment is read */
+	expect_error("[experiment]\nname = t\nquestion = q?\nworkload = command\n[workload]\ncmd = echo \"x\n",
+		     "t.ini:6: cmd: a quote is not closed in 'echo \"x'");
+	expect_error("[experiment]\nname = t\nquestion = q?\nworkload = command\n[workload]\ncmd = echo \"a\\\"\n",
+		     "a quote is not closed");
+	assert_int_equal(parse("[experiment]\nname = t\nquestion = q?\nworkload = command\n[workload]\n"
+			       "cmd = echo \"it's\" 'a\\' \\\" x#y # don't\n", "", NULL, 0), 0);
 	expect_error(HEAD "[sweep]\nprocesses = 0\n", "t.ini:6: processes = 0: must be at least 1");
 	expect_error(HEAD "[sweep]\nprocesses = 1, 0\n", "t.ini:6: processes = 0: must be at least 1");
 	expect_error(HEAD "[sweep]\nchunksize = -4\n", "t.ini:6: negative chunk size -4");
