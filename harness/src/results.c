@@ -308,10 +308,14 @@ bool sl_result_ini_value(const struct sl_result *r, const char *section, const c
 	char path[PATH_MAX];
 	struct ini_lookup l = { section, key, out, len, false };
 
+	char *text;
+
 	snprintf(path, sizeof(path), "%s/experiment.ini", r->dir);
-	if (access(path, R_OK) < 0)
+	text = sl_read_file_nofollow(path, NULL);   /* a FIFO or a link there: no value */
+	if (!text)
 		return false;
-	ini_parse(path, ini_lookup_handler, &l);   /* best effort: a broken file just has no value */
+	ini_parse_string(text, ini_lookup_handler, &l);   /* best effort: a broken file just has no value */
+	free(text);
 	return l.found && out[0];
 }
 
