@@ -456,6 +456,13 @@ static void test_long_and_control_values(void **state)
 	for (int a = 0; a < E.naxes; a++)
 		for (int v = 0; v < E.axes[a].nvalues; v++)
 			assert_string_equal(copy->axes[a].values[v], E.axes[a].values[v]);
+	/* an expanded list of 256 values (processes 1..cores on a large machine) reads back whole */
+	if (parse(HEAD "[sweep]\nprocesses = 1..256\n", "", NULL, 0) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(sl_experiment_write(&E, path), 0);
+	if (sl_experiment_load(copy, path, "", NULL, 0) != 0)
+		fail_msg("a list of 256 values does not read back");
+	assert_int_equal(sl_experiment_nconfigs(copy), 256);
 	/* a line longer than the INI reader takes (as experiment.ini was once written) reads whole */
 	snprintf(text, sizeof(text), "[experiment]\nname = t\nquestion = %s\nworkload = empty\n[sweep]\n"
 		 "processes = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, "
