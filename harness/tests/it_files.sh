@@ -144,15 +144,20 @@ for r in results/runs/*/*-files-sleep*; do
 done
 cd - >/dev/null || exit 2
 
-# --- saved experiments read back: the committed references whose experiment.ini has lines longer
-# than the INI reader takes resume (nothing left to run: runs.csv unchanged); a --set value with
-# a newline reaches neither experiment.ini nor a Slurm script
-for ref in results/reference/*-quick/seeds-s3-more-cores results/reference/*-quick/seeds-s5-chunksize; do
-	d=$tmp/ref-$(basename "$ref")
-	cp -r "$ref" "$d"
-	"$SPEEDLAB" run --resume "$d" --quiet >/dev/null 2>"$tmp/err" || fail "--resume $ref: $(cat "$tmp/err")"
-	cmp -s "$ref/runs.csv" "$d/runs.csv" || fail "--resume $ref changed its runs.csv"
-done
+# --- saved experiments read back: a shipped experiment resumes, also when its experiment.ini is
+# written as older versions did (each value on one line, here one longer than the INI reader takes)
+"$SPEEDLAB" run experiments/seeds/s6-start.ini --profile quick --out "$tmp/s6" --quiet >/dev/null 2>"$tmp/err" ||
+	fail "s6-start: $(cat "$tmp/err")"
+rows=$(wc -l <"$tmp/s6/runs.csv")
+awk 'NR > 1 && /^[ \t]/ { sub(/^[ \t]+/, ""); line = line " " $0; next }
+	NR > 1 { print line } { line = $0 } END { print line }' "$tmp/s6/experiment.ini" |
+	sed 's/^question = .*/& Asked again at length, as an older speedlab wrote a long question: on one line./' \
+		>"$tmp/s6/experiment.ini.old"
+awk 'length > 198' "$tmp/s6/experiment.ini.old" | grep -q '^question' || fail "the old-style question is not long"
+mv "$tmp/s6/experiment.ini.old" "$tmp/s6/experiment.ini"
+head -n $((rows - 1)) "$tmp/s6/runs.csv" >"$tmp/s6/runs.tmp" && mv "$tmp/s6/runs.tmp" "$tmp/s6/runs.csv"
+"$SPEEDLAB" run --resume "$tmp/s6" --quiet >/dev/null 2>"$tmp/err" || fail "--resume s6-start: $(cat "$tmp/err")"
+[ "$(wc -l <"$tmp/s6/runs.csv")" -eq "$rows" ] || fail "--resume s6-start did not run the missing repetition"
 expect_refused "run --set with a newline" "$SPEEDLAB" run "$tmp/sleep.ini" --out "$tmp/nl" --set "$(printf 'question=a\nb')"
 expect_refused "slurm --set with a newline" "$SPEEDLAB" slurm "$tmp/sleep.ini" --set "$(printf 'question=q\ntouch %s' "$tmp/pwned")"
 [ ! -e "$tmp/nl/experiment.ini" ] || fail "a --set newline reached experiment.ini"
