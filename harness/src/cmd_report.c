@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "findings.h"
 #include "report.h"
+#include "results.h"
 #include "seeds.h"
 
 #define MAX_DIRS 256
@@ -30,6 +31,7 @@ struct expt {
 	size_t nok, nskipped;
 	char skip_reason[SL_STATUS_LEN];
 	char plot_error[256];
+	bool bad_input;          /* a result file could not be read: the report exits 2 */
 };
 
 /* ---- meta.json lookups, tolerant of the nesting ---- */
@@ -131,7 +133,7 @@ static int expt_load(struct expt *e, const char *dir, const char *report_dir)
 	memset(e, 0, sizeof(*e));
 	e->dir = dir;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		sl_err_at(dir, 0, "%s", stat(dir, &st) != 0 ? strerror(errno) : "not a directory");
+		sl_err_at(dir, 0, "%s", stat(dir, &st) != 0 ? sl_strerror(errno) : "not a directory");
 		return -ENOENT;
 	}
 	snprintf(path, sizeof(path), "%s/summary.csv", dir);
@@ -142,7 +144,7 @@ static int expt_load(struct expt *e, const char *dir, const char *report_dir)
 	if (access(path, F_OK) == 0) {
 		json_error_t jerr;
 
-		e->meta = json_load_file(path, 0, &jerr);
+		e->meta = sl_json_load(path, &jerr);
 		if (!e->meta) {
 			sl_err_at(path, jerr.line, "%s", jerr.text);
 			sl_summary_view_free(&e->v);
@@ -181,9 +183,11 @@ static int expt_load(struct expt *e, const char *dir, const char *report_dir)
 	sl_findings_compute(&e->v, &e->m, e->workload, &e->f);
 	if (!plots_fresh(dir)) {
 		rc = sl_plot_dir(dir, true);
+		/* gnuplot failing (-EIO) or missing is said in the report; a file that cannot be read fails it */
+		e->bad_input = rc < 0 && rc != -EIO && rc != -ENOENT;
 		if (rc < 0)
 			snprintf(e->plot_error, sizeof(e->plot_error), "the plots could not be rendered (%s); see the "
-				 "message above or run 'speedlab plot %s'", strerror(-rc), dir);
+				 "message above or run 'speedlab plot %s'", sl_strerror(-rc), dir);
 	}
 	(void)buf;
 	return 0;
@@ -349,7 +353,7 @@ static void md_tables(FILE *md, const struct expt *e, int level)
 	hashes(md, level);
 	fprintf(md, "Tables\n\n");
 	snprintf(path, sizeof(path), "%s/tables.md", e->dir);
-	text = sl_read_file(path, NULL);
+	text = sl_read_file_nofollow(path, NULL);
 	if (text) {
 		bool first_heading = true;
 
@@ -498,7 +502,7 @@ static int write_outputs(const char *outdir, const char *title, const char *md, 
 	snprintf(path, sizeof(path), "%s/report.md", outdir);
 	rc = sl_write_file_atomic(path, md, mdlen);
 	if (rc) {
-		sl_err_at(path, 0, "cannot write: %s", strerror(-rc));
+		sl_err_at(path, 0, "cannot write: %s", sl_strerror(-rc));
 		return rc;
 	}
 	h = open_memstream(&html, &hlen);
@@ -522,7 +526,7 @@ static int write_outputs(const char *outdir, const char *title, const char *md, 
 	rc = sl_write_file_atomic(path, html, hlen);
 	free(html);
 	if (rc) {
-		sl_err_at(path, 0, "cannot write: %s", strerror(-rc));
+		sl_err_at(path, 0, "cannot write: %s", sl_strerror(-rc));
 		return rc;
 	}
 	return 0;
@@ -534,6 +538,7 @@ static int report_single(const char *dir)
 	char *md = NULL, title[256];
 	size_t mdlen = 0;
 	FILE *f;
+	bool bad;
 	int rc;
 
 	if (!e)
@@ -555,10 +560,11 @@ static int report_single(const char *dir)
 	if (!rc)
 		printf("%s/index.html\n", dir);
 out:
+	bad = e->bad_input;
 	free(md);
 	expt_free(e);
 	free(e);
-	return rc ? SL_EXIT_USAGE : SL_EXIT_OK;
+	return rc || bad ? SL_EXIT_USAGE : SL_EXIT_OK;
 }
 
 static int report_combined(const char *outdir, char **dirs, int ndirs, char **failed, int nfailed)
@@ -568,6 +574,7 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 	char *md = NULL, title[256], host[160] = "";
 	size_t mdlen = 0;
 	int rc = 0, bad = 0, nmeasured = 0, first_ok = -1, nmissing = 0;
+	bool bad_input = false;
 	FILE *f;
 
 	if (!ex || !ok) {
@@ -578,7 +585,7 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 	}
 	rc = sl_mkdir_p(outdir);
 	if (rc) {
-		sl_err_at(outdir, 0, "cannot create: %s", strerror(-rc));
+		sl_err_at(outdir, 0, "cannot create: %s", sl_strerror(-rc));
 		goto out;
 	}
 	for (int i = 0; i < ndirs; i++) {
@@ -587,6 +594,7 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 			bad++;
 			continue;
 		}
+		bad_input |= ex[i].bad_input;   /* reported, and the exit status says so */
 		if (first_ok < 0)
 			first_ok = i;
 		if (ex[i].nok > 0)
@@ -696,7 +704,7 @@ out:
 	free(ex);
 	free(ok);
 	free(md);
-	return rc || bad ? SL_EXIT_USAGE : SL_EXIT_OK;
+	return rc || bad || bad_input ? SL_EXIT_USAGE : SL_EXIT_OK;
 }
 
 int sl_cmd_report(int argc, char **argv)

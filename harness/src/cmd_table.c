@@ -131,7 +131,7 @@ int sl_cmd_table(int argc, char **argv)
 	if (holds(dir, "runs.csv") || holds(dir, "meta.json") || (rc = table_all(dir)) < 0)
 		rc = table_one(dir);
 	if (fflush(stdout) != 0) {
-		sl_err("table: cannot write the output: %s", strerror(errno));
+		sl_err("table: cannot write the output: %s", sl_strerror(errno));
 		return SL_EXIT_USAGE;
 	}
 	return rc;

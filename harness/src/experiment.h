@@ -12,7 +12,7 @@
 struct sl_entry {
 	char section[SL_NAME_LEN];
 	char key[SL_NAME_LEN];
-	char value[512];
+	char value[4096];         /* an expanded list of up to SL_MAX_VALUES values reads back whole */
 	char file[512];
 	int line;
 	int section_line;         /* line of its [section] header */

@@ -108,12 +108,12 @@ static void image(FILE *out, const char *alt, size_t altlen, const char *path, s
 	snprintf(svg, sizeof(svg), "%s", file);
 	if (strlen(svg) > 4 && strcmp(svg + strlen(svg) - 4, ".png") == 0) {
 		strcpy(svg + strlen(svg) - 4, ".svg");
-		data = (unsigned char *)sl_read_file(svg, &len);
+		data = (unsigned char *)sl_read_file_nofollow(svg, &len);
 		if (data)
 			mime = "image/svg+xml";
 	}
 	if (!data)
-		data = (unsigned char *)sl_read_file(file, &len);
+		data = (unsigned char *)sl_read_file_nofollow(file, &len);
 	fputs("<figure>", out);
 	if (data) {
 		fprintf(out, "<img alt=\"");

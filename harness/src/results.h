@@ -7,6 +7,10 @@
 #include "speedlab.h"
 #include "csv.h"
 
+/* Parse the JSON file path, a file of a result directory: a regular file, never through a link
+ * (sl_read_file_nofollow). Returns the value, or NULL with the reason (and line) in err. */
+json_t *sl_json_load(const char *path, json_error_t *err);
+
 /* runs.csv columns: config, rep, then the axes (sl_axis_names, then the workload's parameters in
  * the order it declares them), then the metrics (sl_metric_columns), then status.
  *

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "findings.h"
+#include "results.h"
 #include "seeds.h"
 
 /* One result directory, keyed by its experiment name. */
@@ -46,7 +47,7 @@ static void set_load(struct seed_set *s, const char *const *dirs, int ndirs)
 		json_t *meta;
 
 		snprintf(path, sizeof(path), "%s/meta.json", dirs[i]);
-		meta = json_load_file(path, 0, NULL);
+		meta = sl_json_load(path, &(json_error_t){ 0 });
 		dir_name(meta, dirs[i], s->d[i].name, sizeof(s->d[i].name));
 		sl_machine_from_meta(meta, &s->d[i].m);
 		json_decref(meta);

@@ -74,7 +74,7 @@ done
 # every plot script has a fixture that renders it
 for gp in plots/*.gp; do
 	s=$(basename "$gp")
-	case $s in common.gp | cores.gp) continue ;; esac   # loaded by the others
+	case $s in common.gp | cores.gp | tics.gp) continue ;; esac   # loaded by the others
 	[ -n "${used[$s]:-}" ] || fail "$gp is not rendered by any fixture"
 done
 grep -q "speedup vs worker processes" "$tmp/report-scaling/plots/index.tsv" || fail "speedup title"

@@ -77,8 +77,7 @@ static void set_cell(struct sl_csv *csv, int config, const char *col, const char
 	snprintf(id, sizeof(id), "%d", config);
 	for (size_t r = 0; r < csv->nrows; r++)
 		if (strcmp(csv->rows[r][cc], id) == 0) {
-			free(csv->rows[r][c]);
-			csv->rows[r][c] = strdup(value);
+			assert_int_equal(sl_csv_set(csv, r, c, value), 0);
 			return;
 		}
 	fail_msg("no config %d", config);
