@@ -746,7 +746,7 @@ static int plot_lines(struct pctx *pc, const int *skip, int xcol, int ycol, pane
 static const struct plot_kind speedup_kind = {
 	"speedup", "speedup.gp", "speedup vs worker processes",
 	"Speedup T(1)/T(P) against the 1-process run of the same series; error bars: 95% bootstrap CI. Dotted: "
-	"ideal; dashed: each series' Amdahl fit; vertical lines: the machine's physical and logical core counts.",
+	"ideal; dashed: each series' Amdahl fit (where 3 or more process counts fit, over those only); vertical lines: the machine's physical and logical core counts.",
 };
 static const struct plot_kind efficiency_kind = {
 	"efficiency", "efficiency.gp", "parallel efficiency vs worker processes",
@@ -783,7 +783,7 @@ static int plot_speedup(struct pctx *pc, const struct panels *pl, int i, const v
 	xmax = gset_xmax(pc, &gs, v->c_processes, &xmin);
 	logx = xmax / xmin >= 32;
 	for (int j = 0; j < gs.n; j++) {
-		double f = sl_sv_num(v, gs.g[j].rows[0], v->c_amdahl);
+		double f = sl_sv_amdahl(v, gs.g[j].rows[0], &pc->m, NULL, NULL);
 		size_t l = strlen(gs.g[j].label);
 
 		memcpy(plain[j], gs.g[j].label, sizeof(plain[j]));
@@ -798,7 +798,7 @@ static int plot_speedup(struct pctx *pc, const struct panels *pl, int i, const v
 		goto out;
 	}
 	for (int j = 0; j < gs.n; j++) {
-		double f = sl_sv_num(v, gs.g[j].rows[0], v->c_amdahl);
+		double lo, hi, f = sl_sv_amdahl(v, gs.g[j].rows[0], &pc->m, &lo, &hi);
 
 		if (j)
 			fputs("\n\n", fit);
@@ -806,8 +806,9 @@ static int plot_speedup(struct pctx *pc, const struct panels *pl, int i, const v
 			fputs("1 NaN\n", fit);
 			continue;
 		}
+		/* over the process counts it was fitted on only: never extrapolated */
 		for (int k = 0; k <= 80; k++) {
-			double p = logx ? pow(xmax / 1.0, k / 80.0) : 1 + (xmax - 1) * k / 80.0;
+			double p = logx ? lo * pow(hi / lo, k / 80.0) : lo + (hi - lo) * k / 80.0;
 
 			fprintf(fit, "%.6g %.6g\n", p, 1 / (f + (1 - f) / p));
 		}

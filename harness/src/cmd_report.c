@@ -12,6 +12,7 @@
 #include "findings.h"
 #include "report.h"
 #include "seeds.h"
+#include "tables.h"
 
 #define MAX_DIRS 256
 #define MAX_FAILED 256
@@ -30,6 +31,7 @@ struct expt {
 	size_t nok, nskipped;
 	char skip_reason[SL_STATUS_LEN];
 	char plot_error[256];
+	char answer[1024];             /* the Answer line's text (sl_answer) */
 };
 
 /* ---- meta.json lookups, tolerant of the nesting ---- */
@@ -178,7 +180,18 @@ static int expt_load(struct expt *e, const char *dir, const char *report_dir)
 			snprintf(e->skip_reason, sizeof(e->skip_reason), "%s", s[7] == ':' ? s + 8 : s);
 		}
 	}
+	{
+		static const char *const metric[] = { "experiment.metric", "metric", NULL };
+		char name[64];
+
+		/* what the answer is measured in: findings and the Answer line rank by it */
+		meta_text(e->meta, metric, name, sizeof(name));
+		snprintf(path, sizeof(path), "%s/meta.json", dir);
+		if (name[0] && sl_sv_set_metric(&e->v, name, path) != 0)
+			sl_warn("%s: the answer is given in wall_s instead", path);
+	}
 	sl_findings_compute(&e->v, &e->m, e->workload, &e->f);
+	sl_answer(&e->v, &e->m, e->answer, sizeof(e->answer));
 	if (!plots_fresh(dir)) {
 		rc = sl_plot_dir(dir, true);
 		if (rc < 0)
@@ -247,57 +260,62 @@ static void md_path(FILE *md, const struct expt *e, const char *file)
 		fprintf(md, "%s/%s", e->rel, file);
 }
 
-static void md_findings(FILE *md, const struct expt *e, int level)
+static void md_findings(FILE *md, const struct expt *e)
 {
-	hashes(md, level);
-	fprintf(md, "Findings\n\n");
-	if (e->f.n == 0) {
-		fprintf(md, "No rule found anything to point out in this data.\n\n");
+	if (e->f.n == 0)
 		return;
-	}
+	fprintf(md, "<details>\n<summary>Findings (%d)</summary>\n\n", e->f.n);
 	for (int i = 0; i < e->f.n; i++) {
 		const struct sl_finding *f = &e->f.items[i];
 
 		fprintf(md, "- **%s:** %s\n", f->kind == SL_FINDING_ADVICE ? "Advice" :
 					     f->kind == SL_FINDING_PROBLEM ? "Problem" : "Finding", f->text);
 	}
-	fputc('\n', md);
+	fprintf(md, "\n</details>\n\n");
 }
 
-static void md_plots(FILE *md, const struct expt *e, int level)
+/* One plot: as an image (embedded in index.html) or, folded in a combined report, as a link. */
+static void md_plot(FILE *md, const struct expt *e, const struct sl_plot_entry *pl, bool image)
+{
+	char file[160];
+
+	if (image) {
+		snprintf(file, sizeof(file), "plots/%s.png", pl->name);
+		fprintf(md, "![%s](", pl->title);
+		md_path(md, e, file);
+		fprintf(md, ")\n\n*%s*", pl->caption);
+		fprintf(md, " ([SVG](");
+		snprintf(file, sizeof(file), "plots/%s.svg", pl->name);
+		md_path(md, e, file);
+		fprintf(md, "), [data](");
+		snprintf(file, sizeof(file), "plots/%s.dat", pl->name);
+		md_path(md, e, file);
+		fprintf(md, "))\n\n");
+		return;
+	}
+	snprintf(file, sizeof(file), "plots/%s.svg", pl->name);
+	fprintf(md, "- [%s](", pl->title);
+	md_path(md, e, file);
+	fprintf(md, "): %s\n", pl->caption);
+}
+
+/* The key plot (the first the plot index lists) after the answer; the others folded: embedded in a
+ * report of one experiment, links in a combined one (which stays small). */
+static void md_plots(FILE *md, const struct expt *e, bool key, bool embed_rest)
 {
 	struct sl_plot_entry *pl = calloc(64, sizeof(*pl));
 	int n = pl ? sl_plot_index_read(e->dir, pl, 64) : -ENOMEM;
 
 	if (e->plot_error[0]) {
-		hashes(md, level);
-		fprintf(md, "Plots\n\n%s.\n\n", e->plot_error);
-	} else if (n > 0) {
-		hashes(md, level);
-		fprintf(md, "Plots\n\n");
-		for (int i = 0; i < n; i++) {
-			char file[128];
-			const char *title = pl[i].title;
-			size_t nl = strlen(e->name);
-
-			/* the section already names the experiment */
-			if (strncmp(title, e->name, nl) == 0 && strncmp(title + nl, ": ", 2) == 0)
-				title += nl + 2;
-			hashes(md, level + 1);
-			fprintf(md, "%c%s\n\n", title[0] >= 'a' && title[0] <= 'z' ? title[0] - 'a' + 'A' : title[0],
-				title + 1);
-			snprintf(file, sizeof(file), "plots/%s.png", pl[i].name);
-			fprintf(md, "![%s](", pl[i].title);
-			md_path(md, e, file);
-			fprintf(md, ")\n\n*%s*", pl[i].caption);
-			fprintf(md, " ([SVG](");
-			snprintf(file, sizeof(file), "plots/%s.svg", pl[i].name);
-			md_path(md, e, file);
-			fprintf(md, "), [data](");
-			snprintf(file, sizeof(file), "plots/%s.dat", pl[i].name);
-			md_path(md, e, file);
-			fprintf(md, "))\n\n");
-		}
+		if (key)
+			fprintf(md, "%s.\n\n", e->plot_error);
+	} else if (key && n > 0) {
+		md_plot(md, e, &pl[0], true);
+	} else if (!key && n > 1) {
+		fprintf(md, "<details>\n<summary>More plots (%d)</summary>\n\n", n - 1);
+		for (int i = 1; i < n; i++)
+			md_plot(md, e, &pl[i], embed_rest);
+		fprintf(md, "\n</details>\n\n");
 	}
 	free(pl);
 }
@@ -313,48 +331,137 @@ static void fmt_cell(FILE *md, double x, const char *fmt)
 	}
 }
 
-/* tables.md with its headings moved under this section's level; else a table from summary.csv. */
-static void md_tables(FILE *md, const struct expt *e, int level)
+/* The pivot table: the metric over the swept axes, one row per value of the first (processes when
+ * swept), one column per combination of the others; a list of configurations when they are too many. */
+#define PIVOT_MAX_COLS 8
+static void md_pivot(FILE *md, const struct expt *e)
 {
-	char path[PATH_MAX + 32], *text;
-	int skip[] = { e->v.c_series, -1 };
+	const struct sl_summary_view *v = &e->v;
+	size_t n = sl_sv_rows(v);
+	int rowax = -1, skip_row[3] = { -1, v->c_series, -1 }, nrv = 0, ncv = 0;
+	char (*rv)[64] = calloc(n + 1, 64), (*cv)[256] = calloc(n + 1, 256);
+	bool speed = sl_sv_metric_is_time(v) && v->c_speedup >= 0 && sl_summary_view_varies(v, v->c_processes);
 
-	hashes(md, level);
-	fprintf(md, "Tables\n\n");
-	snprintf(path, sizeof(path), "%s/tables.md", e->dir);
-	text = sl_read_file(path, NULL);
-	if (text) {
-		bool first_heading = true;
+	if (!rv || !cv || n == 0)
+		goto out;
+	if (sl_summary_view_varies(v, v->c_processes))
+		rowax = v->c_processes;
+	for (int a = 0; a < v->naxes && rowax < 0; a++)
+		if (v->varies[a])
+			rowax = v->axes[a];
+	skip_row[0] = rowax;
+	for (size_t r = 0; r < n; r++) {
+		char label[256];
+		bool seen = false;
 
-		for (char *line = text, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
-			nl = strchr(line, '\n');
-			if (nl)
-				*nl = '\0';
-			if (line[0] == '#') {
-				int lv = 0;
+		for (int i = 0; i < nrv && !seen; i++)
+			seen = rowax >= 0 && strcmp(rv[i], sl_sv_text(v, r, rowax)) == 0;
+		if (!seen)
+			snprintf(rv[nrv++], 64, "%s", rowax >= 0 ? sl_sv_text(v, r, rowax) : "all");
+		sl_sv_label(v, r, skip_row, label, sizeof(label));
+		seen = false;
+		for (int i = 0; i < ncv && !seen; i++)
+			seen = strcmp(cv[i], label) == 0;
+		if (!seen)
+			snprintf(cv[ncv++], 256, "%s", label);
+	}
+	fprintf(md, "| %s |", rowax >= 0 ? v->csv.header[rowax] : "configuration");
+	if (ncv > PIVOT_MAX_COLS) {
+		/* too many columns to read: the configurations in a list, the best first is in the Answer */
+		int skip[] = { rowax, v->c_series, -1 };
 
-				while (line[lv] == '#')
-					lv++;
-				/* tables.md's title repeats the experiment's name: drop it */
-				if (first_heading && lv == 1) {
-					first_heading = false;
-					continue;
-				}
-				first_heading = false;
-				hashes(md, level + lv - 1 > 6 ? 6 : level + lv - 1);
-				fprintf(md, "%s\n", line + lv + (line[lv] == ' '));
-			} else if ((!e->question[0] || strcmp(line, e->question) != 0) &&
-				   strncmp(line, "- **Question:**", 15) != 0 && strncmp(line, "- **Machine:**", 14) != 0) {
-				/* the section's header already gives the question and the machine */
-				fprintf(md, "%s\n", line);
-			}
-			if (!nl)
-				break;
+		fprintf(md, " configuration | %s |\n|---|---|---|\n", v->metric);
+		for (size_t r = 0; r < n; r++) {
+			char label[256], x[64];
+
+			sl_sv_label(v, r, skip, label, sizeof(label));
+			sl_sv_metric_fmt(v, sl_sv_metric(v, r), x, sizeof(x));
+			fprintf(md, "| %s | %s | %s |\n", rowax >= 0 ? sl_sv_text(v, r, rowax) : "", label,
+				sl_sv_row_ok(v, r) ? x : sl_sv_text(v, r, v->c_status));
 		}
 		fputc('\n', md);
+		goto out;
+	}
+	for (int j = 0; j < ncv; j++)
+		fprintf(md, " %s |", strcmp(cv[j], "all") == 0 ? v->metric : cv[j]);
+	fputs("\n|---|", md);
+	for (int j = 0; j < ncv; j++)
+		fputs("---|", md);
+	fputc('\n', md);
+	for (int i = 0; i < nrv; i++) {
+		fprintf(md, "| %s |", rv[i]);
+		for (int j = 0; j < ncv; j++) {
+			long hit = -1;
+
+			for (size_t r = 0; r < n && hit < 0; r++) {
+				char label[256];
+
+				sl_sv_label(v, r, skip_row, label, sizeof(label));
+				if ((rowax < 0 || strcmp(sl_sv_text(v, r, rowax), rv[i]) == 0) && strcmp(label, cv[j]) == 0)
+					hit = (long)r;
+			}
+			if (hit < 0) {
+				fputs(" |", md);
+			} else if (!sl_sv_row_ok(v, (size_t)hit)) {
+				fprintf(md, " %s |", sl_sv_text(v, (size_t)hit, v->c_status));
+			} else {
+				char x[64];
+
+				sl_sv_metric_fmt(v, sl_sv_metric(v, (size_t)hit), x, sizeof(x));
+				fprintf(md, " %s", x);
+				if (speed && !isnan(sl_sv_num(v, (size_t)hit, v->c_speedup)))
+					fprintf(md, " (%.2f×)", sl_sv_num(v, (size_t)hit, v->c_speedup));
+				if (sl_sv_oversubscribed(v, (size_t)hit, &e->m))
+					fputs(" ⚠", md);
+				if (!sl_sv_row_trusted(v, (size_t)hit, &e->m))
+					fputs(" ✗", md);
+				fputs(" |", md);
+			}
+		}
+		fputc('\n', md);
+	}
+	fputc('\n', md);
+out:
+	free(rv);
+	free(cv);
+}
+
+/* The full tables, folded: the speedup tables from the result files (without their header, which the
+ * report says once), else a table from summary.csv. */
+static void md_tables(FILE *md, const struct expt *e)
+{
+	int skip[] = { e->v.c_series, -1 };
+	struct sl_result r;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *t;
+
+	fprintf(md, "<details>\n<summary>Full tables</summary>\n\n");
+	sl_quiet_errors = true;
+	if (sl_result_load(e->dir, &r) == 0) {
+		t = open_memstream(&text, &len);
+		if (t && sl_tables_markdown_body(&r, t) == 0) {
+			fclose(t);
+			t = NULL;
+			/* the tables' own headings sit below the section's */
+			for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+				nl = strchr(line, '\n');
+				if (nl)
+					*nl = '\0';
+				fprintf(md, "%s%s\n", line[0] == '#' ? "###" : "", line);
+			}
+		}
+		if (t)
+			fclose(t);
+		sl_result_free(&r);
+	}
+	sl_quiet_errors = false;
+	if (text && len) {
 		free(text);
+		fprintf(md, "\n</details>\n\n");
 		return;
 	}
+	free(text);
 	fprintf(md, "| Configuration | Runtime (median, min–max) | Speedup | Efficiency | Cores busy | Status |\n"
 		    "|---|---|---|---|---|---|\n");
 	for (size_t r = 0; r < sl_sv_rows(&e->v); r++) {
@@ -379,7 +486,7 @@ static void md_tables(FILE *md, const struct expt *e, int level)
 		fmt_cell(md, sl_sv_num(v, r, v->c_cores_busy), "%.2f");
 		fprintf(md, " %s |\n", sl_sv_text(v, r, v->c_status));
 	}
-	fputc('\n', md);
+	fprintf(md, "\n</details>\n\n");
 }
 
 static void md_unfinished(FILE *md, const struct expt *e, int level)
@@ -404,14 +511,13 @@ static void md_unfinished(FILE *md, const struct expt *e, int level)
 		fputc('\n', md);
 }
 
-static void md_files(FILE *md, const struct expt *e, int level)
+static void md_files(FILE *md, const struct expt *e)
 {
 	static const char *const files[] = { "experiment.ini", "meta.json", "runs.csv", "samples.csv", "summary.csv",
 					     "tables.md", NULL };
 	int k = 0;
 
-	hashes(md, level);
-	fprintf(md, "Files\n\n");
+	fprintf(md, "**Files:** ");
 	for (int i = 0; files[i]; i++) {
 		char path[PATH_MAX + 32];
 
@@ -425,21 +531,54 @@ static void md_files(FILE *md, const struct expt *e, int level)
 	fprintf(md, "\n\n");
 }
 
-/* One experiment: its heading at level, the rest below it. */
+/* One experiment: its heading at level; the answer, the key plot and the pivot table first, the rest
+ * folded. */
 static void md_experiment(FILE *md, const struct expt *e, int level, bool single)
 {
 	hashes(md, level);
 	fprintf(md, "%s%s\n\n", single ? "speedlab report: " : "", e->name);
 	if (e->question[0])
 		fprintf(md, "> %s\n\n", e->question);
-	md_machine(md, e);
+	if (single) {
+		md_machine(md, e);
+		fputc('\n', md);
+	}
+	fprintf(md, "**Answer:** %s\n\n", e->answer);
+	md_plots(md, e, true, single);
+	md_pivot(md, e);
+	md_unfinished(md, e, level + 1);
+	md_findings(md, e);
+	md_plots(md, e, false, single);
+	md_tables(md, e);
+	fprintf(md, "<details>\n<summary>Run and files</summary>\n\n");
+	if (!single)
+		md_machine(md, e);
 	md_run(md, e);
 	fputc('\n', md);
-	md_findings(md, e, level + 1);
-	md_plots(md, e, level + 1);
-	md_tables(md, e, level + 1);
-	md_unfinished(md, e, level + 1);
-	md_files(md, e, level + 1);
+	md_files(md, e);
+	fprintf(md, "</details>\n\n");
+}
+
+/* The definitions, once, at the end. */
+static void md_glossary(FILE *md, int level)
+{
+	hashes(md, level);
+	fprintf(md, "Glossary\n\n"
+		    "- **Runtime:** the median of the ok runs' wall time, ± its MAD (median absolute deviation); "
+		    "95%% intervals are bootstrap intervals of the median.\n"
+		    "- **Answer:** the experiment's question answered in its metric (`[experiment] metric`, wall time "
+		    "unless set), from the configurations whose figures passed the checks.\n"
+		    "- **Speedup:** T(1)/T(P) of the medians, against the 1-process configuration of the same series "
+		    "in the tables and plots; the Answer compares with the fastest 1-process configuration of the "
+		    "experiment. Efficiency = speedup / P. Karp–Flatt e = (1/S − 1/P)/(1 − 1/P).\n"
+		    "- **Amdahl fit:** the serial fraction fitted on at least 3 process counts that are not "
+		    "oversubscribed; it describes the measured range only.\n"
+		    "- **Cores busy:** CPU time of the process tree / wall time of the run phase.\n"
+		    "- **⚠ oversubscribed:** the workers keep more threads busy than the machine has logical CPUs "
+		    "(a waiting workload is not).\n"
+		    "- **✗:** figures that failed the run-window checks (more cores busy than the machine has): "
+		    "no finding uses them.\n"
+		    "- **Unstable:** a configuration whose runs varied by more than 5%% (coefficient of variation).\n\n");
 }
 
 /* ---- writing ---- */
@@ -521,6 +660,7 @@ static int report_single(const char *dir)
 		goto out;
 	}
 	md_experiment(f, e, 1, true);
+	md_glossary(f, 2);
 	fclose(f);
 	snprintf(title, sizeof(title), "speedlab report: %s", e->name);
 	rc = write_outputs(dir, title, md, mdlen);
@@ -580,7 +720,7 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 		nfailed + bad + nmissing);
 	/* the overview */
 	if (nmeasured) {
-		fprintf(f, "## Overview\n\n| Experiment | Question | Configurations ok | Findings |\n|---|---|---|---|\n");
+		fprintf(f, "## Key results\n\n| Experiment | Answer |\n|---|---|\n");
 		for (int i = 0; i < ndirs; i++) {
 			char *slug = NULL;
 			size_t sl = 0;
@@ -593,8 +733,11 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 				sl_html_slug(s, ex[i].name, strlen(ex[i].name));
 				fclose(s);
 			}
-			fprintf(f, "| [%s](#%s) | %s | %zu of %zu | %d |\n", ex[i].name, slug ? slug : "", ex[i].question,
-				ex[i].nok, sl_sv_rows(&ex[i].v), ex[i].f.n);
+			fprintf(f, "| [%s](#%s) | ", ex[i].name, slug ? slug : "");
+			/* a cell: no bar may end it early */
+			for (const char *c = ex[i].answer; *c; c++)
+				fputs(*c == '|' ? "\\|" : (char[2]){ *c, 0 }, f);
+			fputs(" |\n", f);
 			free(slug);
 		}
 		fputc('\n', f);
@@ -656,6 +799,7 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 	for (int i = 0; i < ndirs; i++)
 		if (ok[i] && ex[i].nok > 0)
 			md_experiment(f, &ex[i], 2, false);
+	md_glossary(f, 2);
 	fclose(f);
 	snprintf(title, sizeof(title), "speedlab report%s%s", host[0] ? ": " : "", host);
 	rc = write_outputs(outdir, title, md, mdlen);

@@ -161,6 +161,7 @@ static json_t *experiment_json(const struct sl_experiment *e)
 
 	json_object_set_new(o, "name", json_string(e->name));
 	json_object_set_new(o, "question", json_string(e->question));
+	json_object_set_new(o, "metric", json_string(e->metric));
 	json_object_set_new(o, "workload", json_string(e->workload));
 	json_object_set_new(o, "file", json_string(e->file));
 	json_object_set_new(o, "profile", json_string(e->profile));

@@ -43,6 +43,11 @@ struct sl_summary_view {
 	int c_speedup, c_speedup_lo, c_speedup_hi, c_efficiency, c_karp_flatt, c_amdahl, c_oversubscribed;
 	int c_monitor_cpu;
 	int c_cores_busy, c_threads_peak, c_threads_lib, c_latency, c_dispatch_us, c_gflops, c_gpu_util, c_imbalance;
+	int c_pool_start, c_pool_stop;
+	/* what the experiment's answer is measured in ([experiment] metric; wall_s unless set) */
+	char metric[48];
+	int c_metric;                     /* its median column; -1 for pool_ms (a sum) or when absent */
+	int metric_better;                /* +1 higher is better, -1 lower */
 };
 
 /* Read path as summary.csv: the header must name config, series, processes, runs, ok, status and
@@ -74,6 +79,38 @@ void sl_sv_label(const struct sl_summary_view *v, size_t r, const int *skip, cha
 double sl_sv_chunksize(const struct sl_summary_view *v, size_t r);
 /* The workload parameter value of row r called name ("" when absent). Never fails. */
 const char *sl_sv_param(const struct sl_summary_view *v, size_t r, const char *name);
+
+/* Set the metric the answer is measured in (NULL or "": wall_s). Returns 0, or -EINVAL (printed
+ * with path) when name is not a metric with a direction. */
+int sl_sv_set_metric(struct sl_summary_view *v, const char *name, const char *path);
+/* Whether the metric is the run's time (wall_s): speedup, efficiency and Amdahl apply only then. */
+bool sl_sv_metric_is_time(const struct sl_summary_view *v);
+/* Row r's metric (NAN when absent), and a value of it with its unit ("52.1 ms", "1.20 µs per task",
+ * "412 GFLOP/s"). Never fail. */
+double sl_sv_metric(const struct sl_summary_view *v, size_t r);
+void sl_sv_metric_fmt(const struct sl_summary_view *v, double x, char *buf, size_t len);
+/* Whether a is better than b in the metric's direction (NAN is never better). */
+bool sl_sv_metric_better(const struct sl_summary_view *v, double a, double b);
+
+/* Whether row r's figures can be trusted: every run ok and they pass the run-window checks (cores busy
+ * at most the machine's logical CPUs × 1.05: the CPU time was counted outside the run). */
+bool sl_sv_row_trusted(const struct sl_summary_view *v, size_t r, const struct sl_machine *m);
+/* Whether row r is oversubscribed: summary.csv says processes × threads exceed the logical CPUs, and
+ * the workers keep them busy (a waiting workload whose cores busy stay below 85% of the CPUs has
+ * threads to spare, whatever their count). Never fails. */
+bool sl_sv_oversubscribed(const struct sl_summary_view *v, size_t r, const struct sl_machine *m);
+/* The Amdahl serial fraction of row r's series, fitted on its trusted, not oversubscribed process counts
+ * with a speedup; NAN unless there are at least 3 of them. *pmin, *pmax (may be NULL): the fitted range.
+ * Never fails. */
+double sl_sv_amdahl(const struct sl_summary_view *v, size_t r, const struct sl_machine *m, double *pmin,
+		    double *pmax);
+/* The fastest trusted 1-process row of the experiment (any series); -1 when none. */
+long sl_sv_best_one_process(const struct sl_summary_view *v, const struct sl_machine *m);
+
+/* The experiment's answer in numbers, one line of Markdown without a trailing newline (what its
+ * question asks, ranked by its metric): the best speedup where processes are swept and the metric is
+ * the run's time, else the best and worst configurations. Never fails. */
+void sl_answer(const struct sl_summary_view *v, const struct sl_machine *m, char *buf, size_t len);
 
 enum sl_finding_kind {
 	SL_FINDING_INFO = 0,      /* what the data shows */

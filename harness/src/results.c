@@ -613,6 +613,14 @@ static void write_summary(struct summary_ctx *c, FILE *f)
 
 		g->median = sl_stats_median(g->wall, g->nwall);
 		g->oversubscribed = (double)g->processes * threads_per_process(c, g) > (double)c->logical;
+		/* the threads that compete for the CPUs are the busy ones: a waiting workload that leaves
+		 * cores idle is not oversubscribed, whatever its thread count (findings.h says the same) */
+		{
+			double busy = metric_median(c, g, sl_csv_col(c->runs, "cores_busy"));
+
+			if (!isnan(busy) && busy < 0.85 * c->logical)
+				g->oversubscribed = false;
+		}
 	}
 	for (size_t i = 0; i < c->ncfg; i++) {
 		struct cfg *g = &c->cfg[i], *base = NULL;
@@ -637,13 +645,21 @@ static void write_summary(struct summary_ctx *c, FILE *f)
 
 		/* Amdahl's law assumes a core per process: oversubscribed points would read contention
 		 * for the CPUs as serial work, so the fit leaves them out */
+		size_t distinct = 0;
+
 		if (sp && ss)
 			for (size_t j = 0; j < c->ncfg; j++)
-				if (c->cfg[j].series == g->series && !c->cfg[j].oversubscribed) {
+				if (c->cfg[j].series == g->series && !c->cfg[j].oversubscribed && !isnan(c->cfg[j].speedup)) {
+					bool seen = false;
+
+					for (size_t k = 0; k < nser; k++)
+						seen |= sp[k] == (int)c->cfg[j].processes;
+					distinct += !seen;
 					sp[nser] = (int)c->cfg[j].processes;
 					ss[nser++] = c->cfg[j].speedup;
 				}
-		amdahl = sp && ss ? sl_stats_amdahl_fit(sp, ss, nser) : NAN;
+		/* a fit needs at least 3 process counts: through 2 points any curve fits */
+		amdahl = sp && ss && distinct >= 3 ? sl_stats_amdahl_fit(sp, ss, nser) : NAN;
 		free(sp);
 		free(ss);
 		if (g->nwall > 0) {

@@ -189,7 +189,8 @@ static void write_header(const struct sl_result *r, FILE *out, int first_axis, i
 	      "Karp–Flatt e = (1/S − 1/P)/(1 − 1/P).\n", out);
 }
 
-static void write_series(const struct sl_result *r, FILE *out, const char *series, bool heading, int logical)
+/* One series' table; returns whether it has a 1-process configuration (a speedup). */
+static bool write_series(const struct sl_result *r, FILE *out, const char *series, bool heading, int logical)
 {
 	const struct sl_csv *s = &r->summary;
 	int col_series = sl_csv_col(s, "series");
@@ -200,7 +201,7 @@ static void write_series(const struct sl_result *r, FILE *out, const char *serie
 	char buf[128];
 
 	if (!rows)
-		return;
+		return true;
 	for (size_t i = 0; i < s->nrows; i++)
 		if (strcmp(sl_csv_cell(s, i, col_series), series) == 0) {
 			rows[n].r = i;
@@ -290,15 +291,12 @@ static void write_series(const struct sl_result *r, FILE *out, const char *serie
 				fputs("; the figures use the ok runs only.\n", out);
 			}
 		}
-	if (!have_base)
-		fputs("No 1-process configuration in this series: no speedup.\n", out);
-	if (isnan(amdahl))
-		fprintf(out, "Amdahl fit: not enough process counts with a speedup%s.\n",
-			any_over ? " that are not oversubscribed" : "");
-	else
+	/* a fit needs 3 process counts (summary.csv leaves it empty otherwise): said only where there is one */
+	if (!isnan(amdahl))
 		fprintf(out, "Amdahl fit: serial fraction %.3f%s\n", amdahl,
 			any_over ? " (oversubscribed rows left out)" : "");
 	free(rows);
+	return have_base;
 }
 
 /* Whether column c holds more than one value. */
@@ -396,7 +394,19 @@ static void write_device_table(const struct sl_result *r, FILE *out, int first_a
 	}
 }
 
+static int tables_markdown(const struct sl_result *r, FILE *out, bool header);
+
 int sl_tables_markdown(const struct sl_result *r, FILE *out)
+{
+	return tables_markdown(r, out, true);
+}
+
+int sl_tables_markdown_body(const struct sl_result *r, FILE *out)
+{
+	return tables_markdown(r, out, false);
+}
+
+static int tables_markdown(const struct sl_result *r, FILE *out, bool header)
 {
 	static const char *const need[] = {
 		"series", "processes", "runs", "ok", "status", "wall_s_median", "wall_s_mad", "speedup",
@@ -406,7 +416,7 @@ int sl_tables_markdown(const struct sl_result *r, FILE *out)
 	int col_series = sl_csv_col(s, "series"), first_axis, last_axis;
 	int logical = sl_result_logical_cpus(r->meta);
 	const char **seen;
-	size_t nseen = 0;
+	size_t nseen = 0, nobase = 0;
 
 	for (int i = 0; need[i]; i++)
 		if (sl_csv_col(s, need[i]) < 0) {
@@ -415,7 +425,8 @@ int sl_tables_markdown(const struct sl_result *r, FILE *out)
 		}
 	first_axis = col_series + 1;
 	last_axis = sl_csv_col(s, "runs") - 1;
-	write_header(r, out, first_axis, last_axis, logical);
+	if (header)
+		write_header(r, out, first_axis, last_axis, logical);
 	seen = malloc((s->nrows + 1) * sizeof(*seen));
 	if (!seen)
 		return -ENOMEM;
@@ -429,8 +440,12 @@ int sl_tables_markdown(const struct sl_result *r, FILE *out)
 		if (done)
 			continue;
 		seen[nseen++] = name;
-		write_series(r, out, name, strcmp(name, "all") != 0, logical);
+		nobase += !write_series(r, out, name, strcmp(name, "all") != 0, logical);
 	}
+	/* said once, not under every table */
+	if (nobase)
+		fprintf(out, "\n%s 1-process configuration: no speedup.\n",
+			nobase == nseen ? (nseen == 1 ? "No" : "No series has a") : "Some series have no");
 	write_device_table(r, out, first_axis, last_axis);
 	if (s->nrows == 0)
 		fputs("\nNo configuration has finished yet.\n", out);
