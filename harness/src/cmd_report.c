@@ -32,6 +32,7 @@ struct expt {
 	char skip_reason[SL_STATUS_LEN];
 	char plot_error[256];
 	char answer[1024];             /* the Answer line's text (sl_answer) */
+	char brief[512];               /* its short form, for the key-results table */
 };
 
 /* ---- meta.json lookups, tolerant of the nesting ---- */
@@ -191,7 +192,8 @@ static int expt_load(struct expt *e, const char *dir, const char *report_dir)
 			sl_warn("%s: the answer is given in wall_s instead", path);
 	}
 	sl_findings_compute(&e->v, &e->m, e->workload, &e->f);
-	sl_answer(&e->v, &e->m, e->answer, sizeof(e->answer));
+	sl_answer(&e->v, &e->m, false, e->answer, sizeof(e->answer));
+	sl_answer(&e->v, &e->m, true, e->brief, sizeof(e->brief));
 	if (!plots_fresh(dir)) {
 		rc = sl_plot_dir(dir, true);
 		if (rc < 0)
@@ -585,17 +587,18 @@ static void md_glossary(FILE *md, int level)
 
 static const char *const css =
 	"body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1a1a1a;background:#fafafa}"
-	"main{max-width:1080px;margin:0 auto;padding:1.5em 2em 4em;background:#fff}"
-	"h1{font-size:1.7em;border-bottom:2px solid #0072B2;padding-bottom:.2em}"
-	"h2{font-size:1.35em;margin-top:2em;border-bottom:1px solid #ddd}h3{font-size:1.12em;margin-top:1.6em}"
+	"main{max-width:1080px;margin:0 auto;padding:.6em 2em 4em;background:#fff}"
+	"h1{font-size:1.5em;border-bottom:2px solid #0072B2;padding-bottom:.2em;margin:.4em 0}"
+	"h2{font-size:1.3em;margin:1.4em 0 .5em;border-bottom:1px solid #ddd}h3{font-size:1.12em;margin-top:1.6em}"
 	"h4{font-size:1em;margin-bottom:.3em}"
 	"blockquote{margin:0;padding:.4em 1em;border-left:4px solid #0072B2;background:#f1f6fb;font-style:italic}"
 	"code{background:#f3f3f3;padding:0 .25em;border-radius:3px;font-size:.92em}"
 	"pre{background:#f3f3f3;padding:.8em;overflow-x:auto}"
-	"div.table{overflow-x:auto}table{border-collapse:collapse;margin:.6em 0;font-size:.92em}"
-	"th,td{border:1px solid #ddd;padding:.3em .6em;text-align:left}th{background:#f3f6f9}"
+	"div.table{overflow-x:auto}table{border-collapse:collapse;margin:.5em 0;font-size:.88em}"
+	"th,td{border:1px solid #ddd;padding:.15em .5em;text-align:left}th{background:#f3f6f9}"
 	"tbody tr:nth-child(even){background:#fbfbfb}"
-	"figure{margin:.5em 0}figure img{width:100%;max-width:1000px;height:auto;border:1px solid #eee}"
+	"figure{margin:.5em 0}figure img{width:100%;max-width:760px;height:auto;border:1px solid #eee}"
+	"details{margin:.4em 0}summary{cursor:pointer;color:#0072B2}p{margin:.5em 0}"
 	"li{margin:.35em 0}p.missing{color:#a00}";
 
 static int write_outputs(const char *outdir, const char *title, const char *md, size_t mdlen)
@@ -735,13 +738,19 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 			}
 			fprintf(f, "| [%s](#%s) | ", ex[i].name, slug ? slug : "");
 			/* a cell: no bar may end it early */
-			for (const char *c = ex[i].answer; *c; c++)
+			for (const char *c = ex[i].brief; *c; c++)
 				fputs(*c == '|' ? "\\|" : (char[2]){ *c, 0 }, f);
 			fputs(" |\n", f);
 			free(slug);
 		}
+		if (nfailed || bad || nmissing)
+			fprintf(f, "| [%d more](#failed-or-skipped-experiments) | failed, skipped or unreadable: listed "
+				   "below |\n", nfailed + bad + nmissing);
 		fputc('\n', f);
 	}
+	for (int i = 0; i < ndirs; i++)
+		if (ok[i] && ex[i].nok > 0)
+			md_experiment(f, &ex[i], 2, false);
 	if (nfailed || bad || nmissing) {
 		fprintf(f, "## Failed or skipped experiments\n\n");
 		for (int i = 0; i < nfailed; i++) {
@@ -796,9 +805,6 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 			fclose(sf);
 		free(sm);
 	}
-	for (int i = 0; i < ndirs; i++)
-		if (ok[i] && ex[i].nok > 0)
-			md_experiment(f, &ex[i], 2, false);
 	md_glossary(f, 2);
 	fclose(f);
 	snprintf(title, sizeof(title), "speedlab report%s%s", host[0] ? ": " : "", host);

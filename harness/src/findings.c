@@ -1770,8 +1770,9 @@ static const char *metric_noun(const struct sl_summary_view *v)
 	return v->metric;
 }
 
-/* "; 2 of 6 configurations did not finish: start_method=fork parent_uses=openmp (hang), …" */
-static void answer_failures(const struct sl_summary_view *v, struct sbuf *b)
+/* "; 2 of 6 configurations did not finish: start_method=fork parent_uses=openmp (hang), …" (brief: the
+ * count only) */
+static void answer_failures(const struct sl_summary_view *v, struct sbuf *b, bool brief)
 {
 	size_t nbad = 0, n = sl_sv_rows(v);
 	int listed = 0, skip[] = { v->c_series, -1 };
@@ -1780,8 +1781,8 @@ static void answer_failures(const struct sl_summary_view *v, struct sbuf *b)
 		nbad += !sl_sv_row_ok(v, r) && strncmp(sl_sv_text(v, r, v->c_status), "skipped", 7) != 0;
 	if (!nbad)
 		return;
-	sb_add(b, "; %zu of %zu configurations did not finish:", nbad, n);
-	for (size_t r = 0; r < n && listed < 3; r++) {
+	sb_add(b, "; %zu of %zu configurations did not finish%s", nbad, n, brief ? "" : ":");
+	for (size_t r = 0; r < n && listed < 3 && !brief; r++) {
 		char label[256];
 
 		if (sl_sv_row_ok(v, r) || strncmp(sl_sv_text(v, r, v->c_status), "skipped", 7) == 0)
@@ -1789,12 +1790,12 @@ static void answer_failures(const struct sl_summary_view *v, struct sbuf *b)
 		sl_sv_label(v, r, skip, label, sizeof(label));
 		sb_add(b, "%s %s (%s)", listed++ ? "," : "", label, sl_sv_text(v, r, v->c_status));
 	}
-	if ((size_t)listed < nbad)
+	if ((size_t)listed < nbad && !brief)
 		sb_add(b, ", …");
 }
 
 /* Processes swept, the run's time the metric: the best speedup against the fastest 1-process run. */
-static bool answer_speedup(const struct sl_summary_view *v, const struct sl_machine *m, struct sbuf *b)
+static bool answer_speedup(const struct sl_summary_view *v, const struct sl_machine *m, struct sbuf *b, bool brief)
 {
 	long one = sl_sv_best_one_process(v, m), best = -1;
 	double tbest = NAN;
@@ -1813,24 +1814,30 @@ static bool answer_speedup(const struct sl_summary_view *v, const struct sl_mach
 		return false;
 	{
 		double t1p = sl_sv_num(v, one, v->c_wall), s = t1p / tbest, p = sl_sv_num(v, best, v->c_processes);
+		bool named;
 
 		sl_sv_label(v, (size_t)best, skip, label, sizeof(label));
-		if (s < 1.05)
+		named = strcmp(label, "all") != 0;
+		fmt_time(tbest, t1, sizeof(t1));
+		fmt_time(t1p, t2, sizeof(t2));
+		if (s < 1.05 && brief)
+			sb_add(b, "no speedup (best %.2f× at %g processes)", s, p);
+		else if (s < 1.05)
 			sb_add(b, "no speedup: the fastest run with more than one process (%g processes%s%s) takes %s "
-				  "against %s with one", p, strcmp(label, "all") ? ", " : "", strcmp(label, "all") ? label : "",
-			       fmt_time(tbest, t1, sizeof(t1)), fmt_time(t1p, t2, sizeof(t2)));
+				  "against %s with one", p, named ? ", " : "", named ? label : "", t1, t2);
+		else if (brief)
+			sb_add(b, "%.2f× at %g processes%s%s (%s vs %s)", s, p, named ? ", " : "", named ? label : "", t1, t2);
 		else
 			sb_add(b, "%.2f× at %g processes%s%s (efficiency %.2f): %s against %s with one process", s, p,
-			       strcmp(label, "all") ? ", " : "", strcmp(label, "all") ? label : "", s / p,
-			       fmt_time(tbest, t1, sizeof(t1)), fmt_time(t1p, t2, sizeof(t2)));
+			       named ? ", " : "", named ? label : "", s / p, t1, t2);
 		sl_sv_label(v, (size_t)one, skip, label, sizeof(label));
-		if (strcmp(label, "all") != 0)
+		if (strcmp(label, "all") != 0 && !brief)
 			sb_add(b, " (the fastest 1-process configuration, %s)", label);
 	}
 	return true;
 }
 
-void sl_answer(const struct sl_summary_view *v, const struct sl_machine *m, char *buf, size_t len)
+void sl_answer(const struct sl_summary_view *v, const struct sl_machine *m, bool brief, char *buf, size_t len)
 {
 	struct sbuf b = { .n = 0 };
 	long best = -1, worst = -1;
@@ -1851,14 +1858,15 @@ void sl_answer(const struct sl_summary_view *v, const struct sl_machine *m, char
 	if (!ntrusted) {
 		sb_add(&b, "nothing to answer with: no configuration has trusted %s figures (%zu configurations)",
 		       metric_noun(v), sl_sv_rows(v));
-		answer_failures(v, &b);
+		answer_failures(v, &b, brief);
 		snprintf(buf, len, "%s", b.s);
 		return;
 	}
 	if (!(sl_sv_metric_is_time(v) && v->c_speedup >= 0 && sl_summary_view_varies(v, v->c_processes) &&
-	      answer_speedup(v, m, &b))) {
+	      answer_speedup(v, m, &b, brief))) {
 		char l1[256], l2[256], x1[64], x2[64];
 		double a = sl_sv_metric(v, best), z = sl_sv_metric(v, worst);
+		double ratio = a > 0 && z > 0 ? (v->metric_better > 0 ? a / z : z / a) : NAN;
 
 		sl_sv_label(v, (size_t)best, skip, l1, sizeof(l1));
 		sl_sv_label(v, (size_t)worst, skip, l2, sizeof(l2));
@@ -1867,13 +1875,15 @@ void sl_answer(const struct sl_summary_view *v, const struct sl_machine *m, char
 		if (ntrusted == 1 || best == worst)
 			sb_add(&b, "%s: %s%s%s", metric_noun(v), x1, strcmp(l1, "all") ? " at " : "",
 			       strcmp(l1, "all") ? l1 : "");
+		else if (brief)
+			sb_add(&b, "%s %s at %s (worst %.3g× %s)", metric_noun(v), x1, l1, ratio,
+			       v->metric_better > 0 ? "lower" : "that");
 		else {
 			sb_add(&b, "best %s %s at %s; worst %s at %s", metric_noun(v), x1, l1, x2, l2);
-			if (a > 0 && z > 0)
-				sb_add(&b, " (%.2f× %s)", v->metric_better > 0 ? a / z : z / a,
-				       v->metric_better > 0 ? "the worst's" : "the best's");
+			if (!isnan(ratio))
+				sb_add(&b, " (%.2f× %s)", ratio, v->metric_better > 0 ? "the worst's" : "the best's");
 		}
 	}
-	answer_failures(v, &b);
+	answer_failures(v, &b, brief);
 	snprintf(buf, len, "%s", b.s);
 }

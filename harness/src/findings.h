@@ -109,8 +109,9 @@ long sl_sv_best_one_process(const struct sl_summary_view *v, const struct sl_mac
 
 /* The experiment's answer in numbers, one line of Markdown without a trailing newline (what its
  * question asks, ranked by its metric): the best speedup where processes are swept and the metric is
- * the run's time, else the best and worst configurations. Never fails. */
-void sl_answer(const struct sl_summary_view *v, const struct sl_machine *m, char *buf, size_t len);
+ * the run's time, else the best and worst configurations. brief: the key-results table's short form
+ * (one line: no configuration lists). Never fails. */
+void sl_answer(const struct sl_summary_view *v, const struct sl_machine *m, bool brief, char *buf, size_t len);
 
 enum sl_finding_kind {
 	SL_FINDING_INFO = 0,      /* what the data shows */
