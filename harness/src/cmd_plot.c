@@ -1070,7 +1070,12 @@ static int plot_chunksize_panel(struct pctx *pc, const struct panels *pl, int i,
 		else
 			vb_printf(&beyond, "%s%g", beyond.n ? ", " : "", py[j]);
 	vb_printf(&caption, "%s", kind.caption);
-	if (beyond.n)
+	if (beyond.n && marked.n)
+		/* several process counts: say which defaults are marked and which are not */
+		vb_printf(&caption, " Python's default chunk size ceil(N/4P) is marked at %s; at %s it lies outside the "
+			  "chunk sizes measured (%g to %g), so %s not marked.", marked.s, beyond.s, xmin, xmax,
+			  strchr(beyond.s, ',') ? "those are" : "that one is");
+	else if (beyond.n)
 		vb_printf(&caption, " Python's default chunk size ceil(N/4P) (%s) lies outside the chunk sizes measured "
 			  "(%g to %g), so it is not marked.", beyond.s, xmin, xmax);
 	kind.caption = caption.s ? caption.s : "";   /* out of memory: b.oom below says so */

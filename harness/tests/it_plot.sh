@@ -115,6 +115,13 @@ grep -c "Python default ceil(N/4P) = 256 " "$tmp/report-chunks/plots/chunksize.s
 grep -q "Python default" "$d/chunksize.svg" && fail "report-pool: Python's default drawn outside the data"
 grep -q "^chunksize	.*Python's default chunk size ceil(N/4P) (6250, 12500, 25000) lies outside the chunk sizes measured (1 to 4096), so it is not marked\.$" \
 	"$d/index.tsv" || fail "report-pool: the caption does not say where Python's default is"
+# with 16000 tasks at 4 processes, that default (1000) is measured and marked: the caption says which
+# defaults are marked and which are not, not that none is
+cp -r "$tmp/report-pool" "$tmp/pymix"
+awk -F, 'BEGIN { OFS = "," } NR > 1 && $4 == 4 { $14 = 16000 } { print }' "$tmp/report-pool/summary.csv" >"$tmp/pymix/summary.csv"
+"$SPEEDLAB" plot --quiet "$tmp/pymix" || fail "plot pymix"
+grep -q "^chunksize	.*Python's default chunk size ceil(N/4P) is marked at 1000; at 12500, 25000 it lies outside the chunk sizes measured (1 to 4096), so those are not marked\.$" \
+	"$tmp/pymix/plots/index.tsv" || fail "pymix: the caption does not say which default is marked: $(grep '^chunksize' "$tmp/pymix/plots/index.tsv")"
 # chunk size 'auto' (here ceil(4000 / (4 * 4)) = 250) next to 256: its tick label goes a line lower
 cp -r "$tmp/report-chunks" "$tmp/auto"
 awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "chunksize") c = i; if ($i == "tasks") t = i } }
