@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <ini.h>
 
+#include "findings.h"
 #include "results.h"
 #include "stats.h"
 #include "tables.h"
@@ -324,16 +325,11 @@ json_t *sl_json_path(json_t *root, const char *dotted)
 
 int sl_result_logical_cpus(json_t *meta)
 {
-	/* sysinfo as `speedlab sysinfo --json` writes it; a bare sysinfo object too */
-	static const char *const paths[] = { "sysinfo.cpu.logical", "cpu.logical", NULL };
+	/* the one reading of meta.json's machine (findings.h), never this machine's: 0 when unknown */
+	struct sl_machine m;
 
-	for (int i = 0; paths[i]; i++) {
-		json_t *v = sl_json_path(meta, paths[i]);
-
-		if (json_is_integer(v) && json_integer_value(v) > 0)
-			return (int)json_integer_value(v);
-	}
-	return sl_topology()->logical;
+	sl_machine_from_meta(meta, &m);
+	return m.logical;
 }
 
 /* ---- summary.csv ---- */
@@ -612,7 +608,9 @@ static void write_summary(struct summary_ctx *c, FILE *f)
 		struct cfg *g = &c->cfg[i];
 
 		g->median = sl_stats_median(g->wall, g->nwall);
-		g->oversubscribed = (double)g->processes * threads_per_process(c, g) > (double)c->logical;
+		/* CPUs unknown (no sysinfo in meta.json): nothing is called oversubscribed */
+		g->oversubscribed = c->logical > 0 &&
+				    (double)g->processes * threads_per_process(c, g) > (double)c->logical;
 		/* the threads that compete for the CPUs are the busy ones: a waiting workload that leaves
 		 * cores idle is not oversubscribed, whatever its thread count (findings.h says the same) */
 		{

@@ -148,11 +148,14 @@ static void write_header(const struct sl_result *r, FILE *out, int first_axis, i
 		}
 		fputs(", ", out);
 	}
-	fprintf(out, "%d logical CPUs", logical);
+	if (logical > 0)
+		fprintf(out, "%d logical CPUs", logical);
+	else
+		fputs("logical CPUs not recorded", out);
 	if (physical > 0)
 		fprintf(out, ", %ld physical cores", physical);
 	if (!r->meta)
-		fputs(" (no meta.json: this machine's count)", out);
+		fputs(" (no meta.json)", out);
 	fputc('\n', out);
 	/* the axes that are the same in every configuration */
 	for (int c = first_axis; c <= last_axis; c++) {

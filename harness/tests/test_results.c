@@ -180,6 +180,16 @@ static void test_load_errors(void **state)
 	assert_string_equal(r.experiment, "speedup");
 	assert_int_equal(sl_result_logical_cpus(r.meta), 6);
 	sl_result_free(&r);
+	/* the same count where sysinfo nests it otherwise (the report's fixtures), and none (never this
+	 * machine's) where meta.json does not say */
+	write_text(dir, "meta.json", "{\"experiment\": {\"name\": \"speedup\"}, \"sysinfo\": {\"logical\": 3}}");
+	assert_int_equal(sl_result_load(dir, &r), 0);
+	assert_int_equal(sl_result_logical_cpus(r.meta), 3);
+	sl_result_free(&r);
+	write_text(dir, "meta.json", "{\"experiment\": {\"name\": \"speedup\"}}");
+	assert_int_equal(sl_result_load(dir, &r), 0);
+	assert_int_equal(sl_result_logical_cpus(r.meta), 0);
+	sl_result_free(&r);
 	remove_dir(dir);
 }
 
