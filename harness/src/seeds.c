@@ -136,7 +136,7 @@ static int machine_physical(const struct seed_set *s)
 	for (int i = 0; i < s->n; i++)
 		if (s->d[i].m.physical > 0)
 			return s->d[i].m.physical;
-	return sl_topology()->physical;
+	return 0;   /* not recorded: never this machine's */
 }
 
 static int machine_logical(const struct seed_set *s)
@@ -144,7 +144,7 @@ static int machine_logical(const struct seed_set *s)
 	for (int i = 0; i < s->n; i++)
 		if (s->d[i].m.logical > 0)
 			return s->d[i].m.logical;
-	return sl_topology()->logical;
+	return 0;   /* not recorded: never this machine's */
 }
 
 struct claim {
@@ -204,6 +204,10 @@ static bool claim_speedup(const struct seed_set *s, struct claim *c)
 			if (k == 0)
 				s_max = sp;
 		}
+	}
+	if (phys <= 0) {
+		snprintf(c->verdict, sizeof(c->verdict), "not judged: meta.json does not record the machine's cores");
+		return true;
 	}
 	if (isnan(s_phys) || best_p <= 1) {
 		snprintf(c->verdict, sizeof(c->verdict), "not enough process counts measured");
@@ -329,7 +333,7 @@ static bool claim_more_cores(const struct seed_set *s, struct claim *c)
 			if (rp1 >= 0)
 				cat(out, len, "; %.2f, %.0f and %.0f with threads=1", num(d, rp1, "cores_busy_median"),
 				    num(d, rp1, "threads_peak_median"), num(d, rp1, "threads_total_peak_median"));
-			if (p >= logical)
+			if (logical > 0 && p >= logical)
 				cat(out, len, " (cores busy capped at %d logical CPUs)", logical);
 			if (k == 0) {
 				pm = p;
@@ -347,6 +351,8 @@ static bool claim_more_cores(const struct seed_set *s, struct claim *c)
 	}
 	if (isnan(un) || isnan(one))
 		snprintf(c->verdict, sizeof(c->verdict), "not measured");
+	else if (logical < 1)
+		snprintf(c->verdict, sizeof(c->verdict), "not judged: meta.json does not record the machine's CPUs");
 	else if (logical < 2)
 		snprintf(c->verdict, sizeof(c->verdict), "cannot show on 1 logical CPU");
 	else if (un > 1.3 && one < 1.15)
