@@ -262,18 +262,20 @@ static void md_path(FILE *md, const struct expt *e, const char *file)
 		fprintf(md, "%s/%s", e->rel, file);
 }
 
-static void md_findings(FILE *md, const struct expt *e)
+/* The findings as a list, folded on their own (wrap) or inside the section's one folded part. */
+static void md_findings(FILE *md, const struct expt *e, bool wrap)
 {
 	if (e->f.n == 0)
 		return;
-	fprintf(md, "<details>\n<summary>Findings (%d)</summary>\n\n", e->f.n);
+	if (wrap)
+		fprintf(md, "<details>\n<summary>Findings (%d)</summary>\n\n", e->f.n);
 	for (int i = 0; i < e->f.n; i++) {
 		const struct sl_finding *f = &e->f.items[i];
 
 		fprintf(md, "- **%s:** %s\n", f->kind == SL_FINDING_ADVICE ? "Advice" :
 					     f->kind == SL_FINDING_PROBLEM ? "Problem" : "Finding", f->text);
 	}
-	fprintf(md, "\n</details>\n\n");
+	fprintf(md, wrap ? "\n</details>\n\n" : "\n");
 }
 
 /* One plot: as an image (embedded in index.html) or, folded in a combined report, as a link. */
@@ -285,7 +287,7 @@ static void md_plot(FILE *md, const struct expt *e, const struct sl_plot_entry *
 		snprintf(file, sizeof(file), "plots/%s.png", pl->name);
 		fprintf(md, "![%s](", pl->title);
 		md_path(md, e, file);
-		fprintf(md, ")\n\n*%s*", pl->caption);
+		fprintf(md, ")\n*%s*", pl->caption);
 		fprintf(md, " ([SVG](");
 		snprintf(file, sizeof(file), "plots/%s.svg", pl->name);
 		md_path(md, e, file);
@@ -301,23 +303,70 @@ static void md_plot(FILE *md, const struct expt *e, const struct sl_plot_entry *
 	fprintf(md, "): %s\n", pl->caption);
 }
 
-/* The key plot (the first the plot index lists) after the answer; the others folded: embedded in a
+/* How well plot pl shows the experiment's answer: the speedup where processes are swept and the metric
+ * is the run's time; else a plot named after the metric (start_latency for start_latency_ms) or after a
+ * swept axis (chunksize); the generic ones (efficiency, cores busy, timelines) last. */
+static int plot_score(const struct expt *e, const struct sl_plot_entry *pl)
+{
+	const struct sl_summary_view *v = &e->v;
+	size_t n = strlen(pl->name);
+	bool speedup = strncmp(pl->name, "speedup", 7) == 0;
+
+	if (speedup && sl_sv_metric_is_time(v) && sl_summary_view_varies(v, v->c_processes))
+		return 4;
+	if (n && strncmp(v->metric, pl->name, n) == 0)
+		return 3;
+	for (int a = 0; a < v->naxes; a++) {
+		const char *ax = v->csv.header[v->axes[a]];
+
+		if (v->varies[a] && v->axes[a] != v->c_processes && strncmp(pl->name, ax, strlen(ax)) == 0)
+			return 2;
+	}
+	if (speedup || strncmp(pl->name, "efficiency", 10) == 0 || strncmp(pl->name, "cores_busy", 10) == 0 ||
+	    strncmp(pl->name, "timeline", 8) == 0)
+		return 0;
+	return 1;
+}
+
+/* The key plot (the one that best shows the answer) after the answer; the others folded: embedded in a
  * report of one experiment, links in a combined one (which stays small). */
 static void md_plots(FILE *md, const struct expt *e, bool key, bool embed_rest)
 {
 	struct sl_plot_entry *pl = calloc(64, sizeof(*pl));
-	int n = pl ? sl_plot_index_read(e->dir, pl, 64) : -ENOMEM;
+	int n = pl ? sl_plot_index_read(e->dir, pl, 64) : -ENOMEM, k = 0;
 
+	for (int i = 1; i < n; i++)
+		if (plot_score(e, &pl[i]) > plot_score(e, &pl[k]))
+			k = i;
 	if (e->plot_error[0]) {
 		if (key)
 			fprintf(md, "%s.\n\n", e->plot_error);
 	} else if (key && n > 0) {
-		md_plot(md, e, &pl[0], true);
-	} else if (!key && n > 1) {
+		md_plot(md, e, &pl[k], true);
+	} else if (!key && n > 1 && embed_rest) {
 		fprintf(md, "<details>\n<summary>More plots (%d)</summary>\n\n", n - 1);
-		for (int i = 1; i < n; i++)
-			md_plot(md, e, &pl[i], embed_rest);
+		for (int i = 0; i < n; i++)
+			if (i != k)
+				md_plot(md, e, &pl[i], true);
 		fprintf(md, "\n</details>\n\n");
+	} else if (!key && n > 1) {
+		/* one line of links (the captions are in each SVG's page and plots/index.tsv) */
+		fprintf(md, "**Other plots:**");
+		for (int i = 0, j = 0; i < n; i++) {
+			char file[160];
+			const char *title = pl[i].title;
+			size_t nl = strlen(e->name);
+
+			if (i == k)
+				continue;
+			if (strncmp(title, e->name, nl) == 0 && strncmp(title + nl, ": ", 2) == 0)
+				title += nl + 2;   /* the section names the experiment */
+			snprintf(file, sizeof(file), "plots/%s.svg", pl[i].name);
+			fprintf(md, "%s [%s](", j++ ? " ·" : "", title);
+			md_path(md, e, file);
+			fputc(')', md);
+		}
+		fputc('\n', md);   /* the run's lines follow in the same paragraph */
 	}
 	free(pl);
 }
@@ -336,6 +385,32 @@ static void fmt_cell(FILE *md, double x, const char *fmt)
 /* The pivot table: the metric over the swept axes, one row per value of the first (processes when
  * swept), one column per combination of the others; a list of configurations when they are too many. */
 #define PIVOT_MAX_COLS 8
+
+/* How many values column col takes. */
+static int distinct_values(const struct sl_summary_view *v, int col)
+{
+	int k = 0;
+
+	for (size_t r = 0; r < sl_sv_rows(v); r++) {
+		bool seen = false;
+
+		for (size_t q = 0; q < r && !seen; q++)
+			seen = strcmp(sl_sv_text(v, q, col), sl_sv_text(v, r, col)) == 0;
+		k += !seen;
+	}
+	return k;
+}
+
+/* A metric value for a table cell: the unit without "per task" (the column names the metric). */
+static void pivot_value(const struct sl_summary_view *v, size_t r, char *buf, size_t len)
+{
+	char *tail;
+
+	sl_sv_metric_fmt(v, sl_sv_metric(v, r), buf, len);
+	tail = strstr(buf, " per task");
+	if (tail)
+		*tail = '\0';
+}
 static void md_pivot(FILE *md, const struct expt *e)
 {
 	const struct sl_summary_view *v = &e->v;
@@ -346,11 +421,16 @@ static void md_pivot(FILE *md, const struct expt *e)
 
 	if (!rv || !cv || n == 0)
 		goto out;
-	if (sl_summary_view_varies(v, v->c_processes))
+	if (speed)
 		rowax = v->c_processes;
-	for (int a = 0; a < v->naxes && rowax < 0; a++)
-		if (v->varies[a])
+	for (int a = 0, most = 0; a < v->naxes && !speed; a++) {
+		int k = distinct_values(v, v->axes[a]);
+
+		if (v->varies[a] && k > most) {
+			most = k;
 			rowax = v->axes[a];
+		}
+	}
 	skip_row[0] = rowax;
 	for (size_t r = 0; r < n; r++) {
 		char label[256];
@@ -377,7 +457,7 @@ static void md_pivot(FILE *md, const struct expt *e)
 			char label[256], x[64];
 
 			sl_sv_label(v, r, skip, label, sizeof(label));
-			sl_sv_metric_fmt(v, sl_sv_metric(v, r), x, sizeof(x));
+			pivot_value(v, r, x, sizeof(x));
 			fprintf(md, "| %s | %s | %s |\n", rowax >= 0 ? sl_sv_text(v, r, rowax) : "", label,
 				sl_sv_row_ok(v, r) ? x : sl_sv_text(v, r, v->c_status));
 		}
@@ -409,7 +489,7 @@ static void md_pivot(FILE *md, const struct expt *e)
 			} else {
 				char x[64];
 
-				sl_sv_metric_fmt(v, sl_sv_metric(v, (size_t)hit), x, sizeof(x));
+				pivot_value(v, (size_t)hit, x, sizeof(x));
 				fprintf(md, " %s", x);
 				if (speed && !isnan(sl_sv_num(v, (size_t)hit, v->c_speedup)))
 					fprintf(md, " (%.2f×)", sl_sv_num(v, (size_t)hit, v->c_speedup));
@@ -440,7 +520,9 @@ static void md_tables(FILE *md, const struct expt *e)
 
 	fprintf(md, "<details>\n<summary>Full tables</summary>\n\n");
 	sl_quiet_errors = true;
-	if (sl_result_load(e->dir, &r) == 0) {
+	/* the speedup tables where processes are swept over a few series; else one row per configuration */
+	if (sl_summary_view_varies(&e->v, e->v.c_processes) && distinct_values(&e->v, e->v.c_series) <= 4 &&
+	    sl_result_load(e->dir, &r) == 0) {
 		t = open_memstream(&text, &len);
 		if (t && sl_tables_markdown_body(&r, t) == 0) {
 			fclose(t);
@@ -464,8 +546,8 @@ static void md_tables(FILE *md, const struct expt *e)
 		return;
 	}
 	free(text);
-	fprintf(md, "| Configuration | Runtime (median, min–max) | Speedup | Efficiency | Cores busy | Status |\n"
-		    "|---|---|---|---|---|---|\n");
+	fprintf(md, "| Configuration | Runtime (median, min–max) | %s | Speedup | Efficiency | Cores busy | Status |\n"
+		    "|---|---|---|---|---|---|---|\n", e->v.metric);
 	for (size_t r = 0; r < sl_sv_rows(&e->v); r++) {
 		char label[320];
 		const struct sl_summary_view *v = &e->v;
@@ -483,6 +565,12 @@ static void md_tables(FILE *md, const struct expt *e)
 			fputs(" |", md);
 		else
 			fprintf(md, " %.4g s (%.4g–%.4g) |", w, sl_sv_num(v, r, v->c_wall_min), sl_sv_num(v, r, v->c_wall_max));
+		{
+			char x[64];
+
+			pivot_value(v, r, x, sizeof(x));
+			fprintf(md, " %s |", sl_sv_row_ok(v, r) ? x : "");
+		}
 		fmt_cell(md, sl_sv_num(v, r, v->c_speedup), "%.2f×");
 		fmt_cell(md, sl_sv_num(v, r, v->c_efficiency), "%.2f");
 		fmt_cell(md, sl_sv_num(v, r, v->c_cores_busy), "%.2f");
@@ -535,7 +623,7 @@ static void md_files(FILE *md, const struct expt *e)
 
 /* One experiment: its heading at level; the answer, the key plot and the pivot table first, the rest
  * folded. */
-static void md_experiment(FILE *md, const struct expt *e, int level, bool single)
+static void md_experiment(FILE *md, const struct expt *e, int level, bool single, const char *top_machine)
 {
 	hashes(md, level);
 	fprintf(md, "%s%s\n\n", single ? "speedlab report: " : "", e->name);
@@ -548,15 +636,34 @@ static void md_experiment(FILE *md, const struct expt *e, int level, bool single
 	fprintf(md, "**Answer:** %s\n\n", e->answer);
 	md_plots(md, e, true, single);
 	md_pivot(md, e);
-	md_unfinished(md, e, level + 1);
-	md_findings(md, e);
-	md_plots(md, e, false, single);
-	md_tables(md, e);
-	fprintf(md, "<details>\n<summary>Run and files</summary>\n\n");
-	if (!single)
-		md_machine(md, e);
+	if (single) {
+		/* one experiment: every part folded on its own, plots embedded, the full tables */
+		md_unfinished(md, e, level + 1);
+		md_findings(md, e, true);
+		md_plots(md, e, false, true);
+		md_tables(md, e);
+		fprintf(md, "<details>\n<summary>Run and files</summary>\n\n");
+		md_run(md, e);
+		fputc('\n', md);
+		md_files(md, e);
+		fprintf(md, "</details>\n\n");
+		return;
+	}
+	/* in a combined report one folded part per experiment: the pivot shows the statuses, tables.md
+	 * (linked) the full tables */
+	fprintf(md, "<details>\n<summary>Details: %d finding%s, plots, run and files</summary>\n\n", e->f.n,
+		e->f.n == 1 ? "" : "s");
+	md_findings(md, e, false);
+	md_plots(md, e, false, false);
+	{
+		char line[512];
+
+		/* the report's header names the machine; a section says it only where it differs */
+		sl_machine_line(&e->m, line, sizeof(line));
+		if (!top_machine || strcmp(line, top_machine) != 0)
+			md_machine(md, e);
+	}
 	md_run(md, e);
-	fputc('\n', md);
 	md_files(md, e);
 	fprintf(md, "</details>\n\n");
 }
@@ -589,16 +696,18 @@ static const char *const css =
 	"body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1a1a1a;background:#fafafa}"
 	"main{max-width:1080px;margin:0 auto;padding:.6em 2em 4em;background:#fff}"
 	"h1{font-size:1.5em;border-bottom:2px solid #0072B2;padding-bottom:.2em;margin:.4em 0}"
-	"h2{font-size:1.3em;margin:1.4em 0 .5em;border-bottom:1px solid #ddd}h3{font-size:1.12em;margin-top:1.6em}"
+	"h2{font-size:1.3em;margin:1em 0 .4em;border-bottom:1px solid #ddd}h3{font-size:1.12em;margin-top:1.6em}"
 	"h4{font-size:1em;margin-bottom:.3em}"
-	"blockquote{margin:0;padding:.4em 1em;border-left:4px solid #0072B2;background:#f1f6fb;font-style:italic}"
+	"blockquote{margin:0;padding:.2em .8em;border-left:4px solid #0072B2;background:#f1f6fb;font-style:italic}"
 	"code{background:#f3f3f3;padding:0 .25em;border-radius:3px;font-size:.92em}"
 	"pre{background:#f3f3f3;padding:.8em;overflow-x:auto}"
 	"div.table{overflow-x:auto}table{border-collapse:collapse;margin:.5em 0;font-size:.88em}"
 	"th,td{border:1px solid #ddd;padding:.15em .5em;text-align:left}th{background:#f3f6f9}"
 	"tbody tr:nth-child(even){background:#fbfbfb}"
-	"figure{margin:.5em 0}figure img{width:100%;max-width:760px;height:auto;border:1px solid #eee}"
-	"details{margin:.4em 0}summary{cursor:pointer;color:#0072B2}p{margin:.5em 0}"
+	"figure{margin:.5em 0}figure img{width:100%;max-width:640px;height:auto;border:1px solid #eee}"
+	"h2#key-results+div.table table{font-size:.82em;line-height:1.25}h2#key-results+div.table td{padding:0 .45em}"
+	"td:first-child{white-space:nowrap}"
+	"details{margin:.4em 0}summary{cursor:pointer;color:#0072B2}p{margin:.4em 0}"
 	"li{margin:.35em 0}p.missing{color:#a00}";
 
 static int write_outputs(const char *outdir, const char *title, const char *md, size_t mdlen)
@@ -662,7 +771,7 @@ static int report_single(const char *dir)
 		rc = -ENOMEM;
 		goto out;
 	}
-	md_experiment(f, e, 1, true);
+	md_experiment(f, e, 1, true, NULL);
 	md_glossary(f, 2);
 	fclose(f);
 	snprintf(title, sizeof(title), "speedlab report: %s", e->name);
@@ -680,7 +789,7 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 {
 	struct expt *ex = calloc((size_t)ndirs, sizeof(*ex));
 	bool *ok = calloc((size_t)ndirs, sizeof(bool));
-	char *md = NULL, title[256], host[160] = "";
+	char *md = NULL, title[256], host[160] = "", top_machine[512] = "";
 	size_t mdlen = 0;
 	int rc = 0, bad = 0, nmeasured = 0, first_ok = -1, nmissing = 0;
 	FILE *f;
@@ -709,8 +818,10 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 		else
 			nmissing++;
 	}
-	if (first_ok >= 0)
+	if (first_ok >= 0) {
 		snprintf(host, sizeof(host), "%s", ex[first_ok].m.host);
+		sl_machine_line(&ex[first_ok].m, top_machine, sizeof(top_machine));
+	}
 	f = open_memstream(&md, &mdlen);
 	if (!f) {
 		rc = -ENOMEM;
@@ -719,8 +830,11 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 	fprintf(f, "# speedlab report%s%s\n\n", host[0] ? ": " : "", host);
 	if (first_ok >= 0)
 		md_machine(f, &ex[first_ok]);
-	fprintf(f, "**Experiments:** %d with results, %d without (failed, skipped or unreadable)\n\n", nmeasured,
-		nfailed + bad + nmissing);
+	/* the count only where some are missing: the key results list the rest */
+	if (nfailed + bad + nmissing)
+		fprintf(f, "**Experiments:** %d with results, %d without (failed, skipped or unreadable)\n", nmeasured,
+			nfailed + bad + nmissing);
+	fputc('\n', f);
 	/* the overview */
 	if (nmeasured) {
 		fprintf(f, "## Key results\n\n| Experiment | Answer |\n|---|---|\n");
@@ -750,7 +864,7 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 	}
 	for (int i = 0; i < ndirs; i++)
 		if (ok[i] && ex[i].nok > 0)
-			md_experiment(f, &ex[i], 2, false);
+			md_experiment(f, &ex[i], 2, false, top_machine);
 	if (nfailed || bad || nmissing) {
 		fprintf(f, "## Failed or skipped experiments\n\n");
 		for (int i = 0; i < nfailed; i++) {

@@ -1881,7 +1881,7 @@ void sl_answer(const struct sl_summary_view *v, const struct sl_machine *m, bool
 		else {
 			sb_add(&b, "best %s %s at %s; worst %s at %s", metric_noun(v), x1, l1, x2, l2);
 			if (!isnan(ratio))
-				sb_add(&b, " (%.2f× %s)", ratio, v->metric_better > 0 ? "the worst's" : "the best's");
+				sb_add(&b, " (%.3g× %s)", ratio, v->metric_better > 0 ? "the worst's" : "the best's");
 		}
 	}
 	answer_failures(v, &b, brief);

@@ -100,8 +100,16 @@ grep -q '](../report-scaling/plots/speedup.png)$' "$cm" || fail "plot paths rela
 n_img=$(grep -o '<img ' "$comb/index.html" | wc -l)
 n_sec=$(grep -c '^\*\*Answer:\*\* ' "$cm")
 [ "$n_img" -ge 6 ] && [ "$n_img" -le "$n_sec" ] || fail "combined index.html embeds $n_img images for $n_sec sections"
-grep -q '^- \[oversubscription: parallel efficiency vs worker processes\](../report-scaling/plots/efficiency.svg): ' "$cm" ||
+grep -q '^\*\*Other plots:\*\* .*\[parallel efficiency vs worker processes\](../report-scaling/plots/efficiency.svg)' "$cm" ||
 	fail "folded plots are not linked"
+# the answer first: a key-results table with one row per experiment, each section's Answer before its fold
+grep -q '^| \[oversubscription\](#oversubscription) | 1.07× at 4 processes, threads=1 (3.34 s vs 3.56 s) |$' "$cm" ||
+	fail "key-results row: $(grep '^| \[oversubscription' "$cm")"
+grep -q '^\*\*Answer:\*\* 1.07× at 4 processes, threads=1 (efficiency 0.27): 3.34 s against 3.56 s with one process' "$cm" ||
+	fail "oversubscription's Answer line"
+[ "$(grep -c '^Runtime is the median\|^No 1-process configuration\|^Amdahl fit: not enough' "$cm")" -le 1 ] ||
+	fail "boilerplate repeated"
+[ "$(grep -c '^## Glossary$' "$cm")" -eq 1 ] || fail "no glossary, or more than one"
 [ "$(stat -c %s "$comb/index.html")" -lt 1000000 ] || fail "combined index.html is 1 MB or more"
 grep -q '<h2 id="chunksize">chunksize</h2>' "$comb/index.html" || fail "section anchors"
 
