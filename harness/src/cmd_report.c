@@ -418,6 +418,7 @@ static void md_pivot(FILE *md, const struct expt *e)
 	int rowax = -1, skip_row[3] = { -1, v->c_series, -1 }, nrv = 0, ncv = 0;
 	char (*rv)[64] = calloc(n + 1, 64), (*cv)[256] = calloc(n + 1, 256);
 	bool speed = sl_sv_metric_is_time(v) && v->c_speedup >= 0 && sl_summary_view_varies(v, v->c_processes);
+	long one = sl_sv_best_one_process(v, &e->m);
 
 	if (!rv || !cv || n == 0)
 		goto out;
@@ -491,8 +492,11 @@ static void md_pivot(FILE *md, const struct expt *e)
 
 				pivot_value(v, (size_t)hit, x, sizeof(x));
 				fprintf(md, " %s", x);
-				if (speed && !isnan(sl_sv_num(v, (size_t)hit, v->c_speedup)))
-					fprintf(md, " (%.2f×)", sl_sv_num(v, (size_t)hit, v->c_speedup));
+				/* the speedup against the experiment's fastest 1-process configuration, as the
+				 * Answer: every cell on one scale, not each series on its own */
+				if (speed && one >= 0 && sl_sv_num(v, (size_t)hit, v->c_wall) > 0)
+					fprintf(md, " (%.2f×)", sl_sv_num(v, (size_t)one, v->c_wall) /
+								 sl_sv_num(v, (size_t)hit, v->c_wall));
 				if (sl_sv_oversubscribed(v, (size_t)hit, &e->m))
 					fputs(" ⚠", md);
 				if (!sl_sv_row_trusted(v, (size_t)hit, &e->m))
@@ -678,8 +682,8 @@ static void md_glossary(FILE *md, int level)
 		    "- **Answer:** the experiment's question answered in its metric (`[experiment] metric`, wall time "
 		    "unless set), from the configurations whose figures passed the checks.\n"
 		    "- **Speedup:** T(1)/T(P) of the medians, against the 1-process configuration of the same series "
-		    "in the tables and plots; the Answer compares with the fastest 1-process configuration of the "
-		    "experiment. Efficiency = speedup / P. Karp–Flatt e = (1/S − 1/P)/(1 − 1/P).\n"
+		    "in the tables and plots; the Answer and the pivot tables compare with the fastest 1-process "
+		    "configuration of the experiment, so that every figure is on one scale. Efficiency = speedup / P. Karp–Flatt e = (1/S − 1/P)/(1 − 1/P).\n"
 		    "- **Amdahl fit:** the serial fraction fitted on at least 3 process counts that are not "
 		    "oversubscribed; it describes the measured range only.\n"
 		    "- **Cores busy:** CPU time of the process tree / wall time of the run phase.\n"

@@ -1478,6 +1478,16 @@ static void rule_axis_effect(struct ctx *c)
 	}
 }
 
+/* Whether column col has a value in some row (every metric column is in summary.csv, empty where the
+ * workload does not measure it). */
+static bool measured(const struct ctx *c, int col)
+{
+	for (size_t r = 0; col >= 0 && r < sl_sv_rows(c->v); r++)
+		if (!isnan(num(c, r, col)))
+			return true;
+	return false;
+}
+
 /* GPU synchronisation: the CPU a waiting process burns, by mode, and the wake-up latency it buys. */
 static void rule_gpu_sync(struct ctx *c)
 {
@@ -1491,7 +1501,8 @@ static void rule_gpu_sync(struct ctx *c)
 	struct sbuf b = { .n = 0 };
 	bool pct = cpu_col >= 0;
 
-	if (col < 0 || strcmp(c->workload, "gpu_sync") != 0)
+	/* where the host waits on a GPU in several modes (what gpu_sync measures), whatever the workload's name */
+	if (col < 0 || !(measured(c, cpu_col) || measured(c, wake_col)))
 		return;
 	if (!pct && v->c_cores_busy < 0)
 		return;
@@ -1545,7 +1556,7 @@ static void rule_gpu_copy(struct ctx *c)
 	struct sbuf b = { .n = 0 };
 	int said = 0;
 
-	if (bw < 0 || mem < 0 || strcmp(c->workload, "gpu_copy") != 0)
+	if (mem < 0 || !measured(c, bw))
 		return;
 	for (int d = 0; dirs[d]; d++) {
 		long best[2] = { -1, -1 };
@@ -1585,7 +1596,8 @@ static void rule_gpu_share(struct ctx *c)
 	long one = -1, most = -1;
 	struct sbuf b = { .n = 0 };
 
-	if (strcmp(c->workload, "gpu_share") != 0 || v->c_gflops < 0)
+	/* processes sharing a device, each with its own rate (what gpu_share measures) */
+	if (v->c_gflops < 0 || !measured(c, per) || !sl_summary_view_varies(v, v->c_processes))
 		return;
 	for (size_t r = 0; r < sl_sv_rows(v); r++) {
 		if (isnan(num(c, r, v->c_gflops)))
@@ -1720,6 +1732,20 @@ static void rule_stability(struct ctx *c)
 		    outl, outl == 1 ? "" : "s");
 }
 
+/* The rules, in the order their findings are listed (rule_failures runs first, whatever the rows). */
+static const struct rule {
+	const char *name;
+	void (*fn)(struct ctx *c);
+} rules[] = {
+	{ "start-safety", rule_start_safety },   { "scaling", rule_scaling },
+	{ "cores-busy", rule_cores_busy },       { "monitor-cost", rule_monitor_cost },
+	{ "limit-ignored", rule_limit_ignored }, { "oversubscription", rule_oversubscribed },
+	{ "chunksize", rule_chunksize },         { "start-latency", rule_start_latency },
+	{ "gpu-sync", rule_gpu_sync },           { "gpu-copy", rule_gpu_copy },
+	{ "gpu-share", rule_gpu_share },         { "throughput", rule_throughput },
+	{ "axis", rule_axis_effect },            { "stability", rule_stability },
+};
+
 void sl_findings_compute(const struct sl_summary_view *v, const struct sl_machine *m, const char *workload,
 			 struct sl_findings *out)
 {
@@ -1730,20 +1756,9 @@ void sl_findings_compute(const struct sl_summary_view *v, const struct sl_machin
 	rule_failures(&c);
 	if (sl_sv_rows(v) == 0)
 		return;
-	rule_start_safety(&c);
-	rule_scaling(&c);
-	rule_cores_busy(&c);
-	rule_monitor_cost(&c);
-	rule_limit_ignored(&c);
-	rule_oversubscribed(&c);
-	rule_chunksize(&c);
-	rule_start_latency(&c);
-	rule_gpu_sync(&c);
-	rule_gpu_copy(&c);
-	rule_gpu_share(&c);
-	rule_throughput(&c);
-	rule_axis_effect(&c);
-	rule_stability(&c);
+	/* the registry: each rule says for itself when it applies (its columns, the swept axes, the metric) */
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		rules[i].fn(&c);
 }
 
 /* ---- the answer ---- */

@@ -36,6 +36,12 @@ grep -q 'at 2 processes it is 15% slower than threads=1 (4.69 s vs 4.09 s) — s
 grep -q 'gemm threads=1 reaches 2.39× at 4 processes (efficiency 0.60)' "$md" || fail "scaling finding"
 grep -q '^!\[oversubscription: speedup vs worker processes\](plots/speedup.png)$' "$md" || fail "speedup plot link"
 grep -q '^| 2 ⚠ oversubscribed | 4.69 s' "$md" || fail "full tables not included"
+# the answer first, then one pivot table over the swept axes, its speedups all against the fastest
+# 1-process configuration (threads=unset, 3.56 s): threads=1 at 1 process is 0.45×, not 1.00×
+grep -q '^\*\*Answer:\*\* 1.07× at 4 processes, threads=1 (efficiency 0.27): 3.34 s against 3.56 s with one process' "$md" ||
+	fail "Answer line: $(grep '^\*\*Answer' "$md")"
+grep -q '^| 1 | 3.56 s (1.00×) | 7.99 s (0.45×) | 3.64 s (0.98×) |$' "$md" || fail "pivot row 1: $(grep '^| 1 |' "$md")"
+grep -q '^| 4 | 5.49 s (0.65×) ⚠ | 3.34 s (1.07×) | 3.35 s (1.06×) |$' "$md" || fail "pivot row 4"
 html=$d/index.html
 n_img=$(grep -o '<img ' "$html" | wc -l)
 n_plots=$(wc -l <"$d/plots/index.tsv")
