@@ -21,7 +21,7 @@
 struct expt {
 	const char *dir;
 	char rel[PATH_MAX];            /* dir relative to the report's directory (for links) */
-	json_t *meta;
+	struct sl_meta meta;           /* meta.json, typed (the one reader) */
 	struct sl_summary_view v;
 	struct sl_machine m;
 	struct sl_findings f;
@@ -34,42 +34,6 @@ struct expt {
 	char answer[1024];             /* the Answer line's text (sl_answer) */
 	char brief[512];               /* its short form, for the key-results table */
 };
-
-/* ---- meta.json lookups, tolerant of the nesting ---- */
-
-/* The first string (or number, printed) found at one of the dotted paths; "" when none. */
-static const char *meta_text(const json_t *meta, const char *const *paths, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	for (int i = 0; meta && paths[i]; i++) {
-		char path[128], *save = NULL, *key;
-		const json_t *v = meta;
-
-		snprintf(path, sizeof(path), "%s", paths[i]);
-		for (key = strtok_r(path, ".", &save); key && v; key = strtok_r(NULL, ".", &save))
-			v = json_is_object(v) ? json_object_get(v, key) : NULL;
-		if (!v)
-			continue;
-		if (json_is_string(v))
-			snprintf(buf, len, "%s", json_string_value(v));
-		else if (json_is_integer(v))
-			snprintf(buf, len, "%lld", (long long)json_integer_value(v));
-		else if (json_is_real(v))
-			snprintf(buf, len, "%g", json_real_value(v));
-		else if (json_is_array(v)) {
-			size_t n = 0, idx;
-			const json_t *a;
-
-			json_array_foreach(v, idx, a) {
-				if (json_is_string(a) && n < len)
-					n += (size_t)snprintf(buf + n, len - n, "%s%s", idx ? " " : "", json_string_value(a));
-			}
-		}
-		if (buf[0])
-			return buf;
-	}
-	return buf;
-}
 
 /* The path of dir relative to base ("." when the same, "../x" when a sibling), so the report and the
  * result directories can be moved together; dir as given when either cannot be resolved. */
@@ -119,7 +83,6 @@ static bool plots_fresh(const char *dir)
 
 static void expt_free(struct expt *e)
 {
-	json_decref(e->meta);
 	sl_summary_view_free(&e->v);
 }
 
@@ -141,33 +104,23 @@ static int expt_load(struct expt *e, const char *dir, const char *report_dir)
 	rc = sl_summary_view_load(path, &e->v);
 	if (rc)
 		return rc;
-	snprintf(path, sizeof(path), "%s/meta.json", dir);
-	if (access(path, F_OK) == 0) {
-		json_error_t jerr;
-
-		e->meta = json_load_file(path, 0, &jerr);
-		if (!e->meta) {
-			sl_err_at(path, jerr.line, "%s", jerr.text);
-			sl_summary_view_free(&e->v);
-			return -EINVAL;
-		}
+	if (sl_meta_load(dir, &e->meta) != 0) {
+		sl_summary_view_free(&e->v);
+		return -EINVAL;
 	}
 	relative_to(report_dir, dir, e->rel, sizeof(e->rel));
-	sl_machine_from_meta(e->meta, &e->m);
+	e->m = e->meta.m;
 	{
-		static const char *const name[] = { "experiment.name", "name", NULL };
-		static const char *const question[] = { "experiment.question", "question", NULL };
-		static const char *const workload[] = { "experiment.workload", "workload", NULL };
 		const char *slash = strrchr(dir, '/');
 
-		meta_text(e->meta, name, e->name, sizeof(e->name));
+		snprintf(e->name, sizeof(e->name), "%s", e->meta.name);
 		if (!e->name[0]) {
 			while (slash && slash > dir && slash[1] == '\0')
 				slash--;
 			snprintf(e->name, sizeof(e->name), "%s", slash ? slash + 1 : dir);
 		}
-		meta_text(e->meta, question, e->question, sizeof(e->question));
-		meta_text(e->meta, workload, e->workload, sizeof(e->workload));
+		snprintf(e->question, sizeof(e->question), "%s", e->meta.question);
+		snprintf(e->workload, sizeof(e->workload), "%s", e->meta.workload);
 		if (!e->workload[0] && e->v.c_workload >= 0 && sl_sv_rows(&e->v))
 			snprintf(e->workload, sizeof(e->workload), "%s", sl_sv_text(&e->v, 0, e->v.c_workload));
 	}
@@ -181,16 +134,10 @@ static int expt_load(struct expt *e, const char *dir, const char *report_dir)
 			snprintf(e->skip_reason, sizeof(e->skip_reason), "%s", s[7] == ':' ? s + 8 : s);
 		}
 	}
-	{
-		static const char *const metric[] = { "experiment.metric", "metric", NULL };
-		char name[64];
-
-		/* what the answer is measured in: findings and the Answer line rank by it */
-		meta_text(e->meta, metric, name, sizeof(name));
-		snprintf(path, sizeof(path), "%s/meta.json", dir);
-		if (name[0] && sl_sv_set_metric(&e->v, name, path) != 0)
-			sl_warn("%s: the answer is given in wall_s instead", path);
-	}
+	/* what the answer is measured in: findings and the Answer line rank by it */
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	if (e->meta.metric[0] && sl_sv_set_metric(&e->v, e->meta.metric, path) != 0)
+		sl_warn("%s: the answer is given in wall_s instead", path);
 	sl_findings_compute(&e->v, &e->m, e->workload, &e->f);
 	sl_answer(&e->v, &e->m, false, e->answer, sizeof(e->answer));
 	sl_answer(&e->v, &e->m, true, e->brief, sizeof(e->brief));
@@ -218,32 +165,25 @@ static void md_machine(FILE *md, const struct expt *e)
 
 static void md_run(FILE *md, const struct expt *e)
 {
-	static const char *const profile[] = { "experiment.profile", "profile", NULL };
-	static const char *const repeats[] = { "experiment.repeats", "repeats", NULL };
-	static const char *const start[] = { "start_time", "started", "start", "run.start_time", NULL };
-	static const char *const end[] = { "end_time", "ended", "end", "run.end_time", NULL };
-	static const char *const commit[] = { "git_commit", "commit", "git.commit", "build.git_commit", NULL };
-	static const char *const seed[] = { "seed", "experiment.seed", "run.seed", NULL };
-	static const char *const cmdline[] = { "command_line", "command", "argv", "run.command_line", NULL };
-	char b1[128], b2[64], b3[64], b4[64], b5[64], b6[64], b7[1024];
+	const struct sl_meta *m = &e->meta;
 
 	fprintf(md, "**Run:** workload `%s` · %zu configurations", e->workload[0] ? e->workload : "?",
 		sl_sv_rows(&e->v));
-	if (meta_text(e->meta, repeats, b1, sizeof(b1))[0])
-		fprintf(md, " × %s repetition%s", b1, strcmp(b1, "1") ? "s" : "");
-	if (meta_text(e->meta, profile, b2, sizeof(b2))[0])
-		fprintf(md, " · profile %s", b2);
-	if (meta_text(e->meta, start, b3, sizeof(b3))[0])
-		fprintf(md, " · started %s", b3);
-	if (meta_text(e->meta, end, b4, sizeof(b4))[0])
-		fprintf(md, " · ended %s", b4);
-	if (meta_text(e->meta, commit, b5, sizeof(b5))[0])
-		fprintf(md, " · commit `%s`", b5);
-	if (meta_text(e->meta, seed, b6, sizeof(b6))[0])
-		fprintf(md, " · seed %s", b6);
+	if (m->repeats > 0)
+		fprintf(md, " × %d repetition%s", m->repeats, m->repeats == 1 ? "" : "s");
+	if (m->profile[0])
+		fprintf(md, " · profile %s", m->profile);
+	if (m->start[0])
+		fprintf(md, " · started %s", m->start);
+	if (m->end[0])
+		fprintf(md, " · ended %s", m->end);
+	if (m->commit[0])
+		fprintf(md, " · commit `%s`", m->commit);
+	if (m->seed)
+		fprintf(md, " · seed %lld", m->seed);
 	fputc('\n', md);
-	if (meta_text(e->meta, cmdline, b7, sizeof(b7))[0])
-		fprintf(md, "**Command:** `%s`\n", b7);
+	if (m->command[0])
+		fprintf(md, "**Command:** `%s`\n", m->command);
 }
 
 static void hashes(FILE *md, int level)

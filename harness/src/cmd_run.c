@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "csv.h"
 #include "experiment.h"
+#include "findings.h"
 #include "launcher.h"
 #include "monitor.h"
 #include "pool.h"
@@ -407,6 +408,7 @@ int sl_cmd_run(int argc, char **argv)
 		}
 		meta = json_object();
 		iso_time(started, sizeof(started));
+		json_object_set_new(meta, "schema_version", json_integer(SL_META_SCHEMA));
 		json_object_set_new(meta, "speedlab_version", json_string(SL_VERSION));
 		json_object_set_new(meta, "git_commit", json_string(SL_GIT_COMMIT));
 		json_object_set_new(meta, "command_line", command_line(argc, argv));

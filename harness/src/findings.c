@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "findings.h"
 #include "stats.h"
@@ -151,6 +152,71 @@ void sl_machine_line(const struct sl_machine *m, char *buf, size_t len)
 	if (m->gpu[0])
 		ADD(" · %s", m->gpu);
 #undef ADD
+}
+
+/* ---- meta.json, typed ---- */
+
+int sl_meta_load(const char *dir, struct sl_meta *out)
+{
+	char path[4096];
+	const char *name = NULL, *question = NULL, *workload = NULL, *metric = NULL, *profile = NULL;
+	const char *commit = NULL, *start = NULL, *end = NULL;
+	json_t *meta, *command = NULL, *seed = NULL;
+	json_error_t err;
+	int schema = 0, repeats = 0;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	if (access(path, F_OK) != 0)
+		return 0;
+	meta = json_load_file(path, 0, &err);
+	if (!meta) {
+		sl_err_at(path, err.line, "%s", err.text);
+		return -EINVAL;
+	}
+	/* the fields every reader uses, with their types; others are left to whoever needs them */
+	if (json_unpack_ex(meta, &err, 0, "{s?i, s?{s?s, s?s, s?s, s?s, s?s, s?i}, s?s, s?s, s?s, s?o, s?o}",
+			   "schema_version", &schema, "experiment", "name", &name, "question", &question, "workload",
+			   &workload, "metric", &metric, "profile", &profile, "repeats", &repeats, "git_commit", &commit,
+			   "start_time", &start, "end_time", &end, "command_line", &command, "seed", &seed) != 0) {
+		sl_err_at(path, 0, "a field has the wrong type (%s): experiment.name, question, workload, metric, "
+			  "profile, git_commit, start_time and end_time are text; schema_version and experiment.repeats "
+			  "whole numbers", err.text);
+		json_decref(meta);
+		return -EINVAL;
+	}
+	if (schema > SL_META_SCHEMA) {
+		sl_err_at(path, 0, "schema_version %d is newer than this speedlab reads (%d)", schema, SL_META_SCHEMA);
+		json_decref(meta);
+		return -EINVAL;
+	}
+	out->schema = schema;
+	out->repeats = repeats;
+	snprintf(out->name, sizeof(out->name), "%s", name ? name : "");
+	snprintf(out->question, sizeof(out->question), "%s", question ? question : "");
+	snprintf(out->workload, sizeof(out->workload), "%s", workload ? workload : "");
+	snprintf(out->metric, sizeof(out->metric), "%s", metric ? metric : "");
+	snprintf(out->profile, sizeof(out->profile), "%s", profile ? profile : "");
+	snprintf(out->commit, sizeof(out->commit), "%s", commit ? commit : "");
+	snprintf(out->start, sizeof(out->start), "%s", start ? start : "");
+	snprintf(out->end, sizeof(out->end), "%s", end ? end : "");
+	if (json_is_integer(seed))
+		out->seed = (long long)json_integer_value(seed);
+	/* the command line: a string, or the words of argv */
+	if (json_is_string(command)) {
+		snprintf(out->command, sizeof(out->command), "%s", json_string_value(command));
+	} else if (json_is_array(command)) {
+		size_t n = 0, i;
+		json_t *w;
+
+		json_array_foreach(command, i, w)
+			if (json_is_string(w) && n < sizeof(out->command))
+				n += (size_t)snprintf(out->command + n, sizeof(out->command) - n, "%s%s", i ? " " : "",
+						      json_string_value(w));
+	}
+	sl_machine_from_meta(meta, &out->m);
+	json_decref(meta);
+	return 0;
 }
 
 /* ---- summary.csv ---- */

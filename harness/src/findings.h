@@ -27,6 +27,24 @@ void sl_machine_from_meta(const json_t *meta, struct sl_machine *m);
 /* "lab-a · Intel(R) ... · 4 logical / 2 physical CPUs · 15.5 GiB" (what is known). Never fails. */
 void sl_machine_line(const struct sl_machine *m, char *buf, size_t len);
 
+/* meta.json's schema: 1 from this version on (absent in older results, read the same way). */
+#define SL_META_SCHEMA 1
+
+/* meta.json as every reader of a result directory sees it: typed, each field "" or 0 when absent. */
+struct sl_meta {
+	int schema;                 /* schema_version; 0 when absent (older results) */
+	char name[64], question[512], workload[48], metric[48], profile[16];
+	int repeats;
+	long long seed;
+	char command[1024], commit[64], start[40], end[40];
+	struct sl_machine m;        /* the machine it ran on (never this one) */
+};
+
+/* Read dir/meta.json into out (zeroed first). A missing file is no error (everything stays empty); a
+ * file that is not JSON, or whose known fields have the wrong type, or whose schema_version is newer
+ * than this speedlab's, is: -EINVAL with "speedlab: FILE:LINE: message" printed. */
+int sl_meta_load(const char *dir, struct sl_meta *out);
+
 #define SL_SV_MAX_AXES 64
 
 /* summary.csv read back, validated, with the columns plot and report use looked up once.

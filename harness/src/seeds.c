@@ -24,34 +24,22 @@ struct seed_set {
 	int n;
 };
 
-static void dir_name(json_t *meta, const char *dir, char *out, size_t len)
-{
-	json_t *n = json_object_get(json_object_get(meta, "experiment"), "name");
-	const char *slash;
-
-	if (json_is_string(n)) {
-		sl_strlcpy(out, json_string_value(n), len);
-		return;
-	}
-	slash = strrchr(dir, '/');
-	sl_strlcpy(out, slash ? slash + 1 : dir, len);
-}
-
 static void set_load(struct seed_set *s, const char *const *dirs, int ndirs)
 {
 	s->d = calloc((size_t)ndirs, sizeof(*s->d));
 	s->n = s->d ? ndirs : 0;
 	for (int i = 0; i < s->n; i++) {
 		char path[1024];
-		json_t *meta;
+		struct sl_meta meta;
+		const char *slash = strrchr(dirs[i], '/');
 
-		snprintf(path, sizeof(path), "%s/meta.json", dirs[i]);
-		meta = json_load_file(path, 0, NULL);
-		dir_name(meta, dirs[i], s->d[i].name, sizeof(s->d[i].name));
-		sl_machine_from_meta(meta, &s->d[i].m);
-		json_decref(meta);
-		snprintf(path, sizeof(path), "%s/summary.csv", dirs[i]);
+		/* the one reader of meta.json (the report has said what is wrong with one it cannot read) */
 		sl_quiet_errors = true;
+		if (sl_meta_load(dirs[i], &meta) != 0)
+			memset(&meta, 0, sizeof(meta));
+		sl_strlcpy(s->d[i].name, meta.name[0] ? meta.name : slash ? slash + 1 : dirs[i], sizeof(s->d[i].name));
+		s->d[i].m = meta.m;
+		snprintf(path, sizeof(path), "%s/summary.csv", dirs[i]);
 		s->d[i].loaded = access(path, R_OK) == 0 && sl_summary_view_load(path, &s->d[i].v) == 0;
 		sl_quiet_errors = false;
 	}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "csv.h"
@@ -639,6 +640,7 @@ static void test_untrusted_and_threadless(void **state)
 	/* the fastest trusted 1-process run is threads=auto's, not the untrusted threads=unset one */
 	assert_non_null(strstr(answer, "(the fastest 1-process configuration, threads=auto)"));
 	/* a workload without threads (the empty workload's short runs): no library-thread claim */
+	sl_csv_free(&csv);
 	read_fixture("report-scaling", &csv);
 	for (int c = 0; c < 9; c++) {
 		set_cell(&csv, c, "threads_peak_median", "1");
@@ -713,6 +715,63 @@ static void test_answer_and_metric(void **state)
 	assert_string_equal(v.metric, "wall_s");
 	sl_summary_view_free(&v);
 	sl_csv_free(&csv);
+}
+
+/* meta.json, typed: the fields every reader uses, wrong types and a newer schema refused with the file */
+static void test_meta_typed(void **state)
+{
+	char dir[128], path[160], err[4096];
+	struct sl_meta m;
+	FILE *f;
+	int saved, fd;
+	ssize_t n;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/meta", tmpdir);
+	mkdir(dir, 0700);
+	assert_int_equal(sl_meta_load(dir, &m), 0);   /* no meta.json: nothing known, no error */
+	assert_string_equal(m.name, "");
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"schema_version\": 1, \"experiment\": {\"name\": \"s6-start\", \"question\": \"q?\", \"workload\": "
+	      "\"empty\", \"metric\": \"pool_ms\", \"profile\": \"quick\", \"repeats\": 3}, \"command_line\": "
+	      "[\"speedlab\", \"run\", \"x.ini\"], \"seed\": 7, \"sysinfo\": {\"cpu\": {\"logical\": 2, "
+	      "\"physical\": 2}}}", f);
+	fclose(f);
+	assert_int_equal(sl_meta_load(dir, &m), 0);
+	assert_int_equal(m.schema, 1);
+	assert_string_equal(m.name, "s6-start");
+	assert_string_equal(m.metric, "pool_ms");
+	assert_int_equal(m.repeats, 3);
+	assert_int_equal(m.seed, 7);
+	assert_string_equal(m.command, "speedlab run x.ini");
+	assert_int_equal(m.m.logical, 2);
+	/* a name that is not text, and a schema from the future: errors naming the file */
+	for (int k = 0; k < 2; k++) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(k ? "{\"schema_version\": 99}" : "{\"experiment\": {\"name\": 5}}", f);
+		fclose(f);
+		snprintf(err, sizeof(err), "%s/err.txt", tmpdir);
+		fflush(stderr);
+		saved = dup(2);
+		fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
+		close(fd);
+		assert_int_equal(sl_meta_load(dir, &m), -EINVAL);
+		fflush(stderr);
+		dup2(saved, 2);
+		close(saved);
+		fd = open(err, O_RDONLY);
+		n = read(fd, err, sizeof(err) - 1);
+		close(fd);
+		err[n > 0 ? n : 0] = '\0';
+		assert_non_null(strstr(err, path));
+		assert_non_null(strstr(err, k ? "schema_version 99 is newer" : "a field has the wrong type"));
+	}
+	remove(path);
+	rmdir(dir);
 }
 
 static void test_md_to_html(void **state)
@@ -812,6 +871,7 @@ int main(void)
 		cmocka_unit_test(test_untrusted_and_threadless),
 		cmocka_unit_test(test_noise_problem_only_if_it_matters),
 		cmocka_unit_test(test_answer_and_metric),
+		cmocka_unit_test(test_meta_typed),
 		cmocka_unit_test(test_md_to_html),
 		cmocka_unit_test(test_md_embeds_images),
 		cmocka_unit_test(test_plot_index),
