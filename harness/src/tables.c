@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings.h"
 #include "tables.h"
 
 struct row {
@@ -90,42 +91,20 @@ static double num(const struct sl_csv *s, size_t r, const char *col)
 	return sl_csv_num(s, r, sl_csv_col(s, col));
 }
 
-/* The first string found at any of the dotted paths of meta.json, or NULL. */
-static const char *meta_str(const struct sl_result *r, const char *const *paths)
-{
-	for (int i = 0; paths[i]; i++) {
-		const char *v = sl_result_meta_str(r, paths[i]);
-
-		if (v && v[0])
-			return v;
-	}
-	return NULL;
-}
-
-static long meta_int(const struct sl_result *r, const char *const *paths)
-{
-	for (int i = 0; paths[i]; i++) {
-		json_t *v = sl_json_path(r->meta, paths[i]);
-
-		if (json_is_integer(v))
-			return (long)json_integer_value(v);
-	}
-	return -1;
-}
-
 static void write_header(const struct sl_result *r, FILE *out, int first_axis, int last_axis, int logical)
 {
-	static const char *const question_paths[] = { "experiment.question", "question", NULL };
-	static const char *const host_paths[] = { "sysinfo.hostname", "hostname", NULL };
-	static const char *const model_paths[] = { "sysinfo.cpu.model", "cpu.model", NULL };
-	static const char *const phys_paths[] = { "sysinfo.cpu.physical", "cpu.physical", NULL };
 	const struct sl_csv *s = &r->summary;
 	char question[512] = "";
-	const char *q = meta_str(r, question_paths), *host = meta_str(r, host_paths);
-	const char *model = meta_str(r, model_paths);
-	long physical = meta_int(r, phys_paths), reps_min = -1, reps_max = 0;
+	const char *q = sl_result_meta_str(r, "experiment.question");
+	struct sl_machine m;   /* meta.json's machine, as every reader sees it */
+	const char *host, *model;
+	long physical, reps_min = -1, reps_max = 0;
 	bool any_fixed = false;
 
+	sl_machine_from_meta(r->meta, &m);
+	host = m.host[0] ? m.host : NULL;
+	model = m.cpu[0] ? m.cpu : NULL;
+	physical = m.physical > 0 ? m.physical : -1;
 	if (q)
 		snprintf(question, sizeof(question), "%s", q);
 	else
