@@ -1342,7 +1342,9 @@ static int plot_timeline_one(struct pctx *pc, const char *config, const char *la
 		rc = -EIO;
 		goto out;
 	}
-	fprintf(f, "# t_s cpu busy_pct (config %s)\n", config);
+	/* each sample is how busy a CPU was since the one before (the first: since the run started), so
+	 * its strip spans that interval exactly: no blank start, no gaps where the sampler was late */
+	fprintf(f, "# t_mid_s cpu busy_pct half_width_s (config %s)\n", config);
 	while ((len = getline(&line, &cap, in)) > 0) {
 		char *cells[1024], *save = NULL, *tok;
 		int n = 0;
@@ -1368,17 +1370,22 @@ static int plot_timeline_one(struct pctx *pc, const char *config, const char *la
 			rep_wanted = (int)rep;
 		if (rep != rep_wanted)
 			continue;
-		if (isnan(tmin))
-			tmin = t;
-		tprev = t;
-		tmax = fmax(tmax, t);
-		nsamples++;
-		for (int c = 0; c < ncpu && cpu0 + c < n; c++) {
-			double busy;
+		{
+			double lo = isnan(tprev) || t < tprev ? 0 : tprev;
 
-			if (!sl_parse_double(cells[cpu0 + c], &busy))
-				continue;
-			fprintf(f, "%.6g %d %.4g\n", t, c, busy);
+			if (isnan(tmin))
+				tmin = t;
+			tprev = t;
+			tmax = fmax(tmax, t);
+			nsamples++;
+			for (int c = 0; c < ncpu && cpu0 + c < n; c++) {
+				double busy;
+
+				if (!sl_parse_double(cells[cpu0 + c], &busy))
+					continue;
+				/* wider than half the interval: neighbours overlap (the later drawn on top), no seam */
+				fprintf(f, "%.6g %d %.4g %.6g\n", (lo + t) / 2, c, busy, (t - lo) * 0.6);
+			}
 		}
 	}
 	rc = dat_close(f, pc, name);

@@ -93,6 +93,13 @@ grep -q "^ 4 3.25 " "$tmp/report-scaling/plots/speedup.dat" || fail "speedup.dat
 
 # every bar is drawn: 9 situations (processes x parent memory) for each of the 3 start methods, the
 # fork after touching 1 GiB among them
+# the per-CPU timeline: each sample's strip spans the interval since the one before, from the run's
+# start (no blank first samples' worth) and without gaps between strips (no white stripes)
+awk '!/^#/ && $2 == 0 { lo = $1 - $4 / 1.2; hi = $1 + $4 / 1.2
+	if (n == 0 && lo > 1e-6) { print "starts at " lo; bad = 1 }
+	if (n > 0 && lo > prev + 1e-6) { print "gap " prev " to " lo; bad = 1 }
+	prev = hi; n++ } END { exit bad || n < 2 }' "$tmp/report-scaling/plots/timeline-1.dat" ||
+	fail "timeline-1.dat: strips do not cover the run from its start"
 d=$tmp/report-start-wide/plots
 [ "$(head -1 "$d/start_latency.dat" | grep -o '" lo hi' | wc -l)" -eq 9 ] || fail "start_latency.dat: not 9 bars"
 head -1 "$d/start_latency.dat" | grep -q '"processes=8 parent_rss_mb=1024" lo hi$' || fail "the 9th bar is missing"
