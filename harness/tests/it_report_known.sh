@@ -5,6 +5,7 @@
 # than CPUs is marked oversubscribed exactly where its workers keep the CPUs busy; start methods by
 # parent memory are answered in start latency, compared at one parent size. Every sentence checked here
 # is computed from summary.csv, so the checks read the numbers from it rather than assume a machine.
+# asan: no (about 20 s of real runs; the same report code runs under the sanitizers in it_report and test_report)
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 SPEEDLAB=${SPEEDLAB:-$PWD/build/speedlab}
