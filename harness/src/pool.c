@@ -880,6 +880,11 @@ static int pool_loop(struct sl_pool *p, double deadline)
 		for (int i = 0; i < p->nworkers; i++) {
 			const struct sl_pool_worker *wk = &p->workers[i];
 
+			/* a stopped or dead forkserver will never report: no use waiting the grace out */
+			if (!wk->exited && wk->relayed && (wk->eof || wk->gone) && sl_forkserver_stuck()) {
+				pool_fail(p, "error:the forkserver is stopped or dead (worker %d's end unknown)", i);
+				return 1;
+			}
 			if (!wk->exited && (wk->eof || wk->gone) && now - wk->eof_t > POOL_EXIT_GRACE_S) {
 				pool_fail(p, wk->gone ? "error:forkserver did not report how worker %d ended"
 						      : "error:worker %d closed its channel but did not exit", i);
@@ -954,7 +959,7 @@ static void pool_kill_reap(struct sl_pool *p)
 				pending = true;
 		if (!pending)
 			break;
-		if (p->relay_fd < 0 || sl_now() > limit) {
+		if (p->relay_fd < 0 || sl_now() > limit || sl_forkserver_stuck()) {
 			sl_warn("pool: the forkserver did not report every worker's end; it reaps them when it stops");
 			break;
 		}
@@ -1159,7 +1164,8 @@ static void pool_start_workers(struct sl_pool *p)
 		close(wk->child_out);
 		wk->child_in = wk->child_out = -1;
 		if (rc < 0) {
-			pool_fail(p, "error:cannot start worker %d with %s: %s", i, p->launcher->name, strerror(-rc));
+			pool_fail(p, "error:cannot start worker %d with %s: %s%s", i, p->launcher->name, strerror(-rc),
+				  rc == -EMFILE ? " (out of file descriptors: raise 'ulimit -n')" : "");
 			return;
 		}
 		if (pool_epoll(p, EPOLL_CTL_ADD, wk->from_fd, EPOLLIN, EV_FROM, i) < 0 ||
@@ -1469,6 +1475,7 @@ static _Noreturn void pool_sub_main(const struct sl_setting *s, const struct sl_
 		_exit(1);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	if (o)
 		so = *o;
 	so.interrupted = &sub_interrupted;

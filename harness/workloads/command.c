@@ -454,7 +454,7 @@ static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
 	struct env env;
 	double t0, t_end, deadline;
 	bool timed_out = false, interrupted = false, open_[2] = { true, true };
-	int out[2], err[2], pidfd, status, rc;
+	int out[2], err[2], pidfd, status, rc, was_subreaper = 0;
 	pid_t pid;
 
 	if (per_task(s))
@@ -484,7 +484,9 @@ static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
 		close(out[1]);
 		goto out_close_out;
 	}
-	/* Descendants the command orphans come to us, so we can kill and reap them. */
+	/* Descendants the command orphans come to us, so we can kill and reap them (and stay ours
+	 * after it when the run has made us its subreaper: contain.c) */
+	prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	mon = sl_monitor_start(20, NULL, s->config, 0);
 	t0 = sl_now();
@@ -578,7 +580,7 @@ static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
 out_stop:
 	if (mon)
 		sl_monitor_stop(mon, m);
-	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
 	close(err[0]);
 out_close_out:
 	close(out[0]);
