@@ -186,6 +186,13 @@ static void md_run(FILE *md, const struct expt *e)
 		fprintf(md, "**Command:** `%s`\n", m->command);
 }
 
+/* Where the workers ran, when the sweep placed them (meta.json's placement, as sl_meta_load reads it). */
+static void md_placement(FILE *md, const struct expt *e)
+{
+	if (e->meta.placement[0])
+		fprintf(md, "**Placement:** %s\n", e->meta.placement);
+}
+
 static void hashes(FILE *md, int level)
 {
 	for (int i = 0; i < level; i++)
@@ -575,6 +582,7 @@ static void md_experiment(FILE *md, const struct expt *e, int level, bool single
 		fprintf(md, "> %s\n\n", e->question);
 	if (single) {
 		md_machine(md, e);
+		md_placement(md, e);
 		fputc('\n', md);
 	}
 	fprintf(md, "**Answer:** %s\n\n", e->answer);
@@ -608,6 +616,7 @@ static void md_experiment(FILE *md, const struct expt *e, int level, bool single
 			md_machine(md, e);
 	}
 	md_run(md, e);
+	md_placement(md, e);
 	md_files(md, e);
 	fprintf(md, "</details>\n\n");
 }

@@ -23,6 +23,7 @@
 #include "preflight.h"
 #include "progress.h"
 #include "results.h"
+#include "placement.h"
 #include "sysinfo.h"
 
 /* The signal that stops the run (SIGINT, SIGTERM, SIGHUP), 0 while none came. */
@@ -326,6 +327,41 @@ static bool skip_reason(const struct sl_experiment *e, const struct sl_setting *
 	return false;
 }
 
+/* meta.json's placement: the CPUs the sweep may use, SMT, NUMA nodes, the coordinator's CPUs,
+ * and for every (affinity, processes, mem_policy) of the sweep the workers' CPUs and the OpenMP
+ * variables set in them. */
+static json_t *placement_json(const struct sl_experiment *e)
+{
+	const struct sl_topology *t = sl_topology();
+	json_t *o = json_object(), *plans = json_array();
+	long n = sl_experiment_nconfigs(e);
+	char seen[64][64], key[64], msg[256];
+	int nseen = 0;
+
+	json_object_set_new(o, "allowed_cpus", json_string(t->allowed));
+	json_object_set_new(o, "logical", json_integer(t->logical));
+	json_object_set_new(o, "machine_logical", json_integer(t->machine_logical));
+	json_object_set_new(o, "smt", json_integer(t->smt));
+	json_object_set_new(o, "numa_nodes", json_integer(t->numa_nodes));
+	json_object_set_new(o, "coordinator_cpus", json_string(e->coordinator_cpus[0] ? e->coordinator_cpus : "not pinned"));
+	for (long c = 0; c < n && nseen < 64; c++) {
+		struct sl_setting s;
+		bool dup = false;
+
+		if (sl_experiment_setting(e, c, &s, msg, sizeof(msg)) < 0)
+			continue;
+		snprintf(key, sizeof(key), "%s/%d/%s", s.affinity, s.processes, s.mem_policy);
+		for (int i = 0; i < nseen && !dup; i++)
+			dup = strcmp(seen[i], key) == 0;
+		if (dup)
+			continue;
+		snprintf(seen[nseen++], sizeof(seen[0]), "%s", key);
+		json_array_append_new(plans, sl_placement_plan_json(&s));
+	}
+	json_object_set_new(o, "plans", plans);
+	return o;
+}
+
 /* meta.json of a new run: the machine, the build, the command line, the experiment. */
 static json_t *new_meta(const struct sl_experiment *e, int argc, char **argv, bool quiet)
 {
@@ -343,6 +379,7 @@ static json_t *new_meta(const struct sl_experiment *e, int argc, char **argv, bo
 	json_object_set_new(meta, "experiment", experiment_json(e));
 	json_object_set_new(meta, "sysinfo", sl_sysinfo_from_child());
 	json_object_set_new(meta, "fingerprint", json_string(sl_fingerprint()));
+	json_object_set_new(meta, "placement", placement_json(e));
 	pre = sl_preflight();
 	if (pre) {
 		if (!quiet)
@@ -549,6 +586,13 @@ int sl_cmd_run(int argc, char **argv)
 		samples = fopen(path, "a");
 		if (samples && fresh)
 			fprintf(samples, "%s\n", sl_monitor_samples_header());
+	}
+
+	/* coordinator_cpus: the coordinator (and the monitor's thread) away from the workers */
+	if (e->coordinator_cpus[0] && sl_placement_pin_self(e->coordinator_cpus, msg, sizeof(msg)) < 0) {
+		sl_err_at(e->file, 0, "%s", msg);
+		exit_code = SL_EXIT_USAGE;
+		goto out_finish;
 	}
 
 	for (int r = 0; r < rounds; r++)

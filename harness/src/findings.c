@@ -156,6 +156,34 @@ void sl_machine_line(const struct sl_machine *m, char *buf, size_t len)
 
 /* ---- meta.json, typed ---- */
 
+/* Where the workers ran, when the sweep placed them (affinity, mem_policy, coordinator_cpus): the allowed
+ * CPUs, SMT, the NUMA nodes (one: mem_policy cannot move memory anywhere), the coordinator; "" when the
+ * sweep placed nothing. */
+static void meta_placement(const json_t *p, char *buf, size_t len)
+{
+	const json_t *plans = json_object_get(p, "plans"), *q;
+	const char *coord = json_string_value(json_object_get(p, "coordinator_cpus"));
+	const char *allowed = json_string_value(json_object_get(p, "allowed_cpus"));
+	bool placed = coord && strcmp(coord, "not pinned") != 0, mem = false;
+	long long numa = json_integer_value(json_object_get(p, "numa_nodes"));
+	size_t i;
+
+	buf[0] = '\0';
+	json_array_foreach(plans, i, q) {
+		const char *a = json_string_value(json_object_get(q, "affinity"));
+		const char *m = json_string_value(json_object_get(q, "mem_policy"));
+
+		placed |= a && strcmp(a, "none") != 0;
+		mem |= m && strcmp(m, "default") != 0;
+	}
+	if (!placed && !mem)
+		return;
+	snprintf(buf, len, "allowed CPUs %s · %lld hardware thread(s) per core · %lld NUMA node%s%s · coordinator %s%s",
+		 allowed ? allowed : "?", json_integer_value(json_object_get(p, "smt")), numa, numa == 1 ? "" : "s",
+		 numa == 1 && mem ? " (one node: mem_policy was applied and recorded, but memory has nowhere else to go)" : "",
+		 placed && coord && strcmp(coord, "not pinned") != 0 ? "pinned to CPUs " : "", coord ? coord : "not pinned");
+}
+
 int sl_meta_load(const char *dir, struct sl_meta *out)
 {
 	char path[4096];
@@ -214,6 +242,7 @@ int sl_meta_load(const char *dir, struct sl_meta *out)
 				n += (size_t)snprintf(out->command + n, sizeof(out->command) - n, "%s%s", i ? " " : "",
 						      json_string_value(w));
 	}
+	meta_placement(json_object_get(meta, "placement"), out->placement, sizeof(out->placement));
 	sl_machine_from_meta(meta, &out->m);
 	json_decref(meta);
 	return 0;
@@ -257,6 +286,8 @@ int sl_summary_view_load(const char *path, struct sl_summary_view *v)
 	COL(c_blas, "blas");
 	COL(c_parent_rss_mb, "parent_rss_mb");
 	COL(c_parent_uses, "parent_uses");
+	COL(c_affinity, "affinity");
+	COL(c_mem_policy, "mem_policy");
 	COL(c_runs, "runs");
 	COL(c_ok, "ok");
 	COL(c_status, "status");
@@ -286,6 +317,7 @@ int sl_summary_view_load(const char *path, struct sl_summary_view *v)
 	COL(c_imbalance, "imbalance_median");
 	COL(c_pool_start, "pool_start_ms_median");
 	COL(c_pool_stop, "pool_stop_ms_median");
+	COL(c_cpus_used, "cpus_used_median");
 #undef COL
 	snprintf(v->metric, sizeof(v->metric), "wall_s");
 	v->c_metric = v->c_wall;
@@ -1002,6 +1034,41 @@ static void rule_limit_ignored(struct ctx *c)
 		    "%s: threads=%ld was asked for, yet %s — the limit did not reach the library (a variable set "
 		    "after it was loaded, e.g. in a worker forked from a coordinator that used it); set it "
 		    "before the library loads, call its API (thread_api=call) or use spawn", label, want, how);
+	}
+}
+
+/* Requested against observed placement, as rule_limit_ignored does for threads: workers confined to
+ * cpus:N whose threads ran on more CPUs (the binding did not hold), and confined workers whose library
+ * runs more threads than the set has CPUs (pinning maps processes, not a library's threads). */
+static void rule_placement(struct ctx *c)
+{
+	const struct sl_summary_view *v = c->v;
+	int shown = 0;
+
+	if (v->c_affinity < 0)
+		return;
+	for (size_t r = 0; r < sl_sv_rows(v) && shown < 4; r++) {
+		double used = num(c, r, v->c_cpus_used), lib = num(c, r, v->c_threads_lib), p = num(c, r, v->c_processes);
+		const char *aff = txt(c, r, v->c_affinity);
+		int skip[] = { -1 };
+		char label[256];
+		long n;
+
+		if (!sl_sv_row_ok(v, r) || strncmp(aff, "cpus:", 5) != 0 || !sl_parse_long(aff + 5, &n) || n < 1)
+			continue;
+		sl_sv_label(v, r, skip, label, sizeof(label));
+		if (!isnan(used) && used > n) {
+			shown++;
+			add(c, "placement-ignored", SL_FINDING_ADVICE,
+			    "%s: affinity=%s was asked for, yet the workers' threads ran on %g CPUs — the binding did not "
+			    "hold (a thread started before it, or a library that sets its own affinity)", label, aff, used);
+		} else if (!isnan(lib) && lib > 1 && !isnan(p) && lib * p > n) {
+			shown++;
+			add(c, "placement-shared", SL_FINDING_INFO,
+			    "%s: %g worker%s confined to %ld CPU%s ran %g library threads each (%g threads on %ld CPU%s): "
+			    "pinning places processes, not the threads a library starts inside them; set threads to "
+			    "fit the set", label, p, p == 1 ? "" : "s", n, n == 1 ? "" : "s", lib, lib * p, n, n == 1 ? "" : "s");
+		}
 	}
 }
 
@@ -1805,7 +1872,8 @@ static const struct rule {
 } rules[] = {
 	{ "start-safety", rule_start_safety },   { "scaling", rule_scaling },
 	{ "cores-busy", rule_cores_busy },       { "monitor-cost", rule_monitor_cost },
-	{ "limit-ignored", rule_limit_ignored }, { "oversubscription", rule_oversubscribed },
+	{ "limit-ignored", rule_limit_ignored }, { "placement", rule_placement },
+	{ "oversubscription", rule_oversubscribed },
 	{ "chunksize", rule_chunksize },         { "start-latency", rule_start_latency },
 	{ "gpu-sync", rule_gpu_sync },           { "gpu-copy", rule_gpu_copy },
 	{ "gpu-share", rule_gpu_share },         { "throughput", rule_throughput },

@@ -37,6 +37,7 @@ struct sl_meta {
 	int repeats;
 	long long seed;
 	char command[1024], commit[64], start[40], end[40];
+	char placement[512];        /* where a sweep that placed its workers ran them; "" when it did not */
 	struct sl_machine m;        /* the machine it ran on (never this one) */
 };
 
@@ -55,7 +56,8 @@ struct sl_summary_view {
 	int axes[SL_SV_MAX_AXES];
 	bool varies[SL_SV_MAX_AXES];      /* more than one distinct value */
 	int c_config, c_series, c_workload, c_processes, c_chunksize, c_start_method, c_threads,
-	    c_thread_api, c_dispatch, c_device, c_blas, c_parent_rss_mb, c_parent_uses;
+	    c_thread_api, c_dispatch, c_device, c_blas, c_parent_rss_mb, c_parent_uses,
+	    c_affinity, c_mem_policy;
 	int c_runs, c_ok, c_status;
 	int c_wall, c_wall_min, c_wall_max, c_wall_ci_lo, c_wall_ci_hi, c_wall_cv, c_unstable, c_outliers;
 	int c_speedup, c_speedup_lo, c_speedup_hi, c_efficiency, c_karp_flatt, c_amdahl, c_oversubscribed;
@@ -66,6 +68,7 @@ struct sl_summary_view {
 	char metric[48];
 	int c_metric;                     /* its median column; -1 for pool_ms (a sum) or when absent */
 	int metric_better;                /* +1 higher is better, -1 lower */
+	int c_cpus_used;
 };
 
 /* Read path as summary.csv: the header must name config, series, processes, runs, ok, status and
