@@ -767,7 +767,7 @@ static int plot_lines(struct pctx *pc, const int *skip, int xcol, int ycol, pane
 static const struct plot_kind speedup_kind = {
 	"speedup", "speedup.gp", "speedup vs worker processes",
 	"Speedup T(1)/T(P) against the 1-process run of the same series; error bars: 95% bootstrap CI. Dotted: "
-	"ideal; dashed: each series' Amdahl fit; vertical lines: the machine's physical and logical core counts.",
+	"ideal; dashed: each series' Amdahl fit (where 3 or more process counts fit, over those only); vertical lines: the machine's physical and logical core counts.",
 };
 static const struct plot_kind efficiency_kind = {
 	"efficiency", "efficiency.gp", "parallel efficiency vs worker processes",
@@ -804,7 +804,7 @@ static int plot_speedup(struct pctx *pc, const struct panels *pl, int i, const v
 	xmax = gset_xmax(pc, &gs, v->c_processes, &xmin);
 	logx = xmax / xmin >= 32;
 	for (int j = 0; j < gs.n; j++) {
-		double f = sl_sv_num(v, gs.g[j].rows[0], v->c_amdahl);
+		double f = sl_sv_amdahl(v, gs.g[j].rows[0], &pc->m, NULL, NULL);
 		size_t l = strlen(gs.g[j].label);
 
 		memcpy(plain[j], gs.g[j].label, sizeof(plain[j]));
@@ -819,7 +819,7 @@ static int plot_speedup(struct pctx *pc, const struct panels *pl, int i, const v
 		goto out;
 	}
 	for (int j = 0; j < gs.n; j++) {
-		double f = sl_sv_num(v, gs.g[j].rows[0], v->c_amdahl);
+		double lo, hi, f = sl_sv_amdahl(v, gs.g[j].rows[0], &pc->m, &lo, &hi);
 
 		if (j)
 			fputs("\n\n", fit);
@@ -827,8 +827,9 @@ static int plot_speedup(struct pctx *pc, const struct panels *pl, int i, const v
 			fputs("1 NaN\n", fit);
 			continue;
 		}
+		/* over the process counts it was fitted on only: never extrapolated */
 		for (int k = 0; k <= 80; k++) {
-			double p = logx ? pow(xmax / 1.0, k / 80.0) : 1 + (xmax - 1) * k / 80.0;
+			double p = logx ? lo * pow(hi / lo, k / 80.0) : lo + (hi - lo) * k / 80.0;
 
 			fprintf(fit, "%.6g %.6g\n", p, 1 / (f + (1 - f) / p));
 		}
@@ -1078,7 +1079,12 @@ static int plot_chunksize_panel(struct pctx *pc, const struct panels *pl, int i,
 		else
 			vb_printf(&beyond, "%s%g", beyond.n ? ", " : "", py[j]);
 	vb_printf(&caption, "%s", kind.caption);
-	if (beyond.n)
+	if (beyond.n && marked.n)
+		/* several process counts: say which defaults are marked and which are not */
+		vb_printf(&caption, " Python's default chunk size ceil(N/4P) is marked at %s; at %s it lies outside the "
+			  "chunk sizes measured (%g to %g), so %s not marked.", marked.s, beyond.s, xmin, xmax,
+			  strchr(beyond.s, ',') ? "those are" : "that one is");
+	else if (beyond.n)
 		vb_printf(&caption, " Python's default chunk size ceil(N/4P) (%s) lies outside the chunk sizes measured "
 			  "(%g to %g), so it is not marked.", beyond.s, xmin, xmax);
 	kind.caption = caption.s ? caption.s : "";   /* out of memory: b.oom below says so */
@@ -1355,7 +1361,9 @@ static int plot_timeline_one(struct pctx *pc, const char *config, const char *la
 		rc = -EIO;
 		goto out;
 	}
-	fprintf(f, "# t_s cpu busy_pct (config %s)\n", config);
+	/* each sample is how busy a CPU was since the one before (the first: since the run started), so
+	 * its strip spans that interval exactly: no blank start, no gaps where the sampler was late */
+	fprintf(f, "# t_mid_s cpu busy_pct half_width_s (config %s)\n", config);
 	while ((len = getline(&line, &cap, in)) > 0) {
 		char *cells[1024], *save = NULL, *tok;
 		int n = 0;
@@ -1381,17 +1389,22 @@ static int plot_timeline_one(struct pctx *pc, const char *config, const char *la
 			rep_wanted = (int)rep;
 		if (rep != rep_wanted)
 			continue;
-		if (isnan(tmin))
-			tmin = t;
-		tprev = t;
-		tmax = fmax(tmax, t);
-		nsamples++;
-		for (int c = 0; c < ncpu && cpu0 + c < n; c++) {
-			double busy;
+		{
+			double lo = isnan(tprev) || t < tprev ? 0 : tprev;
 
-			if (!sl_parse_double(cells[cpu0 + c], &busy))
-				continue;
-			fprintf(f, "%.6g %d %.4g\n", t, c, busy);
+			if (isnan(tmin))
+				tmin = t;
+			tprev = t;
+			tmax = fmax(tmax, t);
+			nsamples++;
+			for (int c = 0; c < ncpu && cpu0 + c < n; c++) {
+				double busy;
+
+				if (!sl_parse_double(cells[cpu0 + c], &busy))
+					continue;
+				/* wider than half the interval: neighbours overlap (the later drawn on top), no seam */
+				fprintf(f, "%.6g %d %.4g %.6g\n", (lo + t) / 2, c, busy, (t - lo) * 0.6);
+			}
 		}
 	}
 	rc = dat_close(f, pc, name);

@@ -18,6 +18,7 @@
 #include "contain.h"
 #include "csv.h"
 #include "experiment.h"
+#include "findings.h"
 #include "launcher.h"
 #include "monitor.h"
 #include "pool.h"
@@ -235,6 +236,7 @@ static json_t *experiment_json(const struct sl_experiment *e)
 
 	json_object_set_new(o, "name", json_string(e->name));
 	json_object_set_new(o, "question", json_string(e->question));
+	json_object_set_new(o, "metric", json_string(e->metric));
 	json_object_set_new(o, "workload", json_string(e->workload));
 	json_object_set_new(o, "file", json_string(e->file));
 	json_object_set_new(o, "profile", json_string(e->profile));
@@ -408,6 +410,7 @@ static json_t *new_meta(const struct sl_experiment *e, int argc, char **argv, bo
 	char started[32];
 
 	iso_time(started, sizeof(started));
+	json_object_set_new(meta, "schema_version", json_integer(SL_META_SCHEMA));
 	json_object_set_new(meta, "speedlab_version", json_string(SL_VERSION));
 	json_object_set_new(meta, "git_commit", json_string(SL_GIT_COMMIT));
 	json_object_set_new(meta, "command_line", command_line(argc, argv));

@@ -19,7 +19,7 @@
 
 static const char *const sections[] = { "experiment", "workload", "sweep", "quick", "full", "compare", "mpi", NULL };
 static const char *const experiment_keys[] = { "name", "question", "workload", "repeats", "warmup", "timeout",
-					       "seed", "sample_hz", "coordinator_cpus", NULL };
+					       "seed", "sample_hz", "metric", "coordinator_cpus", NULL };
 static const char *const mpi_keys[] = { "hosts", "hostfile", "ranks_per_node", "bind", NULL };
 
 /* The standard axes: name, default, and the accepted words (NULL: a number). */
@@ -1021,6 +1021,13 @@ static int apply_experiment_key(struct sl_experiment *e, const struct sl_entry *
 		snprintf(e->name, sizeof(e->name), "%s", en->value);
 	} else if (strcmp(en->key, "question") == 0) {
 		snprintf(e->question, sizeof(e->question), "%s", en->value);
+	} else if (strcmp(en->key, "metric") == 0) {
+		if (sl_metric_better(en->value) == 0) {
+			sl_err_at(en->file, en->line, "metric = '%s': not a metric with a direction (wall_s, "
+				  "start_latency_ms, dispatch_us_per_task, gflops, gbps, pool_ms, ...)", en->value);
+			return -EINVAL;
+		}
+		snprintf(e->metric, sizeof(e->metric), "%s", en->value);
 	} else if (strcmp(en->key, "workload") == 0) {
 		/* handled before everything else */
 	} else if (strcmp(en->key, "repeats") == 0) {
@@ -1410,6 +1417,7 @@ static void defaults(struct sl_experiment *e, const char *name)
 	e->repeats = 5;
 	e->warmup = 1;
 	e->timeout_s = 120;
+	snprintf(e->metric, sizeof(e->metric), "wall_s");
 	e->sample_hz = 20;
 	e->threshold_pct = 5;
 }
@@ -1661,6 +1669,8 @@ int sl_experiment_write(const struct sl_experiment *e, const char *path)
 	put_entry(f, "question", e->question);
 	fprintf(f, "workload = %s\nrepeats = %d\nwarmup = %d\ntimeout = %g\nseed = %llu\nsample_hz = %g\n",
 		e->workload, e->repeats, e->warmup, e->timeout_s, e->seed, e->sample_hz);
+	if (strcmp(e->metric, "wall_s") != 0)
+		fprintf(f, "metric = %s\n", e->metric);
 	if (e->coordinator_cpus[0])
 		put_entry(f, "coordinator_cpus", e->coordinator_cpus);
 	fprintf(f, "\n[workload]\n");

@@ -32,6 +32,7 @@ struct sl_experiment {
 	char file[512];
 	char name[SL_NAME_LEN];
 	char question[512];
+	char metric[SL_NAME_LEN];         /* what the answer is measured in (default wall_s) */
 	char workload[SL_NAME_LEN];
 	const struct sl_workload_ops *wl;
 	int repeats;

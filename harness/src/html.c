@@ -217,6 +217,15 @@ void sl_md_to_html(FILE *out, const char *md, const char *base)
 		}
 		if (len == 0) {
 			close_block(out, &b);
+		} else if ((len == 9 && strncmp(p, "<details>", 9) == 0) || (len == 10 && strncmp(p, "</details>", 10) == 0)) {
+			/* a folded part: these two tags exactly, nothing else of HTML passes */
+			close_block(out, &b);
+			fprintf(out, "%.*s\n", (int)len, p);
+		} else if (len > 19 && strncmp(p, "<summary>", 9) == 0 && strncmp(p + len - 10, "</summary>", 10) == 0) {
+			close_block(out, &b);
+			fputs("<summary>", out);
+			inline_md(out, p + 9, len - 19);
+			fputs("</summary>\n", out);
 		} else if (p[0] == '#') {
 			int level = 0;
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <ini.h>
 
+#include "findings.h"
 #include "results.h"
 #include "stats.h"
 #include "tables.h"
@@ -352,16 +353,11 @@ json_t *sl_json_path(json_t *root, const char *dotted)
 
 int sl_result_logical_cpus(json_t *meta)
 {
-	/* sysinfo as `speedlab sysinfo --json` writes it; a bare sysinfo object too */
-	static const char *const paths[] = { "sysinfo.cpu.logical", "cpu.logical", NULL };
+	/* the one reading of meta.json's machine (findings.h), never this machine's: 0 when unknown */
+	struct sl_machine m;
 
-	for (int i = 0; paths[i]; i++) {
-		json_t *v = sl_json_path(meta, paths[i]);
-
-		if (json_is_integer(v) && json_integer_value(v) > 0)
-			return (int)json_integer_value(v);
-	}
-	return sl_topology()->logical;
+	sl_machine_from_meta(meta, &m);
+	return m.logical;
 }
 
 /* ---- summary.csv ---- */
@@ -700,7 +696,17 @@ static void write_summary(struct summary_ctx *c, FILE *f)
 		struct cfg *g = &c->cfg[i];
 
 		g->median = sl_stats_median(g->wall, g->nwall);
-		g->oversubscribed = (double)g->processes * threads_per_process(c, g) > (double)c->logical;
+		/* CPUs unknown (no sysinfo in meta.json): nothing is called oversubscribed */
+		g->oversubscribed = c->logical > 0 &&
+				    (double)g->processes * threads_per_process(c, g) > (double)c->logical;
+		/* the threads that compete for the CPUs are the busy ones: a waiting workload that leaves
+		 * cores idle is not oversubscribed, whatever its thread count (findings.h says the same) */
+		{
+			double busy = metric_median(c, g, sl_csv_col(c->runs, "cores_busy"));
+
+			if (!isnan(busy) && busy < 0.85 * c->logical)
+				g->oversubscribed = false;
+		}
 	}
 	for (size_t i = 0; i < c->ncfg; i++) {
 		struct cfg *g = &c->cfg[i], *base = NULL;
@@ -725,13 +731,21 @@ static void write_summary(struct summary_ctx *c, FILE *f)
 
 		/* Amdahl's law assumes a core per process: oversubscribed points would read contention
 		 * for the CPUs as serial work, so the fit leaves them out */
+		size_t distinct = 0;
+
 		if (sp && ss)
 			for (size_t j = 0; j < c->ncfg; j++)
-				if (c->cfg[j].series == g->series && !c->cfg[j].oversubscribed) {
+				if (c->cfg[j].series == g->series && !c->cfg[j].oversubscribed && !isnan(c->cfg[j].speedup)) {
+					bool seen = false;
+
+					for (size_t k = 0; k < nser; k++)
+						seen |= sp[k] == (int)c->cfg[j].processes;
+					distinct += !seen;
 					sp[nser] = (int)c->cfg[j].processes;
 					ss[nser++] = c->cfg[j].speedup;
 				}
-		amdahl = sp && ss ? sl_stats_amdahl_fit(sp, ss, nser) : NAN;
+		/* a fit needs at least 3 process counts: through 2 points any curve fits */
+		amdahl = sp && ss && distinct >= 3 ? sl_stats_amdahl_fit(sp, ss, nser) : NAN;
 		free(sp);
 		free(ss);
 		if (g->nwall > 0) {

@@ -61,7 +61,8 @@ json_t *sl_json_path(json_t *root, const char *dotted);
 const char *sl_result_meta_str(const struct sl_result *r, const char *dotted);
 /* The value of key in section of dir/experiment.ini into out; false when absent or unreadable. */
 bool sl_result_ini_value(const struct sl_result *r, const char *section, const char *key, char *out, size_t len);
-/* Logical CPUs of the machine that made the result (meta.json's sysinfo), else of this machine. */
+/* Logical CPUs of the machine that made the result (meta.json's sysinfo); 0 when it does not say (never
+ * this machine's). */
 int sl_result_logical_cpus(json_t *meta);
 
 #endif

@@ -220,6 +220,11 @@ static inline double sl_metric_get(const struct sl_metrics *m, const struct sl_m
 	return *(const double *)((const char *)m + c->offset);
 }
 
+/* The direction of a metric the answer can be measured in: a column of sl_metric_columns with one
+ * (+1 higher is better, -1 lower), or pool_ms (pool_start_ms + wall_s + pool_stop_ms: a short-lived
+ * pool started, run and stopped, -1); 0 for anything else. Never fails. */
+int sl_metric_better(const char *name);
+
 /* The standard axis columns of runs.csv, in order; the workload's parameters follow them. */
 extern const char *const sl_axis_names[];
 

@@ -454,6 +454,16 @@ const struct sl_metric_column sl_metric_columns[] = {
 #undef COL
 const size_t sl_metric_ncolumns = sizeof(sl_metric_columns) / sizeof(sl_metric_columns[0]);
 
+int sl_metric_better(const char *name)
+{
+	if (strcmp(name, "pool_ms") == 0)
+		return -1;
+	for (size_t i = 0; i < sl_metric_ncolumns; i++)
+		if (strcmp(sl_metric_columns[i].name, name) == 0)
+			return sl_metric_columns[i].better;
+	return 0;
+}
+
 const char *const sl_axis_names[] = {
 	"workload", "processes", "chunksize", "start_method", "threads", "thread_api",
 	"dispatch", "device", "blas", "parent_rss_mb", "parent_uses", "affinity", "mem_policy", NULL,
