@@ -695,13 +695,6 @@ out_free_meta:
 
 /* ---- statistics of one comparison ---- */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Copy the finite values of x into a new array; *n gets their count. NULL only when out of memory. */
 static double *finite_copy(const double *x, size_t n, size_t *m)
 {
@@ -714,17 +707,6 @@ static double *finite_copy(const double *x, size_t n, size_t *m)
 		if (isfinite(x[i]))
 			v[(*m)++] = x[i];
 	return v;
-}
-
-static double resampled_median(struct sl_rng *rng, const double *v, size_t n, double *scratch)
-{
-	for (size_t i = 0; i < n; i++) {
-		size_t k = (size_t)(sl_rng_uniform(rng) * (double)n);
-
-		scratch[i] = v[k < n ? k : n - 1];
-	}
-	qsort(scratch, n, sizeof(*scratch), cmp_double);
-	return n % 2 ? scratch[n / 2] : (scratch[n / 2 - 1] + scratch[n / 2]) / 2;
 }
 
 /* Set the verdict of row from its filled statistics and significance. */
@@ -973,8 +955,8 @@ static void bootstrap_speedup_change(const double *a, size_t na, const double *b
 		goto out_free;
 	sl_rng_seed(&rng, seed);
 	for (int i = 0; i < B; i++) {
-		double ma = resampled_median(&rng, a, na, scratch), mb = resampled_median(&rng, b, nb, scratch);
-		double mc = resampled_median(&rng, c, nc, scratch), md = resampled_median(&rng, d, nd, scratch);
+		double ma = sl_stats_resample_median(&rng, a, na, scratch), mb = sl_stats_resample_median(&rng, b, nb, scratch);
+		double mc = sl_stats_resample_median(&rng, c, nc, scratch), md = sl_stats_resample_median(&rng, d, nd, scratch);
 		double s = (ma / mb) / (mc / md);
 
 		if (isfinite(s))
@@ -1384,11 +1366,6 @@ static int compare_status(const struct sl_cmp_config *cb, const struct sl_cmp_co
 	return 0;
 }
 
-static int cmp_p(const void *a, const void *b)
-{
-	return cmp_double(a, b);
-}
-
 /* Benjamini-Hochberg over the rows that were tested: the largest k with p_(k) <= k q / m gives the
  * cut; every row's significance and verdict are set again against it. 0 or -ENOMEM. */
 static int fdr_decide(struct sl_cmp_result *res, double q)
@@ -1404,7 +1381,7 @@ static int fdr_decide(struct sl_cmp_result *res, double q)
 		if (r->metric.kind != SL_CMP_STATUS && r->nmin >= SL_CMP_MIN_REPS && isfinite(r->p))
 			p[m++] = r->p;
 	}
-	qsort(p, m, sizeof(*p), cmp_p);
+	qsort(p, m, sizeof(*p), sl_stats_cmp_double);
 	for (size_t k = m; k >= 1; k--)
 		if (p[k - 1] <= (double)k * q / (double)m) {
 			cut = p[k - 1];
