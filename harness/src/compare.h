@@ -106,7 +106,8 @@ double sl_cmp_threshold(const struct sl_cmp_options *o, const char *metric);
 /* ---- the comparison ---- */
 
 struct sl_cmp_side {
-	double median, ci_lo, ci_hi;  /* 95% bootstrap CI of the median (speedup: of the ratio) */
+	double median, ci_lo, ci_hi;  /* order-statistic CI of the median asked at 95% (speedup: of the ratio) */
+	double level;                 /* the coverage [ci_lo, ci_hi] really has (n = 3: 75%, 5: 93.75%) */
 	size_t n;                     /* repetitions (speedup: pairs of repetitions) */
 };
 struct sl_cmp_row {
@@ -122,8 +123,12 @@ struct sl_cmp_row {
 	size_t nmin;                  /* the smallest sample involved (< 3: not tested, inconclusive) */
 	bool significant;
 	double threshold_pct;
+	double p_cut;                 /* the p-value cut the row was judged at (Benjamini-Hochberg's over a comparison) */
+	double mde_pct;               /* minimum detectable effect: the change (percent) this row detects with
+	                               * 80% power at 5% from its own noise and n; INFINITY when it cannot */
+	long more_reps;               /* repetitions to add on each side for mde_pct <= threshold; 0 none, -1 unknown */
 	enum sl_verdict verdict;
-	char note[128];
+	char note[192];
 };
 struct sl_cmp_result {
 	char experiment[SL_NAME_LEN];
@@ -140,8 +145,15 @@ struct sl_cmp_result {
 	size_t nnotes;
 	char **notes;
 	size_t counts[SL_VERDICT_N];
-	enum sl_verdict overall;      /* regression > improvement > changed > inconclusive > unchanged */
+	enum sl_verdict overall;      /* regression > improvement > inconclusive > unchanged ("no change");
+	                               * rows of a metric with no better direction (changed) are reported only */
+	char reason[512];             /* one line: why the overall verdict (the worst row, its change and CI) */
+	char params[256];             /* workload parameters that differ between the runs, "" when none */
+	size_t ngeo;                  /* geometric-mean summary: one per metric over the matched configurations */
+	struct { char metric[SL_NAME_LEN]; double change_pct; size_t n; } geo[SL_CMP_MAX_METRICS];
 };
+/* The headline word of a comparison: "regression", "improvement", "no change" or "inconclusive". */
+const char *sl_cmp_headline(const struct sl_cmp_result *res);
 
 /* The verdict on one metric from two samples (NAN entries ignored), tested alone (p <= o->alpha;
  * sl_cmp_compare then judges all rows together): row gets the medians, CIs, change, p-value and

@@ -477,7 +477,9 @@ static void test_markdown(void **state)
 	sl_cmp_markdown(&res, f);
 	fclose(f);
 	assert_non_null(strstr(buf, "**speedlab compare: regression**"));
-	assert_non_null(strstr(buf, "| configuration | metric | base | current | change % [95% CI] | p | verdict |"));
+	/* the answer first */
+	assert_memory_equal(buf, "Verdict: regression — worst: processes=", strlen("Verdict: regression — worst: processes="));
+	assert_non_null(strstr(buf, "| configuration | metric | base | current | change % [95% CI] | detectable % | p | verdict |"));
 	assert_non_null(strstr(buf, "| processes=4 | wall_s |"));
 	assert_non_null(strstr(buf, "**regression**"));
 	free(buf);
