@@ -18,7 +18,8 @@
 
 static const char *const sections[] = { "experiment", "workload", "sweep", "quick", "full", "compare", "mpi", NULL };
 static const char *const experiment_keys[] = { "name", "question", "workload", "repeats", "warmup", "timeout",
-					       "seed", "sample_hz", NULL };
+					       "seed", "sample_hz", "min_repeats", "max_repeats", "precision",
+					       "precision_metric", NULL };
 static const char *const mpi_keys[] = { "hosts", "hostfile", "ranks_per_node", "bind", NULL };
 
 /* The standard axes: name, default, and the accepted words (NULL: a number). */
@@ -885,9 +886,39 @@ static int apply_experiment_key(struct sl_experiment *e, const struct sl_entry *
 	} else if (strcmp(en->key, "workload") == 0) {
 		/* handled before everything else */
 	} else if (strcmp(en->key, "repeats") == 0) {
+		e->repeats_auto = strcmp(en->value, "auto") == 0;
+		if (e->repeats_auto)
+			return 0;
+		if (get_long(en, 1, 100000, &l)) {
+			sl_err_at(en->file, en->line, "repeats: a whole number, or auto (with min_repeats, max_repeats, "
+				  "precision)");
+			return -EINVAL;
+		}
+		e->repeats = (int)l;
+	} else if (strcmp(en->key, "min_repeats") == 0 || strcmp(en->key, "max_repeats") == 0) {
 		if (get_long(en, 1, 100000, &l))
 			return -EINVAL;
-		e->repeats = (int)l;
+		*(en->key[1] == 'i' ? &e->min_repeats : &e->max_repeats) = (int)l;
+	} else if (strcmp(en->key, "precision") == 0) {
+		struct sl_entry num = *en;
+		size_t len = strlen(num.value);
+
+		if (len && num.value[len - 1] == '%')
+			num.value[len - 1] = '\0';
+		if (get_double(&num, 0.01, 100, &e->precision_pct))
+			return -EINVAL;
+	} else if (strcmp(en->key, "precision_metric") == 0) {
+		bool found = strcmp(en->value, "runtime") == 0;
+
+		for (size_t i = 0; i < sl_metric_ncolumns && !found; i++)
+			found = strcmp(sl_metric_columns[i].name, en->value) == 0;
+		if (!found || strlen(en->value) >= sizeof(e->precision_metric)) {
+			sl_err_at(en->file, en->line, "precision_metric = '%s': not a runs.csv metric column (such as "
+				  "wall_s or cpu_user_s)", en->value);
+			return -EINVAL;
+		}
+		snprintf(e->precision_metric, sizeof(e->precision_metric), "%s",
+			 strcmp(en->value, "runtime") == 0 ? "wall_s" : en->value);
 	} else if (strcmp(en->key, "warmup") == 0) {
 		if (get_long(en, 0, 1000, &l))
 			return -EINVAL;
@@ -1197,6 +1228,12 @@ static int build(struct sl_experiment *e, const char *name, const char *profile,
 		sl_err_at(name, 0, "%ld configurations: too many (at most 100000)", sl_experiment_nconfigs(e));
 		return -EINVAL;
 	}
+	if (e->min_repeats > e->max_repeats) {
+		sl_err_at(name, 0, "min_repeats = %d is more than max_repeats = %d", e->min_repeats, e->max_repeats);
+		return -EINVAL;
+	}
+	if (e->repeats_auto)
+		e->repeats = e->max_repeats;   /* the rounds the run may take */
 	if (!e->seed_given) {
 		struct timespec ts;
 
@@ -1213,6 +1250,10 @@ static void defaults(struct sl_experiment *e, const char *name)
 	memset(e, 0, sizeof(*e));
 	snprintf(e->file, sizeof(e->file), "%s", name);
 	e->repeats = 5;
+	e->min_repeats = 5;
+	e->max_repeats = 20;
+	e->precision_pct = 2;
+	snprintf(e->precision_metric, sizeof(e->precision_metric), "wall_s");
 	e->warmup = 1;
 	e->timeout_s = 120;
 	e->sample_hz = 20;
@@ -1419,9 +1460,14 @@ int sl_experiment_write(const struct sl_experiment *e, const char *path)
 	for (int i = 0; i < e->noverrides; i++)
 		fprintf(f, " --set %s", e->overrides[i]);
 	fprintf(f, "\n; every value expanded on this machine; run it again with: speedlab run THIS_FILE\n");
-	fprintf(f, "[experiment]\nname = %s\nquestion = %s\nworkload = %s\nrepeats = %d\nwarmup = %d\n"
-		   "timeout = %g\nseed = %llu\nsample_hz = %g\n",
-		e->name, e->question, e->workload, e->repeats, e->warmup, e->timeout_s, e->seed, e->sample_hz);
+	fprintf(f, "[experiment]\nname = %s\nquestion = %s\nworkload = %s\n", e->name, e->question, e->workload);
+	if (e->repeats_auto)
+		fprintf(f, "repeats = auto\nmin_repeats = %d\nmax_repeats = %d\nprecision = %g%%\nprecision_metric = %s\n",
+			e->min_repeats, e->max_repeats, e->precision_pct, e->precision_metric);
+	else
+		fprintf(f, "repeats = %d\n", e->repeats);
+	fprintf(f, "warmup = %d\ntimeout = %g\nseed = %llu\nsample_hz = %g\n", e->warmup, e->timeout_s, e->seed,
+		e->sample_hz);
 	fprintf(f, "\n[workload]\n");
 	for (int i = 0; i < e->naxes; i++) {
 		const struct sl_axis *ax = &e->axes[i];

@@ -34,8 +34,14 @@ struct sl_experiment {
 	char question[512];
 	char workload[SL_NAME_LEN];
 	const struct sl_workload_ops *wl;
-	int repeats;
+	int repeats;                      /* with repeats_auto: max_repeats, the rounds the run may take */
 	int warmup;
+	/* repeats = auto: rounds go on for the configurations whose median is not yet within precision_pct
+	 * (half-width of its 95% order-statistic CI, relative), from min_repeats up to max_repeats */
+	bool repeats_auto;
+	int min_repeats, max_repeats;
+	double precision_pct;
+	char precision_metric[SL_NAME_LEN];   /* a runs.csv metric column, default wall_s */
 	double timeout_s;
 	unsigned long long seed;
 	bool seed_given;
