@@ -32,9 +32,11 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compare.h"
 #include "csv.h"
+#include "experiment.h"
 #include "stats.h"
 
 /* A value above this in any metric column is taken for garbage (1e12 s is 30,000 years). */
@@ -177,54 +179,55 @@ static bool parse_pct(const char *value, double *pct)
 	return sl_parse_double(value, pct) && *pct >= 0 && *pct <= 1000;
 }
 
-static int threshold_key(void *user, const char *section, const char *name, const char *value)
+int sl_cmp_threshold_set(struct sl_cmp_options *o, const char *key, const char *value, char *msg, size_t len)
 {
-	struct ini_ctx *ctx = user;
-	struct sl_cmp_options *o = ctx->o;
 	struct sl_cmp_metric m;
 	double pct;
 
-	if (strcmp(section, "compare") != 0)
-		return 1;
-	if (ctx->msg[0])
-		return 1;   /* keep the first problem */
-	if (strcmp(name, "threshold") == 0) {
+	if (strcmp(key, "threshold") == 0) {
 		if (!parse_pct(value, &pct))
 			goto out_bad_value;
 		o->threshold_pct = pct;
-		return 1;
-	}
-	if (strncmp(name, "threshold.", 10) != 0) {
-		snprintf(ctx->msg, sizeof(ctx->msg),
-			 "unknown key '%.60s' in [compare] (threshold or threshold.<metric>)", name);
 		return 0;
 	}
-	if (!sl_cmp_metric_find(name + 10, &m)) {
-		const char *guess = metric_guess(name + 10);
+	if (strncmp(key, "threshold.", 10) != 0) {
+		snprintf(msg, len, "unknown key '%.60s' in [compare] (threshold or threshold.<metric>)", key);
+		return -EINVAL;
+	}
+	if (!sl_cmp_metric_find(key + 10, &m)) {
+		const char *guess = metric_guess(key + 10);
 
-		snprintf(ctx->msg, sizeof(ctx->msg), "unknown metric '%.60s' in '%.80s'%s%s%s", name + 10, name,
+		snprintf(msg, len, "unknown metric '%.60s' in '%.80s'%s%s%s", key + 10, key,
 			 guess ? " (did you mean '" : "", guess ? guess : "", guess ? "'?)" : "");
-		return 0;
+		return -EINVAL;
 	}
 	if (!parse_pct(value, &pct))
 		goto out_bad_value;
 	for (int i = 0; i < o->nthresholds; i++)
 		if (strcmp(o->thresholds[i].metric, m.name) == 0) {
 			o->thresholds[i].pct = pct;
-			return 1;
+			return 0;
 		}
 	if (o->nthresholds >= SL_CMP_MAX_METRICS) {
-		snprintf(ctx->msg, sizeof(ctx->msg), "more than %d per-metric thresholds", SL_CMP_MAX_METRICS);
-		return 0;
+		snprintf(msg, len, "more than %d per-metric thresholds", SL_CMP_MAX_METRICS);
+		return -EINVAL;
 	}
 	snprintf(o->thresholds[o->nthresholds].metric, SL_NAME_LEN, "%s", m.name);
 	o->thresholds[o->nthresholds++].pct = pct;
-	return 1;
+	return 0;
 
 out_bad_value:
-	snprintf(ctx->msg, sizeof(ctx->msg), "%.80s = '%.80s': expected a percentage between 0 and 1000",
-		 name, value);
-	return 0;
+	snprintf(msg, len, "%.80s = '%.80s': expected a percentage between 0 and 1000", key, value);
+	return -EINVAL;
+}
+
+static int threshold_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct ini_ctx *ctx = user;
+
+	if (strcmp(section, "compare") != 0 || ctx->msg[0])
+		return 1;   /* keep the first problem */
+	return sl_cmp_threshold_set(ctx->o, name, value, ctx->msg, sizeof(ctx->msg)) == 0;
 }
 
 int sl_cmp_thresholds_parse(struct sl_cmp_options *o, const char *name, const char *text)
@@ -244,24 +247,23 @@ int sl_cmp_thresholds_parse(struct sl_cmp_options *o, const char *name, const ch
 
 int sl_cmp_thresholds_load(struct sl_cmp_options *o, const char *ini_path)
 {
-	size_t len;
-	char *text = sl_read_file(ini_path, &len);
+	struct sl_experiment *e;
 	int err;
 
-	if (!text) {
-		if (errno == ENOENT)
-			return 0;
-		err = -errno;
-		sl_err_at(ini_path, 0, "cannot read: %s", strerror(errno));
-		return err;
+	if (access(ini_path, F_OK) != 0 && errno == ENOENT)
+		return 0;
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		sl_err_at(ini_path, 0, "out of memory");
+		return -ENOMEM;
 	}
-	if (strlen(text) != len) {
-		sl_err_at(ini_path, 0, "NUL byte in the file");
-		free(text);
-		return -EINVAL;
+	err = sl_experiment_load(e, ini_path, "", NULL, 0);
+	if (err == 0) {
+		o->threshold_pct = e->compare.threshold_pct;
+		o->nthresholds = e->compare.nthresholds;
+		memcpy(o->thresholds, e->compare.thresholds, sizeof(o->thresholds));
 	}
-	err = sl_cmp_thresholds_parse(o, ini_path, text);
-	free(text);
+	free(e);
 	return err;
 }
 

@@ -92,13 +92,19 @@ struct sl_cmp_options {
 	int bootstrap;               /* bootstrap resamples per interval */
 	uint64_t seed;               /* of every bootstrap: the output is deterministic */
 };
+/* The one reader of a [compare] key (the experiment table calls it for every file and --set):
+ * `threshold = PCT` or `threshold.<metric> = PCT` into o. 0, or -EINVAL with msg set (unknown key or
+ * metric, with a "did you mean"; a value that is not a percentage from 0 to 1000; more than
+ * SL_CMP_MAX_METRICS metrics). */
+int sl_cmp_threshold_set(struct sl_cmp_options *o, const char *key, const char *value, char *msg, size_t len);
 /* Defaults: threshold 5%, alpha 0.05, 2000 resamples, default metrics. Never fails. */
 void sl_cmp_options_init(struct sl_cmp_options *o);
-/* Read the [compare] section of an experiment file: `threshold = PCT` and
- * `threshold.<metric> = PCT`. A missing file is not an error (0, nothing changed). Returns 0, or
- * -EINVAL with "speedlab: FILE:LINE: message" printed (bad number, unknown metric or key). */
+/* The thresholds of an experiment file (a result directory's experiment.ini), read through the
+ * experiment table (sl_experiment_load), the one parser of [compare]. A missing file is not an error
+ * (0, nothing changed). Returns 0, or -EINVAL with "speedlab: FILE:LINE: message" printed. */
 int sl_cmp_thresholds_load(struct sl_cmp_options *o, const char *ini_path);
-/* The same from a string; name stands for the file in messages. */
+/* Only the [compare] section of a string (tests, fuzzing), with sl_cmp_threshold_set; name stands for
+ * the file in messages. */
 int sl_cmp_thresholds_parse(struct sl_cmp_options *o, const char *name, const char *text);
 /* The threshold that applies to a metric. Never fails. */
 double sl_cmp_threshold(const struct sl_cmp_options *o, const char *metric);

@@ -972,18 +972,12 @@ static int apply_mpi_key(struct sl_experiment *e, const struct sl_entry *en)
 
 static int apply_compare_key(struct sl_experiment *e, const struct sl_entry *en)
 {
-	double v;
+	char msg[256];
 
-	if (get_double(en, 0, 1000, &v))
+	if (sl_cmp_threshold_set(&e->compare, en->key, en->value, msg, sizeof(msg)) < 0) {
+		sl_err_at(en->file, en->line, "%s", msg);
 		return -EINVAL;
-	if (strcmp(en->key, "threshold") == 0) {
-		e->threshold_pct = v;
-		return 0;
 	}
-	if (e->nthresholds >= 16)
-		return 0;
-	snprintf(e->thresholds[e->nthresholds].metric, SL_NAME_LEN, "%s", en->key + 10);
-	e->thresholds[e->nthresholds++].pct = v;
 	return 0;
 }
 
@@ -993,10 +987,10 @@ static bool key_known_in(const struct sl_experiment *e, const char *section, con
 	int n = known_keys(e, section, cands, 96);
 
 	if (strcmp(section, "compare") == 0 && strncmp(key, "threshold.", 10) == 0) {
-		for (int i = 0; i < n; i++)
-			if (strcmp(cands[i], key + 10) == 0)
-				return true;
-		return false;
+		struct sl_cmp_metric m;
+
+		(void)n;
+		return sl_cmp_metric_find(key + 10, &m);
 	}
 	for (int i = 0; i < n; i++)
 		if (strcmp(cands[i], key) == 0)
@@ -1257,7 +1251,7 @@ static void defaults(struct sl_experiment *e, const char *name)
 	e->warmup = 1;
 	e->timeout_s = 120;
 	e->sample_hz = 20;
-	e->threshold_pct = 5;
+	sl_cmp_options_init(&e->compare);
 }
 
 int sl_experiment_parse(struct sl_experiment *e, const char *name, const char *text, const char *profile,
@@ -1498,9 +1492,9 @@ int sl_experiment_write(const struct sl_experiment *e, const char *path)
 		if (e->mpi_bind[0])
 			fprintf(f, "bind = %s\n", e->mpi_bind);
 	}
-	fprintf(f, "\n[compare]\nthreshold = %g\n", e->threshold_pct);
-	for (int i = 0; i < e->nthresholds; i++)
-		fprintf(f, "threshold.%s = %g\n", e->thresholds[i].metric, e->thresholds[i].pct);
+	fprintf(f, "\n[compare]\nthreshold = %g\n", e->compare.threshold_pct);
+	for (int i = 0; i < e->compare.nthresholds; i++)
+		fprintf(f, "threshold.%s = %g\n", e->compare.thresholds[i].metric, e->compare.thresholds[i].pct);
 	if (fclose(f) != 0) {
 		free(buf);
 		return -EIO;

@@ -2,6 +2,7 @@
 #ifndef SL_EXPERIMENT_H
 #define SL_EXPERIMENT_H
 
+#include "compare.h"
 #include "speedlab.h"
 #include "workload.h"
 
@@ -47,10 +48,8 @@ struct sl_experiment {
 	bool seed_given;
 	double sample_hz;
 	char profile[16];                 /* "", quick or full */
-	/* [compare]: threshold in percent, default and per metric */
-	double threshold_pct;
-	int nthresholds;
-	struct { char metric[SL_NAME_LEN]; double pct; } thresholds[16];
+	/* [compare]: threshold in percent, default and per metric (read by sl_cmp_threshold_set) */
+	struct sl_cmp_options compare;
 	/* [mpi]: launch settings */
 	char mpi_hosts[256];
 	char mpi_hostfile[256];
