@@ -5,23 +5,23 @@
 # work (cost x 1.1) must be caught. Each is run with repeats = auto and with a fixed repeats = 10,
 # and the wall time both took is reported.
 #
-# usage: harness/bench/regress-rates.sh [--pairs N] [--slow-pairs N] [--metric NAME] [--hog]
-#                                       [--modes "auto fixed"] [--out DIR]
+# usage: harness/bench/regress-rates.sh [--pairs N] [--slow-pairs N] [--modes "..."] [--hog] [--out DIR]
 #   --pairs N        identical pairs (default 20)
 #   --slow-pairs N   pairs with cost x 1.1 (default 10)
-#   --metric NAME    what compare judges (default wall_s; cpu_user_s on a loaded machine)
+#   --modes M        default "auto:wall_s auto:cpu_user_s fixed:wall_s,cpu_user_s": auto:METRIC runs
+#                    with repeats = auto (min 5, max 10, precision 2% of METRIC) and compare judges
+#                    METRIC (`compare --metric METRIC`); fixed:M1,M2 runs with repeats = 10 and judges
+#                    the same pairs by each metric listed (cpu_user_s: on a loaded machine, the one
+#                    that still sees the code rather than the neighbours)
 #   --hog            run a CPU hog (one busy loop) beside every run
-#   --modes M        which repetition modes: auto (repeats = auto, min 5, max 15, precision 2% of
-#                    the metric) and/or fixed (repeats = 10); default both
 # Environment: SPEEDLAB (default build/speedlab). Prints one table row per mode.
 set -u -o pipefail
 
-pairs=20 slow=10 metric=wall_s hog=0 modes="auto fixed" out=""
+pairs=20 slow=10 hog=0 modes="auto:wall_s auto:cpu_user_s fixed:wall_s,cpu_user_s" out=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--pairs) pairs=$2; shift 2 ;;
 	--slow-pairs) slow=$2; shift 2 ;;
-	--metric) metric=$2; shift 2 ;;
 	--hog) hog=1; shift ;;
 	--modes) modes=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
@@ -53,8 +53,8 @@ run() {
 	shift 2
 	local sets=()
 	if [ "$mode" = auto ]; then
-		sets=(--set repeats=auto --set min_repeats=5 --set max_repeats=15 --set precision=2
-		      --set precision_metric="$metric")
+		sets=(--set repeats=auto --set min_repeats=5 --set max_repeats=10 --set precision=2
+		      --set precision_metric="$precision_metric")
 	else
 		sets=(--set repeats=10)
 	fi
@@ -65,35 +65,47 @@ run() {
 	echo "$t1 - $t0" | bc
 }
 
-# verdict BASE CUR: the headline word of compare
+# verdict BASE CUR METRIC: the headline word of compare
 verdict() {
-	"$speedlab" compare "$1" "$2" --metric "$metric" >"$2.compare.md" 2>&1
-	sed -n '1s/^Verdict: \([a-z ]*\) — .*/\1/p' "$2.compare.md"
+	"$speedlab" compare "$1" "$2" --metric "$3" >"$2.compare.$3.md" 2>&1
+	sed -n '1s/^Verdict: \([a-z ]*\) — .*/\1/p' "$2.compare.$3.md"
 }
 
 printf '| metric | mode | A/A pairs | regression | no change | inconclusive | improvement | slowed pairs | caught | wall time of all runs (s) |\n'
 printf '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n'
-for mode in $modes; do
-	declare -A aa=([regression]=0 ["no change"]=0 [inconclusive]=0 [improvement]=0)
-	caught=0 total=0
+for spec in $modes; do
+	mode=${spec%%:*}
+	metrics=${spec#*:}
+	metrics=${metrics//,/ }
+	precision_metric=${metrics%% *}
+	declare -A count=()
+	total=0
 	for i in $(seq 1 "$pairs"); do
-		d=$out/$mode-aa-$i
+		d=$out/$mode-$precision_metric-aa-$i
 		total=$(echo "$total + $(run "$mode" "$d-base")" | bc)
 		total=$(echo "$total + $(run "$mode" "$d-cur")" | bc)
-		v=$(verdict "$d-base" "$d-cur")
-		aa[$v]=$(( ${aa[$v]:-0} + 1 ))
-		echo "regress-rates: $mode A/A $i: $v" >&2
+		for m in $metrics; do
+			v=$(verdict "$d-base" "$d-cur" "$m")
+			count[$m.aa.$v]=$(( ${count[$m.aa.$v]:-0} + 1 ))
+			echo "regress-rates: $mode A/A $i by $m: $v" >&2
+		done
 	done
 	for i in $(seq 1 "$slow"); do
-		d=$out/$mode-slow-$i
+		d=$out/$mode-$precision_metric-slow-$i
 		total=$(echo "$total + $(run "$mode" "$d-base")" | bc)
 		total=$(echo "$total + $(run "$mode" "$d-cur" --set cost=$slow_cost)" | bc)
-		v=$(verdict "$d-base" "$d-cur")
-		[ "$v" = regression ] && caught=$((caught + 1))
-		echo "regress-rates: $mode +10% $i: $v" >&2
+		for m in $metrics; do
+			v=$(verdict "$d-base" "$d-cur" "$m")
+			count[$m.slow.$v]=$(( ${count[$m.slow.$v]:-0} + 1 ))
+			echo "regress-rates: $mode +10% $i by $m: $v" >&2
+		done
 	done
-	printf '| %s | %s | %d | %d | %d | %d | %d | %d | %d | %.0f |\n' "$metric" "$mode" "$pairs" \
-		"${aa[regression]}" "${aa[no change]}" "${aa[inconclusive]}" "${aa[improvement]}" "$slow" "$caught" "$total"
-	unset aa
+	for m in $metrics; do
+		printf '| %s | %s | %d | %d | %d | %d | %d | %d | %d | %.0f |\n' "$m" \
+			"$([ "$mode" = auto ] && echo "auto (precision on $precision_metric)" || echo "fixed 10")" "$pairs" \
+			"${count[$m.aa.regression]:-0}" "${count[$m.aa.no change]:-0}" "${count[$m.aa.inconclusive]:-0}" \
+			"${count[$m.aa.improvement]:-0}" "$slow" "${count[$m.slow.regression]:-0}" "$total"
+	done
+	unset count
 done
 echo "(runs and compare outputs in $out)"
