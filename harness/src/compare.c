@@ -32,11 +32,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "compare.h"
 #include "csv.h"
-#include "experiment.h"
 #include "stats.h"
 
 /* A value above this in any metric column is taken for garbage (1e12 s is 30,000 years). */
@@ -247,23 +245,24 @@ int sl_cmp_thresholds_parse(struct sl_cmp_options *o, const char *name, const ch
 
 int sl_cmp_thresholds_load(struct sl_cmp_options *o, const char *ini_path)
 {
-	struct sl_experiment *e;
+	size_t len;
+	char *text = sl_read_file(ini_path, &len);
 	int err;
 
-	if (access(ini_path, F_OK) != 0 && errno == ENOENT)
-		return 0;
-	e = calloc(1, sizeof(*e));
-	if (!e) {
-		sl_err_at(ini_path, 0, "out of memory");
-		return -ENOMEM;
+	if (!text) {
+		if (errno == ENOENT)
+			return 0;
+		err = -errno;
+		sl_err_at(ini_path, 0, "cannot read: %s", strerror(errno));
+		return err;
 	}
-	err = sl_experiment_load(e, ini_path, "", NULL, 0);
-	if (err == 0) {
-		o->threshold_pct = e->compare.threshold_pct;
-		o->nthresholds = e->compare.nthresholds;
-		memcpy(o->thresholds, e->compare.thresholds, sizeof(o->thresholds));
+	if (strlen(text) != len) {
+		sl_err_at(ini_path, 0, "NUL byte in the file");
+		free(text);
+		return -EINVAL;
 	}
-	free(e);
+	err = sl_cmp_thresholds_parse(o, ini_path, text);
+	free(text);
 	return err;
 }
 
@@ -1705,6 +1704,7 @@ int sl_cmp_compare(const struct sl_cmp_run *base, const struct sl_cmp_run *cur, 
 	snprintf(res->cur_fingerprint, sizeof(res->cur_fingerprint), "%s", cur->fingerprint);
 	res->alpha = o->alpha;
 	res->threshold_pct = o->threshold_pct;
+	snprintf(res->thresholds_from, sizeof(res->thresholds_from), "%s", o->thresholds_from);
 	if (strcmp(base->experiment, cur->experiment) != 0) {
 		sl_err("different experiments: %s/meta.json is '%s' but %s/meta.json is '%s'", base->dir,
 		       base->experiment, cur->dir, cur->experiment);
@@ -1847,6 +1847,68 @@ out_free:
 	return err;
 }
 
+/* ---- calibration from A/A runs ---- */
+
+#define SL_CMP_CALIBRATION_MARGIN 1.5   /* threshold = margin x the largest A/A change seen */
+
+int sl_cmp_calibrate(const struct sl_cmp_run *runs, size_t n, const struct sl_cmp_options *o,
+		     struct sl_cmp_options *out, FILE *f)
+{
+	struct { char metric[SL_NAME_LEN]; double worst; size_t rows; } seen[SL_CMP_MAX_METRICS];
+	size_t nseen = 0;
+
+	if (n < 2 || n % 2) {
+		sl_err("calibration needs pairs of identical runs (got %zu run%s)", n, n == 1 ? "" : "s");
+		return -EINVAL;
+	}
+	*out = *o;
+	for (size_t i = 0; i < n; i += 2) {
+		struct sl_cmp_result res;
+
+		if (sl_cmp_compare(&runs[i], &runs[i + 1], o, &res) < 0)
+			return -EINVAL;
+		if (res.params[0]) {
+			sl_err("%s and %s are not identical runs: %s", runs[i].dir, runs[i + 1].dir, res.params);
+			sl_cmp_result_free(&res);
+			return -EINVAL;
+		}
+		for (size_t r = 0; r < res.nrows; r++) {
+			const struct sl_cmp_row *row = &res.rows[r];
+			size_t k = 0;
+
+			if (row->metric.kind == SL_CMP_STATUS || !isfinite(row->change_pct))
+				continue;
+			while (k < nseen && strcmp(seen[k].metric, row->metric.name) != 0)
+				k++;
+			if (k == nseen) {
+				if (nseen == SL_CMP_MAX_METRICS)
+					continue;
+				snprintf(seen[k].metric, SL_NAME_LEN, "%s", row->metric.name);
+				seen[k].worst = 0;
+				seen[k].rows = 0;
+				nseen++;
+			}
+			seen[k].worst = fmax(seen[k].worst, fabs(row->change_pct));
+			seen[k].rows++;
+		}
+		sl_cmp_result_free(&res);
+	}
+	fprintf(f, "; calibrated from %zu pairs of identical runs of '%s' on this machine (%s and the others):\n"
+		   "; per metric, %.1f x the largest change between two identical runs, at least the default\n"
+		   "[compare]\n", n / 2, runs[0].experiment, runs[0].dir, SL_CMP_CALIBRATION_MARGIN);
+	for (size_t k = 0; k < nseen; k++) {
+		double thr = fmin(1000, fmax(o->threshold_pct, ceil(seen[k].worst * SL_CMP_CALIBRATION_MARGIN * 10) / 10));
+		char key[SL_NAME_LEN + 16], value[32], msg[256];
+
+		snprintf(key, sizeof(key), "threshold.%s", seen[k].metric);
+		snprintf(value, sizeof(value), "%g", thr);
+		fprintf(f, "; largest A/A change %.2f%% over %zu rows\n%s = %s\n", seen[k].worst, seen[k].rows, key,
+			value);
+		(void)sl_cmp_threshold_set(out, key, value, msg, sizeof(msg));   /* a known metric, <= 1000 */
+	}
+	return (int)(n / 2);
+}
+
 /* ---- output ---- */
 
 /* Write s for a Markdown table cell: no line breaks, pipes escaped. */
@@ -1917,6 +1979,11 @@ void sl_cmp_markdown(const struct sl_cmp_result *res, FILE *f)
 		   "repetitions)%s\n\n", res->nlabels, res->nlabels == 1 ? "" : "s", res->threshold_pct, res->alpha,
 		res->family, SL_CMP_RANK_ALPHA, SL_CMP_MWU_REPS,
 		res->cross_machine ? "; different machines: dimensionless metrics only" : "");
+	if (res->thresholds_from[0]) {
+		fputs("per-metric thresholds calibrated from identical runs on this machine: `", f);
+		md_cell(f, res->thresholds_from);
+		fputs("`\n\n", f);
+	}
 	fputs("base: `", f);
 	md_cell(f, res->base_dir);
 	fputs("`", f);

@@ -90,6 +90,7 @@ struct sl_cmp_options {
 	double alpha;                /* false-discovery rate q of a comparison (Benjamini-Hochberg over its
 	                              * rows; default 0.05); a single sl_cmp_samples row: its p-value cut */
 	int bootstrap;               /* bootstrap resamples per interval */
+	char thresholds_from[600];   /* where per-metric thresholds came from beyond the experiment ("" none) */
 	uint64_t seed;               /* of every bootstrap: the output is deterministic */
 };
 /* The one reader of a [compare] key (the experiment table calls it for every file and --set):
@@ -99,12 +100,12 @@ struct sl_cmp_options {
 int sl_cmp_threshold_set(struct sl_cmp_options *o, const char *key, const char *value, char *msg, size_t len);
 /* Defaults: threshold 5%, alpha 0.05, 2000 resamples, default metrics. Never fails. */
 void sl_cmp_options_init(struct sl_cmp_options *o);
-/* The thresholds of an experiment file (a result directory's experiment.ini), read through the
- * experiment table (sl_experiment_load), the one parser of [compare]. A missing file is not an error
- * (0, nothing changed). Returns 0, or -EINVAL with "speedlab: FILE:LINE: message" printed. */
+/* The [compare] section of an experiment file (a result directory's experiment.ini, which may hold
+ * only that section), key by key through sl_cmp_threshold_set, the reader the experiment table
+ * uses too. A missing file is not an error (0, nothing changed). Returns 0, or -EINVAL with
+ * "speedlab: FILE:LINE: message" printed. */
 int sl_cmp_thresholds_load(struct sl_cmp_options *o, const char *ini_path);
-/* Only the [compare] section of a string (tests, fuzzing), with sl_cmp_threshold_set; name stands for
- * the file in messages. */
+/* The same from a string; name stands for the file in messages. */
 int sl_cmp_thresholds_parse(struct sl_cmp_options *o, const char *name, const char *text);
 /* The threshold that applies to a metric. Never fails. */
 double sl_cmp_threshold(const struct sl_cmp_options *o, const char *metric);
@@ -155,6 +156,7 @@ struct sl_cmp_result {
 	                               * rows of a metric with no better direction (changed) are reported only */
 	char reason[512];             /* one line: why the overall verdict (the worst row, its change and CI) */
 	char params[256];             /* workload parameters that differ between the runs, "" when none */
+	char thresholds_from[600];    /* the calibration the thresholds came from, "" when none */
 	size_t ngeo;                  /* geometric-mean summary: one per metric over the matched configurations */
 	struct { char metric[SL_NAME_LEN]; double change_pct; size_t n; } geo[SL_CMP_MAX_METRICS];
 };
@@ -187,6 +189,15 @@ int sl_cmp_compare(const struct sl_cmp_run *base, const struct sl_cmp_run *cur,
 		   const struct sl_cmp_options *o, struct sl_cmp_result *res);
 /* Free everything. Safe on a zeroed struct. */
 void sl_cmp_result_free(struct sl_cmp_result *res);
+
+/* Calibration from A/A runs: runs[0] against runs[1], runs[2] against runs[3], ... (identical
+ * experiments on this machine; n even, >= 2). Per metric, the largest |change| of any matched row
+ * over the pairs, m; its threshold becomes max(o's threshold, 1.5 m) rounded up to a tenth, into
+ * out (thresholds of metrics seen; the default unchanged), and a [compare] section saying so is
+ * written to f. Returns the number of pairs, or -EINVAL (message printed: an odd count, a pair that
+ * cannot be compared). */
+int sl_cmp_calibrate(const struct sl_cmp_run *runs, size_t n, const struct sl_cmp_options *o,
+		     struct sl_cmp_options *out, FILE *f);
 /* 1 when any row is a regression, else 0. Never fails. */
 int sl_cmp_exit_code(const struct sl_cmp_result *res);
 /* The one-line verdict, the table and the notes, as Markdown; a table of more than 60 rows leaves
