@@ -489,7 +489,7 @@ int sl_cmd_run(int argc, char **argv)
 			for (long c = 0; c < nconfigs; c++)
 				wanted += !done[c * (rounds + 1) + r] && sl_repeats_wanted(&autorep, c, rep);
 			if (!wanted)
-				break;   /* every configuration is precise enough */
+				continue;   /* every configuration is precise enough (or done before a --resume) */
 		}
 		round_e.seed = e->seed + (unsigned long long)r * 0x9e3779b97f4a7c15ULL;
 		sl_experiment_order(&round_e, order, nconfigs);
