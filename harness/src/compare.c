@@ -713,6 +713,8 @@ static double *finite_copy(const double *x, size_t n, size_t *m)
 
 /* Whether the row passes both conditions at the per-row level alone (before Benjamini-Hochberg). */
 static bool row_significant(const struct sl_cmp_row *row, double cut);
+static bool tests_pass(const struct sl_cmp_row *row, double cut);
+static bool change_ci_apart_from_zero(const struct sl_cmp_row *row);
 
 /* Set the verdict of row from its filled statistics, significance and detectable effect. Every note
  * says what the numbers beside it show (tested): a change is only called unchanged when the row
@@ -757,6 +759,12 @@ static void decide(struct sl_cmp_row *row)
 	if (row->significant) {
 		row->verdict = SL_VERDICT_UNCHANGED;
 		snprintf(row->note, sizeof(row->note), "significant but within the %g%% threshold", thr);
+		return;
+	}
+	if (beyond && tests_pass(row, row->p_cut) && !change_ci_apart_from_zero(row)) {
+		row->verdict = SL_VERDICT_INCONCLUSIVE;
+		snprintf(row->note, sizeof(row->note), "the tests pass (Welch p %.2g) but the CI of the change "
+			 "[%+.1f, %+.1f] includes 0", row->p, row->change_lo_pct, row->change_hi_pct);
 		return;
 	}
 	/* significant alone, not among the comparison's rows: the family-wide step decided */
@@ -987,11 +995,28 @@ static void row_test(struct sl_cmp_row *row, const double *b, size_t nb, const d
 }
 
 /* Significance of a row at the p-value cut (the Benjamini-Hochberg one over a comparison). */
-static bool row_significant(const struct sl_cmp_row *row, double cut)
+/* The two tests at the p-value cut: Welch's p, and the rank condition. */
+static bool tests_pass(const struct sl_cmp_row *row, double cut)
 {
 	if (row->nmin < SL_CMP_MIN_REPS || !isfinite(row->p) || row->p > cut)
 		return false;
 	return row->ci_test ? row->cis_apart : row->p_rank < SL_CMP_RANK_ALPHA;
+}
+
+/* Whether the 95% CI of the change leaves out 0 (true when it could not be computed). */
+static bool change_ci_apart_from_zero(const struct sl_cmp_row *row)
+{
+	if (!isfinite(row->change_lo_pct) || !isfinite(row->change_hi_pct))
+		return true;
+	return row->change_lo_pct > 0 || row->change_hi_pct < 0;
+}
+
+/* Significance of a row at the p-value cut: both tests, and a change whose CI leaves out 0, so that
+ * a verdict never stands beside an interval that says "maybe no change" (seen on a loaded machine:
+ * Welch and U passed, the change +28% [-1.9, +60]). */
+static bool row_significant(const struct sl_cmp_row *row, double cut)
+{
+	return tests_pass(row, cut) && change_ci_apart_from_zero(row);
 }
 
 void sl_cmp_samples(const double *base, size_t nb, const double *cur, size_t nc, double threshold_pct,

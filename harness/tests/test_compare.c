@@ -558,10 +558,10 @@ static void test_notes_agree(void **state)
 		seen[row.verdict]++;
 		switch (row.verdict) {
 		case SL_VERDICT_REGRESSION:
-			assert_true(row.significant && row.change_pct > 5 && row.p <= o.alpha);
+			assert_true(row.significant && row.change_pct > 5 && row.p <= o.alpha && row.change_lo_pct > 0);
 			break;
 		case SL_VERDICT_IMPROVEMENT:
-			assert_true(row.significant && row.change_pct < -5);
+			assert_true(row.significant && row.change_pct < -5 && row.change_hi_pct < 0);
 			break;
 		case SL_VERDICT_UNCHANGED:
 			assert_true((row.significant && fabs(row.change_pct) <= 5) || (!row.significant && row.mde_pct <= 5));
@@ -587,6 +587,8 @@ static void test_notes_agree(void **state)
 			assert_true(row.p <= 0.05 && row.p > row.p_cut && !row.significant);
 			bh++;
 		}
+		if (strstr(row.note, "includes 0"))
+			assert_true(row.change_lo_pct <= 0 && row.change_hi_pct >= 0 && row.p <= o.alpha);
 		assert_null(strstr(row.note, "reaches beyond"));
 	}
 	/* the scenarios reach every verdict and the family-wide case */
