@@ -14,10 +14,12 @@
 #                    the same pairs by each metric listed (cpu_user_s: on a loaded machine, the one
 #                    that still sees the code rather than the neighbours)
 #   --hog            run a CPU hog (one busy loop) beside every run
+#   --rejudge DIR    run nothing: judge the pairs an earlier --out DIR holds again (with this
+#                    speedlab), the time of each run read from its meta.json
 # Environment: SPEEDLAB (default build/speedlab). Prints one table row per mode.
 set -u -o pipefail
 
-pairs=20 slow=10 hog=0 modes="auto:wall_s auto:cpu_user_s fixed:wall_s,cpu_user_s" out=""
+pairs=20 slow=10 hog=0 modes="auto:wall_s auto:cpu_user_s fixed:wall_s,cpu_user_s" out="" rejudge=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--pairs) pairs=$2; shift 2 ;;
@@ -25,6 +27,7 @@ while [ $# -gt 0 ]; do
 	--hog) hog=1; shift ;;
 	--modes) modes=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
+	--rejudge) out=$2; rejudge=1; shift 2 ;;
 	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "regress-rates: unknown argument '$1'" >&2; exit 2 ;;
 	esac
@@ -57,6 +60,14 @@ run() {
 		      --set precision_metric="$precision_metric")
 	else
 		sets=(--set repeats=10)
+	fi
+	if [ $rejudge -eq 1 ]; then
+		[ -f "$dir/meta.json" ] || { echo "regress-rates: $dir: no run to judge" >&2; exit 2; }
+		python3 -c 'import json, sys, datetime as d
+m = json.load(open(sys.argv[1]))
+t = lambda s: d.datetime.fromisoformat(s.replace("Z", "+00:00"))
+print((t(m["end_time"]) - t(m["start_time"])).total_seconds())' "$dir/meta.json"
+		return
 	fi
 	t0=$(date +%s.%N)
 	"$speedlab" run "$exp" --profile quick -q --out "$dir" "${sets[@]}" "$@" >"$dir.log" 2>&1 ||
