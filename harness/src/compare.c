@@ -316,6 +316,11 @@ static int load_meta(struct sl_cmp_run *r, const char *path, const char *text, s
 		goto out_free_meta;
 	}
 	snprintf(r->fingerprint, sizeof(r->fingerprint), "%s", json_string_value(fp));
+	{
+		json_t *load = json_object_get(json_object_get(meta, "preflight"), "load_per_cpu");
+
+		r->load_per_cpu = json_is_number(load) && json_number_value(load) >= 0 ? json_number_value(load) : NAN;
+	}
 	snprintf(r->experiment, sizeof(r->experiment), "%s", json_string_value(name));
 	commit = json_object_get(meta, "git_commit");
 	if (!json_is_string(commit))
@@ -1730,6 +1735,8 @@ int sl_cmp_compare(const struct sl_cmp_run *base, const struct sl_cmp_run *cur, 
 	res->alpha = o->alpha;
 	res->threshold_pct = o->threshold_pct;
 	snprintf(res->thresholds_from, sizeof(res->thresholds_from), "%s", o->thresholds_from);
+	res->base_load = base->load_per_cpu;
+	res->cur_load = cur->load_per_cpu;
 	if (strcmp(base->experiment, cur->experiment) != 0) {
 		sl_err("different experiments: %s/meta.json is '%s' but %s/meta.json is '%s'", base->dir,
 		       base->experiment, cur->dir, cur->experiment);
@@ -1977,6 +1984,10 @@ void sl_cmp_markdown(const struct sl_cmp_result *res, FILE *f)
 		md_cell(f, res->params);
 		fputs(" (the verdict compares them as they are)\n", f);
 	}
+	/* wall time follows the neighbours too: a loaded machine is said where the verdict is read */
+	if ((res->base_load > 1 || res->cur_load > 1) && isfinite(res->base_load) && isfinite(res->cur_load))
+		fprintf(f, "Machine loaded: load average per CPU at the start %.2g (base) and %.2g (current); wall-time "
+			"rows follow the other work too (cpu_user_s does not)\n", res->base_load, res->cur_load);
 	if (res->ngeo) {
 		fputs("Geometric mean over the matched configurations:", f);
 		for (size_t i = 0; i < res->ngeo; i++)

@@ -60,6 +60,7 @@ struct sl_cmp_run {
 	char dir[512];
 	char experiment[SL_NAME_LEN];
 	char fingerprint[256];
+	double load_per_cpu;         /* meta.json's preflight load average per CPU at the start, NAN unknown */
 	char commit[64];             /* from meta.json when it says, else "" */
 	size_t naxes;
 	char (*axes)[SL_NAME_LEN];
@@ -157,6 +158,7 @@ struct sl_cmp_result {
 	char reason[512];             /* one line: why the overall verdict (the worst row, its change and CI) */
 	char params[256];             /* workload parameters that differ between the runs, "" when none */
 	char thresholds_from[600];    /* the calibration the thresholds came from, "" when none */
+	double base_load, cur_load;   /* load average per CPU at the start of each run, NAN unknown */
 	size_t ngeo;                  /* geometric-mean summary: one per metric over the matched configurations */
 	struct { char metric[SL_NAME_LEN]; double change_pct; size_t n; } geo[SL_CMP_MAX_METRICS];
 };

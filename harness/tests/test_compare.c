@@ -635,6 +635,26 @@ static void test_headline(void **state)
 	sl_cmp_result_free(&res);
 	sl_cmp_run_free(&b);
 	sl_cmp_run_free(&a);
+	/* a loaded machine (meta.json's preflight) is said beside the verdict */
+	{
+		const char *ml = "{\"fingerprint\": \"m1\", \"experiment\": {\"name\": \"synth\"}, "
+				 "\"preflight\": {\"load_per_cpu\": 3.5}}";
+		char *ra = gen_runs(10, 1, 0.01, 1, "256", "ok");
+
+		assert_int_equal(parse(&a, "base", ml, ra), 0);
+		assert_int_equal(parse(&b, "cur", ml, ra), 0);
+		free(ra);
+		assert_int_equal(sl_cmp_compare(&a, &b, &o, &res), 0);
+		buf = NULL;
+		f = open_memstream(&buf, &len);
+		sl_cmp_markdown(&res, f);
+		fclose(f);
+		assert_non_null(strstr(buf, "\nMachine loaded: load average per CPU at the start 3.5 (base) and 3.5 (current)"));
+		free(buf);
+		sl_cmp_result_free(&res);
+		sl_cmp_run_free(&b);
+		sl_cmp_run_free(&a);
+	}
 	/* identical, quiet runs: no change, and it says what it could have seen */
 	load_pair(&a, &b, 1, "synth", "m1", "256", "ok");
 	assert_int_equal(sl_cmp_compare(&a, &b, &o, &res), 0);
