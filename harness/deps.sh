@@ -1,6 +1,7 @@
 #!/bin/sh
 # deps.sh: check for the Debian packages speedlab needs and install only what is missing
 # (apt-get when root; otherwise print the exact command and stop).
+# usage: deps.sh [test]   (test: also what only the tests need; `make test` passes it)
 set -eu
 
 # Package list (DESIGN.md): build tools, OpenBLAS (both threading builds), hwloc, libinih, jansson,
@@ -9,6 +10,11 @@ set -eu
 PKGS="gcc make pkg-config libopenblas-dev libopenblas0-pthread libopenblas0-openmp
 libhwloc-dev hwloc libinih-dev libjansson-dev gnuplot-nox libcmocka-dev openmpi-bin libopenmpi-dev
 python3 python3-numpy clang libclang-rt-14-dev time procps"
+# For the tests only: a one-node Slurm cluster of its own (it_slurm_cluster.sh). `make run-all`
+# and `make` do not install them: speedlab needs no Slurm to run, and srun on a cluster is the site's.
+if [ "${1:-}" = test ]; then
+	PKGS="$PKGS slurm-wlm munge"
+fi
 
 missing=""
 for p in $PKGS; do

@@ -26,7 +26,7 @@ static const struct subcommand subcommands[] = {
 	{ "compare", sl_cmd_compare, "compare BASE CUR [--threshold PCT] [--metric NAME]... [--cross-machine] [--json FILE]",
 	  "regression verdict; exit 0 ok, 1 regression, 2 error" },
 	{ "baseline", sl_cmd_baseline, "baseline save DIR", "store DIR as the baseline for this machine and experiment" },
-	{ "slurm", sl_cmd_slurm, "slurm EXP.ini [--nodes N] [--ntasks N] [--time HH:MM:SS] [--partition P] [-o FILE]", "write an sbatch script that runs the experiment on a Slurm allocation" },
+	{ "slurm", sl_cmd_slurm, "slurm EXP.ini [--nodes N] [--ntasks N] [--time HH:MM:SS] [--partition P] [-o FILE] [--split AXIS] | slurm --resume DIR", "write an sbatch script that runs the experiment on a Slurm allocation" },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -38,7 +38,8 @@ static void usage(FILE *f)
 	for (const struct subcommand *c = subcommands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->help);
 	fprintf(f, "\n'speedlab COMMAND --help' for the options of one command.\n"
-		   "Exit codes: 0 success, 1 a finding asked to fail on (regression, --strict), 2 bad usage or input.\n");
+		   "Exit codes: 0 success, 1 a finding asked to fail on (regression, --strict), 2 bad usage or input;\n"
+		   "a run stopped by a signal: 128 + the signal (130 SIGINT, 143 SIGTERM, 129 SIGHUP).\n");
 }
 
 int main(int argc, char **argv)

@@ -62,6 +62,7 @@ void sl_gpu_gemm_teardown(struct sl_wctx *w)
 }
 
 const struct sl_workload_ops sl_workload_gpu_gemm = {
+	.devices = SL_DEVICE_GPU,
 	.name = "gpu_gemm",
 	.help = "cuBLAS GEMM on the GPU (float, double, bf16), CUDA-event timed, checked exactly against the CPU",
 	.params = gpu_gemm_params,
@@ -90,6 +91,7 @@ void sl_gpu_gemm_teardown(struct sl_wctx *w)
 }
 
 const struct sl_workload_ops sl_workload_gpu_gemm = {
+	.devices = SL_DEVICE_GPU,
 	.name = "gpu_gemm",
 	.help = "cuBLAS GEMM on the GPU (float, double, bf16), CUDA-event timed, checked exactly against the CPU",
 	.params = gpu_gemm_params,
