@@ -253,7 +253,7 @@ int sl_cmp_thresholds_load(struct sl_cmp_options *o, const char *ini_path)
 		if (errno == ENOENT)
 			return 0;
 		err = -errno;
-		sl_err_at(ini_path, 0, "cannot read: %s", strerror(errno));
+		sl_err_at(ini_path, 0, "cannot read: %s", sl_strerror(errno));
 		return err;
 	}
 	if (strlen(text) != len) {
@@ -680,17 +680,17 @@ int sl_cmp_run_load(const char *dir, struct sl_cmp_run *r)
 
 	memset(r, 0, sizeof(*r));
 	snprintf(path, sizeof(path), "%s/meta.json", dir);
-	meta = sl_read_file(path, &metalen);
+	meta = sl_read_file_nofollow(path, &metalen);
 	if (!meta) {
 		err = -errno;
-		sl_err_at(path, 0, "cannot read: %s", strerror(errno));
+		sl_err_at(path, 0, "cannot read: %s", sl_strerror(errno));
 		return err;
 	}
 	snprintf(path, sizeof(path), "%s/runs.csv", dir);
-	runs = sl_read_file(path, &runslen);
+	runs = sl_read_file_nofollow(path, &runslen);
 	if (!runs) {
 		err = -errno;
-		sl_err_at(path, 0, "cannot read: %s", strerror(errno));
+		sl_err_at(path, 0, "cannot read: %s", sl_strerror(errno));
 		goto out_free_meta;
 	}
 	err = sl_cmp_run_parse(r, dir, meta, metalen, runs, runslen);
@@ -1091,10 +1091,26 @@ static void bootstrap_speedup_change(const double *a, size_t na, const double *b
 	most = nd > most ? nd : most;
 	if (!na || !nb || !nc || !nd || B < 10)
 		return;
-	scratch = malloc(most * sizeof(*scratch));
+	scratch = malloc(5 * most * sizeof(*scratch));   /* scratch, then the four samples sorted */
 	stat = malloc((size_t)B * sizeof(*stat));
 	if (!scratch || !stat)
 		goto out_free;
+	{
+		double *sa = scratch + most, *sb = sa + most, *sc = sb + most, *sd = sc + most;
+
+		memcpy(sa, a, na * sizeof(*a));
+		memcpy(sb, b, nb * sizeof(*b));
+		memcpy(sc, c, nc * sizeof(*c));
+		memcpy(sd, d, nd * sizeof(*d));
+		qsort(sa, na, sizeof(*sa), sl_stats_cmp_double);   /* the resampler wants them sorted */
+		qsort(sb, nb, sizeof(*sb), sl_stats_cmp_double);
+		qsort(sc, nc, sizeof(*sc), sl_stats_cmp_double);
+		qsort(sd, nd, sizeof(*sd), sl_stats_cmp_double);
+		a = sa;
+		b = sb;
+		c = sc;
+		d = sd;
+	}
 	sl_rng_seed(&rng, seed);
 	for (int i = 0; i < B; i++) {
 		double ma = sl_stats_resample_median(&rng, a, na, scratch), mb = sl_stats_resample_median(&rng, b, nb, scratch);

@@ -39,8 +39,8 @@ double sl_stats_median_ratio_ci(const double *a, size_t na, const double *b, siz
 /* qsort comparison of doubles (NAN-free input). */
 int sl_stats_cmp_double(const void *a, const void *b);
 struct sl_rng;
-/* The median of m values drawn with replacement from v (m entries) using scratch (m entries):
- * one bootstrap resample. */
+/* The median of m values drawn with replacement from v (m entries, sorted ascending) using scratch
+ * (m entries): one bootstrap resample (above 256 values drawn from its exact distribution). */
 double sl_stats_resample_median(struct sl_rng *rng, const double *v, size_t m, double *scratch);
 
 /* Percentile bootstrap 95% (level) CI of the median, B resamples, seeded: deterministic. */
