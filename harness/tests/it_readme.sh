@@ -37,6 +37,7 @@ for pat, why in ((r"\.\./shared", "a path outside the repository"), (r"DESIGN\.m
 # every path in backquotes or a link: repository paths exist, globs match, run outputs after the tiny run
 latest = os.path.join(tmp, "results/runs/latest")
 generated = {"results/history.csv"}            # written by ci/regress, not committed
+# bare .ini names that are files speedlab writes, not experiments: a run's, a baseline's calibration
 optional_build = ("build/libspeedlab-cuda.so", "build/speedlab-mpi", "build/test-logs/", "build/tests/")
 tokens = []
 for span in re.findall(r"`([^`\n]+)`", text):
@@ -46,7 +47,7 @@ checked = 0
 for t in tokens:
     t = t.strip(",;:.()'\"")
     if not re.match(r"(harness|experiments|results|plots|ci|build)/|Makefile$|README\.md$", t):
-        if re.fullmatch(r"[a-z0-9-]+\.ini", t) and t != "experiment.ini" and \
+        if re.fullmatch(r"[a-z0-9-]+\.ini", t) and t not in ("experiment.ini", "calibration.ini") and \
                 not glob.glob(f"{root}/experiments/**/{t}", recursive=True):
             bad(f"experiment {t} is nowhere under experiments/")
         continue
