@@ -78,7 +78,7 @@ TEST_BINS := $(TEST_SRCS:harness/tests/%.c=$(BUILD)/tests/%)
 .PHONY: all lib test test-unit fuzz-build run-all deps clean help
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/speedlab $(CUDA_LIB) $(MPI_BIN) $(TEST_BINS) $(BUILD)/reaper
+all: $(BUILD)/speedlab $(CUDA_LIB) $(MPI_BIN) $(TEST_BINS) $(BUILD)/reaper $(BUILD)/dgemm-loop
 
 help:
 	@echo "make             build build/speedlab (V=1 for full commands)"
@@ -124,6 +124,11 @@ $(BUILD)/tests/%: harness/tests/%.c $(FULLOBJS)
 $(BUILD)/reaper: harness/tests/reaper.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
+
+# the plain cblas_dgemm loop gemm is held against (harness/bench/harness-overhead): OpenBLAS and nothing else
+$(BUILD)/dgemm-loop: harness/bench/dgemm_loop.c $(BUILD)/obj/harness/src/blas.o
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/harness/src/blas.o -ldl
 
 -include $(DEPS)
 

@@ -5,10 +5,10 @@ set -eu
 
 # Package list (DESIGN.md): build tools, OpenBLAS (both threading builds), hwloc, libinih, jansson,
 # gnuplot, cmocka, Open MPI, python3-numpy for the Python peers, clang for the fuzz targets,
-# time for the cross-checks of the monitor.
+# time for the cross-checks of the monitor, strace for the write count of dispatch = pipe (it_dispatch).
 PKGS="gcc make pkg-config libopenblas-dev libopenblas0-pthread libopenblas0-openmp
 libhwloc-dev hwloc libinih-dev libjansson-dev gnuplot-nox libcmocka-dev openmpi-bin libopenmpi-dev
-python3 python3-numpy clang libclang-rt-14-dev time procps"
+python3 python3-numpy clang libclang-rt-14-dev time procps strace"
 
 missing=""
 for p in $PKGS; do

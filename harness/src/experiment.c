@@ -34,7 +34,7 @@ static const struct axis_def {
 	{ "start_method", "fork", NULL, false, 0 },   /* the launcher registry */
 	{ "threads", "unset", "unset|auto", true, 1 },
 	{ "thread_api", "env", "env|call", false, 0 },
-	{ "dispatch", "shm", "pipe|shm", false, 0 },
+	{ "dispatch", "shm", "pipe|batch|shm", false, 0 },
 	{ "device", "cpu", "cpu|gpu", false, 0 },
 	{ "blas", "pthread", "pthread|openmp", false, 0 },
 	{ "parent_rss_mb", "0", NULL, true, 0 },

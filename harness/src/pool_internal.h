@@ -3,6 +3,7 @@
 #define SL_POOL_INTERNAL_H
 
 #include <stdatomic.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -43,6 +44,9 @@ struct sl_pool_shm {
 	char workload[SL_NAME_LEN];
 	int nworkers;
 	int shm_dispatch;              /* 1: workers claim chunks from next_chunk; 0: chunks come by pipe */
+	int shared_pipe;               /* dispatch = pipe (Python's Pool): one task pipe all workers read under
+					* task_lock, one result pipe all write under result_lock; 0: batch or shm */
+	pthread_mutex_t task_lock, result_lock;  /* process-shared, robust */
 	long ntasks;
 	long chunksize;
 	size_t in_bytes, out_bytes;
@@ -68,7 +72,7 @@ struct sl_pool_worker {
 	bool ready, done, eof, to_armed;
 	double t_request;              /* when the coordinator asked for it */
 	double eof_t;
-	/* pipe dispatch: bytes waiting to be written, bytes read but not yet parsed */
+	/* dispatch = batch: bytes waiting to be written, bytes read but not yet parsed */
 	char *obuf;
 	size_t olen, ooff, ocap;
 	char *ibuf;
@@ -101,8 +105,18 @@ struct sl_pool {
 	bool fault;                    /* m->status says what went wrong */
 	long ntasks, next_task, ndone;
 	int nready, ndone_workers;
-	double *results;               /* pipe dispatch: coordinator-side copies */
+	/* dispatch = pipe: the coordinator's ends of the shared pipes, the chunk message being written and
+	 * the result message being read (exactly one message per read request) */
+	int task_fd, result_fd;
+	int shared_in, shared_out;     /* the workers' ends, closed once every worker has started */
+	bool task_armed;
+	char *tbuf;
+	size_t tlen, toff, tcap;
+	char *rbuf;
+	size_t rlen, rcap;
+	double *results;               /* pipe and batch dispatch: coordinator-side copies */
 	char *outputs;
+	char *inputs;                  /* pipe and batch dispatch: every task's input, made before the run phase */
 };
 
 /* ---- for the launchers (coordinator side) ---- */

@@ -27,7 +27,9 @@ struct sl_wctx {
 
 /* A workload. Every callback but run_task may be NULL.
  * Tasks are numbered 0..ntasks-1 and must be deterministic given (setting, task):
- * run_task writes a checksum into *result, which the coordinator hands to verify. */
+ * run_task writes a checksum into *result, which the coordinator hands to verify.
+ * run_task is the timed region: it holds the work and no check; checks go to setup (a warm-up
+ * task), after_run and verify, all outside the clock. */
 struct sl_workload_ops {
 	const char *name;
 	const char *help;                        /* one line for `speedlab list` */
@@ -48,6 +50,10 @@ struct sl_workload_ops {
 	/* Worker side: one task. Returns 0, or -errno with msg set. */
 	int (*run_task)(struct sl_wctx *w, long task, const void *in, void *out, double *result,
 			char *msg, size_t msglen);
+	/* Worker side, after the run phase's clock stopped (the coordinator closed the channel), before
+	 * teardown: the checks kept out of the timed tasks (gemm: its last product in full). Returns 0,
+	 * or -errno with msg set: the run's status is then that error. NULL: none. */
+	int (*after_run)(struct sl_wctx *w, char *msg, size_t msglen);
 	/* Worker side, after the last task. */
 	void (*teardown)(struct sl_wctx *w);
 	/* Floating-point operations of one task, for gflops; NULL or 0: no gflops column. */

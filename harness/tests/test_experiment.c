@@ -232,7 +232,7 @@ static void test_errors(void **state)
 	expect_error("[experiment]\nname = t\nquestion = q\nworkload = nothing\n", "t.ini:4: unknown workload 'nothing'");
 	expect_error(HEAD "[sweep]\nstart_method = forkk\n", "t.ini:6: unknown start method 'forkk' (did you mean 'fork'?)");
 	expect_error(HEAD "[sweep]\nstart_method = fork, vfork\n", "t.ini:6: unknown start method 'vfork'");
-	expect_error(HEAD "[sweep]\ndispatch = pipes\n", "t.ini:6: dispatch = 'pipes': expected one of pipe|shm (did you mean 'pipe'?)");
+	expect_error(HEAD "[sweep]\ndispatch = pipes\n", "t.ini:6: dispatch = 'pipes': expected one of pipe|batch|shm (did you mean 'pipe'?)");
 	expect_error(HEAD "[sweep]\nthreads = 0\n", "t.ini:6: threads = 0: must be at least 1");
 	expect_error(HEAD "[sweep]\nthreads = many\n", "t.ini:6: threads = 'many': expected a whole number or unset|auto");
 	expect_error(HEAD "[workload]\ntasks = 1, 2\n", "t.ini:6: 'tasks' has 2 values: a list of values belongs in [sweep]");

@@ -281,8 +281,21 @@ static const struct sl_workload_ops t_env = {
 	.run_task = t_env_task, .verify = t_env_verify,
 };
 
+/* Its check after the run finds a wrong result (what gemm's check of its last product does). */
+static int t_bad_after_run(struct sl_wctx *w, char *msg, size_t len)
+{
+	snprintf(msg, len, "worker %d: last product wrong on purpose", w->worker);
+	return -EIO;
+}
+
+static const struct sl_workload_ops t_badafter = {
+	.name = "t_badafter", .help = "the check after the run fails", .params = t_params,
+	.run_task = t_sum_task, .after_run = t_bad_after_run, .verify = t_sum_verify,
+};
+
 static const struct sl_workload_ops *const test_workloads[] = {
-	&t_sum, &t_io, &t_big, &t_kill, &t_exit, &t_hang, &t_setupfail, &t_badverify, &t_omp, &t_env, NULL,
+	&t_sum, &t_io, &t_big, &t_kill, &t_exit, &t_hang, &t_setupfail, &t_badverify, &t_omp, &t_env,
+	&t_badafter, NULL,
 };
 
 /* ---- helpers ---- */
@@ -379,7 +392,7 @@ static struct sl_run_opts opts(volatile sig_atomic_t *flag)
 }
 
 static const char *const methods[] = { "fork", "spawn", "forkserver" };
-static const char *const dispatches[] = { "pipe", "shm" };
+static const char *const dispatches[] = { "pipe", "batch", "shm" };
 
 static void run_expect(const struct sl_setting *s, const struct sl_workload_ops *w, const char *status)
 {
@@ -416,7 +429,7 @@ static void test_correct_every_method_and_channel(void **state)
 
 	(void)state;
 	for (size_t mi = 0; mi < 3; mi++)
-		for (size_t di = 0; di < 2; di++)
+		for (size_t di = 0; di < 3; di++)
 			for (int pi = 0; pi < 3; pi++) {
 				/* chunk sizes that do and do not divide the task count */
 				make_setting(&s, "t_sum", methods[mi], dispatches[di], ps[pi], pi == 1 ? 3 : 1, 200);
@@ -431,7 +444,7 @@ static void test_many_tasks_and_large_chunks(void **state)
 	struct sl_setting s;
 
 	(void)state;
-	for (size_t di = 0; di < 2; di++) {
+	for (size_t di = 0; di < 3; di++) {
 		make_setting(&s, "t_sum", "fork", dispatches[di], 2, 1, 20000);
 		run_expect(&s, &t_sum, "ok");
 		make_setting(&s, "t_io", "fork", dispatches[di], 2, 4096, 20000);
@@ -455,7 +468,7 @@ static void test_empty_workload_measures_dispatch(void **state)
 	(void)state;
 	assert_non_null(w);
 	for (size_t mi = 0; mi < 3; mi++)
-		for (size_t di = 0; di < 2; di++) {
+		for (size_t di = 0; di < 3; di++) {
 			volatile sig_atomic_t flag = 0;
 			struct sl_run_opts o = opts(&flag);
 			struct sl_metrics m;
@@ -475,7 +488,7 @@ static void test_worker_killed_mid_task(void **state)
 
 	(void)state;
 	for (size_t mi = 0; mi < 3; mi++)
-		for (size_t di = 0; di < 2; di++) {
+		for (size_t di = 0; di < 3; di++) {
 			make_setting(&s, "t_kill", methods[mi], dispatches[di], 3, 1, 400);
 			set_param(&s, "victim", 150);
 			run_expect(&s, &t_kill, "crash:SIGKILL");
@@ -500,7 +513,7 @@ static void test_hung_worker_times_out(void **state)
 
 	(void)state;
 	for (size_t mi = 0; mi < 3; mi++) {
-		make_setting(&s, "t_hang", methods[mi], dispatches[mi % 2], 2, 1, 50);
+		make_setting(&s, "t_hang", methods[mi], dispatches[mi % 3], 2, 1, 50);
 		set_param(&s, "victim", 10);
 		s.timeout_s = 1;
 		run_expect(&s, &t_hang, "hang");
@@ -527,7 +540,7 @@ static void test_interrupted_run_stops_clean(void **state)
 		struct itimerval it = { .it_value = { 0, 300000 } };
 		struct sl_metrics m;
 
-		make_setting(&s, "t_hang", methods[mi], dispatches[(mi + 1) % 2], 3, 1, 50);
+		make_setting(&s, "t_hang", methods[mi], dispatches[(mi + 1) % 3], 3, 1, 50);
 		set_param(&s, "victim", 5);
 		alarm_flag = 0;
 		setitimer(ITIMER_REAL, &it, NULL);
@@ -547,6 +560,18 @@ static void test_setup_and_verify_errors(void **state)
 		run_expect(&s, &t_setupfail, "error:setup refused on purpose");
 		make_setting(&s, "t_badverify", methods[mi], "pipe", 2, 1, 10);
 		run_expect(&s, &t_badverify, "error:wrong on purpose");
+		/* the workers' checks kept out of the clock still fail the run, on every channel */
+		for (size_t di = 0; di < 3; di++) {
+			volatile sig_atomic_t flag = 0;
+			struct sl_run_opts o = opts(&flag);
+			struct sl_metrics m;
+
+			make_setting(&s, "t_badafter", methods[mi], dispatches[di], 2, 1, 10);
+			assert_int_equal(sl_pool_run(&s, &t_badafter, &o, &m), 0);
+			if (!strstr(m.status, "last product wrong on purpose"))
+				fail_msg("%s/%s: status '%s'", methods[mi], dispatches[di], m.status);
+			assert_int_equal(leftovers(), 0);
+		}
 	}
 }
 
