@@ -169,7 +169,10 @@ static void usage_now(struct sl_pool_usage *u)
 static void thread_usage_now(struct sl_pool_usage *u)
 {
 	struct rusage r;
+	struct timespec ts;
 
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	u->cpu_s = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 	getrusage(RUSAGE_THREAD, &r);
 	u->user_s = r.ru_utime.tv_sec + r.ru_utime.tv_usec * 1e-6;
 	u->sys_s = r.ru_stime.tv_sec + r.ru_stime.tv_usec * 1e-6;
@@ -306,7 +309,7 @@ static int wside_loop_shm(struct pool_wside *ws)
 
 	while (atomic_load_explicit(&shm->go, memory_order_acquire) == 0)
 		futex(&shm->go, FUTEX_WAIT, 0);
-	usage_now(&ws->slot->at_ready);   /* the run's share of CPU starts now, not at ready */
+	usage_now(&ws->slot->at_go);      /* the run's share of CPU starts now, not at ready */
 	for (;;) {
 		long c = atomic_fetch_add_explicit(&shm->next_chunk, 1, memory_order_relaxed);
 		long first = c * cs, count;
@@ -349,6 +352,10 @@ static int wside_loop_pipe(struct pool_wside *ws)
 		}
 		if (n == 0)
 			break;
+		if (!ws->slot->went) {
+			usage_now(&ws->slot->at_go);   /* the first chunk: this worker's run begins */
+			ws->slot->went = 1;
+		}
 		ilen += (size_t)n;
 		while (ilen - pos >= sizeof(struct pool_chunk_msg)) {
 			struct pool_chunk_msg cm;
@@ -428,6 +435,10 @@ static int wside_loop_shared(struct pool_wside *ws)
 
 		shared_lock(&shm->task_lock);
 		rc = read_exact(ws->in_fd, &cm, sizeof(cm));
+		if (rc == 1 && !ws->slot->went) {
+			usage_now(&ws->slot->at_go);   /* the first chunk: this worker's run begins */
+			ws->slot->went = 1;
+		}
 		if (rc == 1 && (cm.type != MSG_CHUNK || cm.count == 0 || cm.first < 0 ||
 				cm.first + (int64_t)cm.count > shm->ntasks)) {
 			snprintf(ws->msg, sizeof(ws->msg), "worker got a malformed chunk message");
@@ -506,6 +517,7 @@ _Noreturn void sl_pool_worker_serve(struct sl_pool_shm *shm, const struct sl_wor
 	if (wside_send(&ws, MSG_READY, NULL, 0, 0) < 0)
 		_exit(1);
 	usage_now(&slot->at_ready);
+	slot->at_go = slot->at_ready;      /* until its first chunk: a worker given none used nothing */
 	rc = shm->shm_dispatch ? wside_loop_shm(&ws) : shm->shared_pipe ? wside_loop_shared(&ws) : wside_loop_pipe(&ws);
 	if (rc)
 		wside_fail(&ws, "task", rc);
@@ -1275,7 +1287,9 @@ static void pool_fill_metrics(struct sl_pool *p, double t_first_request, double 
 			      const struct sl_pool_usage *c1)
 {
 	struct sl_metrics *m = p->m;
-	double wall = t_end - t0, user = c1->user_s - c0->user_s, sys = c1->sys_s - c0->sys_s;
+	/* the coordinator's thread: its exact CPU time, split as getrusage splits it */
+	double wall = t_end - t0, cpu = fmax(c1->cpu_s - c0->cpu_s, 0), sys = fmin(fmax(c1->sys_s - c0->sys_s, 0), cpu);
+	double user = cpu - sys, startup = 0;
 	bool server = p->launcher && strcmp(p->launcher->name, "forkserver") == 0;
 
 	/* what runs besides the workers (seed 000's "manager process"): the forkserver (one thread), and
@@ -1297,10 +1311,11 @@ static void pool_fill_metrics(struct sl_pool *p, double t_first_request, double 
 
 		if (lat)
 			lat[i] = (sl->entry_t - p->workers[i].t_request) * 1e3;
-		user += sl->at_end.user_s - sl->at_ready.user_s;
-		sys += sl->at_end.sys_s - sl->at_ready.sys_s;
-		vol += sl->at_end.ctx_vol - sl->at_ready.ctx_vol;
-		invol += sl->at_end.ctx_invol - sl->at_ready.ctx_invol;
+		user += sl->at_end.user_s - sl->at_go.user_s;
+		sys += sl->at_end.sys_s - sl->at_go.sys_s;
+		vol += sl->at_end.ctx_vol - sl->at_go.ctx_vol;
+		invol += sl->at_end.ctx_invol - sl->at_go.ctx_invol;
+		startup += sl->at_ready.user_s + sl->at_ready.sys_s;
 		if (sl->at_end.maxrss_kib > rss)
 			rss = sl->at_end.maxrss_kib;
 		busy_sum += sl->busy_s;
@@ -1320,6 +1335,7 @@ static void pool_fill_metrics(struct sl_pool *p, double t_first_request, double 
 	m->cpu_user_s = user;
 	m->cpu_sys_s = sys;
 	m->cores_busy = wall > 0 ? (user + sys) / wall : NAN;
+	m->cpu_startup_s = startup;
 	m->ctx_vol = vol;
 	m->ctx_invol = invol;
 	m->rss_peak_mb = rss > 0 ? rss / 1024.0 : NAN;

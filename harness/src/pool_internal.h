@@ -18,6 +18,7 @@
 /* CPU time and context switches of one process (self + waited-for children). */
 struct sl_pool_usage {
 	double user_s, sys_s;
+	double cpu_s;                  /* coordinator: CLOCK_THREAD_CPUTIME_ID (exact; RUSAGE_THREAD lags a tick) */
 	double ctx_vol, ctx_invol;
 	double maxrss_kib;
 };
@@ -28,10 +29,12 @@ struct sl_pool_slot {
 	double ready_t;                /* after the workload's setup */
 	double busy_s;                 /* sum of the times of its chunks */
 	long tasks_done;
-	struct sl_pool_usage at_ready; /* usage when ready and when its work ended: the run's share is the difference */
-	struct sl_pool_usage at_end;
+	struct sl_pool_usage at_ready; /* usage when ready (since the worker began: its start-up CPU) */
+	struct sl_pool_usage at_go;    /* when its first chunk came (shm: when released) and when its work */
+	struct sl_pool_usage at_end;   /* ended: the run's share is the difference, the wall time's window */
 	int threads;                   /* sl_threads_count_self() when its work ended; -1 unknown */
 	int lib_threads;               /* struct sl_wctx.lib_threads after the last task */
+	int went;                      /* 1 once at_go is taken */
 	int ended;                     /* 1 once the fields above are final */
 } __attribute__((aligned(64)));
 

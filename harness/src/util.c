@@ -390,6 +390,8 @@ const struct sl_metric_column sl_metric_columns[] = {
 	COL(helper_procs, 0, "processes the pool runs besides its workers (a forkserver, a manager)"),
 	COL(helper_threads, 0, "threads besides the workers': the coordinator's extra ones and the helpers'"),
 	COL(gpu_sm_mhz, 0, "GPU SM clock (NVML), MHz, mean over the run's samples"),
+	COL(cpu_startup_s, -1, "the workers' CPU time from start to ready (setup), seconds; cpu_user_s and "
+			       "cpu_sys_s cover the run phase only"),
 };
 #undef COL
 const size_t sl_metric_ncolumns = sizeof(sl_metric_columns) / sizeof(sl_metric_columns[0]);

@@ -281,6 +281,24 @@ static const struct sl_workload_ops t_env = {
 	.run_task = t_env_task, .verify = t_env_verify,
 };
 
+/* The coordinator makes task 0's input with 5 ms of CPU right before the run phase, without a system
+ * call: CPU a thread spent since its last tick or switch shows late in RUSAGE_THREAD, so a coordinator
+ * measured that way puts it inside a run phase of a few microseconds (cores_busy far above the CPUs). */
+static void t_spin_make(const struct sl_setting *s, long task, void *in)
+{
+	double t0 = sl_now();
+
+	t_io_make(s, task, in);
+	while (task == 0 && sl_now() - t0 < 5e-3)
+		;
+}
+
+static const struct sl_workload_ops t_spinin = {
+	.name = "t_spinin", .help = "its first input costs the coordinator 5 ms", .params = t_params,
+	.task_in_bytes = t_io_in, .task_out_bytes = t_io_out, .make_input = t_spin_make,
+	.run_task = t_io_task, .verify = t_io_verify,
+};
+
 /* Its check after the run finds a wrong result (what gemm's check of its last product does). */
 static int t_bad_after_run(struct sl_wctx *w, char *msg, size_t len)
 {
@@ -295,7 +313,7 @@ static const struct sl_workload_ops t_badafter = {
 
 static const struct sl_workload_ops *const test_workloads[] = {
 	&t_sum, &t_io, &t_big, &t_kill, &t_exit, &t_hang, &t_setupfail, &t_badverify, &t_omp, &t_env,
-	&t_badafter, NULL,
+	&t_badafter, &t_spinin, NULL,
 };
 
 /* ---- helpers ---- */
@@ -575,6 +593,31 @@ static void test_setup_and_verify_errors(void **state)
 	}
 }
 
+/* CPU is counted over the wall time's window: the coordinator's exactly, each worker's from its first
+ * chunk to its last result; the workers' start-up CPU in a column of its own. */
+static void test_cpu_within_the_run_window(void **state)
+{
+	double limit = sl_topology()->logical * 1.05;
+	struct sl_setting s;
+
+	(void)state;
+	for (size_t di = 0; di < 3; di++)
+		for (int rep = 0; rep < 3; rep++) {
+			volatile sig_atomic_t flag = 0;
+			struct sl_run_opts o = opts(&flag);
+			struct sl_metrics m;
+
+			make_setting(&s, "t_spinin", "fork", dispatches[di], 1, 1, 4);
+			assert_int_equal(sl_pool_run(&s, &t_spinin, &o, &m), 0);
+			assert_string_equal(m.status, "ok");
+			if (!(m.cores_busy <= limit))
+				fail_msg("%s: cores_busy %.2f over %.2f logical CPUs (cpu %g s in %g s)", dispatches[di],
+					 m.cores_busy, limit / 1.05, m.cpu_user_s + m.cpu_sys_s, m.wall_s);
+			assert_true(m.cpu_startup_s >= 0 && m.cpu_startup_s < 10);
+			assert_int_equal(leftovers(), 0);
+		}
+}
+
 /* The start-safety matrix's key cell, from a real run: a coordinator that used OpenMP, then its workers
  * use OpenMP. libgomp's pool does not survive fork: the fork worker hangs; spawn and forkserver are fine. */
 static void test_fork_after_openmp_hangs(void **state)
@@ -744,6 +787,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hung_worker_times_out),
 		cmocka_unit_test(test_interrupted_run_stops_clean),
 		cmocka_unit_test(test_setup_and_verify_errors),
+		cmocka_unit_test(test_cpu_within_the_run_window),
 		cmocka_unit_test(test_fork_after_openmp_hangs),
 		cmocka_unit_test(test_parent_rss_and_bad_settings),
 		cmocka_unit_test(test_forkserver_start_finish_leaves_nothing),
