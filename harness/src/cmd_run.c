@@ -305,6 +305,9 @@ int sl_cmd_run(int argc, char **argv)
 	int *order = NULL;
 	long nconfigs, total = 0, finished = 0;
 	int rounds, rc, exit_code = SL_EXIT_OK, bad = 0;
+	long measured = 0;             /* measured repetitions that ended ok */
+	char (*first_bad)[SL_STATUS_LEN] = NULL;   /* per configuration: its first failed repetition's status */
+	bool *config_ok = NULL;        /* per configuration: some measured repetition ended ok (or skipped) */
 	struct sigaction sa, old_int, old_term;
 
 	if (parse_args(argc, argv, &a) < 0)
@@ -361,7 +364,9 @@ int sl_cmd_run(int argc, char **argv)
 		}
 	done = calloc((size_t)nconfigs * (size_t)(rounds + 1), 1);
 	order = malloc((size_t)nconfigs * sizeof(*order));
-	if (!done || !order) {
+	first_bad = calloc((size_t)nconfigs, sizeof(*first_bad));
+	config_ok = calloc((size_t)nconfigs, sizeof(*config_ok));
+	if (!done || !order || !first_bad || !config_ok) {
 		sl_err("run: out of memory (%ld configurations)", nconfigs);
 		exit_code = SL_EXIT_USAGE;
 		goto out_free;
@@ -511,6 +516,12 @@ int sl_cmd_run(int argc, char **argv)
 			}
 			if (samples)
 				fflush(samples);
+			if (rep > 0 && !status_bad(m.status)) {
+				config_ok[c] = true;
+				measured += strcmp(m.status, "ok") == 0;
+			}
+			if (rep > 0 && status_bad(m.status) && !first_bad[c][0])
+				snprintf(first_bad[c], SL_STATUS_LEN, "%s", m.status);
 			if (rep > 0 && status_bad(m.status)) {
 				bad++;
 				if (!a.quiet) {
@@ -523,6 +534,16 @@ int sl_cmd_run(int argc, char **argv)
 		}
 	}
 	sl_progress_end();
+	/* a configuration none of whose repetitions was measured says so, with its first failure */
+	for (long c = 0; c < nconfigs && !interrupted; c++)
+		if (!config_ok[c] && first_bad[c][0]) {
+			struct sl_setting s;
+			char lab[128];
+
+			sl_experiment_setting(e, c, &s, msg, sizeof(msg));
+			label(&s, lab, sizeof(lab));
+			sl_err("%s: every repetition failed; the first: %s", lab, first_bad[c]);
+		}
 
 out_restore:
 	sigaction(SIGINT, &old_int, NULL);
@@ -566,6 +587,12 @@ out_restore:
 		printf("results: %s\n", dir);
 		if (bad && a.strict)
 			exit_code = SL_EXIT_FINDING;
+		/* runs failed and none was measured: nothing to show for it */
+		if (bad && !measured) {
+			sl_err("%s: no repetition was measured (%d failed): see the status column of %s/runs.csv",
+			       e->name, bad, dir);
+			exit_code = SL_EXIT_FINDING;
+		}
 	}
 
 out_finish:
@@ -578,6 +605,8 @@ out_free:
 	json_decref(meta);
 	free(order);
 	free(done);
+	free(first_bad);
+	free(config_ok);
 	free(proto);
 	free(e);
 	return exit_code;

@@ -103,6 +103,7 @@ struct reader {
 	int overlong_line;      /* first line longer than libinih takes, 0 if none */
 	int overlong_max;
 	bool continuation;      /* the last line read starts with white space */
+	char raw[1024];         /* the last line as read, before libinih cut comments off */
 };
 
 static char *read_line(char *str, int num, void *stream)
@@ -120,6 +121,7 @@ static char *read_line(char *str, int num, void *stream)
 			break;
 	}
 	str[n] = '\0';
+	snprintf(r->raw, sizeof(r->raw), "%s", str);
 	r->line++;
 	if (n == num - 1 && str[n - 1] != '\n' && r->pos < r->len) {
 		/* longer than libinih takes: remember it, skip the rest of the line */
@@ -148,6 +150,31 @@ struct parse_state {
 	const char *name;
 	int errors;
 };
+
+/* What libinih's inline-comment rule (";" after white space) cut off raw after key's value: the text
+ * after the ";", trimmed, into cut ("" when nothing was cut). */
+static void inline_cut(const char *raw, const char *key, const char *value, char *cut, size_t cutlen)
+{
+	const char *p = strstr(raw, key), *v;
+
+	cut[0] = '\0';
+	if (!p)
+		return;
+	p += strcspn(p + strlen(key), "=:") + strlen(key);
+	if (!*p)
+		return;
+	p++;
+	v = value[0] ? strstr(p, value) : NULL;
+	p = v ? v + strlen(value) : p;
+	p += strspn(p, " \t");
+	if (*p != ';')
+		return;
+	p++;
+	p += strspn(p, " \t");
+	snprintf(cut, cutlen, "%.*s", (int)strcspn(p, "\r\n"), p);
+	if (!cut[0])
+		snprintf(cut, cutlen, ";");
+}
 
 static int on_entry(void *user, const char *section, const char *key, const char *value)
 {
@@ -190,6 +217,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
 	snprintf(en->file, sizeof(en->file), "%s", ps->name);
 	en->line = ps->r->line;
 	en->section_line = ps->r->section_line;
+	inline_cut(ps->r->raw, key, value, en->cut, sizeof(en->cut));
 	return 1;
 }
 
@@ -716,6 +744,20 @@ static bool is_quoted(const char *s)
 	return len >= 2 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0] && !memchr(s + 1, s[0], len - 2);
 }
 
+/* A free-text value (a command line) cut short by " ;", which libinih reads as a comment: an error
+ * naming what was left and what was cut, since "cd /tmp ; sha256sum f" would otherwise run "cd /tmp".
+ * Returns 0 when en's value is not free text, else -EINVAL (message printed). */
+static int free_text_cut(const struct sl_experiment *e, const struct sl_entry *en)
+{
+	const struct sl_param_def *p = param_def_find(e->wl, en->key);
+
+	if (!p || p->type != SL_PARAM_STRING || p->choices)
+		return 0;
+	sl_err_at(en->file, en->line, "%s = '%s': ' ;' starts a comment, so '%s' after it was cut off; write "
+		  "';' with no space before it to keep it in the command", en->key, en->value, en->cut);
+	return -EINVAL;
+}
+
 /* Expand and check the values of an axis entry into ax. Returns 0 or -EINVAL (message printed). */
 static int fill_axis(struct sl_experiment *e, struct sl_axis *ax, const char *value, const char *file, int line,
 		     bool list_ok, bool verbatim)
@@ -908,6 +950,12 @@ static int apply_experiment_key(struct sl_experiment *e, const struct sl_entry *
 	} else if (strcmp(en->key, "sample_hz") == 0) {
 		if (get_double(en, 0, 1000, &e->sample_hz))
 			return -EINVAL;
+		/* the monitor also gives threads_peak and rss_peak_mb: a rate of 0 would silently mean 20 Hz */
+		if (!(e->sample_hz > 0)) {
+			sl_err_at(en->file, en->line, "sample_hz = %s: the monitor cannot be turned off; give a rate "
+				  "above 0 and up to 1000 (samples per second; default 20)", en->value);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -1187,6 +1235,10 @@ static int build(struct sl_experiment *e, const char *name, const char *profile,
 		ax = axis_get(e, en->key);
 		if (!ax)
 			continue;   /* already reported */
+		if (en->cut[0] && free_text_cut(e, en) < 0) {
+			errors++;
+			continue;
+		}
 		/* an override (profile, --set) may turn a fixed parameter into a list */
 		if (fill_axis(e, ax, en->value, en->file, en->line, sweep || en->override, !sweep) < 0)
 			errors++;
@@ -1222,7 +1274,7 @@ static void defaults(struct sl_experiment *e, const char *name)
 int sl_experiment_parse(struct sl_experiment *e, const char *name, const char *text, const char *profile,
 			char *const *overrides, int noverrides)
 {
-	struct reader r = { text, 0, strlen(text), 0, 0, 0, 0, false };
+	struct reader r = { .text = text, .len = strlen(text) };
 	struct parse_state ps = { e, &r, name, 0 };
 	int rc;
 

@@ -20,7 +20,7 @@
  *     stdout lines are discarded; stderr passes through.
  *   - Past the experiment's timeout the whole process group is killed (status hang); death by a
  *     signal is crash:SIG..., exit 77 skipped:<its last stderr line>, any other non-zero exit
- *     error:exit N. Anything still running in the group when the command exits is killed too.
+ *     error:exit N: <its last stderr line>. Anything still running in the group when the command exits is killed too.
  *   - per = task: each task runs the command once inside a pool worker (stdout goes to stderr);
  *     the run is correct when every task exits 0. A hang, a crash or Ctrl-C kills the pool's
  *     process group, commands and their descendants with the workers; what a command leaves
@@ -285,10 +285,11 @@ static void status_text(int status, bool timed_out, const char *last_err, char *
 		snprintf(out, len, "crash:SIG%s", sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "UNKNOWN");
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
 		snprintf(out, len, "skipped:%s", last_err && last_err[0] ? last_err : "the command exited 77");
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		snprintf(out, len, "error:exit 127 (command not found?)");
 	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		snprintf(out, len, "error:exit %d", WEXITSTATUS(status));
+		/* the last stderr line says why, in the status that runs.csv keeps */
+		snprintf(out, len, "error:exit %d%s%s%s", WEXITSTATUS(status),
+			 WEXITSTATUS(status) == 127 ? " (command not found?)" : "", last_err && last_err[0] ? ": " : "",
+			 last_err ? last_err : "");
 	else
 		snprintf(out, len, "ok");
 }
