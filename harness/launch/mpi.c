@@ -1144,7 +1144,7 @@ int sl_mpi_run(const struct sl_setting *s, const struct sl_workload_ops *w,
 		return 0;
 	}
 	if (w->run_whole)
-		return w->run_whole(s, m);
+		return w->run_whole(s, o, m);
 	if ((w->supported && !w->supported(s, why, sizeof(why))) || !mpi_supported(s, why, sizeof(why))) {
 		status_set(m, "skipped:", why);
 		return 0;

@@ -493,7 +493,7 @@ int sl_cmd_run(int argc, char **argv)
 					continue;
 				}
 				snprintf(m.status, sizeof(m.status), "skipped:%s", why);
-			} else if (e->wl->run_whole && (rc = e->wl->run_whole(&s, &m)) != SL_RUN_WHOLE_USE_POOL) {
+			} else if (e->wl->run_whole && (rc = e->wl->run_whole(&s, &o, &m)) != SL_RUN_WHOLE_USE_POOL) {
 				if (rc == -EINTR || interrupted)
 					break;
 				/* a failure the workload did not describe still must not read "ok" */

@@ -12,6 +12,9 @@ struct sl_monitor;
 struct sl_monitor *sl_monitor_start(double hz, FILE *samples, int config, int rep);
 /* Watch a worker process (and its threads). Thread-safe. Never fails (drops past a limit). */
 void sl_monitor_watch(struct sl_monitor *mon, pid_t pid);
+/* Watch pid and, at every sample, every descendant it has then (read from /proc/PID/task/TID/children):
+ * a process tree's threads and memory, not only its root's. Safe with mon NULL. Never fails. */
+void sl_monitor_watch_tree(struct sl_monitor *mon, pid_t pid);
 /* Stop the thread and fill threads_peak, threads_total_peak, rss_peak_mb, gpu_util_pct, gpu_mem_mb,
  * monitor_cpu_pct in m (others untouched). Frees mon. Never fails. */
 void sl_monitor_stop(struct sl_monitor *mon, struct sl_metrics *m);

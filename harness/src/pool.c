@@ -1889,7 +1889,7 @@ int sl_pool_run(const struct sl_setting *s, const struct sl_workload_ops *w, con
 	if (strcmp(s->start_method, "mpi") == 0)
 		return sl_mpi_run(s, w, o, m);
 	if (w->run_whole) {
-		int rc = w->run_whole(s, m);
+		int rc = w->run_whole(s, o, m);
 
 		if (rc != SL_RUN_WHOLE_USE_POOL)
 			return rc;

@@ -155,6 +155,7 @@ struct sl_metrics {
 	double helper_threads;         /* threads besides the workers': the coordinator's beyond its main one, helpers' */
 	double gpu_sm_mhz;             /* SM clock (NVML), mean over the run's samples */
 	double cpu_startup_s;          /* the workers' CPU from their start to ready (outside cpu_*_s) */
+	double wall_tree_s;            /* command: the whole tree's wall time, the window of cpu_*_s and cores_busy */
 	char status[SL_STATUS_LEN];    /* ok, crash:SIGNAL, hang, error:TEXT, skipped:REASON */
 };
 

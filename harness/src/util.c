@@ -392,6 +392,8 @@ const struct sl_metric_column sl_metric_columns[] = {
 	COL(gpu_sm_mhz, 0, "GPU SM clock (NVML), MHz, mean over the run's samples"),
 	COL(cpu_startup_s, -1, "the workers' CPU time from start to ready (setup), seconds; cpu_user_s and "
 			       "cpu_sys_s cover the run phase only"),
+	COL(wall_tree_s, -1, "command workload: the whole process tree's wall time, the window of cpu_user_s, "
+			     "cpu_sys_s and cores_busy (wall_s is the program's own when it reports one)"),
 };
 #undef COL
 const size_t sl_metric_ncolumns = sizeof(sl_metric_columns) / sizeof(sl_metric_columns[0]);

@@ -4,6 +4,8 @@
 
 #include "speedlab.h"
 
+struct sl_run_opts;   /* pool.h: the monitor's rate, samples.csv, the repetition, the interrupt flag */
+
 enum sl_param_type { SL_PARAM_INT, SL_PARAM_DOUBLE, SL_PARAM_STRING };
 
 /* One parameter a workload declares: drives parsing, `speedlab list` and validation. */
@@ -67,7 +69,7 @@ struct sl_workload_ops {
 	 * happened (whatever its status, in m->status), SL_RUN_WHOLE_USE_POOL when this setting goes
 	 * through the pool after all (command with per = task), -EINTR when a signal (Ctrl-C)
 	 * interrupted it (the command is killed and reaped first), -errno on a harness failure. */
-	int (*run_whole)(const struct sl_setting *s, struct sl_metrics *m);
+	int (*run_whole)(const struct sl_setting *s, const struct sl_run_opts *o, struct sl_metrics *m);
 	/* Coordinator side, after verify: metrics the workload measured itself inside its tasks (GPU time
 	 * from CUDA events, host-device bandwidth, wake-up latency), from every task's result and output
 	 * (outputs: ntasks x task_out_bytes, in task order). It may overwrite what the pool measured

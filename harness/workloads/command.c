@@ -40,6 +40,7 @@
 
 #include "blas.h"
 #include "monitor.h"
+#include "pool.h"
 #include "workload.h"
 
 extern char **environ;
@@ -172,13 +173,75 @@ static int env_build(struct env *e, const struct sl_setting *s, long task, int w
  * (its own group would outlive that kill, its descendants orphaned), and it gets SIGKILL when the
  * worker dies. Returns the pid, or -errno. Between fork and exec the child calls only
  * async-signal-safe functions: the coordinator may have other threads. */
+/* A command line with none of the shell's syntax runs without a shell (like hyperfine -N): split
+ * at blanks, its program looked up on the command's PATH before fork. */
+#define SHELL_CHARS "|&;<>()$`\\\"'*?[]#~=%{}!\n"
+
+struct plain_cmd {
+	char path[4096];
+	char *argv[64];
+	char buf[SL_VALUE_LEN];
+};
+
+/* Fill pc when cmd can run without a shell; false when it needs one (shell syntax, too many
+ * words, or a program not found: the shell then says so, exit 127). Never fails. */
+static bool plain_command(const char *cmd, char **envp, struct plain_cmd *pc)
+{
+	const char *pathvar = "/usr/local/bin:/usr/bin:/bin";
+	int n = 0;
+
+	if (!cmd[0] || strpbrk(cmd, SHELL_CHARS) || strlen(cmd) >= sizeof(pc->buf))
+		return false;
+	snprintf(pc->buf, sizeof(pc->buf), "%s", cmd);
+	for (char *save = NULL, *w = strtok_r(pc->buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (n >= 63)
+			return false;
+		pc->argv[n++] = w;
+	}
+	pc->argv[n] = NULL;
+	if (n == 0)
+		return false;
+	if (strchr(pc->argv[0], '/')) {
+		snprintf(pc->path, sizeof(pc->path), "%s", pc->argv[0]);
+		return access(pc->path, X_OK) == 0;
+	}
+	for (char **e = envp; e && *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			pathvar = *e + 5;
+	for (const char *p = pathvar; *p;) {
+		size_t len = strcspn(p, ":");
+
+		snprintf(pc->path, sizeof(pc->path), "%.*s/%s", (int)(len ? len : 1), len ? p : ".", pc->argv[0]);
+		if (access(pc->path, X_OK) == 0)
+			return true;
+		p += len + (p[len] == ':');
+	}
+	return false;
+}
+
+/* Say once per process that a command with shell syntax has the shell's start-up in its times. */
+static void note_shell(const char *cmd)
+{
+	static bool said;
+
+	if (said)
+		return;
+	said = true;
+	sl_warn("command: '%s' has shell syntax, so it runs under /bin/sh -c: the shell's start-up (about a "
+		"millisecond) is inside every time measured (a command without it runs directly)", cmd);
+}
+
 static pid_t spawn_command(const char *cmd, char **envp, int out_fd, int err_fd, bool in_worker)
 {
 	pid_t parent = getpid(), pid;
+	struct plain_cmd *pc = malloc(sizeof(*pc));
+	bool plain = pc && plain_command(cmd, envp, pc);
 
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		free(pc);
 		return -errno;
+	}
 	if (pid == 0) {
 		int null;
 
@@ -198,9 +261,13 @@ static pid_t spawn_command(const char *cmd, char **envp, int out_fd, int err_fd,
 			_exit(127);
 		if (err_fd >= 0 && dup2(err_fd, 2) < 0)
 			_exit(127);
-		execve("/bin/sh", (char *[]){ "sh", "-c", (char *)cmd, NULL }, envp);
+		if (plain)
+			execve(pc->path, pc->argv, envp);
+		else
+			execve("/bin/sh", (char *[]){ "sh", "-c", (char *)cmd, NULL }, envp);
 		_exit(127);
 	}
+	free(pc);
 	if (!in_worker)
 		setpgid(pid, pid);   /* also here, so the group exists before anyone signals it */
 	return pid;
@@ -444,7 +511,7 @@ static bool has_exited(pid_t pid)
 	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT | WNOHANG) == 0 && si.si_pid == pid;
 }
 
-static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
+static int command_run_whole(const struct sl_setting *s, const struct sl_run_opts *o, struct sl_metrics *m)
 {
 	const char *cmd = sl_setting_text(s, "cmd", "");
 	struct report rep;
@@ -487,7 +554,14 @@ static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
 	}
 	/* Descendants the command orphans come to us, so we can kill and reap them. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	mon = sl_monitor_start(20, NULL, s->config, 0);
+	/* the whole tree (every descendant's threads and memory), at the experiment's rate, into samples.csv */
+	mon = sl_monitor_start(o ? o->sample_hz : 0, o ? o->samples : NULL, s->config, o ? o->rep : 0);
+	{
+		struct plain_cmd pc;
+
+		if (!plain_command(cmd, env.vars, &pc))
+			note_shell(cmd);
+	}
 	t0 = sl_now();
 	pid = spawn_command(cmd, env.vars, out[1], err[1], false);
 	close(out[1]);
@@ -496,8 +570,7 @@ static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
 		rc = pid;
 		goto out_stop;
 	}
-	if (mon)
-		sl_monitor_watch(mon, pid);
+	sl_monitor_watch_tree(mon, pid);
 	pidfd = pidfd_of(pid);
 	deadline = s->timeout_s > 0 ? t0 + s->timeout_s : INFINITY;
 	for (;;) {
@@ -592,6 +665,8 @@ out_close_out:
 		memcpy(m->status, why, sizeof(why));
 	} else if (rc == 0) {
 		m->rss_peak_mb = (double)ru.ru_maxrss / 1024.0;   /* KiB; the largest of the tree */
+		/* the window of the CPU columns and cores_busy; a wall_s the program reports is its own */
+		m->wall_tree_s = m->wall_s;
 		/* The command's own figures win (e.g. wall_s of its measured section). */
 		for (size_t i = 0; i < sl_metric_ncolumns; i++) {
 			double v = sl_metric_get(&rep.got, &sl_metric_columns[i]);
