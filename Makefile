@@ -149,7 +149,8 @@ deps:
 
 # The whole suite: unit and integration tests on the normal build, the unit tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer, and bounded fuzzing of the parsers.
-test: deps
+test:
+	$(Q)sh harness/deps.sh test
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan NVCC= OPTFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 		LDFLAGS="-fsanitize=address,undefined" all

@@ -1,14 +1,21 @@
 #!/bin/sh
 # deps.sh: check for the Debian packages speedlab needs and install only what is missing
 # (apt-get when root; otherwise print the exact command and stop).
+# usage: deps.sh [test]   (test: also what only the tests need; `make test` passes it)
 set -eu
 
 # Package list (DESIGN.md): build tools, OpenBLAS (both threading builds), hwloc, libinih, jansson,
 # gnuplot, cmocka, Open MPI, python3-numpy for the Python peers, clang for the fuzz targets,
-# time for the cross-checks of the monitor, strace for the write count of dispatch = pipe (it_dispatch).
+# time for the cross-checks of the monitor.
 PKGS="gcc make pkg-config libopenblas-dev libopenblas0-pthread libopenblas0-openmp
 libhwloc-dev hwloc libinih-dev libjansson-dev gnuplot-nox libcmocka-dev openmpi-bin libopenmpi-dev
-python3 python3-numpy clang libclang-rt-14-dev time procps strace"
+python3 python3-numpy clang libclang-rt-14-dev time procps"
+# For the tests only: a one-node Slurm cluster of its own (it_slurm_cluster.sh), and strace for the
+# write count of dispatch = pipe (it_dispatch.sh). `make run-all` and `make` do not install them:
+# speedlab needs no Slurm to run, and srun on a cluster is the site's.
+if [ "${1:-}" = test ]; then
+	PKGS="$PKGS slurm-wlm munge strace"
+fi
 
 missing=""
 for p in $PKGS; do

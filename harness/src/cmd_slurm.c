@@ -1,4 +1,6 @@
-/* cmd_slurm.c: `speedlab slurm EXP.ini`: an sbatch script that runs the experiment on a Slurm allocation. */
+/* cmd_slurm.c: `speedlab slurm EXP.ini`: an sbatch script that runs the experiment on a Slurm allocation
+ * (one job; with --split AXIS a job array, one element per value of AXIS; with --resume DIR a job
+ * that finishes an interrupted run). */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -21,7 +23,9 @@ struct slurm_args {
 	const char *time;             /* --time */
 	const char *partition;
 	const char *account;
-	const char *run_out;          /* --out, passed to `speedlab run` */
+	const char *run_out;          /* --out, passed to `speedlab run` (--split: the elements' parent) */
+	const char *resume;           /* --resume DIR: the job continues that run */
+	const char *split;            /* --split AXIS: a job array, one element per value of AXIS */
 	int nodes;                    /* 0: derived */
 	int ntasks;                   /* 0: derived */
 	char profile[16];
@@ -32,7 +36,8 @@ struct slurm_args {
 static void usage_error(const char *what, const char *arg)
 {
 	sl_err("slurm: %s '%s' (usage: speedlab slurm EXP.ini [--nodes N] [--ntasks N] [--time HH:MM:SS] [--partition P] "
-	       "[--account A] [-o FILE] [--profile quick|full] [--set key=value]... [--out DIR])", what, arg);
+	       "[--account A] [-o FILE] [--profile quick|full] [--set key=value]... [--out DIR] [--split AXIS]; "
+	       "or: speedlab slurm --resume DIR [options])", what, arg);
 }
 
 /* Slurm's time formats: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS. */
@@ -98,6 +103,10 @@ static int parse_args(int argc, char **argv, struct slurm_args *a)
 			a->out_file = argv[++i];
 		} else if (strcmp(arg, "--out") == 0 && has_next) {
 			a->run_out = argv[++i];
+		} else if (strcmp(arg, "--resume") == 0 && has_next) {
+			a->resume = argv[++i];
+		} else if (strcmp(arg, "--split") == 0 && has_next) {
+			a->split = argv[++i];
 		} else if (strcmp(arg, "--profile") == 0 && has_next) {
 			i++;
 			if (strcmp(argv[i], "quick") != 0 && strcmp(argv[i], "full") != 0) {
@@ -113,7 +122,7 @@ static int parse_args(int argc, char **argv, struct slurm_args *a)
 			a->sets[a->nsets++] = argv[++i];
 		} else if (arg[0] == '-' && arg[1]) {
 			static const char *const opts[] = { "--nodes", "--ntasks", "--time", "--partition", "--account", "-o",
-							    "--out", "--profile", "--set", NULL };
+							    "--out", "--profile", "--set", "--resume", "--split", NULL };
 			const char *guess = sl_did_you_mean(arg, opts);
 
 			if (guess && strcmp(guess, arg) == 0)
@@ -129,6 +138,17 @@ static int parse_args(int argc, char **argv, struct slurm_args *a)
 			usage_error("more than one experiment file at", arg);
 			return -EINVAL;
 		}
+	}
+	if (a->resume) {
+		/* the run recorded its effective experiment: nothing about it may change */
+		const char *clash = a->exp ? a->exp : a->profile[0] ? "--profile" : a->nsets ? "--set" :
+				    a->run_out ? "--out" : a->split ? "--split" : NULL;
+
+		if (clash) {
+			usage_error("--resume continues the recorded experiment of its directory; it takes no", clash);
+			return -EINVAL;
+		}
+		return 0;
 	}
 	if (!a->exp) {
 		usage_error("no experiment file", "");
@@ -171,25 +191,26 @@ static void format_time(double secs, char *out, size_t len)
 		snprintf(out, len, "%02ld:%02ld:%02ld", s / 3600, s % 3600 / 60, s % 60);
 }
 
-/* What the allocation must hold, from every configuration of the experiment. */
+/* What the allocation must hold, from every configuration of the experiment. With --split every
+ * element of the array gets the same resources (Slurm's rule for arrays): the largest element's. */
 struct needs {
-	long nconfigs;
+	long nconfigs;            /* per job (--split: the largest element) */
 	long mpi_configs;
 	int max_processes;        /* over all configurations */
 	int max_mpi_ranks;        /* P + 1 over the mpi configurations */
 	bool local_symbols;       /* processes uses cores/physical: evaluated on this machine */
 };
 
+/* Add e's configurations to n (zeroed by the caller): each field becomes the largest seen. */
 static int scan_configs(const struct sl_experiment *e, struct needs *n)
 {
 	struct sl_setting *s = calloc(1, sizeof(*s));
+	long nconfigs = sl_experiment_nconfigs(e), mpi_configs = 0;
 	char msg[256];
 
 	if (!s)
 		return -ENOMEM;
-	memset(n, 0, sizeof(*n));
-	n->nconfigs = sl_experiment_nconfigs(e);
-	for (long c = 0; c < n->nconfigs; c++) {
+	for (long c = 0; c < nconfigs; c++) {
 		if (sl_experiment_setting(e, c, s, msg, sizeof(msg)) < 0) {
 			sl_err_at(e->file, 0, "configuration %ld: %s", c, msg);
 			free(s);
@@ -198,12 +219,16 @@ static int scan_configs(const struct sl_experiment *e, struct needs *n)
 		if (s->processes > n->max_processes)
 			n->max_processes = s->processes;
 		if (strcmp(s->start_method, "mpi") == 0) {
-			n->mpi_configs++;
+			mpi_configs++;
 			if (s->processes + 1 > n->max_mpi_ranks)
 				n->max_mpi_ranks = s->processes + 1;
 		}
 	}
 	free(s);
+	if (nconfigs > n->nconfigs)
+		n->nconfigs = nconfigs;
+	if (mpi_configs > n->mpi_configs)
+		n->mpi_configs = mpi_configs;
 	for (int i = 0; i < e->nentries; i++)
 		if (strcmp(e->entries[i].key, "processes") == 0 &&
 		    (strstr(e->entries[i].value, "cores") || strstr(e->entries[i].value, "physical")))
@@ -211,8 +236,92 @@ static int scan_configs(const struct sl_experiment *e, struct needs *n)
 	return 0;
 }
 
+/* The job: what it runs, besides the experiment (exp_abs, with a's --profile and --set). */
+struct job {
+	const char *exp_abs;
+	const char *resume_abs;       /* --resume: `speedlab run --resume` on this directory */
+	const struct sl_axis *axis;   /* --split: one array element per value */
+	const char *split_out;        /* --split: the elements' parent directory */
+};
+
+/* --split: an element's directory name, AXIS-VALUE (AXIS-INDEX where the value is no short plain
+ * word: two names must never collide). */
+static void element_dir(const struct sl_axis *ax, int i, char *out, size_t len)
+{
+	const char *v = ax->values[i];
+	bool plain = v[0] && v[0] != '.' && v[0] != '-' && strlen(ax->name) + strlen(v) + 2 <= len;
+
+	for (const char *p = v; *p && plain; p++)
+		plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			*p == '.' || *p == '_' || *p == '-' || *p == '+';
+	if (plain)
+		snprintf(out, len, "%s-%s", ax->name, v);
+	else
+		snprintf(out, len, "%s-%d", ax->name, i);
+}
+
+/* The `speedlab run EXP.ini --profile P --set ...` words the script execs (without --out). */
+static void put_run(FILE *f, const struct slurm_args *a, const char *exp_abs)
+{
+	fprintf(f, "exec ");
+	put_quoted(f, sl_self_exe());
+	fprintf(f, " run ");
+	put_quoted(f, exp_abs);
+	if (a->profile[0])
+		fprintf(f, " --profile %s", a->profile);
+	for (int i = 0; i < a->nsets; i++) {
+		fprintf(f, " --set ");
+		put_quoted(f, a->sets[i]);
+	}
+}
+
+static void put_body(FILE *f, const struct slurm_args *a, const struct job *j)
+{
+	char dir[2 * SL_NAME_LEN + 16];
+
+	if (j->resume_abs) {
+		fprintf(f, "exec ");
+		put_quoted(f, sl_self_exe());
+		fprintf(f, " run --resume ");
+		put_quoted(f, j->resume_abs);
+		fprintf(f, "\n");
+		return;
+	}
+	if (!j->axis) {
+		put_run(f, a, j->exp_abs);
+		if (a->run_out) {
+			fprintf(f, " --out ");
+			put_quoted(f, a->run_out);
+		}
+		fprintf(f, "\n");
+		return;
+	}
+	fprintf(f, "values=(");
+	for (int i = 0; i < j->axis->nvalues; i++) {
+		fprintf(f, i ? " " : "");
+		put_quoted(f, j->axis->values[i]);
+	}
+	fprintf(f, ")\ndirs=(");
+	for (int i = 0; i < j->axis->nvalues; i++) {
+		element_dir(j->axis, i, dir, sizeof(dir));
+		fprintf(f, i ? " " : "");
+		put_quoted(f, dir);
+	}
+	fprintf(f, ")\ni=${SLURM_ARRAY_TASK_ID:?this script is a job array: submit it with sbatch}\nout=");
+	put_quoted(f, j->split_out);
+	fprintf(f, "/\"${dirs[$i]}\"\n");
+	fprintf(f, "# submitted again, the script finishes what an element left (cancelled, out of time)\n");
+	fprintf(f, "if [ -e \"$out/runs.csv\" ]; then\n\texec ");
+	put_quoted(f, sl_self_exe());
+	fprintf(f, " run --resume \"$out\"\nfi\n");
+	put_run(f, a, j->exp_abs);
+	fprintf(f, " --set ");
+	put_quoted(f, j->axis->name);
+	fprintf(f, "=\"${values[$i]}\" --out \"$out\"\n");
+}
+
 static int write_script(FILE *f, const struct slurm_args *a, const struct sl_experiment *e,
-			const struct needs *n, const char *exp_abs, const char *cwd)
+			const struct needs *n, const struct job *j, const char *cwd)
 {
 	int ntasks = a->ntasks ? a->ntasks : n->mpi_configs ? n->max_mpi_ranks : 1;
 	int nodes = a->nodes;
@@ -253,12 +362,23 @@ static int write_script(FILE *f, const struct slurm_args *a, const struct sl_exp
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tmv);
 
 	fprintf(f, "#!/bin/bash\n");
-	fprintf(f, "# speedlab slurm: runs the experiment '%s' (%s) on a Slurm allocation.\n", e->name, exp_abs);
+	if (j->resume_abs)
+		fprintf(f, "# speedlab slurm: finishes the interrupted run %s (experiment '%s') on a Slurm allocation.\n",
+			j->resume_abs, e->name);
+	else
+		fprintf(f, "# speedlab slurm: runs the experiment '%s' (%s) on a Slurm allocation.\n", e->name,
+			j->exp_abs);
 	if (e->question[0])
 		fprintf(f, "# Question: %s\n", e->question);
 	fprintf(f, "# Written by speedlab %s (%s) on %s at %s. Submit it with: sbatch FILE\n", SL_VERSION,
 		SL_GIT_COMMIT, host, when);
-	fprintf(f, "# %ld configuration(s) x %d run(s) (warm-up + repeats)", n->nconfigs, e->warmup + e->repeats);
+	if (j->axis)
+		fprintf(f, "# A job array: %d elements, one per value of %s, each a run of its own in %s/%s-VALUE;\n"
+			   "# each element gets what the largest needs: ", j->axis->nvalues, j->axis->name,
+			j->split_out, j->axis->name);
+	else
+		fprintf(f, "# ");
+	fprintf(f, "%ld configuration(s) x %d run(s) (warm-up + repeats)", n->nconfigs, e->warmup + e->repeats);
 	if (n->mpi_configs)
 		fprintf(f, "; %ld with start_method = mpi, whose ranks srun starts inside this job "
 			   "(processes + 1: rank 0 coordinates)", n->mpi_configs);
@@ -274,6 +394,8 @@ static int write_script(FILE *f, const struct slurm_args *a, const struct sl_exp
 			fprintf(f, "# --time: a default hour (the experiment sets no timeout); give --time to change it.\n");
 	}
 	fprintf(f, "#SBATCH --job-name=speedlab-%s\n", e->name);
+	if (j->axis)
+		fprintf(f, "#SBATCH --array=0-%d\n", j->axis->nvalues - 1);
 	fprintf(f, "#SBATCH --nodes=%d\n", nodes);
 	fprintf(f, "#SBATCH --ntasks=%d\n", ntasks);
 	if (e->mpi_ranks_per_node > 0)
@@ -285,34 +407,73 @@ static int write_script(FILE *f, const struct slurm_args *a, const struct sl_exp
 		fprintf(f, "#SBATCH --account=%s\n", a->account);
 	fprintf(f, "# whole nodes: a benchmark shares its cores with nobody\n");
 	fprintf(f, "#SBATCH --exclusive\n");
-	fprintf(f, "#SBATCH --output=speedlab-%s-%%j.out\n", e->name);
+	fprintf(f, "#SBATCH --output=speedlab-%s-%s.out\n", e->name, j->axis ? "%A_%a" : "%j");
 	fprintf(f, "\nset -euo pipefail\ncd ");
 	put_quoted(f, cwd);
-	fprintf(f, "\nexec ");
-	put_quoted(f, sl_self_exe());
-	fprintf(f, " run ");
-	put_quoted(f, exp_abs);
-	if (a->profile[0])
-		fprintf(f, " --profile %s", a->profile);
-	for (int i = 0; i < a->nsets; i++) {
-		fprintf(f, " --set ");
-		put_quoted(f, a->sets[i]);
-	}
-	if (a->run_out) {
-		fprintf(f, " --out ");
-		put_quoted(f, a->run_out);
-	}
 	fprintf(f, "\n");
+	put_body(f, a, j);
 	fflush(f);
 	return ferror(f) ? -EIO : 0;
+}
+
+/* --split AXIS: the axis of e, which must have two values or more. */
+static const struct sl_axis *split_axis(const struct sl_experiment *e, const char *name)
+{
+	const char *swept[SL_MAX_AXES + 1];
+	int nswept = 0;
+
+	for (int i = 0; i < e->naxes; i++) {
+		if (e->axes[i].nvalues > 1)
+			swept[nswept++] = e->axes[i].name;
+		if (strcmp(e->axes[i].name, name) == 0 && e->axes[i].nvalues > 1)
+			return &e->axes[i];
+	}
+	swept[nswept] = NULL;
+	{
+		const char *guess = sl_did_you_mean(name, swept);
+		char list[512] = "";
+		size_t used = 0;
+
+		for (int i = 0; i < nswept && used < sizeof(list); i++)
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", swept[i]);
+		if (guess)
+			sl_err_at(e->file, 0, "--split %s: not a swept axis (did you mean '%s'?)", name, guess);
+		else
+			sl_err_at(e->file, 0, "--split %s: not an axis with two values or more (swept: %s)", name,
+				  nswept ? list : "none");
+	}
+	return NULL;
+}
+
+/* --split: the needs of the largest element (the experiment with --set AXIS=VALUE, each value). */
+static int scan_elements(const struct slurm_args *a, const struct sl_axis *ax, struct needs *n)
+{
+	struct sl_experiment *el = calloc(1, sizeof(*el));
+	char *sets[MAX_SETS + 1], set[SL_NAME_LEN + SL_VALUE_LEN + 2];
+	int rc = 0;
+
+	if (!el)
+		return -ENOMEM;
+	memcpy(sets, a->sets, sizeof(sets[0]) * (size_t)a->nsets);
+	sets[a->nsets] = set;
+	for (int i = 0; i < ax->nvalues && rc == 0; i++) {
+		snprintf(set, sizeof(set), "%s=%s", ax->name, ax->values[i]);
+		rc = sl_experiment_load(el, a->exp, a->profile, sets, a->nsets + 1);
+		if (rc == 0)
+			rc = scan_configs(el, n);
+	}
+	free(el);
+	return rc;
 }
 
 int sl_cmd_slurm(int argc, char **argv)
 {
 	struct slurm_args a;
 	struct sl_experiment *e = NULL;
-	struct needs n;
-	char exp_abs[PATH_MAX], cwd[PATH_MAX], *text = NULL;
+	struct needs n = { 0 };
+	struct job j = { 0 };
+	char exp_abs[PATH_MAX], resume_abs[PATH_MAX], cwd[PATH_MAX], split_out[PATH_MAX], *text = NULL;
+	const char *file;
 	size_t len = 0;
 	FILE *f;
 	int rc, exit_code = SL_EXIT_USAGE;
@@ -328,17 +489,49 @@ int sl_cmd_slurm(int argc, char **argv)
 		sl_err("slurm: out of memory");
 		return SL_EXIT_USAGE;
 	}
-	/* the same checks `speedlab run` makes, so a bad file fails here and not in the queue */
-	if (sl_experiment_load(e, a.exp, a.profile, a.sets, a.nsets) < 0)
+	/* the same checks `speedlab run` makes, so a bad file fails here and not in the queue; --resume:
+	 * the effective experiment the run recorded */
+	if (a.resume) {
+		if (!realpath(a.resume, resume_abs)) {
+			sl_err_at(a.resume, 0, "no such result directory (%s)", strerror(errno));
+			goto out_free;
+		}
+		snprintf(exp_abs, sizeof(exp_abs), "%s/experiment.ini", resume_abs);
+		j.resume_abs = resume_abs;
+	} else {
+		if (!realpath(a.exp, exp_abs)) {
+			sl_err_at(a.exp, 0, "%s", strerror(errno));
+			goto out_free;
+		}
+		j.exp_abs = exp_abs;
+	}
+	file = a.resume ? exp_abs : a.exp;
+	if (sl_experiment_load(e, file, a.resume ? "" : a.profile, a.sets, a.nsets) < 0)
 		goto out_free;
 	if (!one_word(e->name)) {
-		sl_err_at(a.exp, 0, "the experiment name '%s' cannot name a Slurm job", e->name);
+		sl_err_at(file, 0, "the experiment name '%s' cannot name a Slurm job", e->name);
 		goto out_free;
 	}
-	if (scan_configs(e, &n) < 0)
+	if (!getcwd(cwd, sizeof(cwd))) {
+		sl_err("slurm: the current directory: %s", strerror(errno));
 		goto out_free;
-	if (!realpath(a.exp, exp_abs) || !getcwd(cwd, sizeof(cwd))) {
-		sl_err_at(a.exp, 0, "%s", strerror(errno));
+	}
+	if (a.split) {
+		char stamp[32] = "";
+		time_t now = time(NULL);
+		struct tm tmv;
+
+		j.axis = split_axis(e, a.split);
+		if (!j.axis || scan_elements(&a, j.axis, &n) < 0)
+			goto out_free;
+		if (!a.run_out && localtime_r(&now, &tmv))
+			strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tmv);
+		if (a.run_out)
+			snprintf(split_out, sizeof(split_out), "%s", a.run_out);
+		else
+			snprintf(split_out, sizeof(split_out), "results/runs/slurm/%s-%s", stamp, e->name);
+		j.split_out = split_out;
+	} else if (scan_configs(e, &n) < 0) {
 		goto out_free;
 	}
 	f = open_memstream(&text, &len);
@@ -346,7 +539,7 @@ int sl_cmd_slurm(int argc, char **argv)
 		sl_err("slurm: out of memory");
 		goto out_free;
 	}
-	rc = write_script(f, &a, e, &n, exp_abs, cwd);
+	rc = write_script(f, &a, e, &n, &j, cwd);
 	fclose(f);
 	if (rc < 0)
 		goto out_free;

@@ -59,8 +59,12 @@ static const struct {
 	  "  --account A           #SBATCH --account\n"
 	  "  -o FILE               write the script to FILE (default: standard output)\n"
 	  "  --profile, --set, --out   passed on to `speedlab run` (and checked now)\n"
+	  "  --split AXIS          a job array: one element (and result directory, DIR/AXIS-VALUE under\n"
+	  "                        --out DIR) per value of AXIS; submitted again, it resumes each element\n"
+	  "  --resume DIR          a job that finishes the interrupted run in DIR (speedlab run --resume)\n"
 	  "\nThe experiment is checked first. Configurations with start_method = mpi get their ranks from\n"
-	  "srun inside the job (processes + 1 tasks: rank 0 coordinates); the rest run on the first node.\n" },
+	  "srun inside the job (processes + 1 tasks: rank 0 coordinates; --mpi=pmix unless SLURM_MPI_TYPE\n"
+	  "is set); the rest run on the first node.\n" },
 	{ "plot",
 	  "\nDecides which plots the data supports (which axes vary, which workload) and renders each\n"
 	  "with its script from plots/*.gp as PNG and SVG, with its data file, into DIR/plots/.\n"

@@ -26,7 +26,7 @@ static const struct subcommand subcommands[] = {
 	{ "compare", sl_cmd_compare, "compare BASE CUR [--threshold PCT] [--metric NAME]... [--cross-machine] [--json FILE]",
 	  "regression verdict; exit 0 ok, 1 regression, 2 error" },
 	{ "baseline", sl_cmd_baseline, "baseline save DIR", "store DIR as the baseline for this machine and experiment" },
-	{ "slurm", sl_cmd_slurm, "slurm EXP.ini [--nodes N] [--ntasks N] [--time HH:MM:SS] [--partition P] [-o FILE]", "write an sbatch script that runs the experiment on a Slurm allocation" },
+	{ "slurm", sl_cmd_slurm, "slurm EXP.ini [--nodes N] [--ntasks N] [--time HH:MM:SS] [--partition P] [-o FILE] [--split AXIS] | slurm --resume DIR", "write an sbatch script that runs the experiment on a Slurm allocation" },
 	{ NULL, NULL, NULL, NULL },
 };
 

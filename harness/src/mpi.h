@@ -13,5 +13,9 @@ int sl_mpi_rank_main(int argc, char **argv);
 /* The same, looking workloads up in extra (NULL-terminated, may be NULL) before the registry:
  * a test program defines its own workloads and routes `__mpi` here. Returns the exit code. */
 int sl_mpi_rank_run(int argc, char **argv, const struct sl_workload_ops *const *extra);
+/* Rank side, for a rank srun started (mpirun sets OMPI_COMM_WORLD_SIZE; srun does not): how many
+ * ranks run on this node, from Slurm's SLURM_STEP_TASKS_PER_NODE ("4", "2(x3),1") and SLURM_NODEID;
+ * 0 when unknown. More than the node's CPUs: the ranks yield while they wait (mpi_yield_when_idle). */
+long sl_mpi_srun_local_tasks(void);
 
 #endif

@@ -35,6 +35,23 @@ grep -qx "update -qq" "$T/apt.log" || fail "root: no apt-get update: $(cat "$T/a
 grep -qx "install -y -qq --no-install-recommends gnuplot-nox libcmocka-dev" "$T/apt.log" ||
 	fail "root: wrong install line: $(cat "$T/apt.log")"
 
+# the tests' packages (a Slurm cluster of their own): only with `deps.sh test`, as `make test` runs it,
+# never for `make run-all` (plain deps.sh)
+cat >"$T/bin/dpkg-query" <<'SH'
+#!/bin/sh
+for a; do p=$a; done
+case $p in slurm-wlm|munge) exit 1 ;; esac
+printf 'install ok installed'
+SH
+rm -f "$T/apt.log"
+PATH="$T/bin:$PATH" sh harness/deps.sh >"$T/out" 2>&1 || fail "no slurm, plain: exit non-zero: $(cat "$T/out")"
+[ ! -e "$T/apt.log" ] || fail "no slurm, plain: apt-get was run: $(cat "$T/apt.log")"
+PATH="$T/bin:$PATH" sh harness/deps.sh test >"$T/out" 2>&1 || fail "no slurm, test: deps failed: $(cat "$T/out")"
+grep -qx "install -y -qq --no-install-recommends slurm-wlm munge" "$T/apt.log" 2>/dev/null ||
+	fail "test: slurm-wlm and munge not installed: $(cat "$T/apt.log" 2>/dev/null)"
+grep -A1 '^test:' Makefile | grep -q 'deps.sh test' || fail "make test does not run deps.sh test"
+grep -A1 '^run-all:' Makefile | grep -q 'deps.sh test' && fail "make run-all installs the tests' packages"
+
 # nothing missing: nothing run, exit 0
 printf '#!/bin/sh\nprintf "install ok installed"\n' >"$T/bin/dpkg-query"
 rm -f "$T/apt.log"

@@ -265,8 +265,28 @@ PATH="$tmp/bin:$PATH" SLURM_JOB_ID=4242 bash "$tmp/job/job.sh" >"$tmp/job/out" 2
 	fail "job.sh failed: $(tail -n 3 "$tmp/job/out")"
 st=$(statuses "$tmp/job/res")
 [ "$st" = "ok" ] || fail "the Slurm job's statuses: '$st', expected 'ok'"
-grep -q -- "--ntasks=3 --cpu-bind=none --kill-on-bad-exit=1 .*__mpi" "$tmp/srun.log" 2>/dev/null ||
+# Open MPI's ranks need Slurm's PMIx plug-in (Slurm's default MpiDefault=none gives them none)
+grep -q -- "--ntasks=3 --cpu-bind=none --kill-on-bad-exit=1 --mpi=pmix .*__mpi" "$tmp/srun.log" 2>/dev/null ||
 	fail "srun was not used as expected: $(cut -c1-200 "$tmp/srun.log" 2>/dev/null)"
+
+# 5b. SLURM_MPI_TYPE, the site's choice, wins (srun reads it); where it gives Open MPI no PMIx, each
+#     rank fails in MPI_Init as Open MPI does under srun, and the status says why
+cat >"$tmp/bin/srun-nopmi" <<EOF
+#!/bin/sh
+printf '%s\n' "\$*" >'$tmp/srun-nopmi.log'
+echo 'The application appears to have been direct launched using "srun",'
+echo "but OMPI was not built with SLURM's PMI support and therefore cannot"
+echo 'srun: error: node1: tasks 0-2: Exited with exit code 1'
+echo 'srun: launch/slurm: _step_signal: Terminating StepId=7.0'
+exit 1
+EOF
+chmod +x "$tmp/bin/srun-nopmi"
+SPEEDLAB_MPI_LAUNCHER="$tmp/bin/srun-nopmi" SLURM_MPI_TYPE=pmi2 SLURM_JOB_ID=4243 \
+	"$SPEEDLAB" run "$tmp/job/slurm.ini" --out "$tmp/job/nopmi" --quiet >/dev/null 2>&1
+grep -q -- "--mpi=" "$tmp/srun-nopmi.log" 2>/dev/null && fail "--mpi= despite SLURM_MPI_TYPE: $(cat "$tmp/srun-nopmi.log")"
+st=$(statuses "$tmp/job/nopmi")
+[ "$st" = "error:srun gave Open MPI no PMIx (SLURM_MPI_TYPE=pmi2; Open MPI needs pmix)" ] ||
+	fail "no PMIx: status '$st'"
 
 left=$(ls -A "$TMPDIR")
 [ -z "$left" ] || fail "left in TMPDIR: $left"

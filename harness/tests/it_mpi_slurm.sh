@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # it_mpi_slurm.sh: `speedlab slurm EXP.ini` writes a valid sbatch script sized from the experiment
-# (tasks = largest mpi process count + 1, nodes from ranks_per_node), passes run options on, and
-# refuses bad files and options with exit 2 and the file named.
+# (tasks = largest mpi process count + 1, nodes from ranks_per_node), passes run options on, writes a
+# job array with --split (an element run as Slurm would, and again: it resumes) and a job finishing a
+# run with --resume, and refuses bad files and options with exit 2 and the file named.
 set -u
 : "${SPEEDLAB:=$(cd "$(dirname "$0")/../.." && pwd)/build/speedlab}"
 tmp=$(mktemp -d) || exit 2
@@ -75,6 +76,42 @@ has cores.sh "#SBATCH --ntasks=$(($(nproc) + 1))"
 [ -s "$tmp/err" ] && fail "a warning despite --ntasks: $(cat "$tmp/err")"
 has cores.sh "#SBATCH --ntasks=65"
 
+# 2c. --split AXIS: a job array, one element per value, each sized like the largest (7 + 1 ranks at 3 per
+#     node), each in a directory of its own under --out (default: results/runs/slurm/STAMP-NAME)
+"$SPEEDLAB" slurm sweep.ini --split start_method -o split.sh 2>"$tmp/err" || fail "slurm --split: $(cat "$tmp/err")"
+bash -n split.sh || fail "split.sh is not valid bash"
+has split.sh "#SBATCH --array=0-1"
+has split.sh "#SBATCH --ntasks=8"
+has split.sh "#SBATCH --nodes=3"
+has split.sh "#SBATCH --output=speedlab-mpisweep-%A_%a.out"
+# an element runs 3 configurations of 3 runs: 3 x 3 x 30 s + 600 s
+has split.sh "#SBATCH --time=00:14:30"
+has split.sh "values=('fork' 'mpi')"
+has split.sh "dirs=('start_method-fork' 'start_method-mpi')"
+grep -q "^out='results/runs/slurm/[0-9]\{8\}-[0-9]\{6\}-mpisweep'/\"\${dirs\[\$i\]}\"\$" split.sh ||
+	fail "split.sh: no default out: $(grep '^out=' split.sh)"
+grep -q -- "run '$tmp/sweep.ini' --set 'start_method'=\"\${values\[\$i\]}\" --out \"\$out\"\$" split.sh ||
+	fail "split.sh: the element's run: $(tail -n 1 split.sh)"
+awk '/^#SBATCH/ && cmd { bad = 1 } /^[^#]/ && NF { cmd = 1 } END { exit bad }' split.sh ||
+	fail "split.sh: an #SBATCH line after a command"
+# an element run as Slurm runs it (fork only: no srun needed), then again: it resumes, nothing re-run
+"$SPEEDLAB" slurm nompi.ini --split processes --out "$tmp/arr" --set repeats=1 --set warmup=0 -o split2.sh \
+	2>"$tmp/err" || fail "slurm --split processes: $(cat "$tmp/err")"
+SLURM_ARRAY_TASK_ID=1 bash split2.sh >"$tmp/el.out" 2>&1 || fail "element 1: $(tail -n 3 "$tmp/el.out")"
+rows=$(cut -d, -f4 "$tmp/arr/processes-2/runs.csv" 2>/dev/null | tail -n +2 | tr '\n' ' ')
+[ "$rows" = "2 " ] || fail "element 1 (processes = 2): processes column '$rows'"
+SLURM_ARRAY_TASK_ID=1 bash split2.sh >"$tmp/el.out" 2>&1 || fail "element 1 again: $(tail -n 3 "$tmp/el.out")"
+[ "$(wc -l <"$tmp/arr/processes-2/runs.csv")" = 2 ] || fail "element 1 submitted again ran again"
+[ -e "$tmp/arr/processes-1" ] && fail "element 0 ran too"
+bash split2.sh >"$tmp/el.out" 2>&1 && fail "split2.sh ran outside a job array"
+grep -q "submit it with sbatch" "$tmp/el.out" || fail "outside an array: $(cat "$tmp/el.out")"
+
+# 2d. --resume DIR: a job that finishes the run in DIR, sized from the experiment it recorded
+"$SPEEDLAB" slurm --resume "$tmp/arr/processes-2" -o resume.sh 2>"$tmp/err" || fail "slurm --resume: $(cat "$tmp/err")"
+has resume.sh "exec '$(readlink -f "$SPEEDLAB")' run --resume '$tmp/arr/processes-2'"
+has resume.sh "#SBATCH --ntasks=1"
+has resume.sh "#SBATCH --job-name=speedlab-mpisweep"
+
 # 3. refusals: exit 2, the reason named
 expect_2() {
 	local what=$1 pattern=$2
@@ -94,6 +131,11 @@ expect_2 "nodes too few" "raise --nodes" sweep.ini --nodes 2
 expect_2 "unknown option" "did you mean '--nodes'" sweep.ini --node 2
 expect_2 "bad profile" "unknown profile" sweep.ini --profile fast
 expect_2 "no file" "no experiment file"
+expect_2 "split unknown axis" "sweep.ini: --split processs: not a swept axis (did you mean 'processes'?)" sweep.ini --split processs
+expect_2 "split fixed axis" "not an axis with two values or more (swept: processes, start_method)" sweep.ini --split tasks
+expect_2 "resume and set" "it takes no '--set'" --resume "$tmp/arr/processes-2" --set repeats=1
+expect_2 "resume and file" "it takes no 'sweep.ini'" sweep.ini --resume "$tmp/arr/processes-2"
+expect_2 "resume nothing" "nosuch: no such result directory" --resume nosuch
 
 if [ $failures -gt 0 ]; then
 	echo "$failures failure(s)"

@@ -586,11 +586,42 @@ static void test_srun(void **state)
 	assert_non_null(strstr(text, "--cpu-bind=cores\n"));
 	assert_non_null(strstr(text, "--nodelist=vm\n"));
 	assert_non_null(strstr(text, "--kill-on-bad-exit=1\n"));
+	/* Open MPI's ranks need Slurm's PMIx plug-in, whatever the cluster's MpiDefault */
+	assert_non_null(strstr(text, "--mpi=pmix\n"));
 	assert_non_null(strstr(text, "\n__mpi\n"));
 	free(text);
 	unlink(args);
 	unlink(path);
 	rmdir(dir);
+}
+
+/* A rank srun started counts the ranks on its node from Slurm's per-node task list; one mpirun
+ * started (OMPI_COMM_WORLD_SIZE set) or a list it cannot read counts none. */
+static void test_srun_local_tasks(void **state)
+{
+#ifdef SL_HAVE_MPI
+	static const struct { const char *list, *node; long want; } cases[] = {
+		{ "4", "0", 4 }, { "2(x3),1", "0", 2 }, { "2(x3),1", "2", 2 }, { "2(x3),1", "3", 1 },
+		{ "2(x3),1", "4", 0 }, { "3,5", "1", 5 }, { "2(x", "0", 0 }, { "", "0", 0 }, { "4", "x", 0 },
+	};
+
+	(void)state;
+	unsetenv("OMPI_COMM_WORLD_SIZE");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		setenv("SLURM_STEP_TASKS_PER_NODE", cases[i].list, 1);
+		setenv("SLURM_NODEID", cases[i].node, 1);
+		assert_int_equal(sl_mpi_srun_local_tasks(), cases[i].want);
+	}
+	setenv("SLURM_STEP_TASKS_PER_NODE", "4", 1);
+	setenv("OMPI_COMM_WORLD_SIZE", "4", 1);
+	assert_int_equal(sl_mpi_srun_local_tasks(), 0);
+	unsetenv("OMPI_COMM_WORLD_SIZE");
+	unsetenv("SLURM_NODEID");
+	assert_int_equal(sl_mpi_srun_local_tasks(), 0);
+	unsetenv("SLURM_STEP_TASKS_PER_NODE");
+#else
+	(void)state;
+#endif
 }
 
 /* A stand-in launcher: a shell script dir/name (dir from mkdtemp) that speedlab runs instead of
@@ -770,6 +801,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_interrupted),
 		cmocka_unit_test(test_srun),
 		cmocka_unit_test(test_srun_failures),
+		cmocka_unit_test(test_srun_local_tasks),
 		cmocka_unit_test(test_launcher_crashes),
 		cmocka_unit_test(test_oversubscribe_local_only),
 		cmocka_unit_test(test_launcher_missing),
