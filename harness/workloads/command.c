@@ -764,7 +764,9 @@ static const struct sl_param_def command_params[] = {
 const struct sl_workload_ops sl_workload_command = {
 	.name = "command",
 	.help = "runs an external command with the axes in SPEEDLAB_* variables, per run (measures its "
-		"whole process tree, reads '@speedlab key=value' lines) or per task; how the Python peers run",
+		"whole process tree, reads '@speedlab key=value' lines) or per task; how the Python peers run "
+		"(timed: the command from start to exit, a shell's start-up included only with shell syntax; "
+		"a wall_s it reports replaces wall_s, the tree's in wall_tree_s)",
 	.params = command_params,
 	.setup = command_setup,
 	.run_task = command_run_task,
