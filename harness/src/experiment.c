@@ -1021,6 +1021,32 @@ static bool key_known_in(const struct sl_experiment *e, const char *section, con
 	return false;
 }
 
+/* A device the workload does not declare (scalar on device = gpu) is refused at its line: it would run
+ * on the CPU under a GPU label. */
+static int device_refused(const struct sl_experiment *e)
+{
+	const struct sl_axis *ax = NULL;
+
+	for (int i = 0; i < e->naxes; i++)
+		if (strcmp(e->axes[i].name, "device") == 0)
+			ax = &e->axes[i];
+	if (!ax || (e->wl->devices & SL_DEVICE_GPU))
+		return 0;
+	for (int v = 0; v < ax->nvalues; v++)
+		if (strcmp(ax->values[v], "gpu") == 0) {
+			char gpu[256] = "";
+
+			for (const struct sl_workload_ops *const *w = sl_workloads; *w; w++)
+				if ((*w)->devices & SL_DEVICE_GPU)
+					snprintf(gpu + strlen(gpu), sizeof(gpu) - strlen(gpu), "%s%s", gpu[0] ? ", " : "",
+						 (*w)->name);
+			sl_err_at(ax->file[0] ? ax->file : e->file, ax->line,
+				  "device = gpu: workload '%s' runs on the CPU only (on a GPU: %s)", e->wl->name, gpu);
+			return -EINVAL;
+		}
+	return 0;
+}
+
 static int build(struct sl_experiment *e, const char *name, const char *profile, char *const *overrides,
 		 int noverrides)
 {
@@ -1243,7 +1269,7 @@ static int build(struct sl_experiment *e, const char *name, const char *profile,
 		if (fill_axis(e, ax, en->value, en->file, en->line, sweep || en->override, !sweep) < 0)
 			errors++;
 	}
-	if (errors)
+	if (errors || device_refused(e))
 		return -EINVAL;
 	if (sl_experiment_nconfigs(e) > 100000) {
 		sl_err_at(name, 0, "%ld configurations: too many (at most 100000)", sl_experiment_nconfigs(e));

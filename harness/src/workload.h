@@ -38,6 +38,9 @@ struct sl_workload_ops {
 	const struct sl_param_def *params;       /* terminated by {.name = NULL} */
 	/* Non-NULL when this build cannot run it (e.g. "built without CUDA"): runs are skipped with this reason. */
 	const char *unimplemented_reason;
+	/* The `device` axis values it understands: SL_DEVICE_GPU when device = gpu runs it on a GPU
+	 * (CPU is always accepted). An experiment asking for a device its workload lacks is refused. */
+	unsigned devices;
 	/* Runtime check in the coordinator: false with a reason (e.g. "no CUDA device") skips the run. */
 	bool (*supported)(const struct sl_setting *s, char *why, size_t whylen);
 	/* Number of tasks in one run. NULL: the integer parameter "tasks". */
@@ -77,6 +80,9 @@ struct sl_workload_ops {
 	void (*metrics)(const struct sl_setting *s, long ntasks, const double *results,
 			const void *outputs, struct sl_metrics *m);
 };
+
+/* Bits of sl_workload_ops.devices. */
+#define SL_DEVICE_GPU 0x2u
 
 /* run_whole's answer "not for this setting: run it through the pool". */
 #define SL_RUN_WHOLE_USE_POOL 1

@@ -363,6 +363,25 @@ static void test_quoted_text(void **state)
 	assert_int_equal(system(text), 0);
 }
 
+/* The device axis: a device the workload does not declare is refused where it is asked for (scalar on
+ * device = gpu would run on the CPU under a GPU label); a workload that declares it takes it. */
+static void test_device_declared(void **state)
+{
+	static const char scalar[] = "[experiment]\nname = t\nquestion = q\nworkload = scalar\n";
+	static const char gemm[] = "[experiment]\nname = t\nquestion = q\nworkload = gemm\n[sweep]\ndevice = cpu, gpu\n";
+	char set_gpu[] = "device=gpu", *sets[] = { set_gpu };
+
+	(void)state;
+	expect_error("[experiment]\nname = t\nquestion = q\nworkload = scalar\n[sweep]\ndevice = cpu, gpu\n",
+		     "t.ini:6: device = gpu: workload 'scalar' runs on the CPU only (on a GPU: gemm,");
+	assert_true(parse(scalar, "", sets, 1) < 0);
+	assert_non_null(strstr(err, "--set: device = gpu: workload 'scalar'"));
+	assert_int_equal(parse(scalar, "", NULL, 0), 0);
+	assert_int_equal(parse(gemm, "", NULL, 0), 0);
+	assert_int_equal(parse("[experiment]\nname = t\nquestion = q\nworkload = gpu_sync\n[sweep]\ndevice = gpu\n", "",
+			       NULL, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_quoted_text),
+		cmocka_unit_test(test_device_declared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

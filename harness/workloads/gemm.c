@@ -205,6 +205,7 @@ static const struct sl_param_def gemm_params[] = {
 };
 
 const struct sl_workload_ops sl_workload_gemm = {
+	.devices = SL_DEVICE_GPU,
 	.name = "gemm",
 	.help = "n x n matrix product by OpenBLAS (blas axis: pthread or openmp build; device=gpu: cuBLAS), "
 		"timed: the product and one row's sum; checked outside the clock (warm-up and last product in "

@@ -60,6 +60,7 @@ static void gpu_copy_teardown(struct sl_wctx *w)
 }
 
 const struct sl_workload_ops sl_workload_gpu_copy = {
+	.devices = SL_DEVICE_GPU,
 	.name = "gpu_copy",
 	.help = GPU_COPY_HELP,
 	.params = gpu_copy_params,
@@ -73,6 +74,7 @@ const struct sl_workload_ops sl_workload_gpu_copy = {
 };
 #else
 const struct sl_workload_ops sl_workload_gpu_copy = {
+	.devices = SL_DEVICE_GPU,
 	.name = "gpu_copy",
 	.help = GPU_COPY_HELP,
 	.params = gpu_copy_params,

@@ -62,6 +62,7 @@ void sl_gpu_gemm_teardown(struct sl_wctx *w)
 }
 
 const struct sl_workload_ops sl_workload_gpu_gemm = {
+	.devices = SL_DEVICE_GPU,
 	.name = "gpu_gemm",
 	.help = "cuBLAS GEMM on the GPU (float, double, bf16); timed: the GEMM between CUDA events (gflops from "
 		"device time), Freivalds-checked after it, the warm-up exactly against the CPU",
@@ -91,6 +92,7 @@ void sl_gpu_gemm_teardown(struct sl_wctx *w)
 }
 
 const struct sl_workload_ops sl_workload_gpu_gemm = {
+	.devices = SL_DEVICE_GPU,
 	.name = "gpu_gemm",
 	.help = "cuBLAS GEMM on the GPU (float, double, bf16); timed: the GEMM between CUDA events (gflops from "
 		"device time), Freivalds-checked after it, the warm-up exactly against the CPU",

@@ -22,6 +22,7 @@ static const struct sl_param_def gpu_share_params[] = {
 
 #ifdef SL_HAVE_CUDA
 const struct sl_workload_ops sl_workload_gpu_share = {
+	.devices = SL_DEVICE_GPU,
 	.name = "gpu_share",
 	.help = GPU_SHARE_HELP,
 	.params = gpu_share_params,
@@ -29,6 +30,7 @@ const struct sl_workload_ops sl_workload_gpu_share = {
 };
 #else
 const struct sl_workload_ops sl_workload_gpu_share = {
+	.devices = SL_DEVICE_GPU,
 	.name = "gpu_share",
 	.help = GPU_SHARE_HELP,
 	.params = gpu_share_params,
