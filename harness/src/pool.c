@@ -116,9 +116,10 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* Read exactly len bytes from a blocking fd. 1 when read, 0 at end of file before the first byte,
- * -EPROTO at end of file inside, -errno on an error. */
-static int read_exact(int fd, void *buf, size_t len)
+/* Read exactly len bytes from fd; where it does not block and nothing is there yet, on_wait(arg) is
+ * called once (may be NULL) and the read waits in poll. 1 when read, 0 at end of file before the
+ * first byte, -EPROTO at end of file inside, -errno on an error. */
+static int read_exact(int fd, void *buf, size_t len, void (*on_wait)(void *), void *arg)
 {
 	char *p = buf;
 	size_t got = 0;
@@ -126,6 +127,17 @@ static int read_exact(int fd, void *buf, size_t len)
 	while (got < len) {
 		ssize_t n = read(fd, p + got, len - got);
 
+		if (n < 0 && errno == EAGAIN) {
+			/* a non-blocking fd with nothing there yet: say so, then wait until there is */
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+			if (on_wait)
+				on_wait(arg);
+			on_wait = NULL;
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				return -errno;
+			continue;
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -294,6 +306,7 @@ static int wside_run(struct pool_wside *ws, long first, long count, const char *
 		memcpy(&results[i], &r, sizeof(r));
 	}
 	*busy_s = sl_now() - t0;
+	ws->slot->end_marked = 0;
 	ws->slot->busy_s += *busy_s;
 	ws->slot->tasks_done += count;
 	return 0;
@@ -340,7 +353,15 @@ static int wside_loop_pipe(struct pool_wside *ws)
 	if (!ibuf)
 		return -ENOMEM;
 	for (;;) {
-		ssize_t n = read(ws->in_fd, ibuf + ilen, icap - ilen);
+		ssize_t n;
+
+		/* a read may wait (at the end, for the channel to close): what this worker used so far is
+		 * its run's, up to its last result */
+		if (ws->slot->went && !ws->slot->end_marked) {
+			usage_now(&ws->slot->at_end);
+			ws->slot->end_marked = 1;
+		}
+		n = read(ws->in_fd, ibuf + ilen, icap - ilen);
 		size_t pos = 0;
 		double last_flush = sl_now();
 
@@ -417,6 +438,15 @@ out_free:
 	return rc;
 }
 
+/* The task pipe is empty: what this worker used so far is its run's, up to its last result. */
+static void wside_mark_end(void *arg)
+{
+	struct pool_wside *ws = arg;
+
+	usage_now(&ws->slot->at_end);
+	ws->slot->end_marked = 1;
+}
+
 /* dispatch = pipe, Python's Pool design: take the task lock, read one chunk message (its header, then
  * exactly its inputs), let go of the lock, run the chunk, and write its results as one message in one
  * write under the result lock. Returns at end of file (the coordinator closed the task pipe). */
@@ -434,7 +464,7 @@ static int wside_loop_shared(struct pool_wside *ws)
 		double busy;
 
 		shared_lock(&shm->task_lock);
-		rc = read_exact(ws->in_fd, &cm, sizeof(cm));
+		rc = read_exact(ws->in_fd, &cm, sizeof(cm), ws->slot->went ? wside_mark_end : NULL, ws);
 		if (rc == 1 && !ws->slot->went) {
 			usage_now(&ws->slot->at_go);   /* the first chunk: this worker's run begins */
 			ws->slot->went = 1;
@@ -454,7 +484,7 @@ static int wside_loop_shared(struct pool_wside *ws)
 				rc = -ENOMEM;
 			}
 		}
-		if (rc == 1 && need && (rc = read_exact(ws->in_fd, ibuf, need)) == 0)
+		if (rc == 1 && need && (rc = read_exact(ws->in_fd, ibuf, need, NULL, NULL)) == 0)
 			rc = -EPROTO;
 		pthread_mutex_unlock(&shm->task_lock);
 		if (rc <= 0)
@@ -521,7 +551,13 @@ _Noreturn void sl_pool_worker_serve(struct sl_pool_shm *shm, const struct sl_wor
 	rc = shm->shm_dispatch ? wside_loop_shm(&ws) : shm->shared_pipe ? wside_loop_shared(&ws) : wside_loop_pipe(&ws);
 	if (rc)
 		wside_fail(&ws, "task", rc);
-	usage_now(&slot->at_end);
+	/* the run's window: first chunk to last result. A channel's end of file comes after the run's
+	 * clock stopped: a worker that waited for it measured its end before waiting; one given no chunk
+	 * used nothing in the window. */
+	if (!slot->went)
+		slot->at_end = slot->at_go;
+	else if (!slot->end_marked)
+		usage_now(&slot->at_end);
 	slot->threads = sl_threads_count_self();
 	if (shm->shm_dispatch) {
 		if (wside_send(&ws, MSG_DONE, NULL, slot->tasks_done, slot->busy_s) < 0)
@@ -1467,6 +1503,9 @@ static void pool_start_workers(struct sl_pool *p)
 		if (pool_pipes(p, task, result) < 0)
 			return;
 		p->shared_in = task[0];
+		/* the workers' reads do not block: one that finds the pipe empty marks the end of its work
+		 * before it waits in poll (its run's CPU ends at its last result) */
+		fcntl(task[0], F_SETFL, O_NONBLOCK);
 		p->task_fd = task[1];
 		p->result_fd = result[0];
 		p->shared_out = result[1];

@@ -35,6 +35,7 @@ struct sl_pool_slot {
 	int threads;                   /* sl_threads_count_self() when its work ended; -1 unknown */
 	int lib_threads;               /* struct sl_wctx.lib_threads after the last task */
 	int went;                      /* 1 once at_go is taken */
+	int end_marked;                /* 1 while at_end is taken after its last chunk */
 	int ended;                     /* 1 once the fields above are final */
 } __attribute__((aligned(64)));
 
