@@ -39,8 +39,12 @@ struct fs_reply {
 };
 
 static pid_t fs_pid = -1;        /* the server, our child */
+static pid_t fs_owner = -1;      /* the process that started it (sub-coordinators only use it) */
 static int fs_fd = -1;           /* our end of its socket */
 static uint32_t fs_token;
+static int fs_restarts;          /* servers found dead or stopped and started again */
+/* How long the coordinator waits for the server to stop before it kills it. */
+#define FS_STOP_WAIT_MS 2000
 
 /* ---- the server ---- */
 
@@ -133,6 +137,7 @@ static _Noreturn void fs_serve(int fd, pid_t coordinator)
 	sl_pool_child_prepare(NULL, 0, keep, 1, coordinator);
 	/* Ctrl-C is for the coordinator, which stops us through finish() */
 	sigaction(SIGINT, &ign, NULL);
+	sigaction(SIGHUP, &ign, NULL);
 	sigaction(SIGPIPE, &ign, NULL);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -196,8 +201,9 @@ static _Noreturn void fs_serve(int fd, pid_t coordinator)
 			    req.nenv <= SL_POOL_MAX_ENV) {
 				fs_start(fd, sfd, &req, fds, &kids, &nkids, &capkids);
 			} else {
+				/* descriptors cut off: this server is out of them (not a protocol fault) */
 				struct fs_reply r = { .type = FS_STARTED, .token = req.token, .requester = req.requester,
-						      .err = EPROTO };
+						      .err = (msg.msg_flags & MSG_CTRUNC) ? EMFILE : EPROTO };
 
 				fs_send(fd, &r, -1);
 			}
@@ -242,26 +248,66 @@ static int fs_prepare(void)
 	close(sv[1]);
 	fs_fd = sv[0];
 	fs_pid = pid;
+	fs_owner = self;
 	return 0;
 }
 
+/* Stop the server: end of file on its socket (it kills and reaps its workers and exits), a
+ * bounded wait, then SIGKILL (a stopped server too). Never blocks for long, never fails. */
 static void fs_finish(void)
 {
+	int pidfd;
+
 	if (fs_fd < 0)
 		return;
-	/* the server sees end of file, kills and reaps anything left, and exits */
 	close(fs_fd);
 	fs_fd = -1;
-	if (fs_pid > 0 && getpid() != fs_pid) {
+	if (fs_pid > 0 && getpid() == fs_owner) {
+		pidfd = pidfd_open(fs_pid, 0);
+		if (pidfd < 0 || poll(&(struct pollfd){ .fd = pidfd, .events = POLLIN }, 1, FS_STOP_WAIT_MS) <= 0)
+			kill(fs_pid, SIGKILL);
+		if (pidfd >= 0)
+			close(pidfd);
 		while (waitpid(fs_pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
 	fs_pid = -1;
 }
 
+bool sl_forkserver_stuck(void)
+{
+	struct sl_proc_stat st;
+
+	if (fs_fd < 0 || fs_pid <= 0)
+		return false;
+	return !sl_proc_stat(fs_pid, &st) || st.state == 'Z' || st.state == 'X' || st.state == 'T' || st.state == 't';
+}
+
+int sl_forkserver_restarts(void)
+{
+	return fs_restarts;
+}
+
+/* Before a request: a server that died or was stopped is replaced (by the process that started it;
+ * a sub-coordinator, which has library threads, must not fork one). 0, or -EPIPE. */
+static int fs_supervise(void)
+{
+	if (!sl_forkserver_stuck())
+		return 0;
+	if (getpid() != fs_owner)
+		return -EPIPE;
+	kill(fs_pid, SIGKILL);
+	fs_finish();
+	fs_restarts++;
+	sl_warn("the forkserver had died or was stopped: started a new one");
+	return fs_prepare();
+}
+
 int sl_forkserver_ensure(void)
 {
-	return fs_prepare();
+	int rc = fs_prepare();
+
+	return rc < 0 ? rc : fs_supervise();
 }
 
 pid_t sl_forkserver_pid(void)
@@ -288,6 +334,8 @@ static int fs_recv(struct fs_reply *r, int *pidfd, bool block)
 		return errno == EAGAIN ? 0 : -errno;
 	if (n == 0)
 		return -EPIPE;
+	if (msg.msg_flags & MSG_CTRUNC)
+		return -EMFILE;           /* the worker's pidfd did not fit: we are out of descriptors */
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
 			memcpy(pidfd, CMSG_DATA(c), sizeof(int));
@@ -336,7 +384,7 @@ static int fs_start_worker(struct sl_pool *pool, int id)
 	double limit;
 	int rc;
 
-	if ((rc = fs_prepare()) < 0)
+	if ((rc = fs_prepare()) < 0 || (id == 0 && (rc = fs_supervise()) < 0))
 		return rc;
 	if (id == 0 && fs_relay_read(NULL) == -EPIPE)
 		return -EPIPE;
@@ -362,8 +410,11 @@ static int fs_start_worker(struct sl_pool *pool, int id)
 
 		if (sl_now() > limit)
 			return -ETIMEDOUT;
-		if (poll(&pfd, 1, 100) <= 0)
+		if (poll(&pfd, 1, 100) <= 0) {
+			if (sl_forkserver_stuck())
+				return -EPIPE;    /* stopped or dead: no answer will come */
 			continue;
+		}
 		rc = fs_recv(&r, &pidfd, false);
 		if (rc < 0)
 			return rc;

@@ -92,6 +92,7 @@ int sl_mpi_rank_run(int argc, char **argv, const struct sl_workload_ops *const *
 
 #include "blas.h"
 #include "monitor.h"
+#include "placement.h"
 #include "setting_io.h"
 
 extern char **environ;
@@ -1497,7 +1498,9 @@ static int worker_main(struct rank_ctx *c)
 		MPI_Abort(c->comm, 3);
 		return 3;
 	}
-	if (c->w->setup) {
+	/* the affinity axis, as in a pool worker: after mpirun's own binding ([mpi] bind), which it replaces */
+	ready.err = sl_placement_apply_worker(&c->s, c->rank - 1, c->s.processes, ready.msg, sizeof(ready.msg));
+	if (!ready.err && c->w->setup) {
 		ready.err = c->w->setup(&wc, ready.msg, sizeof(ready.msg));
 		if (ready.err && !ready.msg[0])
 			snprintf(ready.msg, sizeof(ready.msg), "setup: %s", strerror(-ready.err));

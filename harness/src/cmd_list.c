@@ -32,6 +32,8 @@ static const char *why_skipped(const struct sl_workload_ops *w, char *buf, size_
 	strcpy(s.dispatch, "shm");
 	strcpy(s.thread_api, "env");
 	strcpy(s.parent_uses, "none");
+	strcpy(s.affinity, "none");
+	strcpy(s.mem_policy, "default");
 	sl_strlcpy(s.workload, w->name, sizeof(s.workload));
 	for (const struct sl_param_def *p = w->params; p && p->name && s.nparams < SL_MAX_PARAMS; p++) {
 		struct sl_param_value *v = &s.params[s.nparams++];
@@ -117,7 +119,10 @@ int sl_cmd_list(int argc, char **argv)
 	       "  device        cpu or gpu\n"
 	       "  blas          pthread or openmp: which OpenBLAS build the workers load\n"
 	       "  parent_rss_mb memory the coordinator touches before starting workers (MiB)\n"
-	       "  parent_uses   none, openmp, openblas, cuda: what the coordinator uses before starting workers\n");
+	       "  parent_uses   none, openmp, openblas, cuda: what the coordinator uses before starting workers\n"
+	       "  affinity      none, cpus:N (every worker on the first N CPUs, as taskset), core (a core each),\n"
+	       "                compact (neighbouring CPUs, SMT siblings first), spread (hwloc_distrib)\n"
+	       "  mem_policy    default, local, interleave, bind: each worker's memory policy (hwloc membind)\n");
 	printf("\nexperiments:\n");
 	list_experiments("experiments/*.ini");
 	list_experiments("experiments/seeds/*.ini");

@@ -1440,6 +1440,23 @@ static int plot_timeline(struct pctx *pc)
 					pick[0] = (long)r;
 				pick[1] = (long)r;
 			}
+		/* a sweep of placements: beside the first, a confined one (cpus:N first), so the per-CPU
+		 * picture shows where confined workers ran */
+		if (v->c_affinity >= 0 && sl_summary_view_varies(v, v->c_affinity)) {
+			long confined = -1;
+
+			for (size_t r = 0; r < sl_sv_rows(v); r++) {
+				const char *a = sl_sv_text(v, r, v->c_affinity);
+
+				if (!sl_sv_row_ok(v, r) || (long)r == pick[0] || strcmp(a, "none") == 0)
+					continue;
+				if (confined < 0 || (strncmp(a, "cpus:", 5) == 0 &&
+						     strncmp(sl_sv_text(v, (size_t)confined, v->c_affinity), "cpus:", 5) != 0))
+					confined = (long)r;
+			}
+			if (confined >= 0)
+				pick[1] = confined;
+		}
 	}
 	for (int i = 0; i < 2 && !rc; i++) {
 		char label[320], full[400];
@@ -1465,7 +1482,12 @@ static int plot_timeline(struct pctx *pc)
 /* The first varying numeric workload parameter (after the standard axes), or -1. */
 static int numeric_param(const struct sl_summary_view *v)
 {
-	int first_param = v->c_parent_uses >= 0 ? v->c_parent_uses + 1 : v->c_series + 1;
+	int last_axis = v->c_mem_policy > v->c_affinity ? v->c_mem_policy : v->c_affinity;
+	int first_param;
+
+	if (v->c_parent_uses > last_axis)
+		last_axis = v->c_parent_uses;
+	first_param = last_axis >= 0 ? last_axis + 1 : v->c_series + 1;
 
 	for (int a = 0; a < v->naxes; a++) {
 		int col = v->axes[a];

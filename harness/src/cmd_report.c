@@ -231,6 +231,33 @@ static void md_run(FILE *md, const struct expt *e)
 		fprintf(md, "**Command:** `%s`\n", b7);
 }
 
+/* Where the workers ran, when the sweep placed them (affinity, mem_policy, coordinator_cpus): the
+ * allowed CPUs, SMT, the NUMA nodes (one: mem_policy cannot move memory anywhere), the coordinator. */
+static void md_placement(FILE *md, const struct expt *e)
+{
+	const json_t *p = json_object_get(e->meta, "placement"), *plans = json_object_get(p, "plans"), *q;
+	const char *coord = json_string_value(json_object_get(p, "coordinator_cpus"));
+	bool placed = coord && strcmp(coord, "not pinned") != 0, mem = false;
+	long long numa = json_integer_value(json_object_get(p, "numa_nodes"));
+	size_t i;
+
+	json_array_foreach(plans, i, q) {
+		const char *a = json_string_value(json_object_get(q, "affinity"));
+		const char *m = json_string_value(json_object_get(q, "mem_policy"));
+
+		placed |= a && strcmp(a, "none") != 0;
+		mem |= m && strcmp(m, "default") != 0;
+	}
+	if (!placed && !mem)
+		return;
+	fprintf(md, "**Placement:** allowed CPUs %s · %lld hardware thread(s) per core · %lld NUMA node%s%s · "
+		    "coordinator %s%s\n", json_string_value(json_object_get(p, "allowed_cpus")) ?
+		    json_string_value(json_object_get(p, "allowed_cpus")) : "?",
+		    json_integer_value(json_object_get(p, "smt")), numa, numa == 1 ? "" : "s",
+		    numa == 1 && mem ? " (one node: mem_policy was applied and recorded, but memory has nowhere else to go)" : "",
+		    placed && coord && strcmp(coord, "not pinned") != 0 ? "pinned to CPUs " : "", coord ? coord : "not pinned");
+}
+
 static void hashes(FILE *md, int level)
 {
 	for (int i = 0; i < level; i++)
@@ -434,6 +461,7 @@ static void md_experiment(FILE *md, const struct expt *e, int level, bool single
 		fprintf(md, "> %s\n\n", e->question);
 	md_machine(md, e);
 	md_run(md, e);
+	md_placement(md, e);
 	fputc('\n', md);
 	md_findings(md, e, level + 1);
 	md_plots(md, e, level + 1);

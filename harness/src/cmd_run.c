@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <dirent.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "contain.h"
 #include "csv.h"
 #include "experiment.h"
 #include "launcher.h"
@@ -20,14 +22,45 @@
 #include "preflight.h"
 #include "progress.h"
 #include "results.h"
+#include "placement.h"
 #include "sysinfo.h"
 
+/* The signal that stops the run (SIGINT, SIGTERM, SIGHUP), 0 while none came. */
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
+	interrupted = sig;
+}
+
+/* A write to a closed pipe fails with EPIPE instead of killing us. A handler, not SIG_IGN: an
+ * ignored signal stays ignored across exec, and the commands a run starts must get the default. */
+static void on_sigpipe(int sig)
+{
 	(void)sig;
-	interrupted = 1;
+}
+
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+#define NSTOP (sizeof(stop_signals) / sizeof(stop_signals[0]))
+
+/* Ctrl-C, SIGTERM and a terminal's hang-up all stop the run cleanly (what ran is kept, the summary
+ * written); a closed output (`speedlab run ... | head`) only fails the writes, the run goes on. */
+static void signals_catch(struct sigaction old[NSTOP + 1])
+{
+	struct sigaction sa = { .sa_handler = on_signal }, pipe_sa = { .sa_handler = on_sigpipe };
+
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&pipe_sa.sa_mask);
+	for (size_t i = 0; i < NSTOP; i++)
+		sigaction(stop_signals[i], &sa, &old[i]);
+	sigaction(SIGPIPE, &pipe_sa, &old[NSTOP]);
+}
+
+static void signals_restore(const struct sigaction old[NSTOP + 1])
+{
+	for (size_t i = 0; i < NSTOP; i++)
+		sigaction(stop_signals[i], &old[i], NULL);
+	sigaction(SIGPIPE, &old[NSTOP], NULL);
 }
 
 struct run_args {
@@ -279,7 +312,121 @@ static bool skip_reason(const struct sl_experiment *e, const struct sl_setting *
 			snprintf(why, len, "start method not supported here");
 		return true;
 	}
+	if (e->wl->mem_bytes_per_worker) {
+		/* what its workers would allocate together, against the machine: refused before it starts */
+		double need = e->wl->mem_bytes_per_worker(s) * (s->processes > 0 ? s->processes : 1) / (1024.0 * 1024 * 1024);
+		double have = sl_topology()->mem_gib;
+
+		if (have > 0 && need > have) {
+			snprintf(why, len, "needs %.1f GiB (%d process(es)); the machine has %.1f GiB", need, s->processes, have);
+			return true;
+		}
+	}
 	return false;
+}
+
+/* meta.json's placement: the CPUs the sweep may use, SMT, NUMA nodes, the coordinator's CPUs,
+ * and for every (affinity, processes, mem_policy) of the sweep the workers' CPUs and the OpenMP
+ * variables set in them. */
+static json_t *placement_json(const struct sl_experiment *e)
+{
+	const struct sl_topology *t = sl_topology();
+	json_t *o = json_object(), *plans = json_array();
+	long n = sl_experiment_nconfigs(e);
+	char seen[64][64], key[64], msg[256];
+	int nseen = 0;
+
+	json_object_set_new(o, "allowed_cpus", json_string(t->allowed));
+	json_object_set_new(o, "logical", json_integer(t->logical));
+	json_object_set_new(o, "machine_logical", json_integer(t->machine_logical));
+	json_object_set_new(o, "smt", json_integer(t->smt));
+	json_object_set_new(o, "numa_nodes", json_integer(t->numa_nodes));
+	json_object_set_new(o, "coordinator_cpus", json_string(e->coordinator_cpus[0] ? e->coordinator_cpus : "not pinned"));
+	for (long c = 0; c < n && nseen < 64; c++) {
+		struct sl_setting s;
+		bool dup = false;
+
+		if (sl_experiment_setting(e, c, &s, msg, sizeof(msg)) < 0)
+			continue;
+		snprintf(key, sizeof(key), "%s/%d/%s", s.affinity, s.processes, s.mem_policy);
+		for (int i = 0; i < nseen && !dup; i++)
+			dup = strcmp(seen[i], key) == 0;
+		if (dup)
+			continue;
+		snprintf(seen[nseen++], sizeof(seen[0]), "%s", key);
+		json_array_append_new(plans, sl_placement_plan_json(&s));
+	}
+	json_object_set_new(o, "plans", plans);
+	return o;
+}
+
+/* meta.json of a new run: the machine, the build, the command line, the experiment. */
+static json_t *new_meta(const struct sl_experiment *e, int argc, char **argv, bool quiet)
+{
+	json_t *meta = json_object(), *pre;
+	char started[32];
+
+	iso_time(started, sizeof(started));
+	json_object_set_new(meta, "speedlab_version", json_string(SL_VERSION));
+	json_object_set_new(meta, "git_commit", json_string(SL_GIT_COMMIT));
+	json_object_set_new(meta, "command_line", command_line(argc, argv));
+	json_object_set_new(meta, "seed", json_integer((json_int_t)e->seed));
+	json_object_set_new(meta, "start_time", json_string(started));
+	json_object_set_new(meta, "status", json_string("running"));
+	json_object_set_new(meta, "experiment", experiment_json(e));
+	json_object_set_new(meta, "sysinfo", sl_sysinfo_from_child());
+	json_object_set_new(meta, "fingerprint", json_string(sl_fingerprint()));
+	json_object_set_new(meta, "placement", placement_json(e));
+	pre = sl_preflight();
+	if (pre) {
+		if (!quiet)
+			sl_preflight_warn(pre);
+		json_object_set_new(meta, "preflight", pre);
+	}
+	return meta;
+}
+
+/* A run killed before its meta.json was whole: describe this machine again (the run resumes here),
+ * keep whatever the old file still had, and say so. Takes over old (may be NULL). */
+static json_t *repair_meta(json_t *old, const struct sl_experiment *e, const char *dir, int argc, char **argv)
+{
+	json_t *meta = new_meta(e, argc, argv, true);
+	char now[32];
+
+	if (old && json_is_object(old))
+		json_object_update(meta, old);
+	json_decref(old);
+	iso_time(now, sizeof(now));
+	json_object_set_new(meta, "meta_repaired", json_string(now));
+	sl_warn("%s: meta.json was missing or incomplete (a run killed at its start): rebuilt from this machine", dir);
+	return meta;
+}
+
+/* Remove the temporary files (NAME.tmp.PID) that writers killed mid-write left, in dir and dir/plots. */
+static void remove_stale_temps(const char *dir)
+{
+	const char *subs[] = { "", "/plots" };
+
+	for (size_t k = 0; k < sizeof(subs) / sizeof(subs[0]); k++) {
+		char d[PATH_MAX];
+		struct dirent *de;
+		DIR *dh;
+
+		snprintf(d, sizeof(d), "%s%s", dir, subs[k]);
+		dh = opendir(d);
+		if (!dh)
+			continue;
+		while ((de = readdir(dh))) {
+			const char *t = strstr(de->d_name, ".tmp.");
+			long pid;
+
+			/* only a writer that is gone: a live one is still writing */
+			if (!t || !sl_parse_long(t + 5, &pid) || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+				continue;
+			unlinkat(dirfd(dh), de->d_name, 0);
+		}
+		closedir(dh);
+	}
 }
 
 static void label(const struct sl_setting *s, char *buf, size_t len)
@@ -308,7 +455,8 @@ int sl_cmd_run(int argc, char **argv)
 	long measured = 0;             /* measured repetitions that ended ok */
 	char (*first_bad)[SL_STATUS_LEN] = NULL;   /* per configuration: its first failed repetition's status */
 	bool *config_ok = NULL;        /* per configuration: some measured repetition ended ok (or skipped) */
-	struct sigaction sa, old_int, old_term;
+	struct sigaction old_sig[NSTOP + 1];
+	bool caught = false;
 
 	if (parse_args(argc, argv, &a) < 0)
 		return SL_EXIT_USAGE;
@@ -372,6 +520,13 @@ int sl_cmd_run(int argc, char **argv)
 		goto out_free;
 	}
 
+	/* from here on a signal stops the run cleanly, and every process it starts is contained (the
+	 * keeper and the marks first, so the forkserver has them too) */
+	interrupted = 0;
+	signals_catch(old_sig);
+	caught = true;
+	sl_contain_begin();
+
 	/* start methods first: the forkserver must start before any thread exists in this process */
 	rc = sl_pool_prepare_all();
 	if (rc < 0) {
@@ -389,8 +544,9 @@ int sl_cmd_run(int argc, char **argv)
 	if (a.resume) {
 		snprintf(path, sizeof(path), "%s/meta.json", dir);
 		meta = json_load_file(path, 0, NULL);
-		if (!meta)
-			meta = json_object();
+		if (!meta || !json_is_object(meta) || !json_is_string(json_object_get(meta, "fingerprint")))
+			meta = repair_meta(meta, e, dir, argc, argv);
+		remove_stale_temps(dir);
 		if (load_done(dir, nconfigs, e->repeats, e->warmup, done) < 0) {
 			exit_code = SL_EXIT_USAGE;
 			goto out_finish;
@@ -400,8 +556,6 @@ int sl_cmd_run(int argc, char **argv)
 			json_object_set_new(meta, "resumed", json_array());
 		json_array_append_new(json_object_get(meta, "resumed"), json_string(started));
 	} else {
-		json_t *pre;
-
 		snprintf(path, sizeof(path), "%s/experiment.ini", dir);
 		rc = sl_experiment_write(e, path);
 		if (rc < 0) {
@@ -409,23 +563,7 @@ int sl_cmd_run(int argc, char **argv)
 			exit_code = SL_EXIT_USAGE;
 			goto out_finish;
 		}
-		meta = json_object();
-		iso_time(started, sizeof(started));
-		json_object_set_new(meta, "speedlab_version", json_string(SL_VERSION));
-		json_object_set_new(meta, "git_commit", json_string(SL_GIT_COMMIT));
-		json_object_set_new(meta, "command_line", command_line(argc, argv));
-		json_object_set_new(meta, "seed", json_integer((json_int_t)e->seed));
-		json_object_set_new(meta, "start_time", json_string(started));
-		json_object_set_new(meta, "status", json_string("running"));
-		json_object_set_new(meta, "experiment", experiment_json(e));
-		json_object_set_new(meta, "sysinfo", sl_sysinfo_from_child());
-		json_object_set_new(meta, "fingerprint", json_string(sl_fingerprint()));
-		pre = sl_preflight();
-		if (pre) {
-			if (!a.quiet)
-				sl_preflight_warn(pre);
-			json_object_set_new(meta, "preflight", pre);
-		}
+		meta = new_meta(e, argc, argv, a.quiet);
 	}
 	rc = write_json(dir, "meta.json", meta);
 	if (rc < 0) {
@@ -452,11 +590,12 @@ int sl_cmd_run(int argc, char **argv)
 			fprintf(samples, "%s\n", sl_monitor_samples_header());
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	/* coordinator_cpus: the coordinator (and the monitor's thread) away from the workers */
+	if (e->coordinator_cpus[0] && sl_placement_pin_self(e->coordinator_cpus, msg, sizeof(msg)) < 0) {
+		sl_err_at(e->file, 0, "%s", msg);
+		exit_code = SL_EXIT_USAGE;
+		goto out_finish;
+	}
 
 	for (int r = 0; r < rounds; r++)
 		for (long c = 0; c < nconfigs; c++)
@@ -480,6 +619,7 @@ int sl_cmd_run(int argc, char **argv)
 			struct sl_run_opts o = { .sample_hz = e->sample_hz, .samples = samples, .rep = rep,
 						 .interrupted = &interrupted };
 			char why[200], lab[128];
+			long oom_before = sl_oom_kills();
 
 			if (done[c * (rounds + 1) + r])
 				continue;
@@ -506,6 +646,8 @@ int sl_cmd_run(int argc, char **argv)
 				if (rc < 0)
 					snprintf(m.status, sizeof(m.status), "error:%s", strerror(-rc));
 			}
+			sl_contain_sweep();      /* what the run left running (a command's setsid children...) */
+			sl_oom_note(m.status, sizeof(m.status), oom_before);
 			if (interrupted)
 				break;
 			rc = sl_runs_append(runs, &s, rep, &m);
@@ -546,8 +688,7 @@ int sl_cmd_run(int argc, char **argv)
 		}
 
 out_restore:
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	/* the handlers stay: a Ctrl-C now must not lose the summary */
 	{
 		char ended[32];
 
@@ -556,6 +697,8 @@ out_restore:
 		json_object_set_new(meta, "status", json_string(interrupted ? "interrupted" : "complete"));
 		json_object_set_new(meta, "runs_done", json_integer(finished));
 		json_object_set_new(meta, "runs_failed", json_integer(bad));
+		if (sl_forkserver_restarts() > 0)
+			json_object_set_new(meta, "forkserver_restarts", json_integer(sl_forkserver_restarts()));
 		write_json(dir, "meta.json", meta);
 	}
 	if (runs) {
@@ -568,10 +711,11 @@ out_restore:
 	}
 	rc = sl_summary_write(dir);
 	if (rc < 0)
-		sl_warn("%s: no summary written (%s)", dir, strerror(-rc));
+		sl_warn("%s: no summary written (%s): 'speedlab run --resume %s' writes it", dir, strerror(-rc), dir);
 	if (interrupted) {
-		sl_err("interrupted: %ld run(s) kept in %s (continue with: speedlab run --resume %s)", finished, dir, dir);
-		exit_code = 130;
+		sl_err("interrupted by SIG%s: %ld run(s) kept in %s (continue with: speedlab run --resume %s)",
+		       sigabbrev_np(interrupted), finished, dir, dir);
+		exit_code = 128 + interrupted;
 	} else if (exit_code == SL_EXIT_OK) {
 		if (!a.quiet) {
 			snprintf(path, sizeof(path), "%s/tables.md", dir);
@@ -594,9 +738,17 @@ out_restore:
 			exit_code = SL_EXIT_FINDING;
 		}
 	}
+	/* a closed standard output (`| head`) lost only what was printed: said once, in the exit code */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && exit_code == SL_EXIT_OK) {
+		sl_err("standard output: %s (the results are complete in %s)", strerror(errno ? errno : EIO), dir);
+		exit_code = SL_EXIT_USAGE;
+	}
 
 out_finish:
 	sl_pool_finish_all();
+	sl_contain_end();
+	if (caught)
+		signals_restore(old_sig);
 out_free:
 	if (runs)
 		fclose(runs);

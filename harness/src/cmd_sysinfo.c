@@ -31,6 +31,14 @@ static void print_text(json_t *o)
 	printf("topology     %lld logical CPUs, %lld physical cores, %lld socket(s), %lld NUMA node(s)\n",
 	       json_integer_value(json_object_get(cpu, "logical")), json_integer_value(json_object_get(cpu, "physical")),
 	       json_integer_value(json_object_get(cpu, "sockets")), json_integer_value(json_object_get(cpu, "numa_nodes")));
+	printf("allowed      CPUs %s (of %lld), %lld hardware thread(s) per core%s\n", str(cpu, "allowed_cpus", NULL),
+	       json_integer_value(json_object_get(cpu, "machine_logical")), json_integer_value(json_object_get(cpu, "smt")),
+	       json_array_size(json_object_get(cpu, "core_kinds")) > 1 ? ", hybrid core types:" : "");
+	for (size_t k = 0; k < json_array_size(json_object_get(cpu, "core_kinds")); k++) {
+		json_t *kind = json_array_get(json_object_get(cpu, "core_kinds"), k);
+
+		printf("             CPUs %s: %s\n", str(kind, "cpus", NULL), str(kind, "kind", NULL));
+	}
 	printf("caches      ");
 	json_object_foreach(caches, key, v)
 		if (strstr(key, "_kib"))

@@ -12,13 +12,14 @@
 
 #include "experiment.h"
 #include "launcher.h"
+#include "placement.h"
 #include "stats.h"
 
 /* ---- the keys speedlab knows ---- */
 
 static const char *const sections[] = { "experiment", "workload", "sweep", "quick", "full", "compare", "mpi", NULL };
 static const char *const experiment_keys[] = { "name", "question", "workload", "repeats", "warmup", "timeout",
-					       "seed", "sample_hz", NULL };
+					       "seed", "sample_hz", "coordinator_cpus", NULL };
 static const char *const mpi_keys[] = { "hosts", "hostfile", "ranks_per_node", "bind", NULL };
 
 /* The standard axes: name, default, and the accepted words (NULL: a number). */
@@ -39,6 +40,8 @@ static const struct axis_def {
 	{ "blas", "pthread", "pthread|openmp", false, 0 },
 	{ "parent_rss_mb", "0", NULL, true, 0 },
 	{ "parent_uses", "none", "none|openmp|openblas|cuda", false, 0 },
+	{ "affinity", "none", "none|cpus:N|core|compact|spread", false, 0 },   /* placement.c checks */
+	{ "mem_policy", "default", "default|local|interleave|bind", false, 0 },
 	{ NULL, NULL, NULL, false, 0 },
 };
 
@@ -438,6 +441,22 @@ static int expand_item(const char *item, char out[][SL_VALUE_LEN], int n, int ma
 		return n + 1;
 	}
 	snprintf(buf, sizeof(buf), "%s", item);
+	/* word:EXPR (affinity = cpus:2, cpus:cores/2): the word stays, the expression is a number */
+	{
+		const char *colon = strchr(buf, ':');
+		char head[SL_VALUE_LEN];
+
+		snprintf(head, sizeof(head), "%.*s", colon ? (int)(colon - buf) : 0, buf);
+		if (colon && is_identifier(head) && !strstr(buf, "..")) {
+			if (n >= max)
+				goto out_too_many;
+			if (!eval_number(sl_strip((char *)colon + 1), &v, msg, msglen))
+				return -EINVAL;
+			snprintf(out[n], SL_VALUE_LEN, "%s:", head);
+			format_number(v, out[n] + strlen(out[n]), SL_VALUE_LEN - strlen(out[n]));
+			return n + 1;
+		}
+	}
 	if (strncmp(buf, "pow2(", 5) == 0) {
 		size_t len = strlen(buf);
 
@@ -565,6 +584,8 @@ static bool check_value(const struct sl_experiment *e, const char *key, const ch
 	double v;
 
 	if (a) {
+		if (strcmp(key, "affinity") == 0)
+			return sl_placement_check(value, msg, msglen);
 		if (strcmp(key, "start_method") == 0) {
 			const char *names[16];
 			int n = 0;
@@ -956,6 +977,14 @@ static int apply_experiment_key(struct sl_experiment *e, const struct sl_entry *
 				  "above 0 and up to 1000 (samples per second; default 20)", en->value);
 			return -EINVAL;
 		}
+	} else if (strcmp(en->key, "coordinator_cpus") == 0) {
+		char msg[256];
+
+		if (!sl_placement_check_cpus(en->value, msg, sizeof(msg))) {
+			sl_err_at(en->file, en->line, "coordinator_cpus = '%s': %s", en->value, msg);
+			return -EINVAL;
+		}
+		snprintf(e->coordinator_cpus, sizeof(e->coordinator_cpus), "%s", en->value);
 	}
 	return 0;
 }
@@ -1396,6 +1425,8 @@ int sl_experiment_setting(const struct sl_experiment *e, long idx, struct sl_set
 	copy_text(s->mpi_hosts, sizeof(s->mpi_hosts), e->mpi_hosts);
 	copy_text(s->mpi_hostfile, sizeof(s->mpi_hostfile), e->mpi_hostfile);
 	copy_text(s->mpi_bind, sizeof(s->mpi_bind), e->mpi_bind);
+	copy_text(s->coordinator_cpus, sizeof(s->coordinator_cpus), e->coordinator_cpus);
+	copy_text(s->allowed_cpus, sizeof(s->allowed_cpus), sl_topology()->allowed);
 	s->mpi_ranks_per_node = e->mpi_ranks_per_node;
 	copy_text(s->workload, sizeof(s->workload), e->workload);
 	for (int i = 0; i < e->naxes; i++) {
@@ -1421,6 +1452,10 @@ int sl_experiment_setting(const struct sl_experiment *e, long idx, struct sl_set
 			s->parent_rss_mb = atoi(v);
 		else if (strcmp(name, "parent_uses") == 0)
 			copy_text(s->parent_uses, sizeof(s->parent_uses), v);
+		else if (strcmp(name, "affinity") == 0)
+			copy_text(s->affinity, sizeof(s->affinity), v);
+		else if (strcmp(name, "mem_policy") == 0)
+			copy_text(s->mem_policy, sizeof(s->mem_policy), v);
 		else if (s->nparams < SL_MAX_PARAMS) {
 			struct sl_param_value *p = &s->params[s->nparams++];
 			double num;
@@ -1500,6 +1535,8 @@ int sl_experiment_write(const struct sl_experiment *e, const char *path)
 	fprintf(f, "[experiment]\nname = %s\nquestion = %s\nworkload = %s\nrepeats = %d\nwarmup = %d\n"
 		   "timeout = %g\nseed = %llu\nsample_hz = %g\n",
 		e->name, e->question, e->workload, e->repeats, e->warmup, e->timeout_s, e->seed, e->sample_hz);
+	if (e->coordinator_cpus[0])
+		fprintf(f, "coordinator_cpus = %s\n", e->coordinator_cpus);
 	fprintf(f, "\n[workload]\n");
 	for (int i = 0; i < e->naxes; i++) {
 		const struct sl_axis *ax = &e->axes[i];

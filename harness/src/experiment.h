@@ -51,6 +51,8 @@ struct sl_experiment {
 	char mpi_hostfile[256];
 	int mpi_ranks_per_node;
 	char mpi_bind[32];
+	/* [experiment] coordinator_cpus: a CPU list the coordinator is pinned to; "" not pinned */
+	char coordinator_cpus[128];
 	/* the axes of the run: every standard axis and every workload parameter (fixed ones have one value) */
 	int naxes;
 	struct sl_axis axes[SL_MAX_AXES];

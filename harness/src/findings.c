@@ -190,6 +190,8 @@ int sl_summary_view_load(const char *path, struct sl_summary_view *v)
 	COL(c_blas, "blas");
 	COL(c_parent_rss_mb, "parent_rss_mb");
 	COL(c_parent_uses, "parent_uses");
+	COL(c_affinity, "affinity");
+	COL(c_mem_policy, "mem_policy");
 	COL(c_runs, "runs");
 	COL(c_ok, "ok");
 	COL(c_status, "status");
@@ -217,6 +219,7 @@ int sl_summary_view_load(const char *path, struct sl_summary_view *v)
 	COL(c_gflops, "gflops_median");
 	COL(c_gpu_util, "gpu_util_pct_median");
 	COL(c_imbalance, "imbalance_median");
+	COL(c_cpus_used, "cpus_used_median");
 #undef COL
 	if (v->c_runs <= v->c_series + 1) {
 		sl_err_at(path, 1, "no axis columns between 'series' and 'runs'");
@@ -756,6 +759,41 @@ static void rule_limit_ignored(struct ctx *c)
 		    "%s: threads=%ld was asked for, yet %s — the limit did not reach the library (a variable set "
 		    "after it was loaded, e.g. in a worker forked from a coordinator that used it); set it "
 		    "before the library loads, call its API (thread_api=call) or use spawn", label, want, how);
+	}
+}
+
+/* Requested against observed placement, as rule_limit_ignored does for threads: workers confined to
+ * cpus:N whose threads ran on more CPUs (the binding did not hold), and confined workers whose library
+ * runs more threads than the set has CPUs (pinning maps processes, not a library's threads). */
+static void rule_placement(struct ctx *c)
+{
+	const struct sl_summary_view *v = c->v;
+	int shown = 0;
+
+	if (v->c_affinity < 0)
+		return;
+	for (size_t r = 0; r < sl_sv_rows(v) && shown < 4; r++) {
+		double used = num(c, r, v->c_cpus_used), lib = num(c, r, v->c_threads_lib), p = num(c, r, v->c_processes);
+		const char *aff = txt(c, r, v->c_affinity);
+		int skip[] = { -1 };
+		char label[256];
+		long n;
+
+		if (!sl_sv_row_ok(v, r) || strncmp(aff, "cpus:", 5) != 0 || !sl_parse_long(aff + 5, &n) || n < 1)
+			continue;
+		sl_sv_label(v, r, skip, label, sizeof(label));
+		if (!isnan(used) && used > n) {
+			shown++;
+			add(c, "placement-ignored", SL_FINDING_ADVICE,
+			    "%s: affinity=%s was asked for, yet the workers' threads ran on %g CPUs — the binding did not "
+			    "hold (a thread started before it, or a library that sets its own affinity)", label, aff, used);
+		} else if (!isnan(lib) && lib > 1 && !isnan(p) && lib * p > n) {
+			shown++;
+			add(c, "placement-shared", SL_FINDING_INFO,
+			    "%s: %g worker%s confined to %ld CPU%s ran %g library threads each (%g threads on %ld CPU%s): "
+			    "pinning places processes, not the threads a library starts inside them; set threads to "
+			    "fit the set", label, p, p == 1 ? "" : "s", n, n == 1 ? "" : "s", lib, lib * p, n, n == 1 ? "" : "s");
+		}
 	}
 }
 
@@ -1501,6 +1539,7 @@ void sl_findings_compute(const struct sl_summary_view *v, const struct sl_machin
 	rule_cores_busy(&c);
 	rule_monitor_cost(&c);
 	rule_limit_ignored(&c);
+	rule_placement(&c);
 	rule_oversubscribed(&c);
 	rule_chunksize(&c);
 	rule_start_latency(&c);

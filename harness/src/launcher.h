@@ -22,6 +22,9 @@ struct sl_launcher_ops {
 	int (*start_worker)(struct sl_pool *pool, int id);
 };
 
+/* How many times the forkserver was found dead or stopped and started again (recorded in meta.json). */
+int sl_forkserver_restarts(void);
+
 /* All start methods, NULL-terminated (registry.c). */
 extern const struct sl_launcher_ops *const sl_launchers[];
 /* The start method called name, or NULL. */

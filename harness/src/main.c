@@ -38,7 +38,8 @@ static void usage(FILE *f)
 	for (const struct subcommand *c = subcommands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->help);
 	fprintf(f, "\n'speedlab COMMAND --help' for the options of one command.\n"
-		   "Exit codes: 0 success, 1 a finding asked to fail on (regression, --strict), 2 bad usage or input.\n");
+		   "Exit codes: 0 success, 1 a finding asked to fail on (regression, --strict), 2 bad usage or input;\n"
+		   "a run stopped by a signal: 128 + the signal (130 SIGINT, 143 SIGTERM, 129 SIGHUP).\n");
 }
 
 int main(int argc, char **argv)

@@ -19,6 +19,17 @@
 #define MON_PROC_BUF 8192      /* /proc/<pid>/status is ~1.5 KiB */
 #define MON_DIRENT_BUF 32768
 #define MON_HWM_EVERY 8        /* samples between reads of /proc/<pid>/status (VmHWM) */
+#define MON_MAX_THREADS 2048   /* worker threads whose placement is followed */
+#define MON_MAX_NODES 64       /* NUMA nodes whose pages numa_maps counts are kept */
+#define MON_SCHED_EVERY 8      /* run-phase samples between reads of /proc/<pid>/task/<tid>/sched */
+
+/* A worker thread seen in the run phase: its CPU time when last seen (ns, or ticks without schedstat), its migration count when
+ * first and last seen (nr_migrations of /proc/<pid>/task/<tid>/sched; -1 not read yet). */
+struct mon_thread {
+	pid_t tid;
+	uint64_t cputime;
+	long mig0, mig;
+};
 
 /* A watched worker. One sample costs a pread of /proc/<pid>/stat (state, threads, RSS) on a kept
  * descriptor; /proc/<pid>/status, which the kernel is slower to format, is read for the peak
@@ -36,6 +47,9 @@ struct sl_monitor {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;         /* signals stop; waited on with CLOCK_MONOTONIC deadlines */
 	bool stopping;
+	/* the run phase (sl_monitor_phase): a sample is asked for and waited on at each edge */
+	bool run_phase, run_ending;
+	long sync_req, sync_done;
 	/* pids handed over by sl_monitor_watch, under lock */
 	int npending;
 	pid_t pending[MON_MAX_PIDS];
@@ -61,6 +75,14 @@ struct sl_monitor {
 	long nsamples;
 	long page_kb;
 	bool final;                  /* the last sample, taken on stop */
+	/* placement in the run phase: which CPUs the threads ran on, how often they migrated */
+	bool in_run, sync_sample, run_seen, ending;
+	double numa_pages[MON_MAX_NODES];   /* the workers' pages per NUMA node at the run's end */
+	bool numa_read;
+	long run_samples;
+	int nthreads;
+	struct mon_thread threads[MON_MAX_THREADS];
+	uint64_t cpu_seen[MON_MAX_CPUS / 64];
 
 	/* results, read after join */
 	long threads_peak, threads_total_peak;
@@ -259,6 +281,8 @@ static void take_pending(struct sl_monitor *mon)
 	}
 }
 
+static void follow_thread(struct sl_monitor *mon, int dirfd, const char *name, const char *stat_text);
+
 /* Tasks of p in state R (running or runnable). Returns -1 when the process is gone. */
 static int count_runnable(struct sl_monitor *mon, struct mon_proc *p)
 {
@@ -300,14 +324,122 @@ static int count_runnable(struct sl_monitor *mon, struct mon_proc *p)
 			fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
 				continue;   /* the thread exited between the listing and now */
-			if (pread_all(fd, mon->pbuf, sizeof(mon->pbuf)) > 0 && stat_state(mon->pbuf) == 'R')
-				running++;
+			if (pread_all(fd, mon->pbuf, sizeof(mon->pbuf)) > 0) {
+				if (stat_state(mon->pbuf) == 'R')
+					running++;
+				if (mon->in_run)
+					follow_thread(mon, dirfd, name, mon->pbuf);
+			}
 			close(fd);
 		}
 	}
 	if (dirfd != p->task_fd)
 		close(dirfd);
 	return running;
+}
+
+/* From a /proc/<pid>/task/<tid>/stat text: utime + stime (fields 14, 15) and processor (field 39),
+ * the CPU the thread last ran on. The state letter, or 0 when unparsable. */
+static char task_fields(const char *text, uint64_t *cputime, long *cpu)
+{
+	const char *p = strrchr(text, ')');
+	char state;
+
+	*cputime = 0;
+	*cpu = -1;
+	if (!p || p[1] != ' ' || !p[2])
+		return 0;
+	state = p[2];
+	p += 3;
+	for (int field = 4; field <= 39; field++) {
+		const char *start = skip_spaces(p);
+		uint64_t v;
+
+		if (*start == '-')
+			start++;
+		p = start;
+		v = parse_u64(&p);
+		if (p == start)
+			return 0;
+		if (field == 14 || field == 15)
+			*cputime += v;
+		else if (field == 39)
+			*cpu = (long)v;
+	}
+	return state;
+}
+
+/* nr_migrations of a /proc/<pid>/task/<tid>/sched text, or -1. */
+static long sched_migrations(const char *text)
+{
+	const char *p = strstr(text, "se.nr_migrations");
+
+	if (!p || !(p = strchr(p, ':')))
+		return -1;
+	p++;
+	return (long)parse_u64(&p);
+}
+
+static struct mon_thread *thread_find(struct sl_monitor *mon, pid_t tid)
+{
+	for (int i = 0; i < mon->nthreads; i++)
+		if (mon->threads[i].tid == tid)
+			return &mon->threads[i];
+	if (mon->nthreads >= MON_MAX_THREADS)
+		return NULL;
+	mon->threads[mon->nthreads] = (struct mon_thread){ .tid = tid, .cputime = UINT64_MAX, .mig0 = -1, .mig = -1 };
+	return &mon->threads[mon->nthreads++];
+}
+
+/* One thread in the run phase: its CPU counts as used when the thread is running now or ran since
+ * it was last seen (the CPU it last ran on); its migrations are read at the phase's edges and every
+ * MON_SCHED_EVERY samples. name is the tid, dirfd the task directory. */
+static void follow_thread(struct sl_monitor *mon, int dirfd, const char *name, const char *stat_text)
+{
+	struct mon_thread *t = thread_find(mon, (pid_t)strtol(name, NULL, 10));
+	uint64_t cputime;
+	long cpu;
+	char state = task_fields(stat_text, &cputime, &cpu);
+
+	if (!t || !state)
+		return;
+	/* the time on CPU in ns (schedstat) where the kernel keeps it: a tick is 10 ms, a short run less */
+	{
+		char path[48];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/schedstat", name);
+		fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			char buf[96];
+			const char *q = buf;
+
+			if (pread_all(fd, buf, sizeof(buf)) > 0 && *buf >= '0' && *buf <= '9')
+				cputime = parse_u64(&q);
+			close(fd);
+		}
+	}
+	if (cpu >= 0 && cpu < MON_MAX_CPUS && (state == 'R' || (t->cputime != UINT64_MAX && cputime > t->cputime)))
+		mon->cpu_seen[cpu / 64] |= 1ULL << (cpu % 64);
+	t->cputime = cputime;
+	if (mon->sync_sample || t->mig0 < 0 || mon->run_samples % MON_SCHED_EVERY == 0) {
+		char path[48];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/sched", name);
+		fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (pread_all(fd, mon->pbuf, sizeof(mon->pbuf)) > 0) {
+				long m = sched_migrations(mon->pbuf);
+
+				if (m >= 0 && t->mig0 < 0)
+					t->mig0 = m;
+				if (m >= 0)
+					t->mig = m;
+			}
+			close(fd);
+		}
+	}
 }
 
 /* Read /proc/stat and, when out is given, write one busy % cell per header CPU column (empty for
@@ -357,6 +489,52 @@ static void sample_cpus(struct sl_monitor *mon, FILE *out)
 }
 
 static void watch_children(struct sl_monitor *mon, pid_t pid);
+int sl_numa_maps_pages(const char *text, double *pages, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < max; i++)
+		pages[i] = 0;
+	for (const char *p = text; p && *p; p++) {
+		const char *q = p + 1;
+		uint64_t node, count;
+
+		/* a token " N<node>=<pages>" (the line's address and the policy never look like one) */
+		if (*p != 'N' || (p > text && p[-1] != ' ') || *q < '0' || *q > '9')
+			continue;
+		node = parse_u64(&q);
+		if (*q != '=')
+			continue;
+		q++;
+		count = parse_u64(&q);
+		if (node < (uint64_t)max) {
+			pages[node] += (double)count;
+			if ((int)node + 1 > n)
+				n = (int)node + 1;
+		}
+		p = q - 1;
+	}
+	return n;
+}
+
+/* Add where pid's pages are (its numa_maps) to the run's count. */
+static void read_numa(struct sl_monitor *mon, pid_t pid)
+{
+	char path[64];
+	double pages[MON_MAX_NODES];
+	char *text;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/numa_maps", (int)pid);
+	text = sl_read_file(path, NULL);
+	if (!text)
+		return;
+	n = sl_numa_maps_pages(text, pages, MON_MAX_NODES);
+	for (int i = 0; i < n; i++)
+		mon->numa_pages[i] += pages[i];
+	mon->numa_read = true;
+	free(text);
+}
 
 static void sample(struct sl_monitor *mon)
 {
@@ -395,7 +573,9 @@ static void sample(struct sl_monitor *mon)
 			if (n > 0)
 				hwm = status_field(mon->pbuf, "\nVmHWM:");
 		}
-		if (threads > 1) {
+		if (mon->in_run && mon->ending)
+			read_numa(mon, p->pid);
+		if (threads > 1 || mon->in_run) {
 			r = count_runnable(mon, p);
 			if (r < 0)
 				goto drop;
@@ -424,6 +604,10 @@ drop:
 		mon->procs[i] = mon->procs[--mon->nprocs];
 	}
 	mon->nsamples++;
+	if (mon->in_run) {
+		mon->run_samples++;
+		mon->run_seen = true;
+	}
 	if (procs > 0) {
 		if (threads_max > mon->threads_peak)
 			mon->threads_peak = threads_max;
@@ -479,22 +663,37 @@ static void *monitor_thread(void *arg)
 	while (!stop) {
 		long ns = (long)(mon->period_s * 1e9);
 
-		deadline.tv_sec += ns / 1000000000L;
-		deadline.tv_nsec += ns % 1000000000L;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
+		if (!mon->sync_sample) {
+			deadline.tv_sec += ns / 1000000000L;
+			deadline.tv_nsec += ns % 1000000000L;
+			if (deadline.tv_nsec >= 1000000000L) {
+				deadline.tv_sec++;
+				deadline.tv_nsec -= 1000000000L;
+			}
 		}
+		long req;
+
 		pthread_mutex_lock(&mon->lock);
-		while (!mon->stopping) {
+		while (!mon->stopping && mon->sync_req == mon->sync_done) {
 			if (pthread_cond_timedwait(&mon->cond, &mon->lock, &deadline) == ETIMEDOUT)
 				break;
 		}
 		stop = mon->stopping;
+		req = mon->sync_req;
+		mon->sync_sample = req != mon->sync_done;
+		mon->in_run = mon->run_phase;
+		mon->ending = mon->sync_sample && mon->run_ending;
 		pthread_mutex_unlock(&mon->lock);
 		mon->final = stop;
 		/* a last sample on stop catches workers of a run shorter than one period */
 		sample(mon);
+		if (mon->sync_sample) {
+			pthread_mutex_lock(&mon->lock);
+			mon->sync_done = req;
+			pthread_cond_broadcast(&mon->cond);
+			pthread_mutex_unlock(&mon->lock);
+			continue;   /* an extra sample: the regular ones keep their times */
+		}
 		{
 			struct timespec now;
 
@@ -642,6 +841,24 @@ static void watch_children(struct sl_monitor *mon, pid_t pid)
 	closedir(d);
 }
 
+void sl_monitor_phase(struct sl_monitor *mon, bool run)
+{
+	long want;
+
+	if (!mon)
+		return;
+	pthread_mutex_lock(&mon->lock);
+	if (run)
+		mon->run_phase = true;
+	mon->run_ending = !run;
+	want = ++mon->sync_req;
+	pthread_cond_broadcast(&mon->cond);
+	while (mon->sync_done < want && !mon->stopping)
+		pthread_cond_wait(&mon->cond, &mon->lock);
+	mon->run_phase = run;
+	pthread_mutex_unlock(&mon->lock);
+}
+
 void sl_monitor_stop(struct sl_monitor *mon, struct sl_metrics *m)
 {
 	if (!mon)
@@ -659,6 +876,30 @@ void sl_monitor_stop(struct sl_monitor *mon, struct sl_metrics *m)
 		m->gpu_mem_mb = mon->gpu_samples > 0 ? mon->gpu_mem_max : NAN;
 		m->gpu_sm_mhz = mon->gpu_samples > 0 ? mon->gpu_mhz_sum / (double)mon->gpu_samples : NAN;
 		m->monitor_cpu_pct = mon->wall_s > 0 ? 100.0 * mon->cpu_s / mon->wall_s : NAN;
+		m->cpus_used = m->migrations = NAN;
+		if (mon->run_seen) {
+			long cpus = 0, moves = 0;
+
+			for (int i = 0; i < MON_MAX_CPUS / 64; i++)
+				cpus += __builtin_popcountll(mon->cpu_seen[i]);
+			for (int i = 0; i < mon->nthreads; i++)
+				if (mon->threads[i].mig0 >= 0)
+					moves += mon->threads[i].mig - mon->threads[i].mig0;
+			m->cpus_used = cpus > 0 ? (double)cpus : NAN;
+			m->migrations = (double)moves;
+		}
+		m->mem_nodes = NAN;
+		if (mon->numa_read) {
+			double total = 0;
+			int nodes = 0;
+
+			for (int i = 0; i < MON_MAX_NODES; i++)
+				total += mon->numa_pages[i];
+			/* a node counts when it holds at least 1% of the workers' pages */
+			for (int i = 0; i < MON_MAX_NODES; i++)
+				nodes += total > 0 && mon->numa_pages[i] >= 0.01 * total;
+			m->mem_nodes = total > 0 ? nodes : NAN;
+		}
 	}
 	if (mon->samples)
 		fflush(mon->samples);

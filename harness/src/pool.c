@@ -24,6 +24,7 @@
 #include "blas.h"
 #include "cuda.h"
 #include "mpi.h"
+#include "placement.h"
 #include "pool_internal.h"
 #include "stats.h"
 
@@ -537,6 +538,9 @@ _Noreturn void sl_pool_worker_serve(struct sl_pool_shm *shm, const struct sl_wor
 		snprintf(ws.msg, sizeof(ws.msg), "workload '%s' has no tasks", shm->workload);
 		wside_fail(&ws, "lookup", ENOSYS);
 	}
+	/* placement (affinity, mem_policy) before any library loads: the threads it starts inherit it */
+	if ((rc = sl_placement_apply_worker(&setting, id, shm->nworkers, ws.msg, sizeof(ws.msg))) != 0)
+		wside_fail(&ws, "placement", rc);
 	/* the start-safety matrix: can this worker still use what its coordinator used? */
 	if ((rc = pool_use_library(&setting, "worker", ws.msg, sizeof(ws.msg))) != 0)
 		wside_fail(&ws, "setup", rc);
@@ -1151,6 +1155,11 @@ static int pool_loop(struct sl_pool *p, double deadline)
 		for (int i = 0; i < p->nworkers; i++) {
 			const struct sl_pool_worker *wk = &p->workers[i];
 
+			/* a stopped or dead forkserver will never report: no use waiting the grace out */
+			if (!wk->exited && wk->relayed && (wk->eof || wk->gone) && sl_forkserver_stuck()) {
+				pool_fail(p, "error:the forkserver is stopped or dead (worker %d's end unknown)", i);
+				return 1;
+			}
 			if (!wk->exited && (wk->eof || wk->gone) && now - wk->eof_t > POOL_EXIT_GRACE_S) {
 				pool_fail(p, wk->gone ? "error:forkserver did not report how worker %d ended"
 						      : "error:worker %d closed its channel but did not exit", i);
@@ -1231,7 +1240,7 @@ static void pool_kill_reap(struct sl_pool *p)
 				pending = true;
 		if (!pending)
 			break;
-		if (p->relay_fd < 0 || sl_now() > limit) {
+		if (p->relay_fd < 0 || sl_now() > limit || sl_forkserver_stuck()) {
 			sl_warn("pool: the forkserver did not report every worker's end; it reaps them when it stops");
 			break;
 		}
@@ -1419,6 +1428,9 @@ static void pool_monitor_stop(struct sl_pool *p)
 	p->m->gpu_mem_mb = mm.gpu_mem_mb;
 	p->m->gpu_sm_mhz = mm.gpu_sm_mhz;
 	p->m->monitor_cpu_pct = mm.monitor_cpu_pct;
+	p->m->cpus_used = mm.cpus_used;
+	p->m->migrations = mm.migrations;
+	p->m->mem_nodes = mm.mem_nodes;
 }
 
 /* Ask the launcher for every worker, one after the other (they set up in parallel). On a failure the
@@ -1480,7 +1492,8 @@ static void pool_start_workers_each(struct sl_pool *p)
 		close(wk->child_out);
 		wk->child_in = wk->child_out = -1;
 		if (rc < 0) {
-			pool_fail(p, "error:cannot start worker %d with %s: %s", i, p->launcher->name, strerror(-rc));
+			pool_fail(p, "error:cannot start worker %d with %s: %s%s", i, p->launcher->name, strerror(-rc),
+				  rc == -EMFILE ? " (out of file descriptors: raise 'ulimit -n')" : "");
 			return;
 		}
 		if (pool_epoll(p, EPOLL_CTL_ADD, wk->from_fd, EPOLLIN, EV_FROM, i) < 0 ||
@@ -1592,6 +1605,9 @@ static int pool_run_here(const struct sl_setting *s, const struct sl_workload_op
 		rc = -errno;
 		goto out_shm;
 	}
+	if ((s->affinity[0] && strcmp(s->affinity, "none") != 0) || s->coordinator_cpus[0] ||
+	    (s->mem_policy[0] && strcmp(s->mem_policy, "default") != 0))
+		sl_placement_prepare();   /* the topology, loaded once here: forked workers inherit it */
 	if (strcmp(s->thread_api, "call") != 0)
 		p.nenv = sl_threads_env(s, p.env, SL_POOL_MAX_ENV);
 	if (p.nenv < 0)
@@ -1634,6 +1650,7 @@ static int pool_run_here(const struct sl_setting *s, const struct sl_workload_op
 			w->make_input(s, t, inputs + (size_t)t * in_b);
 	}
 	p.phase = SL_POOL_RUN;
+	sl_monitor_phase(p.mon, true);   /* placement is followed from here (a sample, waited for) */
 	thread_usage_now(&c0);
 	t0 = sl_now();
 	if (shm_dispatch) {
@@ -1650,6 +1667,7 @@ static int pool_run_here(const struct sl_setting *s, const struct sl_workload_op
 		goto out_kill;
 	t_end = sl_now();
 	thread_usage_now(&c1);
+	sl_monitor_phase(p.mon, false);
 	if (shm_dispatch && p.ndone != p.ntasks) {
 		pool_fail(&p, "error:workers ran %ld tasks of %ld", p.ndone, p.ntasks);
 		goto out_kill;
@@ -1834,6 +1852,7 @@ static _Noreturn void pool_sub_main(const struct sl_setting *s, const struct sl_
 		_exit(1);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	if (o)
 		so = *o;
 	so.interrupted = &sub_interrupted;

@@ -135,6 +135,8 @@ void sl_pool_relay_exit(struct sl_pool *pool, pid_t pid, int wstatus);
 int sl_forkserver_ensure(void);
 /* The forkserver's pid, or -1 when it is not running (tests check it leaves nothing behind). */
 pid_t sl_forkserver_pid(void);
+/* Whether the forkserver is dead or stopped (no answer or exit report will come). */
+bool sl_forkserver_stuck(void);
 
 /* ---- for the launchers (new worker process side) ---- */
 

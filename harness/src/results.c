@@ -42,6 +42,10 @@ static void axis_text(const struct sl_setting *s, const char *name, char *buf, s
 		snprintf(buf, len, "%d", s->parent_rss_mb);
 	else if (strcmp(name, "parent_uses") == 0)
 		snprintf(buf, len, "%s", s->parent_uses);
+	else if (strcmp(name, "affinity") == 0)
+		snprintf(buf, len, "%s", s->affinity);
+	else if (strcmp(name, "mem_policy") == 0)
+		snprintf(buf, len, "%s", s->mem_policy);
 	else
 		buf[0] = '\0';
 	if (strcmp(name, "chunksize") == 0 && !buf[0])

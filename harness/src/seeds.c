@@ -777,10 +777,67 @@ static bool claim_gpu(const struct seed_set *s, struct claim *c)
 	return true;
 }
 
+/* 8. seed 000: pinning maps processes to cores but does not stop a library's threads */
+static bool claim_affinity(const struct seed_set *s, struct claim *c)
+{
+	static const char *const affs[] = { "none", "cpus:1", "core" };
+	const struct seed_dir *dc = find(s, "s8-affinity"), *dp = find(s, "s8-affinity-python");
+	double lib[2][3], used[2][3], wall[2][3];
+	char v[512] = "";
+
+	if (!dc && !dp)
+		return false;
+	snprintf(c->claim, sizeof(c->claim), "Pinning maps processes to cores, not the library's threads (seed 000)");
+	snprintf(c->seed, sizeof(c->seed), "\"taskset … can ensure your specified number of processes map to specific "
+		 "cores … However, it will not prevent libraries from spawning their own threads inside each worker\"");
+	for (int k = 0; k < 2; k++) {
+		const struct seed_dir *d = k ? dp : dc;
+		size_t len;
+		char *out = side_buf(c, k, &len);
+
+		for (int i = 0; i < 3; i++) {
+			char a[32], t[32];
+			long r;
+
+			snprintf(a, sizeof(a), "affinity=%s", affs[i]);
+			r = row_where(d, WHERE(a, "processes=2"));
+			lib[k][i] = num(d, r, "threads_lib_median");
+			used[k][i] = num(d, r, "cpus_used_median");
+			wall[k][i] = num(d, r, "wall_s_median");
+			if (r < 0)
+				continue;
+			fmt_time(wall[k][i], t, sizeof(t));
+			cat(out, len, "%s%s: %s, %.0f BLAS thread(s) per worker, %.0f CPU(s) used, %.2f cores busy",
+			    out[0] ? "; " : "", affs[i], t, lib[k][i], used[k][i], num(d, r, "cores_busy_median"));
+		}
+	}
+	/* the seed's way (Python: numpy loaded, then pinned) decides; speedlab's binding comes before the library */
+	for (int k = 1; k >= 0; k--) {
+		const char *who = k ? "Python's pinned Pool" : "speedlab's pool";
+
+		if (isnan(lib[k][1]) || isnan(used[k][1]))
+			continue;
+		if (lib[k][1] > 1 && used[k][1] <= 1)
+			cat(v, sizeof(v), "%s**reproduced** (%s): cpus:1 kept both workers on %.0f CPU but each still ran "
+			    "%.0f BLAS threads, %.0f threads sharing it (%.2f× the time of none)", v[0] ? "; " : "", who,
+			    used[k][1], lib[k][1], 2 * lib[k][1], wall[k][1] / wall[k][0]);
+		else if (lib[k][1] <= 1 && used[k][1] <= 1)
+			cat(v, sizeof(v), "%s**not for %s**: confined before its library loaded, OpenBLAS sized itself to "
+			    "the set (%.0f thread per worker, %.0f with none); %.2f× the time of none", v[0] ? "; " : "", who,
+			    lib[k][1], lib[k][0], wall[k][1] / wall[k][0]);
+		else
+			cat(v, sizeof(v), "%s%s: cpus:1 used %.0f CPUs with %.0f BLAS threads per worker", v[0] ? "; " : "",
+			    who, used[k][1], lib[k][1]);
+	}
+	snprintf(c->verdict, sizeof(c->verdict), "%s", v[0] ? v : "not enough measured (needs affinity none and cpus:1 at 2 processes)");
+	return true;
+}
+
 int sl_seeds_write(FILE *md, const char *const *dirs, int ndirs, int level)
 {
 	bool (*const claims[])(const struct seed_set *, struct claim *) = {
 		claim_speedup, claim_sleep, claim_more_cores, claim_helpers, claim_chunks, claim_start, claim_gpu,
+		claim_affinity,
 	};
 	struct seed_set s;
 	struct claim *c = malloc(sizeof(*c));

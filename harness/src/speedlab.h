@@ -67,11 +67,15 @@ const char *sl_self_exe(void);
 /* ---- topology facts the parser and the sizing rules need (sysinfo.c) ---- */
 
 struct sl_topology {
-	int logical;      /* logical CPUs the process may use */
-	int physical;     /* physical cores */
+	int logical;      /* logical CPUs the process may use (its affinity: taskset, cgroup cpuset) */
+	int physical;     /* physical cores with at least one of those CPUs */
 	int sockets;
 	int numa_nodes;
 	double mem_gib;   /* total memory */
+	int smt;          /* hardware threads per core (the most of any core) */
+	int machine_logical;  /* logical CPUs of the machine, allowed or not */
+	int machine_physical; /* its physical cores */
+	char allowed[128];    /* the CPUs the process may use when it first asked, a list "0-3,8" */
 };
 /* Read once with hwloc and cached. Never fails: falls back to sysconf. */
 const struct sl_topology *sl_topology(void);
@@ -104,6 +108,10 @@ struct sl_setting {
 	char blas[8];                  /* pthread, openmp */
 	int parent_rss_mb;             /* memory the coordinator touches before starting workers */
 	char parent_uses[16];          /* none, openmp, openblas, cuda: what the coordinator uses first */
+	char affinity[16];             /* none, cpus:N, core, compact, spread (placement.c) */
+	char mem_policy[16];           /* default, local, interleave, bind */
+	char allowed_cpus[128];        /* the CPUs the sweep may use (its affinity when it began), a list "0-3,8" */
+	char coordinator_cpus[128];    /* [experiment] coordinator_cpus: where the coordinator is pinned; "" none */
 	double timeout_s;              /* per run; past it the run is recorded hang */
 	/* [mpi] launch settings (start_method = mpi only; empty/0: mpirun's defaults, see launch/mpi.c) */
 	char mpi_hosts[256];           /* --host list, "a,b:4" */
@@ -154,6 +162,9 @@ struct sl_metrics {
 	double helper_procs;           /* processes the pool runs besides the workers (forkserver) */
 	double helper_threads;         /* threads besides the workers': the coordinator's beyond its main one, helpers' */
 	double gpu_sm_mhz;             /* SM clock (NVML), mean over the run's samples */
+	double cpus_used;              /* distinct logical CPUs the workers' threads ran on in the run phase */
+	double migrations;             /* moves of the workers' threads between CPUs in the run phase */
+	double mem_nodes;              /* NUMA nodes holding at least 1% of the workers' pages at the run's end */
 	double cpu_startup_s;          /* the workers' CPU from their start to ready (outside cpu_*_s) */
 	double wall_tree_s;            /* command: the whole tree's wall time, the window of cpu_*_s and cores_busy */
 	char status[SL_STATUS_LEN];    /* ok, crash:SIGNAL, hang, error:TEXT, skipped:REASON */

@@ -33,6 +33,10 @@ struct caches {
 static struct sl_topology topo_cache;
 static struct caches cache_cache;
 static char cpu_model[128];
+/* hybrid CPUs (hwloc cpukinds): each kind's CPUs and what the kernel calls it */
+#define MAX_KINDS 8
+static int nkinds;
+static struct { char cpus[128]; char name[64]; int efficiency; } kinds[MAX_KINDS];
 
 static void read_cpu_model(void)
 {
@@ -57,22 +61,73 @@ const struct sl_topology *sl_topology(void)
 {
 	struct sl_topology *t = &topo_cache;
 	hwloc_topology_t topo;
+	cpu_set_t aff;
 
 	if (t->logical)
 		return t;
 	t->logical = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	t->machine_logical = t->logical;
+	t->machine_physical = t->logical;
 	t->physical = t->logical;
 	t->sockets = 1;
 	t->numa_nodes = 1;
+	t->smt = 1;
+	snprintf(t->allowed, sizeof(t->allowed), "0-%d", t->logical - 1);
+	if (sched_getaffinity(0, sizeof(aff), &aff) == 0 && CPU_COUNT(&aff) > 0)
+		t->logical = CPU_COUNT(&aff);
 	t->mem_gib = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024 * 1024);
 	read_cpu_model();
 	if (hwloc_topology_init(&topo) < 0)
 		return t;
 	if (hwloc_topology_load(topo) == 0) {
+		hwloc_bitmap_t allowed = hwloc_bitmap_alloc();
 		int pu = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
 		int core = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
 		int pkg = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
 		int numa = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
+
+		if (pu > 0)
+			t->machine_logical = pu;
+		t->machine_physical = core > 0 ? core : t->machine_logical;
+		/* what this process may use (taskset, a cgroup cpuset): logical and physical count that part;
+		 * sockets and NUMA nodes stay the machine's */
+		if (allowed && hwloc_get_cpubind(topo, allowed, HWLOC_CPUBIND_PROCESS) == 0 &&
+		    hwloc_bitmap_intersects(allowed, hwloc_topology_get_topology_cpuset(topo))) {
+			hwloc_bitmap_and(allowed, allowed, hwloc_topology_get_topology_cpuset(topo));
+			hwloc_bitmap_list_snprintf(t->allowed, sizeof(t->allowed), allowed);
+			pu = hwloc_bitmap_weight(allowed);
+			core = 0;
+			for (int i = 0; i < hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE); i++) {
+				hwloc_obj_t o = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)i);
+
+				if (hwloc_bitmap_intersects(o->cpuset, allowed))
+					core++;
+				if (hwloc_bitmap_weight(o->cpuset) > t->smt)
+					t->smt = hwloc_bitmap_weight(o->cpuset);
+			}
+		}
+		hwloc_bitmap_free(allowed);
+		nkinds = hwloc_cpukinds_get_nr(topo, 0);
+		if (nkinds < 0)
+			nkinds = 0;
+		if (nkinds > MAX_KINDS)
+			nkinds = MAX_KINDS;
+		for (int k = 0; k < nkinds; k++) {
+			hwloc_bitmap_t cs = hwloc_bitmap_alloc();
+			struct hwloc_info_s *infos = NULL;
+			unsigned ninfos = 0;
+
+			kinds[k].efficiency = -1;
+			snprintf(kinds[k].name, sizeof(kinds[k].name), "kind%d", k);
+			if (cs && hwloc_cpukinds_get_info(topo, (unsigned)k, cs, &kinds[k].efficiency, &ninfos, &infos, 0) == 0) {
+				hwloc_bitmap_list_snprintf(kinds[k].cpus, sizeof(kinds[k].cpus), cs);
+				for (unsigned i = 0; i < ninfos; i++)
+					if (strcmp(infos[i].name, "CoreType") == 0 || strcmp(infos[i].name, "FrequencyMaxMHz") == 0)
+						snprintf(kinds[k].name, sizeof(kinds[k].name), "%s=%s", infos[i].name,
+							 infos[i].value);
+			}
+			hwloc_bitmap_free(cs);
+		}
 		static const hwloc_obj_type_t levels[5] = { 0, HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L2CACHE,
 							    HWLOC_OBJ_L3CACHE, HWLOC_OBJ_L4CACHE };
 
@@ -117,7 +172,8 @@ const char *sl_fingerprint(void)
 	if (fp[0])
 		return fp;
 	/* memory rounded to whole GiB so a few MiB reserved by firmware do not change the machine */
-	snprintf(canon, sizeof(canon), "%s|%d|%d|%d|%d|%.0f|%.0f|%.0f", cpu_model, t->logical, t->physical,
+	/* the whole machine's counts: a taskset or cpuset does not make another machine */
+	snprintf(canon, sizeof(canon), "%s|%d|%d|%d|%d|%.0f|%.0f|%.0f", cpu_model, t->machine_logical, t->machine_physical,
 		 t->sockets, t->numa_nodes, t->mem_gib, cache_cache.size_kib[2], cache_cache.size_kib[3]);
 	for (const char *p = cpu_model; *p && k + 1 < sizeof(slug); p++) {
 		char c = *p;
@@ -132,7 +188,7 @@ const char *sl_fingerprint(void)
 	while (k > 0 && slug[k - 1] == '-')
 		k--;
 	slug[k] = '\0';
-	snprintf(fp, sizeof(fp), "%.40s-%dc%dp%ds-%.0fg-%08llx", slug[0] ? slug : "cpu", t->logical, t->physical,
+	snprintf(fp, sizeof(fp), "%.40s-%dc%dp%ds-%.0fg-%08llx", slug[0] ? slug : "cpu", t->machine_logical, t->machine_physical,
 		 t->sockets, t->mem_gib, (unsigned long long)(fnv1a(canon) & 0xffffffffULL));
 	return fp;
 }
@@ -241,6 +297,23 @@ json_t *sl_sysinfo_json(bool with_libraries)
 	json_object_set_new(cpu, "online", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
 	if (sched_getaffinity(0, sizeof(set), &set) == 0)
 		json_object_set_new(cpu, "allowed", json_integer(CPU_COUNT(&set)));
+	json_object_set_new(cpu, "allowed_cpus", json_string(t->allowed));
+	json_object_set_new(cpu, "machine_logical", json_integer(t->machine_logical));
+	json_object_set_new(cpu, "smt", json_integer(t->smt));
+	{
+		json_t *ks = json_array();
+
+		/* hybrid core types, only where the kernel exposes them (one kind: nothing to tell) */
+		for (int k = 0; nkinds > 1 && k < nkinds; k++) {
+			json_t *one = json_object();
+
+			json_object_set_new(one, "cpus", json_string(kinds[k].cpus));
+			json_object_set_new(one, "kind", json_string(kinds[k].name));
+			json_object_set_new(one, "efficiency", json_integer(kinds[k].efficiency));
+			json_array_append_new(ks, one);
+		}
+		json_object_set_new(cpu, "core_kinds", ks);
+	}
 	for (int l = 1; l <= 4; l++) {
 		char key[16];
 

@@ -390,6 +390,9 @@ const struct sl_metric_column sl_metric_columns[] = {
 	COL(helper_procs, 0, "processes the pool runs besides its workers (a forkserver, a manager)"),
 	COL(helper_threads, 0, "threads besides the workers': the coordinator's extra ones and the helpers'"),
 	COL(gpu_sm_mhz, 0, "GPU SM clock (NVML), MHz, mean over the run's samples"),
+	COL(cpus_used, 0, "distinct logical CPUs the workers' threads ran on during the run phase"),
+	COL(migrations, 0, "moves of the workers' threads from one CPU to another during the run phase"),
+	COL(mem_nodes, 0, "NUMA nodes holding at least 1% of the workers' pages at the run's end (numa_maps)"),
 	COL(cpu_startup_s, -1, "the workers' CPU time from start to ready (setup), seconds; cpu_user_s and "
 			       "cpu_sys_s cover the run phase only"),
 	COL(wall_tree_s, -1, "command workload: the whole process tree's wall time, the window of cpu_user_s, "
@@ -400,7 +403,7 @@ const size_t sl_metric_ncolumns = sizeof(sl_metric_columns) / sizeof(sl_metric_c
 
 const char *const sl_axis_names[] = {
 	"workload", "processes", "chunksize", "start_method", "threads", "thread_api",
-	"dispatch", "device", "blas", "parent_rss_mb", "parent_uses", NULL,
+	"dispatch", "device", "blas", "parent_rss_mb", "parent_uses", "affinity", "mem_policy", NULL,
 };
 
 const struct sl_param_value *sl_setting_param(const struct sl_setting *s, const char *name)

@@ -79,6 +79,9 @@ struct sl_workload_ops {
 	 * (gflops from device time). NULL: none. Never fails. */
 	void (*metrics)(const struct sl_setting *s, long ntasks, const double *results,
 			const void *outputs, struct sl_metrics *m);
+	/* Host memory one worker needs (its buffers), for the up-front check that skips a configuration
+	 * the machine cannot hold ("skipped:needs N GiB"). NULL or 0: not known. */
+	double (*mem_bytes_per_worker)(const struct sl_setting *s);
 };
 
 /* Bits of sl_workload_ops.devices. */

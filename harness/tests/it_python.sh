@@ -20,7 +20,7 @@ keys() {
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 
 # --help: every program documents the environment it reads
-for p in pool_map pool_start speedup sleep_pool chunks helpers_count numpy_pool; do
+for p in pool_map pool_start speedup sleep_pool chunks helpers_count numpy_pool affinity_pool; do
 	out=$("$PY" "$D/$p.py" --help 2>&1) || fail "$p --help: exit $?"
 	grep -q 'SPEEDLAB_PARAM_' <<<"$out" || fail "$p --help: no parameters listed"
 	grep -q 'SPEEDLAB_START_METHOD' <<<"$out" || fail "$p --help: no environment listed"

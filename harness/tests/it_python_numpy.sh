@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# it_python_numpy.sh: the NumPy Python peer (experiments/python/numpy_pool.py) by hand with tiny
-# matrices: its metrics, its check, and the thread limit applied three ways under each start method.
+# it_python_numpy.sh: the NumPy Python peers (experiments/python/numpy_pool.py, affinity_pool.py) by
+# hand with tiny matrices: their metrics, the check, the thread limit applied three ways under each
+# start method, and workers pinned by the affinity plan.
 # asan: no (runs no speedlab binary)
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -53,5 +54,16 @@ if [ -n "$lib" ]; then
 else
 	echo "note: numpy's BLAS is not OpenBLAS here; thread_api checks skipped"
 fi
+
+# affinity_pool.py: the plan pins both workers to the first allowed CPU in the initializer, after numpy
+# is loaded: the threads it observed ran on that one CPU, and the BLAS kept its own count
+first=$(grep Cpus_allowed_list /proc/self/status | cut -f2 | cut -d, -f1 | cut -d- -f1)
+peer pin 0 affinity_pool.py SPEEDLAB_PROCESSES=2 SPEEDLAB_PARAM_N=128 SPEEDLAB_PARAM_TASKS=4 \
+	SPEEDLAB_AFFINITY=cpus:1 "SPEEDLAB_AFFINITY_PLAN=$first;$first"
+for k in wall_s gflops threads_peak threads_lib cpus_used migrations; do
+	[ -n "$(metric pin $k)" ] || fail "pin: no @speedlab $k="
+done
+[ "$(metric pin cpus_used)" = 1 ] || fail "pin: the pinned workers' threads ran on $(metric pin cpus_used) CPUs"
+grep -q "plan=\['$first', '$first'\]" "$tmp/pin.err" || fail "pin: the plan was not read: $(cat "$tmp/pin.err")"
 
 finish "numpy peer"

@@ -2,7 +2,7 @@
 # it_seeds.sh: the Seeds section of the combined report comes from the numbers: tiny real runs of the
 # seed experiments give their rows and verdicts in report.md and seeds.md, and a changed number
 # changes the verdict (claims 1, 2, 3, 5, 6; claim 7 from a fixture gpu-sync result, no GPU needed); the
-# Python peers of s4 and s6 run through the command workload and fill the Python column.
+# Python peers of s4, s6 and s8 run through the command workload and fill the Python column.
 set -u
 SL=${SPEEDLAB:?}
 T=$(mktemp -d)
@@ -183,6 +183,30 @@ print(" ".join(sorted({r["status"] for r in csv.DictReader(open(sys.argv[1])) if
 		fail "s4 Python figures: $(row "$T/rep-py" "A pool runs a manager process")"
 	row "$T/rep-py" "fork is cheap but unsafe" | awk -F'|' '{ print $5 }' | grep -q 'pool of 2 fork [0-9.]* ms' ||
 		fail "s6 Python figures: $(row "$T/rep-py" "fork is cheap but unsafe")"
+fi
+
+# claim 8: pinning and a library's threads, speedlab's pool beside the Python peer (os.sched_setaffinity in
+# the initializer); the verdict follows threads_lib and cpus_used at cpus:1
+"$SL" run experiments/seeds/s8-affinity.ini --set n=64 --set tasks=4 --set repeats=1 --set warmup=0 \
+	--out "$T/s8" --quiet >/dev/null 2>"$T/s8.err" || fail "s8 run: $(tail -2 "$T/s8.err")"
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+	"$SL" run experiments/seeds/s8-affinity-python.ini --set tasks=4 --set repeats=1 --set warmup=0 \
+		--set cmd="SPEEDLAB_PARAM_N=64 /usr/bin/python3 experiments/python/affinity_pool.py" \
+		--out "$T/s8p" --quiet >/dev/null 2>"$T/s8p.err" || fail "s8 Python run: $(tail -2 "$T/s8p.err")"
+	row8() { row "$1" "Pinning maps processes to cores"; }
+	set_cell "$T/s8p" threads_lib_median 2 affinity=cpus:1
+	set_cell "$T/s8p" cpus_used_median 1 affinity=cpus:1
+	"$SL" report --out "$T/rep8" "$T/s8" "$T/s8p" >/dev/null 2>&1 || fail "s8 report"
+	row8 "$T/rep8" | awk -F'|' '{ print $5 }' | grep -q 'cpus:1: [0-9.]* m\?s, 2 BLAS thread(s) per worker, 1 CPU(s) used' ||
+		fail "s8 Python figures: $(row8 "$T/rep8")"
+	row8 "$T/rep8" | grep -q "\*\*reproduced\*\* (Python's pinned Pool): cpus:1 kept both workers on 1 CPU but each still ran 2 BLAS threads, 4 threads sharing it" ||
+		fail "s8 verdict: $(row8 "$T/rep8")"
+	set_cell "$T/s8p" threads_lib_median 1 affinity=cpus:1
+	set_cell "$T/s8" threads_lib_median 1 affinity=cpus:1
+	set_cell "$T/s8" cpus_used_median 1 affinity=cpus:1
+	"$SL" report --out "$T/rep8b" "$T/s8" "$T/s8p" >/dev/null 2>&1 || fail "second s8 report"
+	row8 "$T/rep8b" | grep -q "\*\*not for Python's pinned Pool\*\*: confined before its library loaded" ||
+		fail "s8 verdict does not follow the numbers: $(row8 "$T/rep8b")"
 fi
 
 [ $fails -eq 0 ] || exit 1

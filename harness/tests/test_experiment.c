@@ -214,6 +214,38 @@ static void test_profile_and_set(void **state)
 }
 
 /* Every bad input of issue 2 gives FILE:LINE and a message. */
+/* The placement axes: every affinity value, cpus:EXPR evaluated, mem_policy, coordinator_cpus. */
+static void test_placement_axes(void **state)
+{
+	struct sl_setting s;
+	char msg[256], want[32];
+	int ai = -1;
+
+	(void)state;
+	assert_int_equal(parse(HEAD "coordinator_cpus = 0\n[sweep]\naffinity = none, cpus:1, cpus:cores, core, compact, spread\n"
+			       "mem_policy = default, local, interleave, bind\n", "", NULL, 0), 0);
+	for (int i = 0; i < E.naxes; i++)
+		if (strcmp(E.axes[i].name, "affinity") == 0)
+			ai = i;
+	assert_true(ai >= 0);
+	assert_int_equal(E.axes[ai].nvalues, sl_topology()->logical == 1 ? 5 : 6);
+	assert_string_equal(E.axes[ai].values[1], "cpus:1");
+	snprintf(want, sizeof(want), "cpus:%d", sl_topology()->logical);
+	assert_string_equal(E.axes[ai].values[sl_topology()->logical == 1 ? 1 : 2], want);
+	assert_int_equal(sl_experiment_nconfigs(&E), (sl_topology()->logical == 1 ? 5 : 6) * 4);
+	assert_int_equal(sl_experiment_setting(&E, 0, &s, msg, sizeof(msg)), 0);
+	assert_string_equal(s.affinity, "none");
+	assert_string_equal(s.mem_policy, "default");
+	assert_string_equal(s.coordinator_cpus, "0");
+	assert_string_equal(s.allowed_cpus, sl_topology()->allowed);
+	/* the default: none and default, as before the axes existed */
+	assert_int_equal(parse(HEAD, "", NULL, 0), 0);
+	assert_int_equal(sl_experiment_setting(&E, 0, &s, msg, sizeof(msg)), 0);
+	assert_string_equal(s.affinity, "none");
+	assert_string_equal(s.mem_policy, "default");
+	assert_string_equal(s.coordinator_cpus, "");
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -252,6 +284,13 @@ static void test_errors(void **state)
 	expect_error("[experiment]\nname = t\nquestion = q\n", "t.ini: missing 'workload' in [experiment]");
 	expect_error("", "t.ini: empty experiment file");
 	expect_error(HEAD "timeout = -1\n", "t.ini:5: timeout = -1: out of range");
+	/* placement: more CPUs than this process may use, an unknown word, a CPU list out of reach */
+	expect_error(HEAD "[sweep]\naffinity = none, cpus:99999\n", "t.ini:6: affinity = cpus:99999: this machine lets speedlab use");
+	expect_error(HEAD "[sweep]\naffinity = cpus:0\n", "t.ini:6: affinity = 'cpus:0': cpus:N needs a whole number N of at least 1");
+	expect_error(HEAD "[sweep]\naffinity = compat\n", "t.ini:6: affinity = 'compat': expected one of none, cpus:N, core, compact, spread (did you mean 'compact'?)");
+	expect_error(HEAD "[sweep]\nmem_policy = interleaved\n", "t.ini:6: mem_policy = 'interleaved': expected one of default|local|interleave|bind");
+	expect_error(HEAD "coordinator_cpus = 0-99999\n", "t.ini:5: coordinator_cpus = '0-99999': not within the CPUs this process may use");
+	expect_error(HEAD "coordinator_cpus = last\n", "t.ini:5: coordinator_cpus = 'last': expected a CPU list");
 	expect_error(HEAD "seed = -3\n", "t.ini:5: seed = '-3': expected a non-negative whole number");
 	expect_error(HEAD "[sweep]\nprocesses = pow2(1..)\n", "t.ini:6: processes:");
 	expect_error(HEAD "[quick]\nbogus = 1\n", "t.ini:6: unknown key 'bogus' in [quick]");
@@ -391,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_continuation),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_profile_and_set),
+		cmocka_unit_test(test_placement_axes),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_quoted_text),

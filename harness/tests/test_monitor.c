@@ -88,6 +88,26 @@ static void sleep_s(double s)
 		;
 }
 
+/* numa_maps: the pages of every N<node>= token, summed per node; nothing else counts */
+static void test_numa_maps(void **state)
+{
+	const char *text = "55d0a000 default file=/usr/bin/x mapped=2 N0=2 kernelpagesize_kB=4\n"
+			   "7f00 interleave:0-1 anon=300 dirty=300 N0=150 N1=150 kernelpagesize_kB=4\n"
+			   "7f10 bind:1 anon=7 N1=7 kernelpagesize_kB=4\n"
+			   "7f20 default stack anon=3 N3=1 N2=2\n"
+			   "7f30 default NOTANODE=5 N=4 N9x=3\n";
+	double pages[4];
+
+	(void)state;
+	assert_int_equal(sl_numa_maps_pages(text, pages, 4), 4);
+	assert_true(pages[0] == 152 && pages[1] == 157 && pages[2] == 2 && pages[3] == 1);
+	assert_int_equal(sl_numa_maps_pages("", pages, 4), 0);
+	assert_true(pages[0] == 0);
+	/* a node past max is left out */
+	assert_int_equal(sl_numa_maps_pages("a b N7=3 N1=2", pages, 2), 2);
+	assert_true(pages[1] == 2);
+}
+
 static void test_header(void **state)
 {
 	const char *h = sl_monitor_samples_header();
@@ -300,6 +320,7 @@ static void test_rate_bounds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_numa_maps),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_spinning_child),
 		cmocka_unit_test(test_exited_and_unknown),

@@ -102,17 +102,17 @@ static void test_runs_round_trip(void **state)
 	fclose(f);
 
 	assert_int_equal(sl_result_load(dir, &r), 0);
-	ncols = 2 + 11 + 2 + sl_metric_ncolumns + 1;
+	ncols = 2 + 13 + 2 + sl_metric_ncolumns + 1;
 	assert_int_equal(r.runs.ncols, ncols);
 	assert_int_equal(r.runs.nrows, 3);
 	assert_string_equal(r.runs.header[0], "config");
 	assert_string_equal(r.runs.header[1], "rep");
 	for (int i = 0; sl_axis_names[i]; i++)
 		assert_string_equal(r.runs.header[2 + i], sl_axis_names[i]);
-	assert_string_equal(r.runs.header[13], "n");
-	assert_string_equal(r.runs.header[14], "tasks");
+	assert_string_equal(r.runs.header[15], "n");
+	assert_string_equal(r.runs.header[16], "tasks");
 	for (size_t i = 0; i < sl_metric_ncolumns; i++)
-		assert_string_equal(r.runs.header[15 + i], sl_metric_columns[i].name);
+		assert_string_equal(r.runs.header[17 + i], sl_metric_columns[i].name);
 	assert_string_equal(r.runs.header[ncols - 1], "status");
 	assert_string_equal(sl_csv_cell(&r.runs, 0, 0), "3");
 	assert_string_equal(sl_csv_cell(&r.runs, 0, 1), "-1");

@@ -9,7 +9,10 @@
  *     number, or `auto`, Python's rule ceil(N/(4P)) that the command applies to its own N),
  *     SPEEDLAB_START_METHOD, SPEEDLAB_THREADS (`unset`, or the count, `auto` resolved as
  *     logical CPUs / processes), SPEEDLAB_THREAD_API, SPEEDLAB_DISPATCH,
- *     SPEEDLAB_DEVICE, SPEEDLAB_BLAS, SPEEDLAB_CONFIG, and every workload parameter as
+ *     SPEEDLAB_DEVICE, SPEEDLAB_BLAS, SPEEDLAB_AFFINITY, SPEEDLAB_MEM_POLICY, SPEEDLAB_CONFIG,
+ *     per run SPEEDLAB_AFFINITY_PLAN (the CPU list of each of its SPEEDLAB_PROCESSES workers,
+ *     `;`-separated, "0;1"; empty for affinity none: per run the command places its own workers;
+ *     per task the worker running it is already bound), and every workload parameter as
  *     SPEEDLAB_PARAM_<NAME> (upper case); per task also SPEEDLAB_TASK and SPEEDLAB_WORKER. With
  *     thread_api = env and threads set, OPENBLAS/OMP/GOTO/MKL_NUM_THREADS are set as for workers.
  *   - per = run: speedlab measures the whole tree (wall time to exit; CPU time, context switches
@@ -29,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +44,7 @@
 
 #include "blas.h"
 #include "monitor.h"
+#include "placement.h"
 #include "pool.h"
 #include "workload.h"
 
@@ -137,6 +142,20 @@ static int env_build(struct env *e, const struct sl_setting *s, long task, int w
 	rc = rc ? rc : env_put(e, "SPEEDLAB_DISPATCH", s->dispatch);
 	rc = rc ? rc : env_put(e, "SPEEDLAB_DEVICE", s->device);
 	rc = rc ? rc : env_put(e, "SPEEDLAB_BLAS", s->blas);
+	rc = rc ? rc : env_put(e, "SPEEDLAB_AFFINITY", s->affinity[0] ? s->affinity : "none");
+	rc = rc ? rc : env_put(e, "SPEEDLAB_MEM_POLICY", s->mem_policy[0] ? s->mem_policy : "default");
+	if (task < 0 && !rc) {
+		/* per run the command is its own process manager: it places its workers by this plan */
+		char plan[1024] = "", cpus[256], msg[256];
+		size_t used = 0;
+
+		for (int i = 0; i < s->processes && used + 2 < sizeof(plan); i++) {
+			if (sl_placement_worker_cpus(s, i, s->processes, cpus, sizeof(cpus), msg, sizeof(msg)) != 1)
+				break;
+			used += (size_t)snprintf(plan + used, sizeof(plan) - used, "%s%s", i ? ";" : "", cpus);
+		}
+		rc = env_put(e, "SPEEDLAB_AFFINITY_PLAN", used < sizeof(plan) ? plan : "");
+	}
 	rc = rc ? rc : env_put_long(e, "SPEEDLAB_CONFIG", s->config);
 	for (int i = 0; i < s->nparams && !rc; i++) {
 		char name[SL_NAME_LEN + 32];
@@ -167,12 +186,6 @@ static int env_build(struct env *e, const struct sl_setting *s, long task, int w
 
 /* ---- starting and reaping ---- */
 
-/* Fork `/bin/sh -c cmd`. stdout goes to out_fd (or to stderr when out_fd < 0), stderr to err_fd
- * (or stays when err_fd < 0). Per run (in_worker false) the child leads a new process group; in a
- * pool worker it stays in the worker's group, which the pool kills on a hang, a crash or Ctrl-C
- * (its own group would outlive that kill, its descendants orphaned), and it gets SIGKILL when the
- * worker dies. Returns the pid, or -errno. Between fork and exec the child calls only
- * async-signal-safe functions: the coordinator may have other threads. */
 /* A command line with none of the shell's syntax runs without a shell (like hyperfine -N): split
  * at blanks, its program looked up on the command's PATH before fork. */
 #define SHELL_CHARS "|&;<>()$`\\\"'*?[]#~=%{}!\n"
@@ -231,7 +244,14 @@ static void note_shell(const char *cmd)
 		"millisecond) is inside every time measured (a command without it runs directly)", cmd);
 }
 
-static pid_t spawn_command(const char *cmd, char **envp, int out_fd, int err_fd, bool in_worker)
+/* Fork `/bin/sh -c cmd`. stdout goes to out_fd (or to stderr when out_fd < 0), stderr to err_fd
+ * (or stays when err_fd < 0). Per run (in_worker false) the child leads a new process group; in a
+ * pool worker it stays in the worker's group, which the pool kills on a hang, a crash or Ctrl-C
+ * (its own group would outlive that kill, its descendants orphaned), and it gets SIGKILL when the
+ * worker dies. Returns the pid, or -errno. Between fork and exec the child calls only
+ * async-signal-safe functions: the coordinator may have other threads. */
+static pid_t spawn_command(const char *cmd, char **envp, int out_fd, int err_fd, bool in_worker,
+			   const cpu_set_t *cpus)
 {
 	pid_t parent = getpid(), pid;
 	struct plain_cmd *pc = malloc(sizeof(*pc));
@@ -252,6 +272,9 @@ static pid_t spawn_command(const char *cmd, char **envp, int out_fd, int err_fd,
 			if (getppid() != parent)
 				_exit(127);
 		}
+		/* the coordinator is pinned (coordinator_cpus): the command gets the sweep's CPUs back */
+		if (cpus && sched_setaffinity(0, sizeof(*cpus), cpus) < 0)
+			_exit(127);
 		null = open("/dev/null", O_RDONLY);
 		if (null >= 0 && null != 0) {
 			dup2(null, 0);
@@ -511,8 +534,37 @@ static bool has_exited(pid_t pid)
 	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT | WNOHANG) == 0 && si.si_pid == pid;
 }
 
+/* The CPUs the sweep may use (the setting's allowed list) as a mask. 0, or -EINVAL. */
+static int allowed_mask(const struct sl_setting *s, cpu_set_t *set)
+{
+	const char *p = s->allowed_cpus;
+
+	CPU_ZERO(set);
+	while (*p) {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+
+		if (end == p || a < 0 || a >= CPU_SETSIZE)
+			return -EINVAL;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtol(p, &end, 10);
+			if (end == p || b < a || b >= CPU_SETSIZE)
+				return -EINVAL;
+		}
+		for (long c = a; c <= b; c++)
+			CPU_SET((int)c, set);
+		p = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return -EINVAL;
+	}
+	return CPU_COUNT(set) > 0 ? 0 : -EINVAL;
+}
+
 static int command_run_whole(const struct sl_setting *s, const struct sl_run_opts *o, struct sl_metrics *m)
 {
+	cpu_set_t cpus;
+	const cpu_set_t *pin = NULL;
 	const char *cmd = sl_setting_text(s, "cmd", "");
 	struct report rep;
 	struct liner *lines = NULL;
@@ -522,7 +574,7 @@ static int command_run_whole(const struct sl_setting *s, const struct sl_run_opt
 	struct env env;
 	double t0, t_end, deadline;
 	bool timed_out = false, interrupted = false, open_[2] = { true, true };
-	int out[2], err[2], pidfd, status, rc;
+	int out[2], err[2], pidfd, status, rc, was_subreaper = 0;
 	pid_t pid;
 
 	if (per_task(s))
@@ -552,7 +604,9 @@ static int command_run_whole(const struct sl_setting *s, const struct sl_run_opt
 		close(out[1]);
 		goto out_close_out;
 	}
-	/* Descendants the command orphans come to us, so we can kill and reap them. */
+	/* Descendants the command orphans come to us, so we can kill and reap them (and stay ours
+	 * after it when the run has made us its subreaper: contain.c) */
+	prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	/* the whole tree (every descendant's threads and memory), at the experiment's rate, into samples.csv */
 	mon = sl_monitor_start(o ? o->sample_hz : 0, o ? o->samples : NULL, s->config, o ? o->rep : 0);
@@ -563,14 +617,19 @@ static int command_run_whole(const struct sl_setting *s, const struct sl_run_opt
 			note_shell(cmd);
 	}
 	t0 = sl_now();
-	pid = spawn_command(cmd, env.vars, out[1], err[1], false);
+	if (s->coordinator_cpus[0] && allowed_mask(s, &cpus) == 0)
+		pin = &cpus;
+	pid = spawn_command(cmd, env.vars, out[1], err[1], false, pin);
 	close(out[1]);
 	close(err[1]);
 	if (pid < 0) {
 		rc = pid;
 		goto out_stop;
 	}
-	sl_monitor_watch_tree(mon, pid);
+	if (mon) {
+		sl_monitor_watch_tree(mon, pid);
+		sl_monitor_phase(mon, true);
+	}
 	pidfd = pidfd_of(pid);
 	deadline = s->timeout_s > 0 ? t0 + s->timeout_s : INFINITY;
 	for (;;) {
@@ -614,6 +673,7 @@ static int command_run_whole(const struct sl_setting *s, const struct sl_run_opt
 		}
 	}
 	t_end = sl_now();
+	sl_monitor_phase(mon, false);
 	if (pidfd >= 0)
 		close(pidfd);
 	/* The leader is gone; what it wrote is in the pipes. Stragglers are killed in reap_group. */
@@ -652,7 +712,7 @@ static int command_run_whole(const struct sl_setting *s, const struct sl_run_opt
 out_stop:
 	if (mon)
 		sl_monitor_stop(mon, m);
-	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
 	close(err[0]);
 out_close_out:
 	close(out[0]);
@@ -713,7 +773,7 @@ static int command_run_task(struct sl_wctx *w, long task, const void *in, void *
 		snprintf(msg, msglen, "out of memory for the environment");
 		return rc;
 	}
-	pid = spawn_command(sl_setting_text(w->setting, "cmd", ""), env.vars, -1, -1, true);
+	pid = spawn_command(sl_setting_text(w->setting, "cmd", ""), env.vars, -1, -1, true, NULL);
 	env_free(&env);
 	if (pid < 0) {
 		snprintf(msg, msglen, "fork: %s", strerror((int)-pid));

@@ -172,6 +172,12 @@ static size_t gemm_task_in_bytes(const struct sl_setting *s)
 	return on_gpu(s) && gpu->task_in_bytes ? gpu->task_in_bytes(s) : 0;
 }
 
+/* on the CPU only: cuBLAS's matrices live on the device */
+static double gemm_mem_bytes(const struct sl_setting *s)
+{
+	return on_gpu(s) ? 0 : sl_gemm_mem_bytes(s);
+}
+
 static size_t gemm_task_out_bytes(const struct sl_setting *s)
 {
 	const struct sl_workload_ops *gpu = &sl_workload_gpu_gemm;
@@ -222,4 +228,5 @@ const struct sl_workload_ops sl_workload_gemm = {
 	.flops_per_task = sl_gemm_flops,
 	.verify = gemm_verify,
 	.metrics = gemm_metrics,
+	.mem_bytes_per_worker = gemm_mem_bytes,
 };

@@ -61,6 +61,13 @@ static inline void put(const struct sl_gemm_buf *g, void *m, long i, long j, dou
 		((double *)m)[i * g->n + j] = v;
 }
 
+double sl_gemm_mem_bytes(const struct sl_setting *s)
+{
+	double n = (double)setting_n(s), elem = setting_single(s) ? sizeof(float) : sizeof(double);
+
+	return 3 * n * n * elem + (n <= SL_GEMM_REF_MAX_N ? n * n * sizeof(double) : 0) + 5 * n * sizeof(double);
+}
+
 int sl_gemm_buf_init(struct sl_gemm_buf *g, const struct sl_setting *s, char *msg, size_t msglen)
 {
 	long n = setting_n(s);

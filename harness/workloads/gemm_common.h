@@ -50,5 +50,8 @@ int sl_gemm_verify(const struct sl_setting *s, long ntasks, const double *result
 		   size_t msglen);
 /* 2n³. Never fails. */
 double sl_gemm_flops(const struct sl_setting *s);
+/* Host bytes sl_gemm_buf_init allocates: three n x n matrices (3 n^2 x 8 bytes in double), the
+ * reference up to SL_GEMM_REF_MAX_N, four vectors. Never fails. */
+double sl_gemm_mem_bytes(const struct sl_setting *s);
 
 #endif
