@@ -324,6 +324,7 @@ static int wside_loop_shm(struct pool_wside *ws)
 	while (atomic_load_explicit(&shm->go, memory_order_acquire) == 0)
 		futex(&shm->go, FUTEX_WAIT, 0);
 	usage_now(&ws->slot->at_go);      /* the run's share of CPU starts now, not at ready */
+	ws->slot->went = 1;
 	for (;;) {
 		long c = atomic_fetch_add_explicit(&shm->next_chunk, 1, memory_order_relaxed);
 		long first = c * cs, count;

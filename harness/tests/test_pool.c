@@ -299,6 +299,25 @@ static const struct sl_workload_ops t_spinin = {
 	.run_task = t_io_task, .verify = t_io_verify,
 };
 
+/* Each task uses 2 ms of its thread's CPU (whatever the load), so a run's CPU is known. */
+static int t_cpu_task(struct sl_wctx *w, long task, const void *in, void *out, double *result, char *msg, size_t len)
+{
+	struct timespec ts;
+	double t0;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	t0 = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	do
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	while ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 - t0 < 2e-3);
+	return t_sum_task(w, task, in, out, result, msg, len);
+}
+
+static const struct sl_workload_ops t_cpu = {
+	.name = "t_cpu", .help = "2 ms of CPU per task", .params = t_params,
+	.run_task = t_cpu_task, .verify = t_sum_verify,
+};
+
 /* Its check after the run finds a wrong result (what gemm's check of its last product does). */
 static int t_bad_after_run(struct sl_wctx *w, char *msg, size_t len)
 {
@@ -313,7 +332,7 @@ static const struct sl_workload_ops t_badafter = {
 
 static const struct sl_workload_ops *const test_workloads[] = {
 	&t_sum, &t_io, &t_big, &t_kill, &t_exit, &t_hang, &t_setupfail, &t_badverify, &t_omp, &t_env,
-	&t_badafter, &t_spinin, NULL,
+	&t_badafter, &t_spinin, &t_cpu, NULL,
 };
 
 /* ---- helpers ---- */
@@ -616,6 +635,18 @@ static void test_cpu_within_the_run_window(void **state)
 			assert_true(m.cpu_startup_s >= 0 && m.cpu_startup_s < 10);
 			assert_int_equal(leftovers(), 0);
 		}
+	/* and the workers' CPU in the window is all there: 8 tasks of 2 ms CPU each */
+	for (size_t di = 0; di < 3; di++) {
+		volatile sig_atomic_t flag = 0;
+		struct sl_run_opts o = opts(&flag);
+		struct sl_metrics m;
+
+		make_setting(&s, "t_cpu", "fork", dispatches[di], 2, 1, 8);
+		assert_int_equal(sl_pool_run(&s, &t_cpu, &o, &m), 0);
+		assert_string_equal(m.status, "ok");
+		if (!(m.cpu_user_s + m.cpu_sys_s >= 8 * 2e-3 * 0.95))
+			fail_msg("%s: the run's CPU %g s, its tasks used 0.016 s", dispatches[di], m.cpu_user_s + m.cpu_sys_s);
+	}
 }
 
 /* The start-safety matrix's key cell, from a real run: a coordinator that used OpenMP, then its workers
