@@ -10,7 +10,7 @@ set logscale x 2
 if (logy) { set logscale y }
 else { set yrange [0:*] }
 set offsets graph 0.05, graph 0.05, 0, 0
-if (exists("xtics_cmd")) { eval xtics_cmd }
+load plotsdir.'/tics.gp'
 # a dashed line at each, labelled once (labels side by side would run into each other)
 pylabel = ''
 do for [w in pychunks] {

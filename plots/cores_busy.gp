@@ -6,7 +6,7 @@ load plotsdir.'/common.gp'
 set xlabel 'worker processes'
 set ylabel logx ? 'cores busy (CPU time / wall time, log scale)' : 'cores busy (CPU time / wall time)'
 if (logx) { set logscale xy 2; set xrange [0.9:xmax*1.1]; set yrange [0.25:*] } else { set xrange [0.5:xmax+0.5]; set yrange [0:*] }
-if (exists("xtics_cmd")) { eval xtics_cmd }
+load plotsdir.'/tics.gp'
 load plotsdir.'/cores.gp'
 if (logical > 0) {
     set arrow 903 from graph 0, first logical to graph 1, first logical nohead lc rgb '#bbbbbb' dt 2 back

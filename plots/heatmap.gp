@@ -2,12 +2,11 @@
 # and the cores kept busy; cells with more threads than logical CPUs are outlined.
 # datafile rows: "xi yi runtime_s \"runtime\" oversubscribed(0/1) \"cores busy\"" (xi, yi: column
 # and row index).
-# Also: xtics_cmd, ytics_cmd (gnuplot commands naming the columns and rows), nx, ny.
+# Also: tick labels naming the columns and rows (tics.gp), nx, ny.
 load plotsdir.'/common.gp'
 set xlabel 'worker processes'
 set ylabel 'threads per worker'
-eval xtics_cmd
-eval ytics_cmd
+load plotsdir.'/tics.gp'
 set xrange [-0.5:nx-0.5]
 set yrange [ny-0.5:-0.5]
 unset grid

@@ -1,11 +1,10 @@
 # safety.gp: the start-safety matrix: one cell per start method (columns) and situation (rows),
 # coloured by outcome: ok green, hang red, crash purple, error orange, skipped grey.
-# datafile rows: "xi yi colour(0xRRGGBB) \"cell text\"". Also: xtics_cmd, ytics_cmd, nx, ny.
+# datafile rows: "xi yi colour(0xRRGGBB) \"cell text\"". Also: tick labels (tics.gp), nx, ny.
 load plotsdir.'/common.gp'
 set xlabel 'start method'
 set ylabel ''
-eval xtics_cmd
-eval ytics_cmd
+load plotsdir.'/tics.gp'
 set xrange [-0.5:nx-0.5]
 set yrange [ny-0.5:-0.5]
 unset grid

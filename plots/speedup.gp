@@ -9,7 +9,7 @@ set ylabel logx ? 'speedup vs 1 process (×, log scale)' : 'speedup vs 1 process
 # with many process counts both axes are logarithmic: the ideal line stays straight and the low
 # speedups stay readable
 if (logx) { set logscale xy 2; set xrange [0.9:xmax*1.1]; set yrange [0.5:*] } else { set xrange [0.5:xmax+0.5]; set yrange [0:*] }
-if (exists("xtics_cmd")) { eval xtics_cmd }
+load plotsdir.'/tics.gp'
 load plotsdir.'/cores.gp'
 plot x with lines lc rgb '#aaaaaa' dt 3 lw 1.5 title 'ideal (speedup = processes)', \
      NaN with lines lc rgb '#555555' dt 2 lw 1.5 title 'Amdahl fit (dashed)', \

@@ -70,13 +70,13 @@ static int copy_file(const char *src, const char *dst, bool required)
 		if (errno == ENOENT && !required)
 			return 1;
 		err = -errno;
-		sl_err_at(src, 0, "cannot read: %s", strerror(errno));
+		sl_err_at(src, 0, "cannot read: %s", sl_strerror(errno));
 		return err;
 	}
 	err = sl_write_file_atomic(dst, data, len);
 	free(data);
 	if (err < 0)
-		sl_err_at(dst, 0, "cannot write: %s", strerror(-err));
+		sl_err_at(dst, 0, "cannot write: %s", sl_strerror(-err));
 	return err;
 }
 
@@ -91,7 +91,7 @@ static int unlink_entry(const char *path, const struct stat *st, int flag, struc
 static void remove_tree(const char *path)
 {
 	if (nftw(path, unlink_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
-		sl_warn("%s: cannot remove: %s", path, strerror(errno));
+		sl_warn("%s: cannot remove: %s", path, sl_strerror(errno));
 }
 
 static int fsync_dir(const char *path)
@@ -120,14 +120,14 @@ static int baseline_save(const char *dir)
 	*strrchr(parent, '/') = '\0';
 	err = sl_mkdir_p(parent);
 	if (err < 0) {
-		sl_err_at(parent, 0, "cannot create: %s", strerror(-err));
+		sl_err_at(parent, 0, "cannot create: %s", sl_strerror(-err));
 		goto out_free_run;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", dest, (int)getpid());
 	remove_tree(tmp);
 	if (mkdir(tmp, 0777) < 0) {
 		err = -errno;
-		sl_err_at(tmp, 0, "cannot create: %s", strerror(errno));
+		sl_err_at(tmp, 0, "cannot create: %s", sl_strerror(errno));
 		goto out_free_run;
 	}
 	for (int i = 0; baseline_files[i]; i++) {
@@ -146,7 +146,7 @@ static int baseline_save(const char *dir)
 			snprintf(old, sizeof(old), "%s.old.%d", dest, (int)getpid());
 			if (rename(dest, old) < 0 || rename(tmp, dest) < 0) {
 				err = -errno;
-				sl_err_at(dest, 0, "cannot replace: %s", strerror(errno));
+				sl_err_at(dest, 0, "cannot replace: %s", sl_strerror(errno));
 				if (stat(dest, &st) < 0)
 					(void)rename(old, dest);
 				goto out_remove_tmp;
@@ -158,7 +158,7 @@ static int baseline_save(const char *dir)
 		replaced = true;
 	} else if (rename(tmp, dest) < 0) {
 		err = -errno;
-		sl_err_at(dest, 0, "cannot create: %s", strerror(errno));
+		sl_err_at(dest, 0, "cannot create: %s", sl_strerror(errno));
 		goto out_remove_tmp;
 	}
 	(void)fsync_dir(parent);

@@ -124,7 +124,7 @@ static int write_markdown(const char *path, void (*fn)(const void *, FILE *), co
 	err = sl_write_file_atomic(path, buf, len);
 	free(buf);
 	if (err < 0) {
-		sl_err_at(path, 0, "cannot write: %s", strerror(-err));
+		sl_err_at(path, 0, "cannot write: %s", sl_strerror(-err));
 		return SL_EXIT_USAGE;
 	}
 	return 0;
@@ -148,7 +148,7 @@ static int write_json(const char *path, json_t *j)
 	err = sl_write_file_atomic(path, text, strlen(text));
 	free(text);
 	if (err < 0) {
-		sl_err_at(path, 0, "cannot write: %s", strerror(-err));
+		sl_err_at(path, 0, "cannot write: %s", sl_strerror(-err));
 		return SL_EXIT_USAGE;
 	}
 	return 0;

@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "findings.h"
 #include "report.h"
+#include "results.h"
 
 extern char **environ;
 
@@ -80,30 +81,54 @@ static void vb_printf(struct vbuf *b, const char *fmt, ...)
 	}
 }
 
-/* name='value' with gnuplot's single-quote escape (a doubled quote); tabs and newlines become spaces. */
-static void vb_var(struct vbuf *b, const char *name, const char *value)
+/* value as a gnuplot single-quoted string: a quote doubled (the form's only escape, inside which
+ * gnuplot substitutes nothing: no backquotes, no macros); tabs and newlines become spaces. */
+static void vb_str(struct vbuf *b, const char *value)
 {
-	vb_printf(b, "%s='", name);
+	vb_printf(b, "'");
 	for (const char *p = value; *p; p++) {
 		if (*p == '\'')
 			vb_printf(b, "''");
-		else if (*p == '\n' || *p == '\t' || *p == '\r')
+		else if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			vb_printf(b, " ");
 		else
 			vb_printf(b, "%c", *p);
 	}
-	vb_printf(b, "'; ");
+	vb_printf(b, "'");
 }
 
-/* A tic label as a double-quoted gnuplot literal inside a command that is itself passed as a
- * single-quoted value (xtics_cmd): quotes, backslashes and control characters are left out. */
-static void vb_quoted_in_cmd(struct vbuf *b, const char *s)
+/* name='value'; (vb_str). */
+static void vb_var(struct vbuf *b, const char *name, const char *value)
 {
-	vb_printf(b, "\"");
-	for (const char *p = s; *p; p++)
-		if (*p != '"' && *p != '\\' && *p != '\n' && *p != '\t' && *p != '\'')
-			vb_printf(b, "%c", *p);
-	vb_printf(b, "\"");
+	vb_printf(b, "%s=", name);
+	vb_str(b, value);
+	vb_printf(b, "; ");
+}
+
+/* A tick label at a position on an axis; lower: one line below the others. */
+struct tic {
+	const char *label;
+	double at;
+	bool lower;
+};
+
+/* Tick labels for tics.gp as data, never as gnuplot code: arrays <axis>tic_l (labels, single-quoted
+ * strings), <axis>tic_x (positions) and <axis>tic_low, their count <axis>tic_n and <axis>tic_lowered. */
+static void vb_tics(struct vbuf *b, char axis, const struct tic *t, int n)
+{
+	bool lowered = false;
+
+	if (n <= 0)
+		return;
+	vb_printf(b, "%ctic_n=%d; array %ctic_l[%d]; array %ctic_x[%d]; array %ctic_low[%d]; ", axis, n, axis, n,
+		  axis, n, axis, n);
+	for (int i = 0; i < n; i++) {
+		vb_printf(b, "%ctic_l[%d]=", axis, i + 1);
+		vb_str(b, t[i].label);
+		vb_printf(b, "; %ctic_x[%d]=%.17g; %ctic_low[%d]=%d; ", axis, i + 1, t[i].at, axis, i + 1, t[i].lower);
+		lowered |= t[i].lower;
+	}
+	vb_printf(b, "%ctic_lowered=%d; ", axis, lowered);
 }
 
 /* ---- gnuplot ---- */
@@ -163,12 +188,14 @@ static int run_gnuplot(const char *vars, const char *script, const char *log, ch
 		return -1;
 	}
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	/* the log is made new: a link left in its place is removed, never written through */
+	unlink(log);
+	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0666);
 	posix_spawn_file_actions_adddup2(&fa, 1, 2);
 	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc) {
-		snprintf(why, whylen, "cannot run %s: %s%s", argv[0], strerror(rc),
+		snprintf(why, whylen, "cannot run %s: %s%s", argv[0], sl_strerror(rc),
 			 rc == ENOENT ? " (install gnuplot-nox, or run 'make deps')" : "");
 		return -1;
 	}
@@ -178,7 +205,7 @@ static int run_gnuplot(const char *vars, const char *script, const char *log, ch
 		if (w == pid)
 			break;
 		if (w < 0 && errno != EINTR) {
-			snprintf(why, whylen, "waitpid: %s", strerror(errno));
+			snprintf(why, whylen, "waitpid: %s", sl_strerror(errno));
 			return -1;
 		}
 		if (sl_now() - t0 > GNUPLOT_TIMEOUT_S) {
@@ -276,9 +303,9 @@ static FILE *dat_open(struct pctx *pc, const char *name, const char *ext)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s.%s", pc->out, name, ext);
-	f = fopen(path, "w");
+	f = sl_fopen_output(path, false);
 	if (!f)
-		sl_err_at(path, 0, "cannot write: %s", strerror(errno));
+		sl_err_at(path, 0, "cannot write: %s", sl_strerror(errno));
 	return f;
 }
 
@@ -604,7 +631,7 @@ static void size_label(double x, bool bytes, char *buf, size_t len)
 		snprintf(buf, len, "%g", x);
 }
 
-/* xtics_cmd naming each distinct value of numeric column col at its position (up to 16 values; a
+/* Tick labels (vb_tics) naming each distinct value of numeric column col at its position (up to 16 values; a
  * chunk size that is only ever 'auto' named so); bytes: label them as sizes, each value being unit
  * bytes. Of two labels that would run into each other (placed on a log axis when logx), one goes a
  * line lower: 'auto' if it is one of them. */
@@ -617,8 +644,6 @@ static void xtics_numeric(struct vbuf *b, const struct sl_summary_view *v, int c
 		char label[64];
 	} ts[16];
 	int n = 0, top = -1;
-	bool lowered = false;
-	struct vbuf cmd = { 0 };
 
 	for (size_t r = 0; r < sl_sv_rows(v); r++) {
 		double x = xval(v, r, col);
@@ -663,17 +688,13 @@ static void xtics_numeric(struct vbuf *b, const struct sl_summary_view *v, int c
 			top = i;
 		}
 	}
-	vb_printf(&cmd, "set xtics (");
-	for (int i = 0; i < n; i++) {
-		vb_printf(&cmd, "%s\"%s%s\" %.17g", i ? ", " : "", ts[i].lower ? "\\n" : "", ts[i].label, ts[i].x);
-		lowered |= ts[i].lower;
+	{
+		struct tic tl[16];
+
+		for (int i = 0; i < n; i++)
+			tl[i] = (struct tic){ ts[i].label, ts[i].x, ts[i].lower };
+		vb_tics(b, 'x', tl, n);
 	}
-	/* the axis label below the second line of tick labels (set after it by every script) */
-	vb_printf(&cmd, ")%s", lowered ? "; set xlabel offset 0,-1" : "");
-	if (cmd.s)
-		vb_var(b, "xtics_cmd", cmd.s);
-	b->oom |= cmd.oom;
-	free(cmd.s);
 }
 
 /* What a kind of plot is called, drawn with and says about itself. */
@@ -746,7 +767,7 @@ static int plot_lines(struct pctx *pc, const int *skip, int xcol, int ycol, pane
 static const struct plot_kind speedup_kind = {
 	"speedup", "speedup.gp", "speedup vs worker processes",
 	"Speedup T(1)/T(P) against the 1-process run of the same series; error bars: 95% bootstrap CI. Dotted: "
-	"ideal; dashed: each series' Amdahl fit; vertical lines: the machine's physical and logical core counts.",
+	"ideal; dashed: each series' Amdahl fit (where 3 or more process counts fit, over those only); vertical lines: the machine's physical and logical core counts.",
 };
 static const struct plot_kind efficiency_kind = {
 	"efficiency", "efficiency.gp", "parallel efficiency vs worker processes",
@@ -783,7 +804,7 @@ static int plot_speedup(struct pctx *pc, const struct panels *pl, int i, const v
 	xmax = gset_xmax(pc, &gs, v->c_processes, &xmin);
 	logx = xmax / xmin >= 32;
 	for (int j = 0; j < gs.n; j++) {
-		double f = sl_sv_num(v, gs.g[j].rows[0], v->c_amdahl);
+		double f = sl_sv_amdahl(v, gs.g[j].rows[0], &pc->m, NULL, NULL);
 		size_t l = strlen(gs.g[j].label);
 
 		memcpy(plain[j], gs.g[j].label, sizeof(plain[j]));
@@ -798,7 +819,7 @@ static int plot_speedup(struct pctx *pc, const struct panels *pl, int i, const v
 		goto out;
 	}
 	for (int j = 0; j < gs.n; j++) {
-		double f = sl_sv_num(v, gs.g[j].rows[0], v->c_amdahl);
+		double lo, hi, f = sl_sv_amdahl(v, gs.g[j].rows[0], &pc->m, &lo, &hi);
 
 		if (j)
 			fputs("\n\n", fit);
@@ -806,8 +827,9 @@ static int plot_speedup(struct pctx *pc, const struct panels *pl, int i, const v
 			fputs("1 NaN\n", fit);
 			continue;
 		}
+		/* over the process counts it was fitted on only: never extrapolated */
 		for (int k = 0; k <= 80; k++) {
-			double p = logx ? pow(xmax / 1.0, k / 80.0) : 1 + (xmax - 1) * k / 80.0;
+			double p = logx ? lo * pow(hi / lo, k / 80.0) : lo + (hi - lo) * k / 80.0;
 
 			fprintf(fit, "%.6g %.6g\n", p, 1 / (f + (1 - f) / p));
 		}
@@ -914,26 +936,14 @@ static int index_of(char vals[][SL_VALUE_LEN], int n, const char *s)
 	return -1;
 }
 
-/* "set xtics ("a" 0, "b" 1)" as a gnuplot variable assignment. */
-static void tics_var(struct vbuf *b, const char *var, const char *axis, char vals[][SL_VALUE_LEN], int n,
-		     const char *prefix)
+/* Tick labels vals at 0, 1, ... on axis (vb_tics). */
+static void tics_var(struct vbuf *b, char axis, char vals[][SL_VALUE_LEN], int n)
 {
-	struct vbuf cmd = { 0 };
+	struct tic t[64];
 
-	vb_printf(&cmd, "set %s (", axis);
-	for (int i = 0; i < n; i++) {
-		char lab[SL_VALUE_LEN + 32];
-
-		snprintf(lab, sizeof(lab), "%s%s", prefix, vals[i]);
-		vb_printf(&cmd, "%s", i ? ", " : "");
-		vb_quoted_in_cmd(&cmd, lab);
-		vb_printf(&cmd, " %d", i);
-	}
-	vb_printf(&cmd, ")");
-	if (cmd.s)
-		vb_var(b, var, cmd.s);
-	b->oom |= cmd.oom;
-	free(cmd.s);
+	for (int i = 0; i < n && i < 64; i++)
+		t[i] = (struct tic){ vals[i], i, false };
+	vb_tics(b, axis, t, n < 64 ? n : 64);
 }
 
 /* Runtime heatmap of processes × threads, one per combination of the other varying axes. */
@@ -998,8 +1008,8 @@ static int plot_heatmap(struct pctx *pc)
 		rc = dat_close(f, pc, name);
 		if (rc)
 			return rc;
-		tics_var(&b, "xtics_cmd", "xtics", xs, nx, "");
-		tics_var(&b, "ytics_cmd", "ytics", ys, ny, "");
+		tics_var(&b, 'x', xs, nx);
+		tics_var(&b, 'y', ys, ny);
 		vb_printf(&b, "nx=%d; ny=%d; height=%d; width=%d; ", nx, ny, ny <= 3 ? 480 : ny <= 8 ? 600 : 800,
 			  nx <= 6 ? 960 : 300 + 110 * nx > 2000 ? 2000 : 300 + 110 * nx);
 		if (strcmp(outer[o], "all") == 0)
@@ -1069,7 +1079,12 @@ static int plot_chunksize_panel(struct pctx *pc, const struct panels *pl, int i,
 		else
 			vb_printf(&beyond, "%s%g", beyond.n ? ", " : "", py[j]);
 	vb_printf(&caption, "%s", kind.caption);
-	if (beyond.n)
+	if (beyond.n && marked.n)
+		/* several process counts: say which defaults are marked and which are not */
+		vb_printf(&caption, " Python's default chunk size ceil(N/4P) is marked at %s; at %s it lies outside the "
+			  "chunk sizes measured (%g to %g), so %s not marked.", marked.s, beyond.s, xmin, xmax,
+			  strchr(beyond.s, ',') ? "those are" : "that one is");
+	else if (beyond.n)
 		vb_printf(&caption, " Python's default chunk size ceil(N/4P) (%s) lies outside the chunk sizes measured "
 			  "(%g to %g), so it is not marked.", beyond.s, xmin, xmax);
 	kind.caption = caption.s ? caption.s : "";   /* out of memory: b.oom below says so */
@@ -1285,8 +1300,8 @@ static int plot_start(struct pctx *pc)
 
 		for (int i = 0; i < ny; i++)
 			snprintf(yv[i], SL_VALUE_LEN, "%.*s", SL_VALUE_LEN - 1, ys[i]);
-		tics_var(&b, "xtics_cmd", "xtics", xs, nx, "");
-		tics_var(&b, "ytics_cmd", "ytics", yv, ny, "");
+		tics_var(&b, 'x', xs, nx);
+		tics_var(&b, 'y', yv, ny);
 	}
 	vb_printf(&b, "nx=%d; ny=%d; height=%d; ", nx, ny, 260 + 46 * ny > 1400 ? 1400 : 260 + 46 * ny);
 	title_for(pc, "start safety by start method", title, sizeof(title));
@@ -1311,9 +1326,19 @@ static int plot_timeline_one(struct pctx *pc, const char *config, const char *la
 	ssize_t len;
 
 	snprintf(path, sizeof(path), "%s/samples.csv", pc->dir);
-	in = fopen(path, "r");
-	if (!in)
-		return 0;
+	{
+		int fd = sl_open_regular(path, true);
+
+		if (fd == -ENOENT)
+			return 0;
+		in = fd < 0 ? NULL : fdopen(fd, "r");
+		if (!in) {
+			sl_err_at(path, 0, "cannot read: %s", sl_strerror(fd < 0 ? fd : errno));
+			if (fd >= 0)
+				close(fd);
+			return -EINVAL;
+		}
+	}
 	/* the header: config,rep,t_s,cpu0_busy_pct,... */
 	if ((len = getline(&line, &cap, in)) > 0) {
 		char *save = NULL, *tok;
@@ -1336,7 +1361,9 @@ static int plot_timeline_one(struct pctx *pc, const char *config, const char *la
 		rc = -EIO;
 		goto out;
 	}
-	fprintf(f, "# t_s cpu busy_pct (config %s)\n", config);
+	/* each sample is how busy a CPU was since the one before (the first: since the run started), so
+	 * its strip spans that interval exactly: no blank start, no gaps where the sampler was late */
+	fprintf(f, "# t_mid_s cpu busy_pct half_width_s (config %s)\n", config);
 	while ((len = getline(&line, &cap, in)) > 0) {
 		char *cells[1024], *save = NULL, *tok;
 		int n = 0;
@@ -1362,17 +1389,22 @@ static int plot_timeline_one(struct pctx *pc, const char *config, const char *la
 			rep_wanted = (int)rep;
 		if (rep != rep_wanted)
 			continue;
-		if (isnan(tmin))
-			tmin = t;
-		tprev = t;
-		tmax = fmax(tmax, t);
-		nsamples++;
-		for (int c = 0; c < ncpu && cpu0 + c < n; c++) {
-			double busy;
+		{
+			double lo = isnan(tprev) || t < tprev ? 0 : tprev;
 
-			if (!sl_parse_double(cells[cpu0 + c], &busy))
-				continue;
-			fprintf(f, "%.6g %d %.4g\n", t, c, busy);
+			if (isnan(tmin))
+				tmin = t;
+			tprev = t;
+			tmax = fmax(tmax, t);
+			nsamples++;
+			for (int c = 0; c < ncpu && cpu0 + c < n; c++) {
+				double busy;
+
+				if (!sl_parse_double(cells[cpu0 + c], &busy))
+					continue;
+				/* wider than half the interval: neighbours overlap (the later drawn on top), no seam */
+				fprintf(f, "%.6g %d %.4g %.6g\n", (lo + t) / 2, c, busy, (t - lo) * 0.6);
+			}
 		}
 	}
 	rc = dat_close(f, pc, name);
@@ -1663,7 +1695,7 @@ int sl_plot_dir(const char *dir, bool quiet)
 	int rc;
 
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		sl_err_at(dir, 0, "%s", stat(dir, &st) != 0 ? strerror(errno) : "not a directory");
+		sl_err_at(dir, 0, "%s", stat(dir, &st) != 0 ? sl_strerror(errno) : "not a directory");
 		return -ENOENT;
 	}
 	snprintf(path, sizeof(path), "%s/summary.csv", dir);
@@ -1674,7 +1706,7 @@ int sl_plot_dir(const char *dir, bool quiet)
 	if (access(path, F_OK) == 0) {
 		json_error_t jerr;
 
-		pc.meta = json_load_file(path, 0, &jerr);
+		pc.meta = sl_json_load(path, &jerr);
 		if (!pc.meta) {
 			sl_err_at(path, jerr.line, "%s", jerr.text);
 			rc = -EINVAL;
@@ -1685,7 +1717,7 @@ int sl_plot_dir(const char *dir, bool quiet)
 	load_identity(&pc);
 	snprintf(path, sizeof(path), "%s/runs.csv", dir);
 	if (access(path, F_OK) == 0) {
-		rc = sl_csv_read(path, &pc.runs, 1);
+		rc = sl_csv_read(path, &pc.runs, 0);
 		if (rc)
 			goto out_free_meta;
 		pc.runs_config = sl_csv_col(&pc.runs, "config");
@@ -1698,15 +1730,17 @@ int sl_plot_dir(const char *dir, bool quiet)
 	}
 	snprintf(pc.out, sizeof(pc.out), "%s/plots", dir);
 	rc = sl_mkdir_p(pc.out);
+	if (!rc && lstat(pc.out, &st) == 0 && !S_ISDIR(st.st_mode))
+		rc = S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;   /* plots are written only inside DIR */
 	if (rc) {
-		sl_err_at(pc.out, 0, "cannot create: %s", strerror(-rc));
+		sl_err_at(pc.out, 0, "cannot create: %s", sl_strerror(-rc));
 		goto out_free_runs;
 	}
 	snprintf(path, sizeof(path), "%s/index.tsv.tmp", pc.out);
-	pc.index = fopen(path, "w");
+	pc.index = sl_fopen_output(path, false);
 	if (!pc.index) {
 		rc = -errno;
-		sl_err_at(path, 0, "cannot write: %s", strerror(errno));
+		sl_err_at(path, 0, "cannot write: %s", sl_strerror(errno));
 		goto out_free_runs;
 	}
 	rc = plot_scaling(&pc);
@@ -1756,7 +1790,7 @@ int sl_plot_index_read(const char *dir, struct sl_plot_entry *entries, int max)
 	int n = 0;
 
 	snprintf(path, sizeof(path), "%s/plots/index.tsv", dir);
-	text = sl_read_file(path, NULL);
+	text = sl_read_file_nofollow(path, NULL);
 	if (!text)
 		return -errno;
 	for (line = strtok_r(text, "\n", &save); line && n < max; line = strtok_r(NULL, "\n", &save)) {

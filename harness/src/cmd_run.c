@@ -16,6 +16,7 @@
 #include "contain.h"
 #include "csv.h"
 #include "experiment.h"
+#include "findings.h"
 #include "launcher.h"
 #include "monitor.h"
 #include "pool.h"
@@ -150,6 +151,31 @@ static void default_dir(const struct sl_experiment *e, char *dir, size_t len, ch
 	snprintf(dir, len, "results/runs/%s/%s-%s", host, stamp, e->name);
 }
 
+/* Create the default directory dir (its parents as needed) as a new directory: when another run took
+ * the name in the same second, "-2", "-3", ... is appended. Returns 0 or -errno. */
+static int make_unique_dir(char *dir, size_t len)
+{
+	char base[PATH_MAX], *slash;
+	int rc;
+
+	snprintf(base, sizeof(base), "%s", dir);
+	slash = strrchr(base, '/');
+	if (slash) {
+		*slash = '\0';
+		rc = sl_mkdir_p(base);
+		if (rc < 0)
+			return rc;
+		*slash = '/';
+	}
+	for (int n = 2; mkdir(dir, 0777) < 0; n++) {
+		if (errno != EEXIST || n > 1000)
+			return -errno;
+		if (snprintf(dir, len, "%s-%d", base, n) >= (int)len)
+			return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
 static void update_latest(const char *dir)
 {
 	const char *rel = strncmp(dir, "results/runs/", 13) == 0 ? dir + 13 : NULL;
@@ -166,12 +192,14 @@ static void update_latest(const char *dir)
 static bool dir_holds_run(const char *dir)
 {
 	char path[PATH_MAX];
+	struct stat st;
 
+	/* lstat: a link there (dangling or not) counts as a run's file, never as room for one */
 	snprintf(path, sizeof(path), "%s/runs.csv", dir);
-	if (access(path, F_OK) == 0)
+	if (lstat(path, &st) == 0)
 		return true;
 	snprintf(path, sizeof(path), "%s/meta.json", dir);
-	return access(path, F_OK) == 0;
+	return lstat(path, &st) == 0;
 }
 
 static int write_json(const char *dir, const char *name, json_t *o)
@@ -194,6 +222,7 @@ static json_t *experiment_json(const struct sl_experiment *e)
 
 	json_object_set_new(o, "name", json_string(e->name));
 	json_object_set_new(o, "question", json_string(e->question));
+	json_object_set_new(o, "metric", json_string(e->metric));
 	json_object_set_new(o, "workload", json_string(e->workload));
 	json_object_set_new(o, "file", json_string(e->file));
 	json_object_set_new(o, "profile", json_string(e->profile));
@@ -367,6 +396,7 @@ static json_t *new_meta(const struct sl_experiment *e, int argc, char **argv, bo
 	char started[32];
 
 	iso_time(started, sizeof(started));
+	json_object_set_new(meta, "schema_version", json_integer(SL_META_SCHEMA));
 	json_object_set_new(meta, "speedlab_version", json_string(SL_VERSION));
 	json_object_set_new(meta, "git_commit", json_string(SL_GIT_COMMIT));
 	json_object_set_new(meta, "command_line", command_line(argc, argv));
@@ -494,7 +524,7 @@ int sl_cmd_run(int argc, char **argv)
 			snprintf(dir, sizeof(dir), "%s", a.out);
 		else
 			default_dir(e, dir, sizeof(dir), stamp, sizeof(stamp));
-		if (dir_holds_run(dir)) {
+		if (a.out && dir_holds_run(dir)) {
 			sl_err_at(dir, 0, "already holds a run (use --resume %s to continue it, or another --out)", dir);
 			exit_code = SL_EXIT_USAGE;
 			goto out_free;
@@ -530,20 +560,31 @@ int sl_cmd_run(int argc, char **argv)
 	/* start methods first: the forkserver must start before any thread exists in this process */
 	rc = sl_pool_prepare_all();
 	if (rc < 0) {
-		sl_err("run: cannot prepare the start methods: %s", strerror(-rc));
+		sl_err("run: cannot prepare the start methods: %s", sl_strerror(-rc));
 		exit_code = SL_EXIT_USAGE;
 		goto out_free;
 	}
 
-	rc = sl_mkdir_p(dir);
+	rc = a.resume || a.out ? sl_mkdir_p(dir) : make_unique_dir(dir, sizeof(dir));
 	if (rc < 0) {
-		sl_err_at(dir, 0, "cannot create: %s", strerror(-rc));
+		sl_err_at(dir, 0, "cannot create: %s", sl_strerror(-rc));
+		exit_code = SL_EXIT_USAGE;
+		goto out_finish;
+	}
+	rc = sl_dir_claim(dir);
+	if (rc < 0 || (!a.resume && dir_holds_run(dir))) {
+		if (rc == -EBUSY)
+			sl_err_at(dir, 0, "another speedlab run is writing here (a result directory has one writer)");
+		else if (rc < 0)
+			sl_err_at(dir, 0, "cannot claim: %s", sl_strerror(-rc));
+		else
+			sl_err_at(dir, 0, "already holds a run (use --resume %s to continue it, or another --out)", dir);
 		exit_code = SL_EXIT_USAGE;
 		goto out_finish;
 	}
 	if (a.resume) {
 		snprintf(path, sizeof(path), "%s/meta.json", dir);
-		meta = json_load_file(path, 0, NULL);
+		meta = sl_json_load(path, &(json_error_t){ 0 });
 		if (!meta || !json_is_object(meta) || !json_is_string(json_object_get(meta, "fingerprint")))
 			meta = repair_meta(meta, e, dir, argc, argv);
 		remove_stale_temps(dir);
@@ -559,7 +600,7 @@ int sl_cmd_run(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/experiment.ini", dir);
 		rc = sl_experiment_write(e, path);
 		if (rc < 0) {
-			sl_err_at(path, 0, "cannot write: %s", strerror(-rc));
+			sl_err_at(path, 0, "cannot write: %s", sl_strerror(-rc));
 			exit_code = SL_EXIT_USAGE;
 			goto out_finish;
 		}
@@ -567,7 +608,7 @@ int sl_cmd_run(int argc, char **argv)
 	}
 	rc = write_json(dir, "meta.json", meta);
 	if (rc < 0) {
-		sl_err_at(dir, 0, "cannot write meta.json: %s", strerror(-rc));
+		sl_err_at(dir, 0, "cannot write meta.json: %s", sl_strerror(-rc));
 		exit_code = SL_EXIT_USAGE;
 		goto out_finish;
 	}
@@ -577,15 +618,18 @@ int sl_cmd_run(int argc, char **argv)
 	sl_experiment_setting(e, 0, proto, msg, sizeof(msg));
 	runs = sl_runs_open(dir, proto);
 	if (!runs) {
-		sl_err_at(dir, 0, "cannot open runs.csv: %s", strerror(errno));
+		sl_err_at(dir, 0, "cannot open runs.csv: %s", sl_strerror(errno));
 		exit_code = SL_EXIT_USAGE;
 		goto out_finish;
 	}
 	snprintf(path, sizeof(path), "%s/samples.csv", dir);
 	{
-		bool fresh = access(path, F_OK) != 0;
+		struct stat st;
+		bool fresh = lstat(path, &st) != 0;
 
-		samples = fopen(path, "a");
+		samples = sl_fopen_output(path, true);   /* never through a link */
+		if (!samples)
+			sl_warn("%s: %s: no utilisation samples are kept", path, sl_strerror(errno));
 		if (samples && fresh)
 			fprintf(samples, "%s\n", sl_monitor_samples_header());
 	}
@@ -608,7 +652,7 @@ int sl_cmd_run(int argc, char **argv)
 	/* interleaved rounds: every configuration once per round, in a fresh seeded order each round */
 	for (int r = 0; r < rounds && !interrupted; r++) {
 		int rep = r < e->warmup ? r - e->warmup : r - e->warmup + 1;
-		struct sl_experiment round_e = { 0 };
+		static struct sl_experiment round_e;   /* only its seed is read: 2.5 MB kept off the stack */
 
 		round_e.seed = e->seed + (unsigned long long)r * 0x9e3779b97f4a7c15ULL;
 		sl_experiment_order(&round_e, order, nconfigs);
@@ -638,13 +682,13 @@ int sl_cmd_run(int argc, char **argv)
 					break;
 				/* a failure the workload did not describe still must not read "ok" */
 				if (rc < 0 && (!m.status[0] || strcmp(m.status, "ok") == 0))
-					snprintf(m.status, sizeof(m.status), "error:%s", strerror(-rc));
+					snprintf(m.status, sizeof(m.status), "error:%s", sl_strerror(-rc));
 			} else {
 				rc = sl_pool_run(&s, e->wl, &o, &m);
 				if (rc == -EINTR || interrupted)
 					break;
 				if (rc < 0)
-					snprintf(m.status, sizeof(m.status), "error:%s", strerror(-rc));
+					snprintf(m.status, sizeof(m.status), "error:%s", sl_strerror(-rc));
 			}
 			sl_contain_sweep();      /* what the run left running (a command's setsid children...) */
 			sl_oom_note(m.status, sizeof(m.status), oom_before);
@@ -652,7 +696,7 @@ int sl_cmd_run(int argc, char **argv)
 				break;
 			rc = sl_runs_append(runs, &s, rep, &m);
 			if (rc < 0) {
-				sl_err_at(dir, 0, "cannot append to runs.csv: %s", strerror(-rc));
+				sl_err_at(dir, 0, "cannot append to runs.csv: %s", sl_strerror(-rc));
 				exit_code = SL_EXIT_USAGE;
 				goto out_restore;
 			}
@@ -711,7 +755,7 @@ out_restore:
 	}
 	rc = sl_summary_write(dir);
 	if (rc < 0)
-		sl_warn("%s: no summary written (%s): 'speedlab run --resume %s' writes it", dir, strerror(-rc), dir);
+		sl_warn("%s: no summary written (%s): 'speedlab run --resume %s' writes it", dir, sl_strerror(-rc), dir);
 	if (interrupted) {
 		sl_err("interrupted by SIG%s: %ld run(s) kept in %s (continue with: speedlab run --resume %s)",
 		       sigabbrev_np(interrupted), finished, dir, dir);
@@ -740,7 +784,7 @@ out_restore:
 	}
 	/* a closed standard output (`| head`) lost only what was printed: said once, in the exit code */
 	if ((fflush(stdout) != 0 || ferror(stdout)) && exit_code == SL_EXIT_OK) {
-		sl_err("standard output: %s (the results are complete in %s)", strerror(errno ? errno : EIO), dir);
+		sl_err("standard output: %s (the results are complete in %s)", sl_strerror(errno ? errno : EIO), dir);
 		exit_code = SL_EXIT_USAGE;
 	}
 

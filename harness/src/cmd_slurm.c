@@ -493,14 +493,14 @@ int sl_cmd_slurm(int argc, char **argv)
 	 * the effective experiment the run recorded */
 	if (a.resume) {
 		if (!realpath(a.resume, resume_abs)) {
-			sl_err_at(a.resume, 0, "no such result directory (%s)", strerror(errno));
+			sl_err_at(a.resume, 0, "no such result directory (%s)", sl_strerror(errno));
 			goto out_free;
 		}
 		snprintf(exp_abs, sizeof(exp_abs), "%s/experiment.ini", resume_abs);
 		j.resume_abs = resume_abs;
 	} else {
 		if (!realpath(a.exp, exp_abs)) {
-			sl_err_at(a.exp, 0, "%s", strerror(errno));
+			sl_err_at(a.exp, 0, "%s", sl_strerror(errno));
 			goto out_free;
 		}
 		j.exp_abs = exp_abs;
@@ -513,7 +513,7 @@ int sl_cmd_slurm(int argc, char **argv)
 		goto out_free;
 	}
 	if (!getcwd(cwd, sizeof(cwd))) {
-		sl_err("slurm: the current directory: %s", strerror(errno));
+		sl_err("slurm: the current directory: %s", sl_strerror(errno));
 		goto out_free;
 	}
 	if (a.split) {
@@ -549,12 +549,12 @@ int sl_cmd_slurm(int argc, char **argv)
 		exit_code = ferror(stdout) ? SL_EXIT_USAGE : SL_EXIT_OK;
 		goto out_free;
 	}
-	rc = sl_write_file_atomic(a.out_file, text, len);
+	/* executable when new; a device named (-o /dev/null) is written in place, its mode untouched */
+	rc = sl_write_file_mode(a.out_file, text, len, 0755);
 	if (rc < 0) {
-		sl_err_at(a.out_file, 0, "cannot write: %s", strerror(-rc));
+		sl_err_at(a.out_file, 0, "cannot write: %s", sl_strerror(-rc));
 		goto out_free;
 	}
-	chmod(a.out_file, 0755);
 	fprintf(stderr, "speedlab: wrote %s (submit it with: sbatch %s)\n", a.out_file, a.out_file);
 	exit_code = SL_EXIT_OK;
 

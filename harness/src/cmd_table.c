@@ -82,7 +82,7 @@ int sl_cmd_table(int argc, char **argv)
 	err = sl_tables_markdown(&r, stdout);
 	sl_result_free(&r);
 	if (fflush(stdout) != 0) {
-		sl_err("table: cannot write the output: %s", strerror(errno));
+		sl_err("table: cannot write the output: %s", sl_strerror(errno));
 		return SL_EXIT_USAGE;
 	}
 	return err < 0 ? SL_EXIT_USAGE : SL_EXIT_OK;

@@ -251,7 +251,7 @@ int sl_cmp_thresholds_load(struct sl_cmp_options *o, const char *ini_path)
 		if (errno == ENOENT)
 			return 0;
 		err = -errno;
-		sl_err_at(ini_path, 0, "cannot read: %s", strerror(errno));
+		sl_err_at(ini_path, 0, "cannot read: %s", sl_strerror(errno));
 		return err;
 	}
 	if (strlen(text) != len) {
@@ -673,17 +673,17 @@ int sl_cmp_run_load(const char *dir, struct sl_cmp_run *r)
 
 	memset(r, 0, sizeof(*r));
 	snprintf(path, sizeof(path), "%s/meta.json", dir);
-	meta = sl_read_file(path, &metalen);
+	meta = sl_read_file_nofollow(path, &metalen);
 	if (!meta) {
 		err = -errno;
-		sl_err_at(path, 0, "cannot read: %s", strerror(errno));
+		sl_err_at(path, 0, "cannot read: %s", sl_strerror(errno));
 		return err;
 	}
 	snprintf(path, sizeof(path), "%s/runs.csv", dir);
-	runs = sl_read_file(path, &runslen);
+	runs = sl_read_file_nofollow(path, &runslen);
 	if (!runs) {
 		err = -errno;
-		sl_err_at(path, 0, "cannot read: %s", strerror(errno));
+		sl_err_at(path, 0, "cannot read: %s", sl_strerror(errno));
 		goto out_free_meta;
 	}
 	err = sl_cmp_run_parse(r, dir, meta, metalen, runs, runslen);

@@ -166,7 +166,7 @@ static int check_existing(const char *path)
 out_close:
 	close(fd);
 	if (err < 0 && err != -EINVAL)
-		sl_err_at(path, 0, "cannot read: %s", strerror(-err));
+		sl_err_at(path, 0, "cannot read: %s", sl_strerror(-err));
 	return err;
 }
 
@@ -226,7 +226,7 @@ int sl_history_record(const char *path, const struct sl_cmp_run *run, const stru
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		err = -errno;
-		sl_err_at(path, 0, "cannot open for appending: %s", strerror(errno));
+		sl_err_at(path, 0, "cannot open for appending: %s", sl_strerror(errno));
 		goto out_free_buf;
 	}
 	for (size_t off = 0; off < len;) {
@@ -236,7 +236,7 @@ int sl_history_record(const char *path, const struct sl_cmp_run *run, const stru
 			continue;
 		if (w < 0) {
 			err = -errno;
-			sl_err_at(path, 0, "cannot write: %s", strerror(errno));
+			sl_err_at(path, 0, "cannot write: %s", sl_strerror(errno));
 			close(fd);
 			goto out_free_buf;
 		}
@@ -244,7 +244,7 @@ int sl_history_record(const char *path, const struct sl_cmp_run *run, const stru
 	}
 	if (fsync(fd) < 0 || close(fd) < 0) {
 		err = -errno;
-		sl_err_at(path, 0, "cannot write: %s", strerror(errno));
+		sl_err_at(path, 0, "cannot write: %s", sl_strerror(errno));
 		goto out_free_buf;
 	}
 	err = rows;
@@ -438,7 +438,7 @@ int sl_history_load(const char *path, struct sl_history *h)
 	memset(h, 0, sizeof(*h));
 	if (!text) {
 		err = -errno;
-		sl_err_at(path, 0, "cannot read: %s", strerror(errno));
+		sl_err_at(path, 0, "cannot read: %s", sl_strerror(errno));
 		return err;
 	}
 	err = sl_history_parse(h, path, text, len);
@@ -675,17 +675,17 @@ static int write_pair(const struct sl_history *h, const char *dir, const char *e
 	sl_cmp_path_component(experiment, exp_safe, sizeof(exp_safe));
 	snprintf(stem, sizeof(stem), "%s.%s", exp_safe, metric);
 	snprintf(path, sizeof(path), "%s/%s.dat", dir, stem);
-	dat = fopen(path, "w");
+	dat = sl_fopen_output(path, false);
 	if (!dat) {
 		err = -errno;
-		sl_err_at(path, 0, "cannot write: %s", strerror(errno));
+		sl_err_at(path, 0, "cannot write: %s", sl_strerror(errno));
 		return err;
 	}
 	snprintf(path, sizeof(path), "%s/%s.steps", dir, stem);
-	steps = fopen(path, "w");
+	steps = sl_fopen_output(path, false);
 	if (!steps) {
 		err = -errno;
-		sl_err_at(path, 0, "cannot write: %s", strerror(errno));
+		sl_err_at(path, 0, "cannot write: %s", sl_strerror(errno));
 		fclose(dat);
 		return err;
 	}
@@ -734,7 +734,7 @@ int sl_history_plot_data(const struct sl_history *h, const char *dir)
 	int files = 0, err = sl_mkdir_p(dir);
 
 	if (err < 0) {
-		sl_err_at(dir, 0, "cannot create: %s", strerror(-err));
+		sl_err_at(dir, 0, "cannot create: %s", sl_strerror(-err));
 		return err;
 	}
 	for (size_t i = 0; i < h->nseries; i++) {

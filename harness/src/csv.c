@@ -10,63 +10,92 @@
 #define CSV_MAX_COLS 512
 #define CSV_MAX_CELL (64 * 1024)
 
-struct cellbuf {
-	char *s;
+/* One record being parsed: its cells one after another, each NUL-terminated, in text; where each
+ * starts in off. Reused from record to record (no allocation per cell). */
+struct record {
+	char *text;
 	size_t len, cap;
+	size_t off[CSV_MAX_COLS];
+	size_t ncells;
+	size_t cell_start;
 };
 
-static int cell_add(struct cellbuf *c, char ch)
+static int rec_add(struct record *r, char ch)
 {
-	if (c->len + 1 >= c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		char *n;
+	if (r->len - r->cell_start + 1 > CSV_MAX_CELL)
+		return -E2BIG;
+	if (r->len + 1 >= r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 1024;
+		char *n = realloc(r->text, cap);
 
-		if (cap > CSV_MAX_CELL)
-			return -E2BIG;
-		n = realloc(c->s, cap);
 		if (!n)
 			return -ENOMEM;
-		c->s = n;
-		c->cap = cap;
+		r->text = n;
+		r->cap = cap;
 	}
-	c->s[c->len++] = ch;
-	c->s[c->len] = '\0';
+	r->text[r->len++] = ch;
 	return 0;
 }
 
-static void free_row(char **row, size_t n)
+static void rec_free(struct record *r)
 {
+	if (r)
+		free(r->text);
+	free(r);
+}
+
+/* End the current cell. Returns 0, -EINVAL (too many columns) or -ENOMEM. */
+static int rec_end_cell(struct record *r)
+{
+	int err;
+
+	if (r->ncells >= CSV_MAX_COLS)
+		return -EINVAL;
+	if ((err = rec_add(r, '\0')) < 0)
+		return err;
+	r->off[r->ncells++] = r->cell_start;
+	r->cell_start = r->len;
+	return 0;
+}
+
+/* The record as one allocation: ncells pointers, then the cells' text (freed with one free()). */
+static char **rec_pack(const struct record *r)
+{
+	char **row = malloc(r->ncells * sizeof(char *) + r->len);
+	char *text;
+
 	if (!row)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(row[i]);
-	free(row);
+		return NULL;
+	text = (char *)(row + r->ncells);
+	memcpy(text, r->text, r->len);
+	for (size_t c = 0; c < r->ncells; c++)
+		row[c] = text + r->off[c];
+	return row;
 }
 
 void sl_csv_free(struct sl_csv *csv)
 {
-	free_row(csv->header, csv->ncols);
+	free(csv->header);
 	for (size_t r = 0; r < csv->nrows; r++)
-		free_row(csv->rows[r], csv->ncols);
+		free(csv->rows[r]);
 	free(csv->rows);
 	free(csv->lines);
 	memset(csv, 0, sizeof(*csv));
 }
 
-/* Parse one record starting at *pos. Returns the number of cells (>= 1), 0 at end of input,
- * -EINVAL for a malformed record (message in msg), or -ENOMEM/-E2BIG. *complete is false when the
- * input ended inside the record without a newline. */
-static int parse_record(const char *t, size_t len, size_t *pos, char ***cells_out, int *line,
+/* Parse one record starting at *pos into rec, then *cells_out (one allocation). Returns the number
+ * of cells (>= 1), 0 at end of input, -EINVAL for a malformed record (message in msg), or -ENOMEM.
+ * *complete is false when the input ended inside the record without a newline. Time and memory
+ * linear in the record's length. */
+static int parse_record(struct record *rec, const char *t, size_t len, size_t *pos, char ***cells_out, int *line,
 			bool *complete, char *msg, size_t msglen)
 {
-	char **cells = NULL;
-	size_t ncells = 0;
-	struct cellbuf cur = { 0 };
 	size_t i = *pos;
 	bool quoted = false, was_quoted = false;
 	int err;
 
 	*complete = false;
+	rec->len = rec->ncells = rec->cell_start = 0;
 	if (i >= len)
 		return 0;
 	for (;;) {
@@ -76,13 +105,12 @@ static int parse_record(const char *t, size_t len, size_t *pos, char ***cells_ou
 		if (quoted) {
 			if (end) {
 				snprintf(msg, msglen, "unterminated quoted cell");
-				err = -EINVAL;
-				goto out_free;
+				return -EINVAL;
 			}
 			if (ch == '"') {
 				if (i + 1 < len && t[i + 1] == '"') {
-					if ((err = cell_add(&cur, '"')) < 0)
-						goto out_free;
+					if ((err = rec_add(rec, '"')) < 0)
+						goto out_err;
 					i += 2;
 					continue;
 				}
@@ -92,31 +120,14 @@ static int parse_record(const char *t, size_t len, size_t *pos, char ***cells_ou
 			}
 			if (ch == '\n')
 				(*line)++;
-			if ((err = cell_add(&cur, ch)) < 0)
-				goto out_free;
+			if ((err = rec_add(rec, ch)) < 0)
+				goto out_err;
 			i++;
 			continue;
 		}
 		if (end || ch == ',' || ch == '\n' || ch == '\r') {
-			char **n;
-
-			if (ncells >= CSV_MAX_COLS) {
-				snprintf(msg, msglen, "more than %d columns", CSV_MAX_COLS);
-				err = -EINVAL;
-				goto out_free;
-			}
-			n = realloc(cells, (ncells + 1) * sizeof(*cells));
-			if (!n) {
-				err = -ENOMEM;
-				goto out_free;
-			}
-			cells = n;
-			cells[ncells++] = cur.s ? cur.s : strdup("");
-			if (!cells[ncells - 1]) {
-				err = -ENOMEM;
-				goto out_free;
-			}
-			cur = (struct cellbuf){ 0 };
+			if ((err = rec_end_cell(rec)) < 0)
+				goto out_err;
 			was_quoted = false;
 			if (end) {
 				*complete = false;
@@ -131,8 +142,7 @@ static int parse_record(const char *t, size_t len, size_t *pos, char ***cells_ou
 					i++;
 				else {
 					snprintf(msg, msglen, "stray carriage return");
-					err = -EINVAL;
-					goto out_free;
+					return -EINVAL;
 				}
 			}
 			i++;        /* the newline */
@@ -140,10 +150,9 @@ static int parse_record(const char *t, size_t len, size_t *pos, char ***cells_ou
 			break;
 		}
 		if (ch == '"') {
-			if (cur.len > 0 || was_quoted) {
+			if (rec->len > rec->cell_start || was_quoted) {
 				snprintf(msg, msglen, "quote inside an unquoted cell");
-				err = -EINVAL;
-				goto out_free;
+				return -EINVAL;
 			}
 			quoted = true;
 			was_quoted = true;
@@ -152,27 +161,27 @@ static int parse_record(const char *t, size_t len, size_t *pos, char ***cells_ou
 		}
 		if (was_quoted) {
 			snprintf(msg, msglen, "text after a closing quote");
-			err = -EINVAL;
-			goto out_free;
+			return -EINVAL;
 		}
 		if (ch == '\0') {
 			snprintf(msg, msglen, "NUL byte in a cell");
-			err = -EINVAL;
-			goto out_free;
+			return -EINVAL;
 		}
-		if ((err = cell_add(&cur, ch)) < 0)
-			goto out_free;
+		if ((err = rec_add(rec, ch)) < 0)
+			goto out_err;
 		i++;
 	}
+	*cells_out = rec_pack(rec);
+	if (!*cells_out)
+		return -ENOMEM;
 	*pos = i;
-	*cells_out = cells;
-	return (int)ncells;
+	return (int)rec->ncells;
 
-out_free:
-	free(cur.s);
-	free_row(cells, ncells);
+out_err:
 	if (err == -E2BIG)
 		snprintf(msg, msglen, "cell longer than %d bytes", CSV_MAX_CELL);
+	else if (err == -EINVAL)
+		snprintf(msg, msglen, "more than %d columns", CSV_MAX_COLS);
 	return err == -E2BIG ? -EINVAL : err;
 }
 
@@ -184,11 +193,17 @@ int sl_csv_parse(const char *name, const char *text, size_t len, struct sl_csv *
 	bool complete;
 	char **cells;
 	size_t cap = 0;
+	struct record *rec = calloc(1, sizeof(*rec));
 
 	memset(csv, 0, sizeof(*csv));
 	snprintf(csv->path, sizeof(csv->path), "%s", name);
-	err = parse_record(text, len, &pos, &cells, &line, &complete, msg, sizeof(msg));
+	if (!rec) {
+		sl_err_at(name, 0, "out of memory");
+		return -ENOMEM;
+	}
+	err = parse_record(rec, text, len, &pos, &cells, &line, &complete, msg, sizeof(msg));
 	if (err == 0) {
+		rec_free(rec);
 		sl_err_at(name, 1, "empty file (no header)");
 		return -EINVAL;
 	}
@@ -214,7 +229,7 @@ int sl_csv_parse(const char *name, const char *text, size_t len, struct sl_csv *
 
 		line++;
 		rec_line = line;
-		err = parse_record(text, len, &pos, &cells, &line, &complete, msg, sizeof(msg));
+		err = parse_record(rec, text, len, &pos, &cells, &line, &complete, msg, sizeof(msg));
 		if (err == 0)
 			break;
 		if (err < 0) {
@@ -224,7 +239,7 @@ int sl_csv_parse(const char *name, const char *text, size_t len, struct sl_csv *
 		if ((size_t)err != csv->ncols) {
 			bool tail = !complete && pos >= len;
 
-			free_row(cells, (size_t)err);
+			free(cells);
 			if (tail && allow_truncated_tail)
 				break;
 			if (err == 1 && complete && !cells) /* unreachable: kept for clarity */
@@ -241,14 +256,14 @@ int sl_csv_parse(const char *name, const char *text, size_t len, struct sl_csv *
 			int *nl;
 
 			if (!nr) {
-				free_row(cells, csv->ncols);
+				free(cells);
 				err = -ENOMEM;
 				goto out_err;
 			}
 			csv->rows = nr;
 			nl = realloc(csv->lines, ncap * sizeof(*nl));
 			if (!nl) {
-				free_row(cells, csv->ncols);
+				free(cells);
 				err = -ENOMEM;
 				goto out_err;
 			}
@@ -259,6 +274,7 @@ int sl_csv_parse(const char *name, const char *text, size_t len, struct sl_csv *
 		csv->lines[csv->nrows] = rec_line;
 		csv->nrows++;
 	}
+	rec_free(rec);
 	return 0;
 
 out_err:
@@ -266,24 +282,49 @@ out_err:
 		snprintf(msg, sizeof(msg), "out of memory");
 	sl_err_at(name, line, "%s", msg);
 	sl_csv_free(csv);
+	rec_free(rec);
 	return err;
 }
 
 int sl_csv_read(const char *path, struct sl_csv *csv, int allow_truncated_tail)
 {
 	size_t len;
-	char *text = sl_read_file(path, &len);
+	char *text = sl_read_file_nofollow(path, &len);
 	int err;
 
 	memset(csv, 0, sizeof(*csv));
 	if (!text) {
 		err = -errno;
-		sl_err_at(path, 0, "cannot read: %s", strerror(errno));
+		sl_err_at(path, 0, "cannot read: %s", sl_strerror(errno));
 		return err;
 	}
 	err = sl_csv_parse(path, text, len, csv, allow_truncated_tail);
 	free(text);
 	return err;
+}
+
+int sl_csv_set(struct sl_csv *csv, size_t r, int c, const char *value)
+{
+	size_t len = 0;
+	char **row, *text;
+
+	if (r >= csv->nrows || c < 0 || (size_t)c >= csv->ncols)
+		return -EINVAL;
+	for (size_t k = 0; k < csv->ncols; k++)
+		len += strlen(k == (size_t)c ? value : csv->rows[r][k]) + 1;
+	row = malloc(csv->ncols * sizeof(char *) + len);
+	if (!row)
+		return -ENOMEM;
+	text = (char *)(row + csv->ncols);
+	for (size_t k = 0; k < csv->ncols; k++) {
+		const char *cell = k == (size_t)c ? value : csv->rows[r][k];
+
+		row[k] = text;
+		text = stpcpy(text, cell) + 1;
+	}
+	free(csv->rows[r]);
+	csv->rows[r] = row;
+	return 0;
 }
 
 int sl_csv_col(const struct sl_csv *csv, const char *name)

@@ -10,7 +10,8 @@ struct sl_csv {
 	size_t ncols;
 	char **header;          /* ncols names */
 	size_t nrows;
-	char ***rows;           /* nrows rows of ncols cells (never NULL; missing cells are "") */
+	char ***rows;           /* nrows rows of ncols cells (never NULL; missing cells are ""), each row
+				 * one allocation: read them, change one with sl_csv_set */
 	int *lines;             /* line number of each row, for messages */
 };
 
@@ -22,6 +23,9 @@ int sl_csv_read(const char *path, struct sl_csv *csv, int allow_truncated_tail);
 int sl_csv_parse(const char *name, const char *text, size_t len, struct sl_csv *csv, int allow_truncated_tail);
 /* Free everything read. Safe on a zeroed struct. */
 void sl_csv_free(struct sl_csv *csv);
+/* Replace cell (row r, column c) by a copy of value (a row is one allocation: never free a cell).
+ * Returns 0, -EINVAL (no such cell) or -ENOMEM (the row unchanged). */
+int sl_csv_set(struct sl_csv *csv, size_t r, int c, const char *value);
 /* Index of the column called name, or -1. */
 int sl_csv_col(const struct sl_csv *csv, const char *name);
 /* Cell (row r, column c) or "" when c < 0. */

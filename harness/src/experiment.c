@@ -19,7 +19,7 @@
 
 static const char *const sections[] = { "experiment", "workload", "sweep", "quick", "full", "compare", "mpi", NULL };
 static const char *const experiment_keys[] = { "name", "question", "workload", "repeats", "warmup", "timeout",
-					       "seed", "sample_hz", "coordinator_cpus", NULL };
+					       "seed", "sample_hz", "metric", "coordinator_cpus", NULL };
 static const char *const mpi_keys[] = { "hosts", "hostfile", "ranks_per_node", "bind", NULL };
 
 /* The standard axes: name, default, and the accepted words (NULL: a number). */
@@ -107,7 +107,44 @@ struct reader {
 	int overlong_max;
 	bool continuation;      /* the last line read starts with white space */
 	char raw[1024];         /* the last line as read, before libinih cut comments off */
+	bool split;             /* the next line is the rest of a line too long for libinih */
 };
+
+/* Where the value of a line (str, n characters) starts: past the key's '=', or past the indent
+ * of a continuation line; -1 for a comment, a section or no value. */
+static int value_start(const char *str, int n)
+{
+	int lead = (int)strspn(str, " \t");
+	const char *eq = strpbrk(str, "=:");
+
+	if (lead >= n || str[lead] == ';' || str[lead] == '#' || str[lead] == '[')
+		return -1;
+	if (lead)
+		return lead;
+	return eq && eq - str < n ? (int)(eq - str) + 1 : -1;
+}
+
+/* Where an inline comment (';' after white space) starts in str[from..n), or -1. */
+static int inline_comment(const char *str, int from, int n)
+{
+	for (int i = from > 0 ? from : 1; i < n; i++)
+		if (str[i] == ';' && (str[i - 1] == ' ' || str[i - 1] == '\t'))
+			return i;
+	return -1;
+}
+
+/* Where a line too long for libinih (str, its first n characters, no comment among them) may be
+ * cut into a line and an indented continuation that reads back as the same value: at a single
+ * space in the value, not before ';' or '#'. 0: nowhere. */
+static int split_point(const char *str, int from, int n)
+{
+	int cut = 0;
+
+	for (int i = from + 1; i < n - 1; i++)
+		if (str[i] == ' ' && str[i - 1] != ' ' && str[i + 1] != ' ' && str[i + 1] != ';' && str[i + 1] != '#')
+			cut = i;
+	return cut;
+}
 
 static char *read_line(char *str, int num, void *stream)
 {
@@ -116,6 +153,8 @@ static char *read_line(char *str, int num, void *stream)
 
 	if (r->pos >= r->len)
 		return NULL;
+	if (r->split)
+		str[n++] = ' ';   /* the rest of a long line, as an indented continuation */
 	while (r->pos < r->len && n < num - 1) {
 		char c = r->text[r->pos++];
 
@@ -124,16 +163,44 @@ static char *read_line(char *str, int num, void *stream)
 			break;
 	}
 	str[n] = '\0';
-	snprintf(r->raw, sizeof(r->raw), "%s", str);
-	r->line++;
+	if (!r->split)
+		snprintf(r->raw, sizeof(r->raw), "%s", str);
+	r->line += !r->split;
 	if (n == num - 1 && str[n - 1] != '\n' && r->pos < r->len) {
-		/* longer than libinih takes: remember it, skip the rest of the line */
-		if (!r->overlong_line) {
-			r->overlong_line = r->line;
-			r->overlong_max = num - 2;
+		/* longer than libinih takes: cut at a space, the rest read as a continuation line; a long
+		 * comment is cut short */
+		int from = value_start(str, n), c = from < 0 ? -1 : inline_comment(str, from, n);
+		int cut = from < 0 || c >= 0 ? 0 : split_point(str, from, n);
+
+		r->split = false;
+		if (cut > 0) {
+			r->pos -= (size_t)(n - cut - 1);
+			str[cut] = '\n';
+			str[cut + 1] = '\0';
+			r->split = true;
+			n = cut + 1;
+		} else {
+			if (c >= 0) {
+				str[c] = '\n';
+				str[c + 1] = '\0';
+				n = c + 1;
+			} else if (!r->overlong_line && from >= 0) {
+				r->overlong_line = r->line;
+				r->overlong_max = num - 2;
+			}
+			while (r->pos < r->len && r->text[r->pos++] != '\n')
+				;
 		}
-		while (r->pos < r->len && r->text[r->pos++] != '\n')
-			;
+	} else if (r->split) {
+		/* the end of a long line: libinih keeps a comment on a continuation line, so drop it here */
+		int c = inline_comment(str, 1, n);
+
+		if (c >= 0) {
+			str[c] = '\n';
+			str[c + 1] = '\0';
+			n = c + 1;
+		}
+		r->split = false;
 	}
 	r->continuation = n > 0 && (str[0] == ' ' || str[0] == '\t');
 	{
@@ -179,11 +246,28 @@ static void inline_cut(const char *raw, const char *key, const char *value, char
 		snprintf(cut, cutlen, ";");
 }
 
+/* The first control character of s (a tab, a newline, an escape...), or NULL: no value may hold one,
+ * as experiment.ini and a Slurm script write each value on one line. */
+static const char *control_char(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return s;
+	return NULL;
+}
+
 static int on_entry(void *user, const char *section, const char *key, const char *value)
 {
 	struct parse_state *ps = user;
 	struct sl_experiment *e = ps->e;
 	struct sl_entry *en;
+	const char *cc = control_char(value);
+
+	if (cc) {
+		sl_err_at(ps->name, ps->r->line, "control character 0x%02x in the value of '%s'", (unsigned char)*cc, key);
+		ps->errors++;
+		return 1;
+	}
 
 	/* an indented line continues the previous key's value (as in Python's configparser) */
 	if (ps->r->continuation && e->nentries > 0) {
@@ -779,6 +863,29 @@ static int free_text_cut(const struct sl_experiment *e, const struct sl_entry *e
 	return -EINVAL;
 }
 
+/* Whether /bin/sh would find every quote of the command line s closed: '...' takes everything
+ * literally, "..." and a bare backslash escape one character, and # starting a word opens a comment. */
+static bool sh_quotes_closed(const char *s)
+{
+	char quote = 0;
+
+	for (const char *p = s; *p; p++) {
+		if (quote == '\'') {
+			quote = *p == '\'' ? 0 : quote;
+		} else if (*p == '\\') {
+			if (!*++p)
+				return false;
+		} else if (quote == '"') {
+			quote = *p == '"' ? 0 : quote;
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+		} else if (*p == '#' && (p == s || strchr(" \t;&|()", p[-1]))) {
+			return true;
+		}
+	}
+	return !quote;
+}
+
 /* Expand and check the values of an axis entry into ax. Returns 0 or -EINVAL (message printed). */
 static int fill_axis(struct sl_experiment *e, struct sl_axis *ax, const char *value, const char *file, int line,
 		     bool list_ok, bool verbatim)
@@ -797,6 +904,11 @@ static int fill_axis(struct sl_experiment *e, struct sl_axis *ax, const char *va
 			return -EINVAL;
 		}
 		snprintf(ax->values[0], SL_VALUE_LEN, "%.*s", (int)(len - 2 * skip), value + skip);
+		if (p->shell && !sh_quotes_closed(ax->values[0])) {
+			sl_err_at(file, line, "%s: a quote is not closed in '%s' (/bin/sh would refuse it)", ax->name,
+				  ax->values[0]);
+			return -EINVAL;
+		}
 		n = 1;
 	} else {
 		n = sl_values_expand(value, ax->values, SL_MAX_VALUES, msg, sizeof(msg));
@@ -945,6 +1057,13 @@ static int apply_experiment_key(struct sl_experiment *e, const struct sl_entry *
 		snprintf(e->name, sizeof(e->name), "%s", en->value);
 	} else if (strcmp(en->key, "question") == 0) {
 		snprintf(e->question, sizeof(e->question), "%s", en->value);
+	} else if (strcmp(en->key, "metric") == 0) {
+		if (sl_metric_better(en->value) == 0) {
+			sl_err_at(en->file, en->line, "metric = '%s': not a metric with a direction (wall_s, "
+				  "start_latency_ms, dispatch_us_per_task, gflops, gbps, pool_ms, ...)", en->value);
+			return -EINVAL;
+		}
+		snprintf(e->metric, sizeof(e->metric), "%s", en->value);
 	} else if (strcmp(en->key, "workload") == 0) {
 		/* handled before everything else */
 	} else if (strcmp(en->key, "repeats") == 0) {
@@ -1189,6 +1308,12 @@ static int build(struct sl_experiment *e, const char *name, const char *profile,
 		char buf[SL_VALUE_LEN + SL_NAME_LEN + 8], *eq, *key, *dot;
 		const char *target;
 
+		if (control_char(overrides[k])) {
+			sl_err_at("--set", 0, "control character 0x%02x in '%.*s...'", (unsigned char)*control_char(overrides[k]),
+				  (int)(control_char(overrides[k]) - overrides[k]), overrides[k]);
+			errors++;
+			continue;
+		}
 		snprintf(buf, sizeof(buf), "%s", overrides[k]);
 		eq = strchr(buf, '=');
 		if (!eq || eq == buf) {
@@ -1322,6 +1447,7 @@ static void defaults(struct sl_experiment *e, const char *name)
 	e->repeats = 5;
 	e->warmup = 1;
 	e->timeout_s = 120;
+	snprintf(e->metric, sizeof(e->metric), "wall_s");
 	e->sample_hz = 20;
 	e->threshold_pct = 5;
 }
@@ -1366,7 +1492,7 @@ int sl_experiment_load(struct sl_experiment *e, const char *file, const char *pr
 	int rc;
 
 	if (stat(file, &st) < 0) {
-		sl_err_at(file, 0, "%s", errno == ENOENT ? "no such file" : strerror(errno));
+		sl_err_at(file, 0, "%s", errno == ENOENT ? "no such file" : sl_strerror(errno));
 		return errno == ENOENT ? -ENOENT : -errno;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -1376,7 +1502,7 @@ int sl_experiment_load(struct sl_experiment *e, const char *file, const char *pr
 	text = sl_read_file(file, &len);
 	if (!text) {
 		rc = -errno;
-		sl_err_at(file, 0, "cannot read: %s", strerror(errno));
+		sl_err_at(file, 0, "cannot read: %s", sl_strerror(errno));
 		return rc;
 	}
 	if (strlen(text) != len) {
@@ -1499,11 +1625,45 @@ void sl_experiment_order(const struct sl_experiment *e, int *order, long n)
 	sl_rng_shuffle(&rng, order, (size_t)n);
 }
 
+/* A written line's length: well inside libinih's line limit, so that experiment.ini reads back. */
+#define WRITE_LINE_MAX 100
+
+/* Write "key = value", a long value continued on indented lines. A line breaks at a single space
+ * (the reader joins continued lines with one) and never before ';' or '#' (a comment there). */
+static void put_entry(FILE *f, const char *key, const char *value)
+{
+	size_t col = (size_t)fprintf(f, "%s = ", key);
+	const char *p = value;
+
+	while (col + strlen(p) > WRITE_LINE_MAX) {
+		size_t cut = 0;
+
+		for (size_t i = 1; p[i] && (i + col <= WRITE_LINE_MAX || !cut); i++)
+			if (p[i] == ' ' && p[i - 1] != ' ' && p[i + 1] && p[i + 1] != ' ' && p[i + 1] != ';' &&
+			    p[i + 1] != '#')
+				cut = i;
+		if (!cut)
+			break;   /* one long word: as it is */
+		fprintf(f, "%.*s\n    ", (int)cut, p);
+		col = 4;
+		p += cut + 1;
+	}
+	fprintf(f, "%s\n", p);
+}
+
 /* Write an axis's values as one list, quoting any that would not read back as the same word; a
  * verbatim (free text) value only when it holds a comma or quotes that reading would strip. The
  * quote is one the value lacks; one with both kinds is written as it is. */
-static void put_values(FILE *f, const struct sl_axis *ax, bool verbatim)
+static void put_values(FILE *out, const struct sl_axis *ax, bool verbatim)
 {
+	char *list = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&list, &len);
+
+	if (!f) {
+		fprintf(out, "%s = %s\n", ax->name, ax->values[0]);
+		return;
+	}
 	for (int i = 0; i < ax->nvalues; i++) {
 		const char *v = ax->values[i];
 		char q = strchr(v, '"') ? '\'' : '"';
@@ -1516,7 +1676,9 @@ static void put_values(FILE *f, const struct sl_axis *ax, bool verbatim)
 		else
 			fputs(v, f);
 	}
-	fputc('\n', f);
+	fclose(f);
+	put_entry(out, ax->name, list);
+	free(list);
 }
 
 int sl_experiment_write(const struct sl_experiment *e, const char *path)
@@ -1528,40 +1690,40 @@ int sl_experiment_write(const struct sl_experiment *e, const char *path)
 
 	if (!f)
 		return -errno;
-	fprintf(f, "; the effective experiment: %s%s%s", e->file, e->profile[0] ? " --profile " : "", e->profile);
+	/* comment lines too stay inside the reader's limit: one per --set, each cut short if need be */
+	fprintf(f, "; the effective experiment: %.120s%s%s\n", e->file, e->profile[0] ? " --profile " : "", e->profile);
 	for (int i = 0; i < e->noverrides; i++)
-		fprintf(f, " --set %s", e->overrides[i]);
-	fprintf(f, "\n; every value expanded on this machine; run it again with: speedlab run THIS_FILE\n");
-	fprintf(f, "[experiment]\nname = %s\nquestion = %s\nworkload = %s\nrepeats = %d\nwarmup = %d\n"
-		   "timeout = %g\nseed = %llu\nsample_hz = %g\n",
-		e->name, e->question, e->workload, e->repeats, e->warmup, e->timeout_s, e->seed, e->sample_hz);
+		fprintf(f, ";   --set %.150s\n", e->overrides[i]);
+	fprintf(f, "; every value expanded on this machine; run it again with: speedlab run THIS_FILE\n");
+	fprintf(f, "[experiment]\nname = %s\n", e->name);
+	put_entry(f, "question", e->question);
+	fprintf(f, "workload = %s\nrepeats = %d\nwarmup = %d\ntimeout = %g\nseed = %llu\nsample_hz = %g\n",
+		e->workload, e->repeats, e->warmup, e->timeout_s, e->seed, e->sample_hz);
+	if (strcmp(e->metric, "wall_s") != 0)
+		fprintf(f, "metric = %s\n", e->metric);
 	if (e->coordinator_cpus[0])
-		fprintf(f, "coordinator_cpus = %s\n", e->coordinator_cpus);
+		put_entry(f, "coordinator_cpus", e->coordinator_cpus);
 	fprintf(f, "\n[workload]\n");
 	for (int i = 0; i < e->naxes; i++) {
 		const struct sl_axis *ax = &e->axes[i];
 		const struct sl_param_def *p = param_def_find(e->wl, ax->name);
 
-		if (!axis_def_find(ax->name) && ax->nvalues == 1) {
-			fprintf(f, "%s = ", ax->name);
+		if (!axis_def_find(ax->name) && ax->nvalues == 1)
 			put_values(f, ax, p && p->type == SL_PARAM_STRING && !p->choices);
-		}
 	}
 	fprintf(f, "\n[sweep]\n");
 	for (int i = 0; i < e->naxes; i++) {
 		const struct sl_axis *ax = &e->axes[i];
 
-		if (axis_def_find(ax->name) || ax->nvalues > 1) {
-			fprintf(f, "%s = ", ax->name);
+		if (axis_def_find(ax->name) || ax->nvalues > 1)
 			put_values(f, ax, false);
-		}
 	}
 	if (e->mpi_hosts[0] || e->mpi_hostfile[0] || e->mpi_ranks_per_node || e->mpi_bind[0]) {
 		fprintf(f, "\n[mpi]\n");
 		if (e->mpi_hosts[0])
-			fprintf(f, "hosts = %s\n", e->mpi_hosts);
+			put_entry(f, "hosts", e->mpi_hosts);
 		if (e->mpi_hostfile[0])
-			fprintf(f, "hostfile = %s\n", e->mpi_hostfile);
+			put_entry(f, "hostfile", e->mpi_hostfile);
 		if (e->mpi_ranks_per_node)
 			fprintf(f, "ranks_per_node = %d\n", e->mpi_ranks_per_node);
 		if (e->mpi_bind[0])

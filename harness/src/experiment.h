@@ -12,7 +12,7 @@
 struct sl_entry {
 	char section[SL_NAME_LEN];
 	char key[SL_NAME_LEN];
-	char value[512];
+	char value[4096];         /* an expanded list of up to SL_MAX_VALUES values reads back whole */
 	char file[512];
 	int line;
 	int section_line;         /* line of its [section] header */
@@ -33,6 +33,7 @@ struct sl_experiment {
 	char file[512];
 	char name[SL_NAME_LEN];
 	char question[512];
+	char metric[SL_NAME_LEN];         /* what the answer is measured in (default wall_s) */
 	char workload[SL_NAME_LEN];
 	const struct sl_workload_ops *wl;
 	int repeats;

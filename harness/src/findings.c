@@ -5,8 +5,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "findings.h"
+#include "results.h"
+#include "stats.h"
 
 /* ---- the machine, from meta.json ---- */
 
@@ -152,6 +155,100 @@ void sl_machine_line(const struct sl_machine *m, char *buf, size_t len)
 #undef ADD
 }
 
+/* ---- meta.json, typed ---- */
+
+/* Where the workers ran, when the sweep placed them (affinity, mem_policy, coordinator_cpus): the allowed
+ * CPUs, SMT, the NUMA nodes (one: mem_policy cannot move memory anywhere), the coordinator; "" when the
+ * sweep placed nothing. */
+static void meta_placement(const json_t *p, char *buf, size_t len)
+{
+	const json_t *plans = json_object_get(p, "plans"), *q;
+	const char *coord = json_string_value(json_object_get(p, "coordinator_cpus"));
+	const char *allowed = json_string_value(json_object_get(p, "allowed_cpus"));
+	bool placed = coord && strcmp(coord, "not pinned") != 0, mem = false;
+	long long numa = json_integer_value(json_object_get(p, "numa_nodes"));
+	size_t i;
+
+	buf[0] = '\0';
+	json_array_foreach(plans, i, q) {
+		const char *a = json_string_value(json_object_get(q, "affinity"));
+		const char *m = json_string_value(json_object_get(q, "mem_policy"));
+
+		placed |= a && strcmp(a, "none") != 0;
+		mem |= m && strcmp(m, "default") != 0;
+	}
+	if (!placed && !mem)
+		return;
+	snprintf(buf, len, "allowed CPUs %s · %lld hardware thread(s) per core · %lld NUMA node%s%s · coordinator %s%s",
+		 allowed ? allowed : "?", json_integer_value(json_object_get(p, "smt")), numa, numa == 1 ? "" : "s",
+		 numa == 1 && mem ? " (one node: mem_policy was applied and recorded, but memory has nowhere else to go)" : "",
+		 placed && coord && strcmp(coord, "not pinned") != 0 ? "pinned to CPUs " : "", coord ? coord : "not pinned");
+}
+
+int sl_meta_load(const char *dir, struct sl_meta *out)
+{
+	char path[4096];
+	const char *name = NULL, *question = NULL, *workload = NULL, *metric = NULL, *profile = NULL;
+	const char *commit = NULL, *start = NULL, *end = NULL;
+	json_t *meta, *command = NULL, *seed = NULL;
+	json_error_t err;
+	int schema = 0, repeats = 0;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	if (access(path, F_OK) != 0)
+		return 0;
+	meta = sl_json_load(path, &err);   /* a regular file, no link followed */
+	if (!meta) {
+		sl_err_at(path, err.line, "%s", err.text);
+		return -EINVAL;
+	}
+	/* the fields every reader uses, with their types; others are left to whoever needs them */
+	if (json_unpack_ex(meta, &err, 0, "{s?i, s?{s?s, s?s, s?s, s?s, s?s, s?i}, s?s, s?s, s?s, s?o, s?o}",
+			   "schema_version", &schema, "experiment", "name", &name, "question", &question, "workload",
+			   &workload, "metric", &metric, "profile", &profile, "repeats", &repeats, "git_commit", &commit,
+			   "start_time", &start, "end_time", &end, "command_line", &command, "seed", &seed) != 0) {
+		sl_err_at(path, 0, "a field has the wrong type (%s): experiment.name, question, workload, metric, "
+			  "profile, git_commit, start_time and end_time are text; schema_version and experiment.repeats "
+			  "whole numbers", err.text);
+		json_decref(meta);
+		return -EINVAL;
+	}
+	if (schema > SL_META_SCHEMA) {
+		sl_err_at(path, 0, "schema_version %d is newer than this speedlab reads (%d)", schema, SL_META_SCHEMA);
+		json_decref(meta);
+		return -EINVAL;
+	}
+	out->schema = schema;
+	out->repeats = repeats;
+	snprintf(out->name, sizeof(out->name), "%s", name ? name : "");
+	snprintf(out->question, sizeof(out->question), "%s", question ? question : "");
+	snprintf(out->workload, sizeof(out->workload), "%s", workload ? workload : "");
+	snprintf(out->metric, sizeof(out->metric), "%s", metric ? metric : "");
+	snprintf(out->profile, sizeof(out->profile), "%s", profile ? profile : "");
+	snprintf(out->commit, sizeof(out->commit), "%s", commit ? commit : "");
+	snprintf(out->start, sizeof(out->start), "%s", start ? start : "");
+	snprintf(out->end, sizeof(out->end), "%s", end ? end : "");
+	if (json_is_integer(seed))
+		out->seed = (long long)json_integer_value(seed);
+	/* the command line: a string, or the words of argv */
+	if (json_is_string(command)) {
+		snprintf(out->command, sizeof(out->command), "%s", json_string_value(command));
+	} else if (json_is_array(command)) {
+		size_t n = 0, i;
+		json_t *w;
+
+		json_array_foreach(command, i, w)
+			if (json_is_string(w) && n < sizeof(out->command))
+				n += (size_t)snprintf(out->command + n, sizeof(out->command) - n, "%s%s", i ? " " : "",
+						      json_string_value(w));
+	}
+	meta_placement(json_object_get(meta, "placement"), out->placement, sizeof(out->placement));
+	sl_machine_from_meta(meta, &out->m);
+	json_decref(meta);
+	return 0;
+}
+
 /* ---- summary.csv ---- */
 
 void sl_summary_view_free(struct sl_summary_view *v)
@@ -219,8 +316,13 @@ int sl_summary_view_load(const char *path, struct sl_summary_view *v)
 	COL(c_gflops, "gflops_median");
 	COL(c_gpu_util, "gpu_util_pct_median");
 	COL(c_imbalance, "imbalance_median");
+	COL(c_pool_start, "pool_start_ms_median");
+	COL(c_pool_stop, "pool_stop_ms_median");
 	COL(c_cpus_used, "cpus_used_median");
 #undef COL
+	snprintf(v->metric, sizeof(v->metric), "wall_s");
+	v->c_metric = v->c_wall;
+	v->metric_better = -1;
 	if (v->c_runs <= v->c_series + 1) {
 		sl_err_at(path, 1, "no axis columns between 'series' and 'runs'");
 		goto out_invalid;
@@ -326,7 +428,170 @@ const char *sl_sv_param(const struct sl_summary_view *v, size_t r, const char *n
 	return sl_sv_text(v, r, sl_csv_col(&v->csv, name));
 }
 
+/* Seconds, with a unit that keeps three significant digits readable. */
+static const char *fmt_time(double s, char *buf, size_t len)
+{
+	if (s < 1e-3)
+		snprintf(buf, len, "%.3g µs", s * 1e6);
+	else if (s < 1)
+		snprintf(buf, len, "%.3g ms", s * 1e3);
+	else
+		snprintf(buf, len, "%.3g s", s);
+	return buf;
+}
+
+/* Decimals that keep about three significant digits of a throughput without an exponent. */
+#define PREC(x) ((x) >= 100 ? 0 : (x) >= 10 ? 1 : 2)
+
+/* ---- the metric, trust, oversubscription, Amdahl ---- */
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), k = strlen(tail);
+
+	return n >= k && strcmp(s + n - k, tail) == 0;
+}
+
+int sl_sv_set_metric(struct sl_summary_view *v, const char *name, const char *path)
+{
+	char col[64];
+
+	if (!name || !name[0])
+		name = "wall_s";
+	v->metric_better = sl_metric_better(name);
+	if (v->metric_better == 0) {
+		sl_err_at(path ? path : "", 0, "metric '%s': not a metric with a direction", name);
+		v->metric_better = -1;
+		return -EINVAL;
+	}
+	snprintf(v->metric, sizeof(v->metric), "%s", name);
+	snprintf(col, sizeof(col), "%s_median", name);
+	v->c_metric = strcmp(name, "wall_s") == 0 ? v->c_wall : strcmp(name, "pool_ms") == 0 ? -1 :
+		      sl_csv_col(&v->csv, col);
+	return 0;
+}
+
+bool sl_sv_metric_is_time(const struct sl_summary_view *v)
+{
+	return strcmp(v->metric, "wall_s") == 0;
+}
+
+double sl_sv_metric(const struct sl_summary_view *v, size_t r)
+{
+	if (strcmp(v->metric, "pool_ms") == 0)
+		return sl_sv_num(v, r, v->c_pool_start) + 1e3 * sl_sv_num(v, r, v->c_wall) + sl_sv_num(v, r, v->c_pool_stop);
+	return v->c_metric < 0 ? NAN : sl_sv_num(v, r, v->c_metric);
+}
+
+void sl_sv_metric_fmt(const struct sl_summary_view *v, double x, char *buf, size_t len)
+{
+	const char *m = v->metric;
+
+	if (isnan(x))
+		snprintf(buf, len, "—");
+	else if (ends_with(m, "_us_per_task")) {
+		fmt_time(x * 1e-6, buf, len);
+		snprintf(buf + strlen(buf), len - strlen(buf), " per task");
+	} else if (ends_with(m, "_us"))
+		fmt_time(x * 1e-6, buf, len);
+	else if (ends_with(m, "_ms"))
+		fmt_time(x * 1e-3, buf, len);
+	else if (ends_with(m, "_s"))
+		fmt_time(x, buf, len);
+	else if (strncmp(m, "gflops", 6) == 0)
+		snprintf(buf, len, "%.*f GFLOP/s", PREC(x), x);
+	else if (strcmp(m, "gbps") == 0)
+		snprintf(buf, len, "%.3g GB/s", x);
+	else if (ends_with(m, "_pct"))
+		snprintf(buf, len, "%.0f%%", x);
+	else
+		snprintf(buf, len, "%.3g %s", x, m);
+}
+
+bool sl_sv_metric_better(const struct sl_summary_view *v, double a, double b)
+{
+	if (isnan(a))
+		return false;
+	if (isnan(b))
+		return true;
+	return v->metric_better > 0 ? a > b : a < b;
+}
+
+bool sl_sv_row_trusted(const struct sl_summary_view *v, size_t r, const struct sl_machine *m)
+{
+	double busy = sl_sv_num(v, r, v->c_cores_busy);
+
+	if (!sl_sv_row_ok(v, r))
+		return false;
+	return !(m && m->logical > 0 && !isnan(busy) && busy > m->logical * 1.05);
+}
+
+bool sl_sv_oversubscribed(const struct sl_summary_view *v, size_t r, const struct sl_machine *m)
+{
+	double busy = sl_sv_num(v, r, v->c_cores_busy);
+
+	if (!(sl_sv_num(v, r, v->c_oversubscribed) > 0))
+		return false;
+	/* the threads that compete for the CPUs are the busy ones: cores left idle mean none wait */
+	return !(m && m->logical > 0 && !isnan(busy) && busy < 0.85 * m->logical);
+}
+
+double sl_sv_amdahl(const struct sl_summary_view *v, size_t r, const struct sl_machine *m, double *pmin,
+		    double *pmax)
+{
+	size_t n = sl_sv_rows(v), k = 0;
+	int *p = malloc((n + 1) * sizeof(int));
+	double *sp = malloc((n + 1) * sizeof(double)), lo = INFINITY, hi = -INFINITY, f = NAN;
+	int distinct = 0;
+
+	if (pmin)
+		*pmin = NAN;
+	if (pmax)
+		*pmax = NAN;
+	if (!p || !sp || v->c_speedup < 0 || !sl_sv_metric_is_time(v))
+		goto out;
+	for (size_t q = 0; q < n; q++) {
+		double s = sl_sv_num(v, q, v->c_speedup), pq = sl_sv_num(v, q, v->c_processes);
+		bool seen = false;
+
+		if (strcmp(sl_sv_text(v, q, v->c_series), sl_sv_text(v, r, v->c_series)) != 0 || isnan(s) ||
+		    !sl_sv_row_trusted(v, q, m) || sl_sv_oversubscribed(v, q, m))
+			continue;
+		for (size_t i = 0; i < k; i++)
+			seen |= p[i] == (int)pq;
+		distinct += !seen;
+		p[k] = (int)pq;
+		sp[k++] = s;
+		lo = fmin(lo, pq);
+		hi = fmax(hi, pq);
+	}
+	if (distinct < 3)
+		goto out;
+	f = sl_stats_amdahl_fit(p, sp, k);
+	if (pmin)
+		*pmin = lo;
+	if (pmax)
+		*pmax = hi;
+out:
+	free(p);
+	free(sp);
+	return f;
+}
+
+long sl_sv_best_one_process(const struct sl_summary_view *v, const struct sl_machine *m)
+{
+	long best = -1;
+
+	for (size_t r = 0; r < sl_sv_rows(v); r++)
+		if (sl_sv_num(v, r, v->c_processes) == 1 && sl_sv_row_trusted(v, r, m) &&
+		    (best < 0 || sl_sv_num(v, r, v->c_wall) < sl_sv_num(v, best, v->c_wall)))
+			best = (long)r;
+	return best;
+}
+
 /* ---- findings ---- */
+
+static const char *metric_noun(const struct sl_summary_view *v);
 
 const char *sl_finding_kind_name(enum sl_finding_kind k)
 {
@@ -382,20 +647,6 @@ static void sb_add(struct sbuf *b, const char *fmt, ...)
 		b->n = b->n + (size_t)k < sizeof(b->s) ? b->n + (size_t)k : sizeof(b->s) - 1;
 }
 
-/* Seconds, with a unit that keeps three significant digits readable. */
-static const char *fmt_time(double s, char *buf, size_t len)
-{
-	if (s < 1e-3)
-		snprintf(buf, len, "%.3g µs", s * 1e6);
-	else if (s < 1)
-		snprintf(buf, len, "%.3g ms", s * 1e3);
-	else
-		snprintf(buf, len, "%.3g s", s);
-	return buf;
-}
-
-/* Decimals that keep about three significant digits of a throughput without an exponent. */
-#define PREC(x) ((x) >= 100 ? 0 : (x) >= 10 ? 1 : 2)
 
 static double num(const struct ctx *c, size_t r, int col)
 {
@@ -543,12 +794,13 @@ static void rule_scaling(struct ctx *c)
 	long flat[8];
 	bool done[4096] = { false };
 
-	if (v->c_speedup < 0 || !sl_summary_view_varies(v, v->c_processes) || n > 4096)
+	if (v->c_speedup < 0 || !sl_summary_view_varies(v, v->c_processes) || n > 4096 ||
+	    !sl_sv_metric_is_time(v))
 		return;
 	for (size_t r = 0; r < n; r++) {
 		const char *series = txt(c, r, v->c_series);
 		long best = -1, pmax_row = -1, at_phys = -1, at_log = -1;
-		double f = NAN;
+		double f = NAN, fit_lo = NAN, fit_hi = NAN;
 		char name[320];
 		struct sbuf b = { .n = 0 };
 
@@ -562,7 +814,7 @@ static void rule_scaling(struct ctx *c)
 			done[q] = true;
 			s = num(c, q, v->c_speedup);
 			p = num(c, q, v->c_processes);
-			if (isnan(s))
+			if (isnan(s) || !sl_sv_row_trusted(v, q, c->m))
 				continue;
 			if (best < 0 || s > num(c, best, v->c_speedup))
 				best = (long)q;
@@ -573,7 +825,7 @@ static void rule_scaling(struct ctx *c)
 			if (c->m->logical > 0 && p == c->m->logical)
 				at_log = (long)q;
 			if (isnan(f))
-				f = num(c, q, v->c_amdahl);
+				f = sl_sv_amdahl(v, q, c->m, &fit_lo, &fit_hi);
 		}
 		if (best < 0 || num(c, pmax_row, v->c_processes) <= 1)
 			continue;
@@ -605,12 +857,26 @@ static void rule_scaling(struct ctx *c)
 			       c->m->physical, c->m->logical, gain >= 0 ? "adds" : "loses", fabs(gain) * 100,
 			       num(c, at_phys, v->c_speedup), num(c, at_log, v->c_speedup));
 		}
+		/* against the fastest 1-process configuration of the whole experiment, where that is not
+		 * this series' own */
+		{
+			long one = sl_sv_best_one_process(v, c->m);
+			double tb = num(c, best, v->c_wall);
+
+			if (one >= 0 && tb > 0 && strcmp(txt(c, (size_t)one, v->c_series), series) != 0) {
+				double abs_s = num(c, one, v->c_wall) / tb;
+
+				if (fabs(abs_s / num(c, best, v->c_speedup) - 1) > 0.05)
+					sb_add(&b, "; against the experiment's fastest 1-process configuration (%s) it is "
+						   "%.2f×", txt(c, (size_t)one, v->c_series), abs_s);
+			}
+		}
 		if (!isnan(f) && num(c, best, v->c_processes) > 1) {
 			if (f > 1e-4)
-				sb_add(&b, "; Amdahl fit: serial fraction %.3f, so at most %.3g× with unlimited processes", f,
-				       1 / f);
+				sb_add(&b, "; Amdahl fit over %g to %g processes: serial fraction %.3f", fit_lo, fit_hi, f);
 			else
-				sb_add(&b, "; Amdahl fit: no measurable serial fraction");
+				sb_add(&b, "; Amdahl fit over %g to %g processes: no measurable serial fraction", fit_lo,
+				       fit_hi);
 		}
 		add(c, "scaling", SL_FINDING_INFO, "%s", b.s);
 	}
@@ -646,6 +912,13 @@ static const char *thread_env(const struct ctx *c, size_t r)
 	return "OPENBLAS_NUM_THREADS";
 }
 
+/* Whether row r's workers ran threads of their own: the library said so (threads_lib > 1) or a
+ * worker was seen with more than one busy thread's worth of threads (threads_peak > 1). */
+static bool threads_seen(const struct ctx *c, size_t r)
+{
+	return num(c, r, c->v->c_threads_lib) > 1 || num(c, r, c->v->c_threads_peak) > 1;
+}
+
 /* More cores busy than processes: library threads inside the workers. */
 static void rule_cores_busy(struct ctx *c)
 {
@@ -673,6 +946,9 @@ static void rule_cores_busy(struct ctx *c)
 			done[q] = true;
 			p = num(c, q, v->c_processes);
 			busy = num(c, q, v->c_cores_busy);
+			/* figures that failed the run-window checks say nothing */
+			if (!sl_sv_row_trusted(v, q, c->m))
+				continue;
 			/* the library's own threads: a set limit that did not hold is rule_limit_ignored's */
 			if (v->c_threads >= 0 && strcmp(txt(c, q, v->c_threads), "unset") != 0)
 				continue;
@@ -691,7 +967,7 @@ static void rule_cores_busy(struct ctx *c)
 					}
 				}
 			}
-			if (isnan(busy) || busy <= p * 1.1 + 0.2)
+			if (isnan(busy) || busy <= p * 1.1 + 0.2 || !threads_seen(c, q))
 				continue;
 			if (first < 0 || p < num(c, first, v->c_processes))
 				first = (long)q;
@@ -797,24 +1073,38 @@ static void rule_placement(struct ctx *c)
 	}
 }
 
-/* Configurations with more threads than logical CPUs against the best that fits. */
+/* Whether the 95% intervals of rows a and b overlap (min–max when the file has no interval): the
+ * difference between them could be noise. */
+static bool ci_overlap(const struct ctx *c, size_t a, size_t b)
+{
+	const struct sl_summary_view *v = c->v;
+	int lo = v->c_wall_ci_lo >= 0 ? v->c_wall_ci_lo : v->c_wall_min;
+	int hi = v->c_wall_ci_hi >= 0 ? v->c_wall_ci_hi : v->c_wall_max;
+	double alo = num(c, a, lo), ahi = num(c, a, hi), blo = num(c, b, lo), bhi = num(c, b, hi);
+
+	if (isnan(alo) || isnan(ahi) || isnan(blo) || isnan(bhi))
+		return false;
+	return alo <= bhi && blo <= ahi;
+}
+
+/* Configurations whose busy threads exceed the logical CPUs against the best that fits. */
 static void rule_oversubscribed(struct ctx *c)
 {
 	const struct sl_summary_view *v = c->v;
 	long best_over = -1, best_fit = -1;
 	size_t nover = 0;
-	char t1[32], t2[32], l1[256], l2[256];
-	double pct;
+	char t1[32], t2[32], l1[256], l2[256], head[512];
+	double ratio;
 	int skip[] = { v->c_series, -1 };
 
-	if (v->c_oversubscribed < 0)
+	if (v->c_oversubscribed < 0 || !sl_sv_metric_is_time(v))
 		return;
 	for (size_t r = 0; r < sl_sv_rows(v); r++) {
 		double w = num(c, r, v->c_wall);
 
-		if (isnan(w) || !sl_sv_row_ok(v, r))
+		if (isnan(w) || !sl_sv_row_trusted(v, r, c->m))
 			continue;
-		if (num(c, r, v->c_oversubscribed) > 0) {
+		if (sl_sv_oversubscribed(v, r, c->m)) {
 			nover++;
 			if (best_over < 0 || w < num(c, best_over, v->c_wall))
 				best_over = (long)r;
@@ -824,21 +1114,24 @@ static void rule_oversubscribed(struct ctx *c)
 	}
 	if (best_over < 0 || best_fit < 0)
 		return;
-	pct = (num(c, best_over, v->c_wall) / num(c, best_fit, v->c_wall) - 1) * 100;
+	ratio = num(c, best_over, v->c_wall) / num(c, best_fit, v->c_wall);
 	sl_sv_label(v, best_over, skip, l1, sizeof(l1));
 	sl_sv_label(v, best_fit, skip, l2, sizeof(l2));
-	if (pct > 2)
-		add(c, "oversubscription", SL_FINDING_ADVICE,
-		    "%zu configuration%s run more threads than the %d logical CPUs (processes × threads); the fastest of "
-		    "them (%s, %s) is %.0f%% slower than the fastest that fits (%s, %s)",
-		    nover, nover == 1 ? "" : "s", c->m->logical, l1, fmt_time(num(c, best_over, v->c_wall), t1, sizeof(t1)),
-		    pct, l2, fmt_time(num(c, best_fit, v->c_wall), t2, sizeof(t2)));
+	snprintf(head, sizeof(head), "%zu configuration%s run more threads than the %d logical CPUs (busy ones); the fastest "
+		 "of them (%s, %s)", nover, nover == 1 ? "" : "s", c->m->logical, l1,
+		 fmt_time(num(c, best_over, v->c_wall), t1, sizeof(t1)));
+	fmt_time(num(c, best_fit, v->c_wall), t2, sizeof(t2));
+	if (ci_overlap(c, (size_t)best_over, (size_t)best_fit) || fabs(ratio - 1) <= 0.02)
+		add(c, "oversubscription", SL_FINDING_INFO,
+		    "%s and the fastest that fits (%s, %s) cannot be told apart (their 95%% intervals overlap): "
+		    "oversubscription costs nothing measurable here", head, l2, t2);
+	else if (ratio > 1)
+		add(c, "oversubscription", SL_FINDING_ADVICE, "%s is %.0f%% slower than the fastest that fits (%s, %s)",
+		    head, (ratio - 1) * 100, l2, t2);
 	else
 		add(c, "oversubscription", SL_FINDING_INFO,
-		    "%zu configuration%s run more threads than the %d logical CPUs; the fastest of them (%s, %s) is "
-		    "within %.0f%% of the fastest that fits (%s, %s): oversubscription costs little here",
-		    nover, nover == 1 ? "" : "s", c->m->logical, l1, fmt_time(num(c, best_over, v->c_wall), t1, sizeof(t1)),
-		    fabs(pct) < 0.5 ? 0.5 : fabs(pct), l2, fmt_time(num(c, best_fit, v->c_wall), t2, sizeof(t2)));
+		    "%s is %.2f× as fast as the fastest that fits (%s, %s): more threads than CPUs pay here", head,
+		    1 / ratio, l2, t2);
 }
 
 /* Start methods that hang or crash, and the ones that finished in the same situations. */
@@ -953,8 +1246,9 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Median of column col over the ok rows where match(col2) == value (col2 < 0: all rows). */
-static double median_where(const struct ctx *c, int col, int col2, const char *value)
+/* Median of column col over the trusted rows where col2 == value (col2 < 0: all rows) and, unless mb is
+ * NAN, the parent size is mb. */
+static double median_where(const struct ctx *c, int col, int col2, const char *value, double mb)
 {
 	double xs[4096];
 	size_t k = 0;
@@ -962,7 +1256,8 @@ static double median_where(const struct ctx *c, int col, int col2, const char *v
 	for (size_t r = 0; r < sl_sv_rows(c->v) && k < 4096; r++) {
 		double x = num(c, r, col);
 
-		if (isnan(x) || (col2 >= 0 && strcmp(txt(c, r, col2), value) != 0))
+		if (isnan(x) || (col2 >= 0 && strcmp(txt(c, r, col2), value) != 0) || !sl_sv_row_trusted(c->v, r, c->m) ||
+		    (!isnan(mb) && num(c, r, c->v->c_parent_rss_mb) != mb))
 			continue;
 		xs[k++] = x;
 	}
@@ -977,7 +1272,7 @@ static void rule_start_latency(struct ctx *c)
 {
 	const struct sl_summary_view *v = c->v;
 	char methods[8][32];
-	double lat[8];
+	double lat[8], at_mb = NAN;
 	int nm = 0, fastest = -1, slowest = -1;
 	struct sbuf b = { .n = 0 };
 
@@ -987,6 +1282,11 @@ static void rule_start_latency(struct ctx *c)
 	if (!sl_summary_view_varies(v, v->c_start_method) &&
 	    !(v->c_parent_rss_mb >= 0 && sl_summary_view_varies(v, v->c_parent_rss_mb)))
 		return;
+	/* like with like: where the parent's size varies, the methods are compared at its smallest */
+	if (v->c_parent_rss_mb >= 0 && sl_summary_view_varies(v, v->c_parent_rss_mb))
+		for (size_t r = 0; r < sl_sv_rows(v); r++)
+			if (!isnan(num(c, r, v->c_parent_rss_mb)) && (isnan(at_mb) || num(c, r, v->c_parent_rss_mb) < at_mb))
+				at_mb = num(c, r, v->c_parent_rss_mb);
 	for (size_t r = 0; r < sl_sv_rows(v) && nm < 8; r++) {
 		bool seen = false;
 
@@ -995,7 +1295,7 @@ static void rule_start_latency(struct ctx *c)
 		if (seen)
 			continue;
 		snprintf(methods[nm], sizeof(methods[0]), "%s", txt(c, r, v->c_start_method));
-		lat[nm] = median_where(c, v->c_latency, v->c_start_method, methods[nm]);
+		lat[nm] = median_where(c, v->c_latency, v->c_start_method, methods[nm], at_mb);
 		if (!isnan(lat[nm])) {
 			if (fastest < 0 || lat[nm] < lat[fastest])
 				fastest = nm;
@@ -1006,7 +1306,10 @@ static void rule_start_latency(struct ctx *c)
 	}
 	if (fastest < 0)
 		return;
-	sb_add(&b, "worker start latency (median over configurations):");
+	if (isnan(at_mb))
+		sb_add(&b, "worker start latency (median over configurations):");
+	else
+		sb_add(&b, "worker start latency with a %g MB parent (median over its configurations):", at_mb);
 	for (int i = 0, k = 0; i < nm; i++)
 		if (!isnan(lat[i]))
 			sb_add(&b, "%s %s %.3g ms", k++ ? "," : "", methods[i], lat[i]);
@@ -1070,7 +1373,7 @@ static void rule_chunksize(struct ctx *c)
 	int skip[] = { v->c_chunksize, v->c_series, -1 };
 	int shown = 0;
 
-	if (v->c_chunksize < 0 || !sl_summary_view_varies(v, v->c_chunksize) || n > 4096)
+	if (v->c_chunksize < 0 || !sl_summary_view_varies(v, v->c_chunksize) || n > 4096 || !sl_sv_metric_is_time(v))
 		return;
 	for (size_t r = 0; r < n && shown < 6; r++) {
 		size_t rows[256];
@@ -1202,6 +1505,8 @@ static void rule_axis_effect(struct ctx *c)
 		int skip[] = { col, v->c_series, -1 };
 		struct sbuf b = { .n = 0 };
 		int champion = 0;
+		const char *best_w = sl_sv_metric_is_time(v) ? "fastest" : "best";
+		const char *worse_w = sl_sv_metric_is_time(v) ? "slower" : "worse";
 
 		if (!v->varies[a] || col == v->c_processes || col == v->c_chunksize || col == v->c_workload ||
 		    col == v->c_parent_rss_mb || numeric_column(v, col) || sl_sv_rows(v) > 4096)
@@ -1233,8 +1538,11 @@ static void rule_axis_effect(struct ctx *c)
 					continue;
 				done[q] = true;
 				for (int i = 0; i < nv; i++)
-					if (strcmp(vals[i], sl_sv_text(v, q, col)) == 0 && sl_sv_row_ok(v, q)) {
-						t[i] = num(c, q, v->c_wall);
+					if (strcmp(vals[i], sl_sv_text(v, q, col)) == 0 && sl_sv_row_trusted(v, q, c->m)) {
+						/* as a cost: the higher-is-better metrics inverted */
+						double x = sl_sv_metric(v, q);
+
+						t[i] = v->metric_better > 0 ? 1 / x : x;
 						row[i] = (long)q;
 					}
 			}
@@ -1267,19 +1575,19 @@ static void rule_axis_effect(struct ctx *c)
 					all_close = false;
 			if (all_close) {
 				add(c, "axis", SL_FINDING_INFO,
-				    "%s makes less than 5%% difference to the runtime (%d matched configuration%s)", name, ctxs,
+				    "%s makes less than 5%% difference to the %s (%d matched configuration%s)", name, metric_noun(v), ctxs,
 				    ctxs == 1 ? "" : "s");
 				continue;
 			}
 		}
 		if (wins[champion] == ctxs)
-			sb_add(&b, "%s=%s is the fastest in %s %d matched configuration%s", name, vals[champion],
+			sb_add(&b, "%s=%s is the %s in %s %d matched configuration%s", name, vals[champion], best_w,
 			       ctxs == 1 ? "the" : "all", ctxs, ctxs == 1 ? "" : "s");
 		else if (2 * wins[champion] > ctxs)
-			sb_add(&b, "%s=%s is the fastest in %d of %d matched configurations", name, vals[champion],
+			sb_add(&b, "%s=%s is the %s in %d of %d matched configurations", name, vals[champion], best_w,
 			       wins[champion], ctxs);
 		else
-			sb_add(&b, "no %s value is the fastest everywhere (%s=%s wins %d of %d matched configurations)", name,
+			sb_add(&b, "no %s value is the %s everywhere (%s=%s wins %d of %d matched configurations)", name, best_w,
 			       name, vals[champion], wins[champion], ctxs);
 		for (int i = 0; i < nv; i++) {
 			char where[256];
@@ -1293,15 +1601,25 @@ static void rule_axis_effect(struct ctx *c)
 			}
 			sl_sv_label(v, (size_t)worst_at[i], skip2, where, sizeof(where));
 			if (i == champion)
-				sb_add(&b, "; where %s=%s loses, it is up to %.2f× slower than the best", name, vals[i],
-				       worst[i]);
+				sb_add(&b, "; where %s=%s loses, it is up to %.2f× %s than the best", name, vals[i],
+				       worst[i], worse_w);
 			else
-				sb_add(&b, "; %s=%s is up to %.2f× slower than the best", name, vals[i], worst[i]);
+				sb_add(&b, "; %s=%s is up to %.2f× %s than the best", name, vals[i], worst[i], worse_w);
 			if (strcmp(where, "all") != 0)
 				sb_add(&b, " (at %s)", where);
 		}
 		add(c, "axis", SL_FINDING_INFO, "%s", b.s);
 	}
+}
+
+/* Whether column col has a value in some row (every metric column is in summary.csv, empty where the
+ * workload does not measure it). */
+static bool measured(const struct ctx *c, int col)
+{
+	for (size_t r = 0; col >= 0 && r < sl_sv_rows(c->v); r++)
+		if (!isnan(num(c, r, col)))
+			return true;
+	return false;
 }
 
 /* GPU synchronisation: the CPU a waiting process burns, by mode, and the wake-up latency it buys. */
@@ -1317,7 +1635,8 @@ static void rule_gpu_sync(struct ctx *c)
 	struct sbuf b = { .n = 0 };
 	bool pct = cpu_col >= 0;
 
-	if (col < 0 || strcmp(c->workload, "gpu_sync") != 0)
+	/* where the host waits on a GPU in several modes (what gpu_sync measures), whatever the workload's name */
+	if (col < 0 || !(measured(c, cpu_col) || measured(c, wake_col)))
 		return;
 	if (!pct && v->c_cores_busy < 0)
 		return;
@@ -1330,9 +1649,9 @@ static void rule_gpu_sync(struct ctx *c)
 			continue;
 		snprintf(vals[nv], sizeof(vals[0]), "%s", sl_sv_text(v, r, col));
 		/* as cores: host_cpu_pct / 100, else the whole tree's cores busy */
-		busy[nv] = pct ? median_where(c, cpu_col, col, vals[nv]) / 100 : median_where(c, v->c_cores_busy, col, vals[nv]);
-		wall[nv] = median_where(c, v->c_wall, col, vals[nv]);
-		wake[nv] = wake_col >= 0 ? median_where(c, wake_col, col, vals[nv]) : NAN;
+		busy[nv] = pct ? median_where(c, cpu_col, col, vals[nv], NAN) / 100 : median_where(c, v->c_cores_busy, col, vals[nv], NAN);
+		wall[nv] = median_where(c, v->c_wall, col, vals[nv], NAN);
+		wake[nv] = wake_col >= 0 ? median_where(c, wake_col, col, vals[nv], NAN) : NAN;
 		if (!isnan(busy[nv])) {
 			if (lo < 0 || busy[nv] < busy[lo])
 				lo = nv;
@@ -1371,7 +1690,7 @@ static void rule_gpu_copy(struct ctx *c)
 	struct sbuf b = { .n = 0 };
 	int said = 0;
 
-	if (bw < 0 || mem < 0 || strcmp(c->workload, "gpu_copy") != 0)
+	if (mem < 0 || !measured(c, bw))
 		return;
 	for (int d = 0; dirs[d]; d++) {
 		long best[2] = { -1, -1 };
@@ -1411,7 +1730,8 @@ static void rule_gpu_share(struct ctx *c)
 	long one = -1, most = -1;
 	struct sbuf b = { .n = 0 };
 
-	if (strcmp(c->workload, "gpu_share") != 0 || v->c_gflops < 0)
+	/* processes sharing a device, each with its own rate (what gpu_share measures) */
+	if (v->c_gflops < 0 || !measured(c, per) || !sl_summary_view_varies(v, v->c_processes))
 		return;
 	for (size_t r = 0; r < sl_sv_rows(v); r++) {
 		if (isnan(num(c, r, v->c_gflops)))
@@ -1511,18 +1831,55 @@ static void rule_stability(struct ctx *c)
 		return;
 	if (nun) {
 		struct sbuf b = { .n = 0 };
+		long best = -1, doubt = -1;
 
 		sb_add(&b, "%zu of %zu configurations varied by more than 5%% between repetitions (CV up to %.0f%%)", nun,
 		       nrows, maxcv * 100);
 		if (outl > 0)
 			sb_add(&b, "; %.0f outlier run%s", outl, outl == 1 ? "" : "s");
-		add(c, "stability", SL_FINDING_PROBLEM,
-		    "%s: their figures are less certain; rerun on a quieter machine or with more repeats", b.s);
+		/* a problem only where the noise could change the answer: an unstable configuration whose
+		 * interval overlaps the best one's */
+		for (size_t r = 0; r < sl_sv_rows(v); r++)
+			if (sl_sv_row_trusted(v, r, c->m) && (best < 0 || num(c, r, v->c_wall) < num(c, best, v->c_wall)))
+				best = (long)r;
+		for (size_t r = 0; best >= 0 && doubt < 0 && r < sl_sv_rows(v); r++) {
+			if ((long)r == best || !sl_sv_row_trusted(v, r, c->m) || !ci_overlap(c, r, (size_t)best))
+				continue;
+			if (num(c, r, v->c_unstable) > 0 || num(c, best, v->c_unstable) > 0)
+				doubt = (long)r;
+		}
+		if (doubt >= 0 && sl_sv_metric_is_time(v)) {
+			char l1[256], l2[256];
+			int skip[] = { v->c_series, -1 };
+
+			sl_sv_label(v, (size_t)best, skip, l1, sizeof(l1));
+			sl_sv_label(v, (size_t)doubt, skip, l2, sizeof(l2));
+			add(c, "stability", SL_FINDING_PROBLEM,
+			    "%s, and the noise could change the answer: the fastest (%s) and %s overlap in their 95%% "
+			    "intervals; rerun on a quieter machine or with more repeats", b.s, l1, l2);
+		} else {
+			add(c, "stability", SL_FINDING_INFO, "%s; not enough to change which configuration is the best", b.s);
+		}
 	}
 	else
 		add(c, "stability", SL_FINDING_INFO, "%.0f outlier run%s (modified z > 3.5) among stable configurations",
 		    outl, outl == 1 ? "" : "s");
 }
+
+/* The rules, in the order their findings are listed (rule_failures runs first, whatever the rows). */
+static const struct rule {
+	const char *name;
+	void (*fn)(struct ctx *c);
+} rules[] = {
+	{ "start-safety", rule_start_safety },   { "scaling", rule_scaling },
+	{ "cores-busy", rule_cores_busy },       { "monitor-cost", rule_monitor_cost },
+	{ "limit-ignored", rule_limit_ignored }, { "placement", rule_placement },
+	{ "oversubscription", rule_oversubscribed },
+	{ "chunksize", rule_chunksize },         { "start-latency", rule_start_latency },
+	{ "gpu-sync", rule_gpu_sync },           { "gpu-copy", rule_gpu_copy },
+	{ "gpu-share", rule_gpu_share },         { "throughput", rule_throughput },
+	{ "axis", rule_axis_effect },            { "stability", rule_stability },
+};
 
 void sl_findings_compute(const struct sl_summary_view *v, const struct sl_machine *m, const char *workload,
 			 struct sl_findings *out)
@@ -1534,19 +1891,149 @@ void sl_findings_compute(const struct sl_summary_view *v, const struct sl_machin
 	rule_failures(&c);
 	if (sl_sv_rows(v) == 0)
 		return;
-	rule_start_safety(&c);
-	rule_scaling(&c);
-	rule_cores_busy(&c);
-	rule_monitor_cost(&c);
-	rule_limit_ignored(&c);
-	rule_placement(&c);
-	rule_oversubscribed(&c);
-	rule_chunksize(&c);
-	rule_start_latency(&c);
-	rule_gpu_sync(&c);
-	rule_gpu_copy(&c);
-	rule_gpu_share(&c);
-	rule_throughput(&c);
-	rule_axis_effect(&c);
-	rule_stability(&c);
+	/* the registry: each rule says for itself when it applies (its columns, the swept axes, the metric) */
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		rules[i].fn(&c);
+}
+
+/* ---- the answer ---- */
+
+/* What the metric is called in a sentence. */
+static const char *metric_noun(const struct sl_summary_view *v)
+{
+	static const struct { const char *metric, *noun; } nouns[] = {
+		{ "wall_s", "runtime" },
+		{ "start_latency_ms", "worker start latency" },
+		{ "dispatch_us_per_task", "dispatch cost" },
+		{ "pool_ms", "pool started, run and stopped" },
+		{ "gflops", "throughput" },
+		{ "gflops_per_proc", "throughput per process" },
+		{ "gbps", "copy bandwidth" },
+		{ "gpu_wait_us", "wake-up latency" },
+		{ "host_cpu_pct", "host CPU while waiting" },
+		{ "pool_start_ms", "pool start" },
+	};
+
+	for (size_t i = 0; i < sizeof(nouns) / sizeof(nouns[0]); i++)
+		if (strcmp(nouns[i].metric, v->metric) == 0)
+			return nouns[i].noun;
+	return v->metric;
+}
+
+/* "; 2 of 6 configurations did not finish: start_method=fork parent_uses=openmp (hang), …" (brief: the
+ * count only) */
+static void answer_failures(const struct sl_summary_view *v, struct sbuf *b, bool brief)
+{
+	size_t nbad = 0, n = sl_sv_rows(v);
+	int listed = 0, skip[] = { v->c_series, -1 };
+
+	for (size_t r = 0; r < n; r++)
+		nbad += !sl_sv_row_ok(v, r) && strncmp(sl_sv_text(v, r, v->c_status), "skipped", 7) != 0;
+	if (!nbad)
+		return;
+	sb_add(b, "; %zu of %zu configurations did not finish%s", nbad, n, brief ? "" : ":");
+	for (size_t r = 0; r < n && listed < 3 && !brief; r++) {
+		char label[256];
+
+		if (sl_sv_row_ok(v, r) || strncmp(sl_sv_text(v, r, v->c_status), "skipped", 7) == 0)
+			continue;
+		sl_sv_label(v, r, skip, label, sizeof(label));
+		sb_add(b, "%s %s (%s)", listed++ ? "," : "", label, sl_sv_text(v, r, v->c_status));
+	}
+	if ((size_t)listed < nbad && !brief)
+		sb_add(b, ", …");
+}
+
+/* Processes swept, the run's time the metric: the best speedup against the fastest 1-process run. */
+static bool answer_speedup(const struct sl_summary_view *v, const struct sl_machine *m, struct sbuf *b, bool brief)
+{
+	long one = sl_sv_best_one_process(v, m), best = -1;
+	double tbest = NAN;
+	int skip[] = { v->c_processes, v->c_series, -1 };
+	char t1[32], t2[32], label[256];
+
+	if (one < 0)
+		return false;
+	for (size_t r = 0; r < sl_sv_rows(v); r++)
+		if (sl_sv_num(v, r, v->c_processes) > 1 && sl_sv_row_trusted(v, r, m) &&
+		    (best < 0 || sl_sv_num(v, r, v->c_wall) < tbest)) {
+			best = (long)r;
+			tbest = sl_sv_num(v, r, v->c_wall);
+		}
+	if (best < 0 || !(tbest > 0))
+		return false;
+	{
+		double t1p = sl_sv_num(v, one, v->c_wall), s = t1p / tbest, p = sl_sv_num(v, best, v->c_processes);
+		bool named;
+
+		sl_sv_label(v, (size_t)best, skip, label, sizeof(label));
+		named = strcmp(label, "all") != 0;
+		fmt_time(tbest, t1, sizeof(t1));
+		fmt_time(t1p, t2, sizeof(t2));
+		if (s < 1.05 && brief)
+			sb_add(b, "no speedup (best %.2f× at %g processes)", s, p);
+		else if (s < 1.05)
+			sb_add(b, "no speedup: the fastest run with more than one process (%g processes%s%s) takes %s "
+				  "against %s with one", p, named ? ", " : "", named ? label : "", t1, t2);
+		else if (brief)
+			sb_add(b, "%.2f× at %g processes%s%s (%s vs %s)", s, p, named ? ", " : "", named ? label : "", t1, t2);
+		else
+			sb_add(b, "%.2f× at %g processes%s%s (efficiency %.2f): %s against %s with one process", s, p,
+			       named ? ", " : "", named ? label : "", s / p, t1, t2);
+		sl_sv_label(v, (size_t)one, skip, label, sizeof(label));
+		if (strcmp(label, "all") != 0 && !brief)
+			sb_add(b, " (the fastest 1-process configuration, %s)", label);
+	}
+	return true;
+}
+
+void sl_answer(const struct sl_summary_view *v, const struct sl_machine *m, bool brief, char *buf, size_t len)
+{
+	struct sbuf b = { .n = 0 };
+	long best = -1, worst = -1;
+	size_t ntrusted = 0;
+	int skip[] = { v->c_series, -1 };
+
+	for (size_t r = 0; r < sl_sv_rows(v); r++) {
+		double x = sl_sv_metric(v, r);
+
+		if (!sl_sv_row_trusted(v, r, m) || isnan(x))
+			continue;
+		ntrusted++;
+		if (best < 0 || sl_sv_metric_better(v, x, sl_sv_metric(v, best)))
+			best = (long)r;
+		if (worst < 0 || sl_sv_metric_better(v, sl_sv_metric(v, worst), x))
+			worst = (long)r;
+	}
+	if (!ntrusted) {
+		sb_add(&b, "nothing to answer with: no configuration has trusted %s figures (%zu configurations)",
+		       metric_noun(v), sl_sv_rows(v));
+		answer_failures(v, &b, brief);
+		snprintf(buf, len, "%s", b.s);
+		return;
+	}
+	if (!(sl_sv_metric_is_time(v) && v->c_speedup >= 0 && sl_summary_view_varies(v, v->c_processes) &&
+	      answer_speedup(v, m, &b, brief))) {
+		char l1[256], l2[256], x1[64], x2[64];
+		double a = sl_sv_metric(v, best), z = sl_sv_metric(v, worst);
+		double ratio = a > 0 && z > 0 ? (v->metric_better > 0 ? a / z : z / a) : NAN;
+
+		sl_sv_label(v, (size_t)best, skip, l1, sizeof(l1));
+		sl_sv_label(v, (size_t)worst, skip, l2, sizeof(l2));
+		sl_sv_metric_fmt(v, a, x1, sizeof(x1));
+		sl_sv_metric_fmt(v, z, x2, sizeof(x2));
+		if (ntrusted == 1 || best == worst)
+			sb_add(&b, "%s: %s%s%s", metric_noun(v), x1, strcmp(l1, "all") ? " at " : "",
+			       strcmp(l1, "all") ? l1 : "");
+		else if (brief)
+			sb_add(&b, "%s %s at %s (worst %.3g× %s)", metric_noun(v), x1, l1, ratio,
+			       v->metric_better > 0 ? "lower" : "that");
+		else {
+			sb_add(&b, "best %s %s at %s; worst %s at %s", metric_noun(v), x1, l1, x2, l2);
+			if (!isnan(ratio))
+				sb_add(&b, " (%.3g× %s)", ratio, v->metric_better > 0 ? "the worst's" : "the best's");
+		}
+	}
+	answer_failures(v, &b, brief);
+	snprintf(buf, len, "%s", b.s);
 }

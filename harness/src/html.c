@@ -108,12 +108,12 @@ static void image(FILE *out, const char *alt, size_t altlen, const char *path, s
 	snprintf(svg, sizeof(svg), "%s", file);
 	if (strlen(svg) > 4 && strcmp(svg + strlen(svg) - 4, ".png") == 0) {
 		strcpy(svg + strlen(svg) - 4, ".svg");
-		data = (unsigned char *)sl_read_file(svg, &len);
+		data = (unsigned char *)sl_read_file_nofollow(svg, &len);
 		if (data)
 			mime = "image/svg+xml";
 	}
 	if (!data)
-		data = (unsigned char *)sl_read_file(file, &len);
+		data = (unsigned char *)sl_read_file_nofollow(file, &len);
 	fputs("<figure>", out);
 	if (data) {
 		fprintf(out, "<img alt=\"");
@@ -217,6 +217,15 @@ void sl_md_to_html(FILE *out, const char *md, const char *base)
 		}
 		if (len == 0) {
 			close_block(out, &b);
+		} else if ((len == 9 && strncmp(p, "<details>", 9) == 0) || (len == 10 && strncmp(p, "</details>", 10) == 0)) {
+			/* a folded part: these two tags exactly, nothing else of HTML passes */
+			close_block(out, &b);
+			fprintf(out, "%.*s\n", (int)len, p);
+		} else if (len > 19 && strncmp(p, "<summary>", 9) == 0 && strncmp(p + len - 10, "</summary>", 10) == 0) {
+			close_block(out, &b);
+			fputs("<summary>", out);
+			inline_md(out, p + 9, len - 19);
+			fputs("</summary>\n", out);
 		} else if (p[0] == '#') {
 			int level = 0;
 

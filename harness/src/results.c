@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <ini.h>
 
+#include "findings.h"
 #include "results.h"
 #include "stats.h"
 #include "tables.h"
@@ -97,7 +98,7 @@ FILE *sl_runs_open(const char *dir, const struct sl_setting *proto)
 		errno = ENOMEM;
 		return NULL;
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0666);
 	if (fd < 0) {
 		err = errno;
 		goto out_free;
@@ -106,11 +107,15 @@ FILE *sl_runs_open(const char *dir, const struct sl_setting *proto)
 		err = errno;
 		goto out_close;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		err = SL_ENOTREG;
+		goto out_close;
+	}
 	if (st.st_size > 0) {
 		size_t len, hlen = strlen(header);
 		char *last;
 
-		old = sl_read_file(path, &len);
+		old = sl_read_file_nofollow(path, &len);
 		if (!old) {
 			err = errno;
 			goto out_close;
@@ -191,7 +196,7 @@ static int load_csv_if_present(const char *path, struct sl_csv *csv, bool requir
 		memset(csv, 0, sizeof(*csv));
 		return 0;
 	}
-	return sl_csv_read(path, csv, 1);
+	return sl_csv_read(path, csv, 0);   /* a torn last row is refused, as compare does */
 }
 
 /* Check that runs.csv has the columns every reader relies on. */
@@ -207,6 +212,22 @@ static int check_runs_columns(const struct sl_csv *csv)
 	return 0;
 }
 
+json_t *sl_json_load(const char *path, json_error_t *err)
+{
+	size_t len;
+	char *text = sl_read_file_nofollow(path, &len);
+	json_t *j;
+
+	if (!text) {
+		memset(err, 0, sizeof(*err));
+		snprintf(err->text, sizeof(err->text), "cannot read: %s", sl_strerror(errno));
+		return NULL;
+	}
+	j = json_loadb(text, len, 0, err);
+	free(text);
+	return j;
+}
+
 int sl_result_load(const char *dir, struct sl_result *r)
 {
 	char path[PATH_MAX];
@@ -218,14 +239,14 @@ int sl_result_load(const char *dir, struct sl_result *r)
 	snprintf(r->dir, sizeof(r->dir), "%s", dir);
 	err = stat(dir, &st) < 0 ? -errno : (S_ISDIR(st.st_mode) ? 0 : -ENOTDIR);
 	if (err < 0) {
-		sl_err_at(dir, 0, "not a result directory: %s", strerror(-err));
+		sl_err_at(dir, 0, "not a result directory: %s", sl_strerror(-err));
 		return err;
 	}
 	snprintf(path, sizeof(path), "%s/meta.json", dir);
 	if (access(path, F_OK) == 0) {
 		json_error_t jerr;
 
-		r->meta = json_load_file(path, 0, &jerr);
+		r->meta = sl_json_load(path, &jerr);
 		if (!r->meta) {
 			sl_err_at(path, jerr.line, "%s", jerr.text);
 			err = -EINVAL;
@@ -292,10 +313,14 @@ bool sl_result_ini_value(const struct sl_result *r, const char *section, const c
 	char path[PATH_MAX];
 	struct ini_lookup l = { section, key, out, len, false };
 
+	char *text;
+
 	snprintf(path, sizeof(path), "%s/experiment.ini", r->dir);
-	if (access(path, R_OK) < 0)
+	text = sl_read_file_nofollow(path, NULL);   /* a FIFO or a link there: no value */
+	if (!text)
 		return false;
-	ini_parse(path, ini_lookup_handler, &l);   /* best effort: a broken file just has no value */
+	ini_parse_string(text, ini_lookup_handler, &l);   /* best effort: a broken file just has no value */
+	free(text);
 	return l.found && out[0];
 }
 
@@ -328,16 +353,11 @@ json_t *sl_json_path(json_t *root, const char *dotted)
 
 int sl_result_logical_cpus(json_t *meta)
 {
-	/* sysinfo as `speedlab sysinfo --json` writes it; a bare sysinfo object too */
-	static const char *const paths[] = { "sysinfo.cpu.logical", "cpu.logical", NULL };
+	/* the one reading of meta.json's machine (findings.h), never this machine's: 0 when unknown */
+	struct sl_machine m;
 
-	for (int i = 0; paths[i]; i++) {
-		json_t *v = sl_json_path(meta, paths[i]);
-
-		if (json_is_integer(v) && json_integer_value(v) > 0)
-			return (int)json_integer_value(v);
-	}
-	return sl_topology()->logical;
+	sl_machine_from_meta(meta, &m);
+	return m.logical;
 }
 
 /* ---- summary.csv ---- */
@@ -380,57 +400,117 @@ static int cmp_cfg(const void *a, const void *b)
 
 static struct cfg *find_cfg(struct summary_ctx *c, long id)
 {
-	for (size_t i = 0; i < c->ncfg; i++)
-		if (c->cfg[i].id == id)
-			return &c->cfg[i];
-	return NULL;
+	struct cfg key = { .id = id };
+
+	return c->ncfg ? bsearch(&key, c->cfg, c->ncfg, sizeof(*c->cfg), cmp_cfg) : NULL;
+}
+
+/* A row's configuration and repetition, for grouping and finding a pair written twice. */
+struct rowkey {
+	long id, rep;
+	size_t row;
+};
+
+static int cmp_rowkey(const void *a, const void *b)
+{
+	const struct rowkey *x = a, *y = b;
+
+	if (x->id != y->id)
+		return (x->id > y->id) - (x->id < y->id);
+	if (x->rep != y->rep)
+		return (x->rep > y->rep) - (x->rep < y->rep);
+	return (x->row > y->row) - (x->row < y->row);
+}
+
+/* Parse every row's configuration and repetition, refuse a measured (config, rep) pair written
+ * twice (two runs wrote into one directory), and make c->cfg: one entry per configuration, sorted
+ * by id, with room for its rows. Returns 0 or -EINVAL/-ENOMEM (message printed). */
+static int make_cfgs(struct summary_ctx *c)
+{
+	const struct sl_csv *runs = c->runs;
+	struct rowkey *k = malloc((runs->nrows ? runs->nrows : 1) * sizeof(*k));
+	size_t ncfg = 0;
+	int err = 0;
+
+	if (!k)
+		return -ENOMEM;
+	for (size_t r = 0; r < runs->nrows; r++) {
+		k[r].row = r;
+		if (!sl_parse_long(sl_csv_cell(runs, r, c->col_config), &k[r].id) || k[r].id < 0) {
+			sl_err_at(runs->path, runs->lines[r], "config '%s' is not a configuration number",
+				  sl_csv_cell(runs, r, c->col_config));
+			err = -EINVAL;
+			goto out_free;
+		}
+		if (!sl_parse_long(sl_csv_cell(runs, r, c->col_rep), &k[r].rep)) {
+			sl_err_at(runs->path, runs->lines[r], "rep '%s' is not a number", sl_csv_cell(runs, r, c->col_rep));
+			err = -EINVAL;
+			goto out_free;
+		}
+	}
+	qsort(k, runs->nrows, sizeof(*k), cmp_rowkey);
+	for (size_t i = 0; i < runs->nrows; i++)
+		ncfg += i == 0 || k[i].id != k[i - 1].id;
+	c->cfg = calloc(ncfg ? ncfg : 1, sizeof(*c->cfg));
+	if (!c->cfg) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	for (size_t i = 0; i < runs->nrows; i++) {
+		size_t n = 1;
+
+		if (i > 0 && k[i].id == k[i - 1].id && k[i].rep == k[i - 1].rep && k[i].rep >= 0) {
+			sl_err_at(runs->path, runs->lines[k[i].row],
+				  "configuration %ld repetition %ld is also on line %d (two runs wrote into this directory?)",
+				  k[i].id, k[i].rep, runs->lines[k[i - 1].row]);
+			err = -EINVAL;
+			goto out_free;
+		}
+		if (i > 0 && k[i].id == k[i - 1].id)
+			continue;
+		while (i + n < runs->nrows && k[i + n].id == k[i].id)
+			n++;
+		c->cfg[c->ncfg] = (struct cfg){ .id = k[i].id, .first = SIZE_MAX };
+		c->cfg[c->ncfg].wall = malloc(n * sizeof(double));
+		c->cfg[c->ncfg].okrows = malloc(n * sizeof(size_t));
+		if (!c->cfg[c->ncfg].wall || !c->cfg[c->ncfg].okrows) {
+			free(c->cfg[c->ncfg].wall);
+			free(c->cfg[c->ncfg].okrows);
+			err = -ENOMEM;
+			goto out_free;
+		}
+		c->ncfg++;
+	}
+
+out_free:
+	free(k);
+	return err;
 }
 
 /* Group the rows of runs.csv by configuration. Returns 0 or -EINVAL/-ENOMEM (message printed). */
 static int group_rows(struct summary_ctx *c)
 {
 	const struct sl_csv *runs = c->runs;
-	size_t cap = 0;
+	int err = make_cfgs(c);
 
+	if (err < 0)
+		return err;
 	for (size_t r = 0; r < runs->nrows; r++) {
 		long id, rep, procs;
 		struct cfg *g;
 		const char *status = sl_csv_cell(runs, r, c->col_status);
 
-		if (!sl_parse_long(sl_csv_cell(runs, r, c->col_config), &id) || id < 0) {
-			sl_err_at(runs->path, runs->lines[r], "config '%s' is not a configuration number",
-				  sl_csv_cell(runs, r, c->col_config));
-			return -EINVAL;
-		}
-		if (!sl_parse_long(sl_csv_cell(runs, r, c->col_rep), &rep)) {
-			sl_err_at(runs->path, runs->lines[r], "rep '%s' is not a number", sl_csv_cell(runs, r, c->col_rep));
-			return -EINVAL;
-		}
+		sl_parse_long(sl_csv_cell(runs, r, c->col_config), &id);
+		sl_parse_long(sl_csv_cell(runs, r, c->col_rep), &rep);
 		if (!sl_parse_long(sl_csv_cell(runs, r, c->col_proc), &procs) || procs < 1) {
 			sl_err_at(runs->path, runs->lines[r], "processes '%s' is not a positive number",
 				  sl_csv_cell(runs, r, c->col_proc));
 			return -EINVAL;
 		}
 		g = find_cfg(c, id);
-		if (!g) {
-			if (c->ncfg == cap) {
-				size_t ncap = cap ? 2 * cap : 32;
-				struct cfg *n = realloc(c->cfg, ncap * sizeof(*n));
-
-				if (!n)
-					return -ENOMEM;
-				c->cfg = n;
-				cap = ncap;
-			}
-			g = &c->cfg[c->ncfg++];
-			memset(g, 0, sizeof(*g));
-			g->id = id;
+		if (g->first == SIZE_MAX) {
 			g->first = r;
 			g->processes = procs;
-			g->wall = malloc(runs->nrows * sizeof(double));
-			g->okrows = malloc(runs->nrows * sizeof(size_t));
-			if (!g->wall || !g->okrows)
-				return -ENOMEM;
 		} else if (procs != g->processes) {
 			sl_err_at(runs->path, runs->lines[r], "configuration %ld has processes %ld here and %ld on line %d",
 				  id, procs, g->processes, runs->lines[g->first]);
@@ -616,7 +696,17 @@ static void write_summary(struct summary_ctx *c, FILE *f)
 		struct cfg *g = &c->cfg[i];
 
 		g->median = sl_stats_median(g->wall, g->nwall);
-		g->oversubscribed = (double)g->processes * threads_per_process(c, g) > (double)c->logical;
+		/* CPUs unknown (no sysinfo in meta.json): nothing is called oversubscribed */
+		g->oversubscribed = c->logical > 0 &&
+				    (double)g->processes * threads_per_process(c, g) > (double)c->logical;
+		/* the threads that compete for the CPUs are the busy ones: a waiting workload that leaves
+		 * cores idle is not oversubscribed, whatever its thread count (findings.h says the same) */
+		{
+			double busy = metric_median(c, g, sl_csv_col(c->runs, "cores_busy"));
+
+			if (!isnan(busy) && busy < 0.85 * c->logical)
+				g->oversubscribed = false;
+		}
 	}
 	for (size_t i = 0; i < c->ncfg; i++) {
 		struct cfg *g = &c->cfg[i], *base = NULL;
@@ -641,13 +731,21 @@ static void write_summary(struct summary_ctx *c, FILE *f)
 
 		/* Amdahl's law assumes a core per process: oversubscribed points would read contention
 		 * for the CPUs as serial work, so the fit leaves them out */
+		size_t distinct = 0;
+
 		if (sp && ss)
 			for (size_t j = 0; j < c->ncfg; j++)
-				if (c->cfg[j].series == g->series && !c->cfg[j].oversubscribed) {
+				if (c->cfg[j].series == g->series && !c->cfg[j].oversubscribed && !isnan(c->cfg[j].speedup)) {
+					bool seen = false;
+
+					for (size_t k = 0; k < nser; k++)
+						seen |= sp[k] == (int)c->cfg[j].processes;
+					distinct += !seen;
 					sp[nser] = (int)c->cfg[j].processes;
 					ss[nser++] = c->cfg[j].speedup;
 				}
-		amdahl = sp && ss ? sl_stats_amdahl_fit(sp, ss, nser) : NAN;
+		/* a fit needs at least 3 process counts: through 2 points any curve fits */
+		amdahl = sp && ss && distinct >= 3 ? sl_stats_amdahl_fit(sp, ss, nser) : NAN;
 		free(sp);
 		free(ss);
 		if (g->nwall > 0) {
@@ -776,7 +874,7 @@ int sl_summary_write(const char *dir)
 	err = sl_write_file_atomic(path, text, len);
 	free(text);
 	if (err < 0) {
-		sl_err_at(path, 0, "cannot write: %s", strerror(-err));
+		sl_err_at(path, 0, "cannot write: %s", sl_strerror(-err));
 		return err;
 	}
 	err = sl_result_load(dir, &r);
@@ -795,7 +893,7 @@ int sl_summary_write(const char *dir)
 	snprintf(path, sizeof(path), "%s/tables.md", dir);
 	err = sl_write_file_atomic(path, md, mdlen);
 	if (err < 0)
-		sl_err_at(path, 0, "cannot write: %s", strerror(-err));
+		sl_err_at(path, 0, "cannot write: %s", sl_strerror(-err));
 out_free:
 	free(md);
 	sl_result_free(&r);

@@ -7,6 +7,10 @@
 #include "speedlab.h"
 #include "csv.h"
 
+/* Parse the JSON file path, a file of a result directory: a regular file, never through a link
+ * (sl_read_file_nofollow). Returns the value, or NULL with the reason (and line) in err. */
+json_t *sl_json_load(const char *path, json_error_t *err);
+
 /* runs.csv columns: config, rep, then the axes (sl_axis_names, then the workload's parameters in
  * the order it declares them), then the metrics (sl_metric_columns), then status.
  *
@@ -57,7 +61,8 @@ json_t *sl_json_path(json_t *root, const char *dotted);
 const char *sl_result_meta_str(const struct sl_result *r, const char *dotted);
 /* The value of key in section of dir/experiment.ini into out; false when absent or unreadable. */
 bool sl_result_ini_value(const struct sl_result *r, const char *section, const char *key, char *out, size_t len);
-/* Logical CPUs of the machine that made the result (meta.json's sysinfo), else of this machine. */
+/* Logical CPUs of the machine that made the result (meta.json's sysinfo); 0 when it does not say (never
+ * this machine's). */
 int sl_result_logical_cpus(json_t *meta);
 
 #endif

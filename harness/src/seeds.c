@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "findings.h"
+#include "results.h"
 #include "seeds.h"
 
 /* One result directory, keyed by its experiment name. */
@@ -24,34 +25,22 @@ struct seed_set {
 	int n;
 };
 
-static void dir_name(json_t *meta, const char *dir, char *out, size_t len)
-{
-	json_t *n = json_object_get(json_object_get(meta, "experiment"), "name");
-	const char *slash;
-
-	if (json_is_string(n)) {
-		sl_strlcpy(out, json_string_value(n), len);
-		return;
-	}
-	slash = strrchr(dir, '/');
-	sl_strlcpy(out, slash ? slash + 1 : dir, len);
-}
-
 static void set_load(struct seed_set *s, const char *const *dirs, int ndirs)
 {
 	s->d = calloc((size_t)ndirs, sizeof(*s->d));
 	s->n = s->d ? ndirs : 0;
 	for (int i = 0; i < s->n; i++) {
 		char path[1024];
-		json_t *meta;
+		struct sl_meta meta;
+		const char *slash = strrchr(dirs[i], '/');
 
-		snprintf(path, sizeof(path), "%s/meta.json", dirs[i]);
-		meta = json_load_file(path, 0, NULL);
-		dir_name(meta, dirs[i], s->d[i].name, sizeof(s->d[i].name));
-		sl_machine_from_meta(meta, &s->d[i].m);
-		json_decref(meta);
-		snprintf(path, sizeof(path), "%s/summary.csv", dirs[i]);
+		/* the one reader of meta.json (the report has said what is wrong with one it cannot read) */
 		sl_quiet_errors = true;
+		if (sl_meta_load(dirs[i], &meta) != 0)
+			memset(&meta, 0, sizeof(meta));
+		sl_strlcpy(s->d[i].name, meta.name[0] ? meta.name : slash ? slash + 1 : dirs[i], sizeof(s->d[i].name));
+		s->d[i].m = meta.m;
+		snprintf(path, sizeof(path), "%s/summary.csv", dirs[i]);
 		s->d[i].loaded = access(path, R_OK) == 0 && sl_summary_view_load(path, &s->d[i].v) == 0;
 		sl_quiet_errors = false;
 	}
@@ -136,7 +125,7 @@ static int machine_physical(const struct seed_set *s)
 	for (int i = 0; i < s->n; i++)
 		if (s->d[i].m.physical > 0)
 			return s->d[i].m.physical;
-	return sl_topology()->physical;
+	return 0;   /* not recorded: never this machine's */
 }
 
 static int machine_logical(const struct seed_set *s)
@@ -144,7 +133,7 @@ static int machine_logical(const struct seed_set *s)
 	for (int i = 0; i < s->n; i++)
 		if (s->d[i].m.logical > 0)
 			return s->d[i].m.logical;
-	return sl_topology()->logical;
+	return 0;   /* not recorded: never this machine's */
 }
 
 struct claim {
@@ -204,6 +193,10 @@ static bool claim_speedup(const struct seed_set *s, struct claim *c)
 			if (k == 0)
 				s_max = sp;
 		}
+	}
+	if (phys <= 0) {
+		snprintf(c->verdict, sizeof(c->verdict), "not judged: meta.json does not record the machine's cores");
+		return true;
 	}
 	if (isnan(s_phys) || best_p <= 1) {
 		snprintf(c->verdict, sizeof(c->verdict), "not enough process counts measured");
@@ -329,7 +322,7 @@ static bool claim_more_cores(const struct seed_set *s, struct claim *c)
 			if (rp1 >= 0)
 				cat(out, len, "; %.2f, %.0f and %.0f with threads=1", num(d, rp1, "cores_busy_median"),
 				    num(d, rp1, "threads_peak_median"), num(d, rp1, "threads_total_peak_median"));
-			if (p >= logical)
+			if (logical > 0 && p >= logical)
 				cat(out, len, " (cores busy capped at %d logical CPUs)", logical);
 			if (k == 0) {
 				pm = p;
@@ -347,6 +340,8 @@ static bool claim_more_cores(const struct seed_set *s, struct claim *c)
 	}
 	if (isnan(un) || isnan(one))
 		snprintf(c->verdict, sizeof(c->verdict), "not measured");
+	else if (logical < 1)
+		snprintf(c->verdict, sizeof(c->verdict), "not judged: meta.json does not record the machine's CPUs");
 	else if (logical < 2)
 		snprintf(c->verdict, sizeof(c->verdict), "cannot show on 1 logical CPU");
 	else if (un > 1.3 && one < 1.15)

@@ -2,6 +2,7 @@
 #ifndef SPEEDLAB_H
 #define SPEEDLAB_H
 
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -49,10 +50,44 @@ bool sl_parse_long(const char *s, long *out);
 bool sl_parse_double(const char *s, double *out);
 /* mkdir -p. Returns 0 or -errno. */
 int sl_mkdir_p(const char *path);
-/* Write a whole file through a temporary file and rename (crash-safe). Returns 0 or -errno. */
+/* Write a whole file through a temporary file (created new, never through a link) and rename
+ * (crash-safe). A path that is a character device (or a link to one) is written in place, never
+ * replaced; a FIFO, socket, directory or a link to one is refused (sl_output_check). Returns 0 or
+ * -errno. */
 int sl_write_file_atomic(const char *path, const char *data, size_t len);
-/* Read a whole file into a NUL-terminated malloc'd buffer; NULL with errno set on failure. */
+/* The same, the new file given mode (0: the default, 0666 less the umask). */
+int sl_write_file_mode(const char *path, const char *data, size_t len, mode_t mode);
+/* Read a whole regular file (sl_open_regular: a FIFO or device is refused at once, SL_ENOTREG) into
+ * a NUL-terminated malloc'd buffer; NULL with errno set on failure. */
 char *sl_read_file(const char *path, size_t *len);
+
+/* ---- result files are data (files.c) ---- */
+
+/* errno of a path that is not a regular file where only one is read or replaced */
+#define SL_ENOTREG EBADFD
+/* strerror, with SL_ENOTREG and ELOOP (a link not followed) said plainly; err may be negative. */
+const char *sl_strerror(int err);
+/* Open path for reading when it is a regular file: a FIFO or device is refused without blocking
+ * (-SL_ENOTREG); nofollow: a final symbolic link is refused (-ELOOP). Returns the fd or -errno. */
+int sl_open_regular(const char *path, bool nofollow);
+/* Like sl_read_file, but a final symbolic link is refused (ELOOP): a file inside a result directory. */
+char *sl_read_file_nofollow(const char *path, size_t *len);
+/* An output inside a result directory, created without following a link: truncated (a link or file
+ * there is removed first, then the file is made with O_EXCL) or appended to (a link is refused).
+ * Returns the stream, or NULL with errno set (SL_ENOTREG: not a regular file). */
+FILE *sl_fopen_output(const char *path, bool append);
+/* How a path a user names as an output may be written: SL_OUTPUT_NEW (absent or a regular file:
+ * a temporary file renamed over it), SL_OUTPUT_IN_PLACE (a character device, or a link to one:
+ * written in place, never replaced), or -SL_ENOTREG / -ELOOP (a FIFO, socket, directory, or a link
+ * to one of them: refused). */
+#define SL_OUTPUT_NEW 0
+#define SL_OUTPUT_IN_PLACE 1
+int sl_output_check(const char *path);
+/* Claim dir for this process alone (an exclusive lock on the directory, held until the process
+ * exits; forked children do not keep it). Returns 0, -EBUSY when another process holds it, or
+ * -errno. */
+int sl_dir_claim(const char *dir);
+
 /* What /proc/PID/stat says of a process that the harness needs to find and judge processes. */
 struct sl_proc_stat {
 	char state;        /* R, S, D, Z, ... */
@@ -186,6 +221,11 @@ static inline double sl_metric_get(const struct sl_metrics *m, const struct sl_m
 {
 	return *(const double *)((const char *)m + c->offset);
 }
+
+/* The direction of a metric the answer can be measured in: a column of sl_metric_columns with one
+ * (+1 higher is better, -1 lower), or pool_ms (pool_start_ms + wall_s + pool_stop_ms: a short-lived
+ * pool started, run and stopped, -1); 0 for anything else. Never fails. */
+int sl_metric_better(const char *name);
 
 /* The standard axis columns of runs.csv, in order; the workload's parameters follow them. */
 extern const char *const sl_axis_names[];

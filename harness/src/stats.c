@@ -6,6 +6,13 @@
 #include "stats.h"
 
 /* Copy the non-NAN entries of x into a fresh sorted array; *m gets their count. NULL when none. */
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 static double *sorted_copy(const double *x, size_t n, size_t *m)
 {
 	double *v;
@@ -24,16 +31,7 @@ static double *sorted_copy(const double *x, size_t n, size_t *m)
 		free(v);
 		return NULL;
 	}
-	for (size_t i = 1; i < k; i++) {  /* insertion sort: inputs are repetitions, small */
-		double t = v[i];
-		size_t j = i;
-
-		while (j > 0 && v[j - 1] > t) {
-			v[j] = v[j - 1];
-			j--;
-		}
-		v[j] = t;
-	}
+	qsort(v, k, sizeof(*v), cmp_double);   /* n log n: a runs.csv may hold thousands of repetitions */
 	*m = k;
 	return v;
 }
@@ -237,16 +235,53 @@ void sl_rng_shuffle(struct sl_rng *r, int *v, size_t n)
 
 /* ---- bootstrap ---- */
 
-static int cmp_double(const void *a, const void *b)
+/* A Gamma(shape) variate, shape >= 1 (Marsaglia and Tsang's method). */
+static double gamma_variate(struct sl_rng *rng, double shape)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	double d = shape - 1.0 / 3, c = 1 / sqrt(9 * d);
 
-	return (x > y) - (x < y);
+	for (;;) {
+		double x = sl_rng_normal(rng), v = 1 + c * x, u;
+
+		if (v <= 0)
+			continue;
+		v = v * v * v;
+		u = sl_rng_uniform(rng);
+		if (u < 1 - 0.0331 * x * x * x * x || log(u) < 0.5 * x * x + d * (1 - v + log(v)))
+			return d * v;
+	}
 }
 
-/* Median of m values drawn with replacement from v (m entries), using scratch. */
+/* Resamples larger than this draw their median directly (below): the same bootstrap, in time
+ * independent of the sample's size. Smaller ones draw every value (the figures of the usual few
+ * repetitions stay as they were). */
+#define RESAMPLE_DRAWN_MAX 256
+
+/* The median of m values drawn with replacement from v (m entries, sorted), drawn from its exact
+ * distribution: the j-th smallest of m draws is v[floor(m U)] with U the j-th smallest of m
+ * uniforms, a Beta(j, m - j + 1) variate; the next one above it is U + (1 - U) times the least of
+ * the m - j uniforms left. */
+static double resample_median_direct(struct sl_rng *rng, const double *v, size_t m)
+{
+	size_t k = (m - 1) / 2, i, j;   /* the lower middle, 0-based: the (k+1)-th smallest */
+	double a = gamma_variate(rng, (double)(k + 1)), b = gamma_variate(rng, (double)(m - k));
+	double u = a / (a + b), w;
+
+	i = (size_t)(u * (double)m);
+	i = i < m ? i : m - 1;
+	if (m % 2)
+		return v[i];
+	w = u + (1 - u) * (1 - pow(sl_rng_uniform(rng), 1.0 / (double)(m - k - 1)));
+	j = (size_t)(w * (double)m);
+	j = j < m ? j : m - 1;
+	return v[i] + 0.5 * (v[j] - v[i]);
+}
+
+/* Median of m values drawn with replacement from v (m entries, sorted), using scratch. */
 static double resample_median(struct sl_rng *rng, const double *v, size_t m, double *scratch)
 {
+	if (m > RESAMPLE_DRAWN_MAX)
+		return resample_median_direct(rng, v, m);
 	for (size_t i = 0; i < m; i++)
 		scratch[i] = v[sl_rng_next(rng) % m];
 	qsort(scratch, m, sizeof(double), cmp_double);

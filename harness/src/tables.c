@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings.h"
 #include "tables.h"
 
 struct row {
@@ -90,42 +91,20 @@ static double num(const struct sl_csv *s, size_t r, const char *col)
 	return sl_csv_num(s, r, sl_csv_col(s, col));
 }
 
-/* The first string found at any of the dotted paths of meta.json, or NULL. */
-static const char *meta_str(const struct sl_result *r, const char *const *paths)
-{
-	for (int i = 0; paths[i]; i++) {
-		const char *v = sl_result_meta_str(r, paths[i]);
-
-		if (v && v[0])
-			return v;
-	}
-	return NULL;
-}
-
-static long meta_int(const struct sl_result *r, const char *const *paths)
-{
-	for (int i = 0; paths[i]; i++) {
-		json_t *v = sl_json_path(r->meta, paths[i]);
-
-		if (json_is_integer(v))
-			return (long)json_integer_value(v);
-	}
-	return -1;
-}
-
 static void write_header(const struct sl_result *r, FILE *out, int first_axis, int last_axis, int logical)
 {
-	static const char *const question_paths[] = { "experiment.question", "question", NULL };
-	static const char *const host_paths[] = { "sysinfo.hostname", "hostname", NULL };
-	static const char *const model_paths[] = { "sysinfo.cpu.model", "cpu.model", NULL };
-	static const char *const phys_paths[] = { "sysinfo.cpu.physical", "cpu.physical", NULL };
 	const struct sl_csv *s = &r->summary;
 	char question[512] = "";
-	const char *q = meta_str(r, question_paths), *host = meta_str(r, host_paths);
-	const char *model = meta_str(r, model_paths);
-	long physical = meta_int(r, phys_paths), reps_min = -1, reps_max = 0;
+	const char *q = sl_result_meta_str(r, "experiment.question");
+	struct sl_machine m;   /* meta.json's machine, as every reader sees it */
+	const char *host, *model;
+	long physical, reps_min = -1, reps_max = 0;
 	bool any_fixed = false;
 
+	sl_machine_from_meta(r->meta, &m);
+	host = m.host[0] ? m.host : NULL;
+	model = m.cpu[0] ? m.cpu : NULL;
+	physical = m.physical > 0 ? m.physical : -1;
 	if (q)
 		snprintf(question, sizeof(question), "%s", q);
 	else
@@ -148,11 +127,14 @@ static void write_header(const struct sl_result *r, FILE *out, int first_axis, i
 		}
 		fputs(", ", out);
 	}
-	fprintf(out, "%d logical CPUs", logical);
+	if (logical > 0)
+		fprintf(out, "%d logical CPUs", logical);
+	else
+		fputs("logical CPUs not recorded", out);
 	if (physical > 0)
 		fprintf(out, ", %ld physical cores", physical);
 	if (!r->meta)
-		fputs(" (no meta.json: this machine's count)", out);
+		fputs(" (no meta.json)", out);
 	fputc('\n', out);
 	/* the axes that are the same in every configuration */
 	for (int c = first_axis; c <= last_axis; c++) {
@@ -189,7 +171,8 @@ static void write_header(const struct sl_result *r, FILE *out, int first_axis, i
 	      "Karp–Flatt e = (1/S − 1/P)/(1 − 1/P).\n", out);
 }
 
-static void write_series(const struct sl_result *r, FILE *out, const char *series, bool heading, int logical)
+/* One series' table; returns whether it has a 1-process configuration (a speedup). */
+static bool write_series(const struct sl_result *r, FILE *out, const char *series, bool heading, int logical)
 {
 	const struct sl_csv *s = &r->summary;
 	int col_series = sl_csv_col(s, "series");
@@ -200,7 +183,7 @@ static void write_series(const struct sl_result *r, FILE *out, const char *serie
 	char buf[128];
 
 	if (!rows)
-		return;
+		return true;
 	for (size_t i = 0; i < s->nrows; i++)
 		if (strcmp(sl_csv_cell(s, i, col_series), series) == 0) {
 			rows[n].r = i;
@@ -290,15 +273,12 @@ static void write_series(const struct sl_result *r, FILE *out, const char *serie
 				fputs("; the figures use the ok runs only.\n", out);
 			}
 		}
-	if (!have_base)
-		fputs("No 1-process configuration in this series: no speedup.\n", out);
-	if (isnan(amdahl))
-		fprintf(out, "Amdahl fit: not enough process counts with a speedup%s.\n",
-			any_over ? " that are not oversubscribed" : "");
-	else
+	/* a fit needs 3 process counts (summary.csv leaves it empty otherwise): said only where there is one */
+	if (!isnan(amdahl))
 		fprintf(out, "Amdahl fit: serial fraction %.3f%s\n", amdahl,
 			any_over ? " (oversubscribed rows left out)" : "");
 	free(rows);
+	return have_base;
 }
 
 /* Whether column c holds more than one value. */
@@ -396,7 +376,19 @@ static void write_device_table(const struct sl_result *r, FILE *out, int first_a
 	}
 }
 
+static int tables_markdown(const struct sl_result *r, FILE *out, bool header);
+
 int sl_tables_markdown(const struct sl_result *r, FILE *out)
+{
+	return tables_markdown(r, out, true);
+}
+
+int sl_tables_markdown_body(const struct sl_result *r, FILE *out)
+{
+	return tables_markdown(r, out, false);
+}
+
+static int tables_markdown(const struct sl_result *r, FILE *out, bool header)
 {
 	static const char *const need[] = {
 		"series", "processes", "runs", "ok", "status", "wall_s_median", "wall_s_mad", "speedup",
@@ -406,7 +398,7 @@ int sl_tables_markdown(const struct sl_result *r, FILE *out)
 	int col_series = sl_csv_col(s, "series"), first_axis, last_axis;
 	int logical = sl_result_logical_cpus(r->meta);
 	const char **seen;
-	size_t nseen = 0;
+	size_t nseen = 0, nobase = 0;
 
 	for (int i = 0; need[i]; i++)
 		if (sl_csv_col(s, need[i]) < 0) {
@@ -415,7 +407,8 @@ int sl_tables_markdown(const struct sl_result *r, FILE *out)
 		}
 	first_axis = col_series + 1;
 	last_axis = sl_csv_col(s, "runs") - 1;
-	write_header(r, out, first_axis, last_axis, logical);
+	if (header)
+		write_header(r, out, first_axis, last_axis, logical);
 	seen = malloc((s->nrows + 1) * sizeof(*seen));
 	if (!seen)
 		return -ENOMEM;
@@ -429,8 +422,12 @@ int sl_tables_markdown(const struct sl_result *r, FILE *out)
 		if (done)
 			continue;
 		seen[nseen++] = name;
-		write_series(r, out, name, strcmp(name, "all") != 0, logical);
+		nobase += !write_series(r, out, name, strcmp(name, "all") != 0, logical);
 	}
+	/* said once, not under every table */
+	if (nobase)
+		fprintf(out, "\n%s 1-process configuration: no speedup.\n",
+			nobase == nseen ? (nseen == 1 ? "No" : "No series has a") : "Some series have no");
 	write_device_table(r, out, first_axis, last_axis);
 	if (s->nrows == 0)
 		fputs("\nNo configuration has finished yet.\n", out);

@@ -10,5 +10,8 @@
  * Returns 0, or -EINVAL with "speedlab: FILE:LINE: message" printed when summary.csv lacks a
  * column it needs. */
 int sl_tables_markdown(const struct sl_result *r, FILE *out);
+/* The same tables without the header (title, question, machine, definitions): for the report, which
+ * says those once. */
+int sl_tables_markdown_body(const struct sl_result *r, FILE *out);
 
 #endif

@@ -241,26 +241,58 @@ int sl_mkdir_p(const char *path)
 	return 0;
 }
 
-int sl_write_file_atomic(const char *path, const char *data, size_t len)
+static int write_all(int fd, const char *data, size_t len)
 {
-	char tmp[PATH_MAX];
-	int fd, err = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0)
-		return -errno;
 	for (size_t off = 0; off < len;) {
 		ssize_t w = write(fd, data + off, len - off);
 
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			err = -errno;
-			goto out_unlink;
+			return -errno;
 		}
 		off += (size_t)w;
+	}
+	return 0;
+}
+
+/* A character device (or a link to one) the user named: written in place, never replaced. */
+static int write_in_place(const char *path, const char *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), err;
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	err = fstat(fd, &st) < 0 ? -errno : S_ISCHR(st.st_mode) ? write_all(fd, data, len) : -SL_ENOTREG;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	return err;
+}
+
+int sl_write_file_mode(const char *path, const char *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	int fd, err = sl_output_check(path);
+
+	if (err < 0)
+		return err;
+	if (err == SL_OUTPUT_IN_PLACE)
+		return write_in_place(path, data, len);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* the temporary file is new: whatever a stale one (or a link planted there) was is removed */
+	if (unlink(tmp) < 0 && errno != ENOENT)
+		return -errno;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return -errno;
+	err = write_all(fd, data, len);
+	if (err)
+		goto out_unlink;
+	if (mode && fchmod(fd, mode) < 0) {
+		err = -errno;
+		goto out_unlink;
 	}
 	if (fsync(fd) < 0) {
 		err = -errno;
@@ -271,10 +303,14 @@ int sl_write_file_atomic(const char *path, const char *data, size_t len)
 		err = -errno;
 		goto out_unlink;
 	}
-	if (rename(tmp, path) < 0) {
+	/* a path that became a device, FIFO or link since the check is not replaced either */
+	err = sl_output_check(path);
+	if (err == 0 && rename(tmp, path) < 0)
 		err = -errno;
+	else if (err > 0)
+		err = -EAGAIN;
+	if (err)
 		unlink(tmp);
-	}
 	return err;
 
 out_unlink:
@@ -284,20 +320,20 @@ out_unlink:
 	return err;
 }
 
-char *sl_read_file(const char *path, size_t *len)
+int sl_write_file_atomic(const char *path, const char *data, size_t len)
 {
-	struct stat st;
+	return sl_write_file_mode(path, data, len, 0);
+}
+
+static char *read_fd(int fd, size_t *len)
+{
 	char *buf;
 	size_t cap = 4096, used = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
 
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
-		errno = EISDIR;
-		return NULL;
-	}
+	/* room for the whole file at once: a large result file is not copied while it grows */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size < SIZE_MAX / 2)
+		cap = (size_t)st.st_size + 2;
 	buf = malloc(cap);
 	if (!buf)
 		goto out_close;
@@ -338,6 +374,27 @@ out_close:
 		errno = e;
 	}
 	return NULL;
+}
+
+static char *read_regular(const char *path, size_t *len, bool nofollow)
+{
+	int fd = sl_open_regular(path, nofollow);
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	return read_fd(fd, len);
+}
+
+char *sl_read_file(const char *path, size_t *len)
+{
+	return read_regular(path, len, false);
+}
+
+char *sl_read_file_nofollow(const char *path, size_t *len)
+{
+	return read_regular(path, len, true);
 }
 
 const char *sl_self_exe(void)
@@ -400,6 +457,16 @@ const struct sl_metric_column sl_metric_columns[] = {
 };
 #undef COL
 const size_t sl_metric_ncolumns = sizeof(sl_metric_columns) / sizeof(sl_metric_columns[0]);
+
+int sl_metric_better(const char *name)
+{
+	if (strcmp(name, "pool_ms") == 0)
+		return -1;
+	for (size_t i = 0; i < sl_metric_ncolumns; i++)
+		if (strcmp(sl_metric_columns[i].name, name) == 0)
+			return sl_metric_columns[i].better;
+	return 0;
+}
 
 const char *const sl_axis_names[] = {
 	"workload", "processes", "chunksize", "start_method", "threads", "thread_api",

@@ -16,6 +16,7 @@ struct sl_param_def {
 	const char *help;
 	const char *choices;      /* for strings: "a|b|c", or NULL for free text */
 	double min, max;          /* for numbers: the accepted range (inclusive) */
+	bool shell;               /* free text run by /bin/sh: its quotes must be closed */
 };
 
 /* What a workload sees inside a worker process. */

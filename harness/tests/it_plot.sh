@@ -74,7 +74,7 @@ done
 # every plot script has a fixture that renders it
 for gp in plots/*.gp; do
 	s=$(basename "$gp")
-	case $s in common.gp | cores.gp) continue ;; esac   # loaded by the others
+	case $s in common.gp | cores.gp | tics.gp) continue ;; esac   # loaded by the others
 	[ -n "${used[$s]:-}" ] || fail "$gp is not rendered by any fixture"
 done
 grep -q "speedup vs worker processes" "$tmp/report-scaling/plots/index.tsv" || fail "speedup title"
@@ -93,6 +93,13 @@ grep -q "^ 4 3.25 " "$tmp/report-scaling/plots/speedup.dat" || fail "speedup.dat
 
 # every bar is drawn: 9 situations (processes x parent memory) for each of the 3 start methods, the
 # fork after touching 1 GiB among them
+# the per-CPU timeline: each sample's strip spans the interval since the one before, from the run's
+# start (no blank first samples' worth) and without gaps between strips (no white stripes)
+awk '!/^#/ && $2 == 0 { lo = $1 - $4 / 1.2; hi = $1 + $4 / 1.2
+	if (n == 0 && lo > 1e-6) { print "starts at " lo; bad = 1 }
+	if (n > 0 && lo > prev + 1e-6) { print "gap " prev " to " lo; bad = 1 }
+	prev = hi; n++ } END { exit bad || n < 2 }' "$tmp/report-scaling/plots/timeline-1.dat" ||
+	fail "timeline-1.dat: strips do not cover the run from its start"
 d=$tmp/report-start-wide/plots
 [ "$(head -1 "$d/start_latency.dat" | grep -o '" lo hi' | wc -l)" -eq 9 ] || fail "start_latency.dat: not 9 bars"
 head -1 "$d/start_latency.dat" | grep -q '"processes=8 parent_rss_mb=1024" lo hi$' || fail "the 9th bar is missing"
@@ -115,6 +122,13 @@ grep -c "Python default ceil(N/4P) = 256 " "$tmp/report-chunks/plots/chunksize.s
 grep -q "Python default" "$d/chunksize.svg" && fail "report-pool: Python's default drawn outside the data"
 grep -q "^chunksize	.*Python's default chunk size ceil(N/4P) (6250, 12500, 25000) lies outside the chunk sizes measured (1 to 4096), so it is not marked\.$" \
 	"$d/index.tsv" || fail "report-pool: the caption does not say where Python's default is"
+# with 16000 tasks at 4 processes, that default (1000) is measured and marked: the caption says which
+# defaults are marked and which are not, not that none is
+cp -r "$tmp/report-pool" "$tmp/pymix"
+awk -F, 'BEGIN { OFS = "," } NR > 1 && $4 == 4 { $14 = 16000 } { print }' "$tmp/report-pool/summary.csv" >"$tmp/pymix/summary.csv"
+"$SPEEDLAB" plot --quiet "$tmp/pymix" || fail "plot pymix"
+grep -q "^chunksize	.*Python's default chunk size ceil(N/4P) is marked at 1000; at 12500, 25000 it lies outside the chunk sizes measured (1 to 4096), so those are not marked\.$" \
+	"$tmp/pymix/plots/index.tsv" || fail "pymix: the caption does not say which default is marked: $(grep '^chunksize' "$tmp/pymix/plots/index.tsv")"
 # chunk size 'auto' (here ceil(4000 / (4 * 4)) = 250) next to 256: its tick label goes a line lower
 cp -r "$tmp/report-chunks" "$tmp/auto"
 awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "chunksize") c = i; if ($i == "tasks") t = i } }

@@ -35,7 +35,13 @@ grep -q 'at 2 processes it is 15% slower than threads=1 (4.69 s vs 4.09 s) — s
 	fail "threads=1 comparison"
 grep -q 'gemm threads=1 reaches 2.39× at 4 processes (efficiency 0.60)' "$md" || fail "scaling finding"
 grep -q '^!\[oversubscription: speedup vs worker processes\](plots/speedup.png)$' "$md" || fail "speedup plot link"
-grep -q '^| 2 (oversubscribed) | 4.69 s' "$md" || fail "tables.md not included"
+grep -q '^| 2 ⚠ oversubscribed | 4.69 s' "$md" || fail "full tables not included"
+# the answer first, then one pivot table over the swept axes, its speedups all against the fastest
+# 1-process configuration (threads=unset, 3.56 s): threads=1 at 1 process is 0.45×, not 1.00×
+grep -q '^\*\*Answer:\*\* 1.07× at 4 processes, threads=1 (efficiency 0.27): 3.34 s against 3.56 s with one process' "$md" ||
+	fail "Answer line: $(grep '^\*\*Answer' "$md")"
+grep -q '^| 1 | 3.56 s (1.00×) | 7.99 s (0.45×) | 3.64 s (0.98×) |$' "$md" || fail "pivot row 1: $(grep '^| 1 |' "$md")"
+grep -q '^| 4 | 5.49 s (0.65×) ⚠ | 3.34 s (1.07×) | 3.35 s (1.06×) |$' "$md" || fail "pivot row 4"
 html=$d/index.html
 n_img=$(grep -o '<img ' "$html" | wc -l)
 n_plots=$(wc -l <"$d/plots/index.tsv")
@@ -44,7 +50,7 @@ n_plots=$(wc -l <"$d/plots/index.tsv")
 grep -q 'src="plots/' "$html" && fail "index.html refers to plot files instead of embedding them"
 grep -q '<li><strong>Advice:</strong> gemm threads=unset: 1 process keeps 3.7 cores busy' "$html" ||
 	fail "finding in index.html"
-grep -q '<td>2 (oversubscribed)</td>' "$html" || fail "table in index.html"
+grep -q '<td>2 ⚠ oversubscribed</td>' "$html" || fail "table in index.html"
 # the embedded SVG decodes to the plot itself
 b64=$(grep -o 'src="data:image/svg+xml;base64,[^"]*"' "$html" | head -1 | sed 's/^src="data:image\/svg+xml;base64,//; s/"$//')
 echo "$b64" | base64 -d 2>/dev/null | grep -q '<svg' || fail "embedded SVG does not decode"
@@ -96,7 +102,21 @@ for name in chunksize gpu-copy gpu-gemm gpu-sync oversubscription start-methods;
 done
 grep -q '^## gpu-skipped$' "$cm" && fail "a section for an experiment that measured nothing"
 grep -q '](../report-scaling/plots/speedup.png)$' "$cm" || fail "plot paths relative to the combined report"
-[ "$(grep -o '<img ' "$comb/index.html" | wc -l)" -ge 12 ] || fail "combined index.html images"
+# the combined report embeds each experiment's key plot only; the others are links, folded
+n_img=$(grep -o '<img ' "$comb/index.html" | wc -l)
+n_sec=$(grep -c '^\*\*Answer:\*\* ' "$cm")
+[ "$n_img" -ge 6 ] && [ "$n_img" -le "$n_sec" ] || fail "combined index.html embeds $n_img images for $n_sec sections"
+grep -q '^\*\*Other plots:\*\* .*\[parallel efficiency vs worker processes\](../report-scaling/plots/efficiency.svg)' "$cm" ||
+	fail "folded plots are not linked"
+# the answer first: a key-results table with one row per experiment, each section's Answer before its fold
+grep -q '^| \[oversubscription\](#oversubscription) | 1.07× at 4 processes, threads=1 (3.34 s vs 3.56 s) |$' "$cm" ||
+	fail "key-results row: $(grep '^| \[oversubscription' "$cm")"
+grep -q '^\*\*Answer:\*\* 1.07× at 4 processes, threads=1 (efficiency 0.27): 3.34 s against 3.56 s with one process' "$cm" ||
+	fail "oversubscription's Answer line"
+[ "$(grep -c '^Runtime is the median\|^No 1-process configuration\|^Amdahl fit: not enough' "$cm")" -le 1 ] ||
+	fail "boilerplate repeated"
+[ "$(grep -c '^## Glossary$' "$cm")" -eq 1 ] || fail "no glossary, or more than one"
+[ "$(stat -c %s "$comb/index.html")" -lt 1000000 ] || fail "combined index.html is 1 MB or more"
 grep -q '<h2 id="chunksize">chunksize</h2>' "$comb/index.html" || fail "section anchors"
 
 # bad input: exit 2, with the file and line

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,6 +43,15 @@ static void expect_error(const char *text, const char *needle)
 
 	if (rc == 0 || !strstr(err, needle))
 		fail_msg("expected an error containing \"%s\", got rc %d and \"%s\"", needle, rc, err);
+}
+
+static void expect_set_error(const char *text, char *set, const char *needle)
+{
+	char *sets[] = { set };
+	int rc = parse(text, "", sets, 1);
+
+	if (rc == 0 || !strstr(err, needle))
+		fail_msg("--set %s: expected an error containing \"%s\", got rc %d and \"%s\"", set, needle, rc, err);
 }
 
 static int expand(const char *expr, char out[][SL_VALUE_LEN])
@@ -256,6 +266,13 @@ static void test_errors(void **state)
 	expect_error(HEAD "repeats = three\n", "t.ini:5: repeats = 'three': expected a number");
 	expect_error(HEAD "[workload]\ntasks = 1x\n", "t.ini:6: tasks: '1x' is not a number (unexpected 'x')");
 	expect_error(HEAD "[sweep]\nprocesses =\n", "t.ini:6: processes: empty value in a list");
+	/* a command line /bin/sh would refuse, refused when the experiment is read */
+	expect_error("[experiment]\nname = t\nquestion = q?\nworkload = command\n[workload]\ncmd = echo \"x\n",
+		     "t.ini:6: cmd: a quote is not closed in 'echo \"x'");
+	expect_error("[experiment]\nname = t\nquestion = q?\nworkload = command\n[workload]\ncmd = echo \"a\\\"\n",
+		     "a quote is not closed");
+	assert_int_equal(parse("[experiment]\nname = t\nquestion = q?\nworkload = command\n[workload]\n"
+			       "cmd = echo \"it's\" 'a\\' \\\" x#y # don't\n", "", NULL, 0), 0);
 	expect_error(HEAD "[sweep]\nprocesses = 0\n", "t.ini:6: processes = 0: must be at least 1");
 	expect_error(HEAD "[sweep]\nprocesses = 1, 0\n", "t.ini:6: processes = 0: must be at least 1");
 	expect_error(HEAD "[sweep]\nchunksize = -4\n", "t.ini:6: negative chunk size -4");
@@ -402,6 +419,119 @@ static void test_quoted_text(void **state)
 	assert_int_equal(system(text), 0);
 }
 
+/* Every shipped experiment, in every profile, written as the effective experiment.ini of a run
+ * reads back whole: the same text, values and configurations (a run of it can be resumed). */
+static void test_shipped_round_trip(void **state)
+{
+	static const char *const profiles[] = { "", "quick", "full" };
+	struct sl_experiment *copy = malloc(sizeof(*copy));
+	char dir[] = "/tmp/sl-test-XXXXXX", path[64], cmd[96];
+	glob_t g;
+	int checked = 0;
+
+	(void)state;
+	assert_non_null(copy);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/experiment.ini", dir);
+	assert_int_equal(glob("experiments/*.ini", 0, NULL, &g), 0);
+	assert_int_equal(glob("experiments/seeds/*.ini", GLOB_APPEND, NULL, &g), 0);
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		for (size_t k = 0; k < sizeof(profiles) / sizeof(profiles[0]); k++) {
+			if (sl_experiment_load(&E, g.gl_pathv[i], profiles[k], NULL, 0) != 0)
+				fail_msg("%s --profile '%s' does not load", g.gl_pathv[i], profiles[k]);
+			if (sl_experiment_write(&E, path) != 0 || sl_experiment_load(copy, path, "", NULL, 0) != 0)
+				fail_msg("%s --profile '%s': its experiment.ini does not read back", g.gl_pathv[i],
+					 profiles[k]);
+			assert_string_equal(copy->name, E.name);
+			assert_string_equal(copy->question, E.question);
+			assert_true(copy->seed == E.seed && copy->repeats == E.repeats && copy->warmup == E.warmup);
+			assert_int_equal(copy->naxes, E.naxes);
+			for (int a = 0; a < E.naxes; a++) {
+				assert_string_equal(copy->axes[a].name, E.axes[a].name);
+				assert_int_equal(copy->axes[a].nvalues, E.axes[a].nvalues);
+				for (int v = 0; v < E.axes[a].nvalues; v++)
+					assert_string_equal(copy->axes[a].values[v], E.axes[a].values[v]);
+			}
+			assert_int_equal(sl_experiment_nconfigs(copy), sl_experiment_nconfigs(&E));
+			checked++;
+		}
+	assert_true(checked >= 3 * 20);
+	globfree(&g);
+	free(copy);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A value longer than an INI line, in every section, is written on continuation lines and reads
+ * back whole; a newline or control character is refused in every value, --set included. */
+static void test_long_and_control_values(void **state)
+{
+	struct sl_experiment *copy = malloc(sizeof(*copy));
+	char dir[] = "/tmp/sl-test-XXXXXX", path[64], text[2048], q[400], cmdline[160], set[200];
+	char *sets[] = { set };
+	int cut;
+
+	(void)state;
+	assert_non_null(copy);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/experiment.ini", dir);
+	memset(q, 0, sizeof(q));
+	for (int i = 0; i < 30; i++)
+		strcat(q, i % 2 ? "quite long " : "question: ");
+	strcat(q, "?");
+	memset(cmdline, 0, sizeof(cmdline));
+	for (int i = 0; i < 14; i++)
+		strcat(cmdline, "echo 12345;");
+	cut = 170;
+	while (q[cut] != ' ')
+		cut--;
+	snprintf(text, sizeof(text), "[experiment]\nname = t\nquestion = %.*s\n  %s\nworkload = command\n"
+		 "[workload]\ncmd = %s\n[sweep]\nprocesses = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,\n"
+		 "  17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,\n"
+		 "  41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64\n",
+		 cut, q, q + cut + 1, cmdline);
+	snprintf(set, sizeof(set), "parent_uses=none, openmp");
+	if (parse(text, "", sets, 1) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(E.question, q);
+	assert_int_equal(sl_experiment_write(&E, path), 0);
+	if (sl_experiment_load(copy, path, "", NULL, 0) != 0)
+		fail_msg("a long question, command and list do not read back");
+	assert_string_equal(copy->question, q);
+	assert_int_equal(sl_experiment_nconfigs(copy), 64 * 2);
+	for (int a = 0; a < E.naxes; a++)
+		for (int v = 0; v < E.axes[a].nvalues; v++)
+			assert_string_equal(copy->axes[a].values[v], E.axes[a].values[v]);
+	/* an expanded list of 256 values (processes 1..cores on a large machine) reads back whole */
+	if (parse(HEAD "[sweep]\nprocesses = 1..256\n", "", NULL, 0) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(sl_experiment_write(&E, path), 0);
+	if (sl_experiment_load(copy, path, "", NULL, 0) != 0)
+		fail_msg("a list of 256 values does not read back");
+	assert_int_equal(sl_experiment_nconfigs(copy), 256);
+	/* a line longer than the INI reader takes (as experiment.ini was once written) reads whole */
+	snprintf(text, sizeof(text), "[experiment]\nname = t\nquestion = %s\nworkload = empty\n[sweep]\n"
+		 "processes = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, "
+		 "26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, "
+		 "52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64 ; and a comment\n", q);
+	if (parse(text, "", NULL, 0) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(E.question, q);
+	assert_int_equal(sl_experiment_nconfigs(&E), 64);
+	/* control characters: in --set (a newline would end a line of the file and of a Slurm script) */
+	snprintf(text, sizeof(text), HEAD);
+	snprintf(set, sizeof(set), "question=two\nlines");
+	expect_set_error(text, set, "control character");
+	snprintf(set, sizeof(set), "name=a\rb");
+	expect_set_error(text, set, "control character");
+	snprintf(set, sizeof(set), "repeats=1\x1b[2J");
+	expect_set_error(text, set, "control character");
+	expect_error(HEAD "[compare]\nthreshold = 5\x01\n", "control character");
+	free(copy);
+	snprintf(text, sizeof(text), "rm -rf %s", dir);
+	assert_int_equal(system(text), 0);
+}
+
 /* The device axis: a device the workload does not declare is refused where it is asked for (scalar on
  * device = gpu would run on the CPU under a GPU label); a workload that declares it takes it. */
 static void test_device_declared(void **state)
@@ -434,6 +564,8 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_quoted_text),
+		cmocka_unit_test(test_shipped_round_trip),
+		cmocka_unit_test(test_long_and_control_values),
 		cmocka_unit_test(test_device_declared),
 	};
 

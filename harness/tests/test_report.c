@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "csv.h"
@@ -77,8 +78,7 @@ static void set_cell(struct sl_csv *csv, int config, const char *col, const char
 	snprintf(id, sizeof(id), "%d", config);
 	for (size_t r = 0; r < csv->nrows; r++)
 		if (strcmp(csv->rows[r][cc], id) == 0) {
-			free(csv->rows[r][c]);
-			csv->rows[r][c] = strdup(value);
+			assert_int_equal(sl_csv_set(csv, r, c, value), 0);
 			return;
 		}
 	fail_msg("no config %d", config);
@@ -110,8 +110,10 @@ static const struct sl_machine lab_a = {
 	.host = "lab-a", .cpu = "test CPU", .logical = 4, .physical = 2, .sockets = 1, .mem_gib = 15.5,
 };
 
-/* The findings of csv (written to the temporary directory and read back as the report does). */
-static void findings_of(const struct sl_csv *csv, const struct sl_machine *m, struct sl_findings *f)
+/* The findings and the Answer line of csv measured in metric (NULL: wall_s), written to the temporary
+ * directory and read back as the report does. answer may be NULL. */
+static void analyse(const struct sl_csv *csv, const struct sl_machine *m, const char *metric, struct sl_findings *f,
+		    char *answer, size_t len)
 {
 	char path[128];
 	struct sl_summary_view v;
@@ -119,9 +121,18 @@ static void findings_of(const struct sl_csv *csv, const struct sl_machine *m, st
 	snprintf(path, sizeof(path), "%s/summary.csv", tmpdir);
 	write_summary(csv, path);
 	assert_int_equal(sl_summary_view_load(path, &v), 0);
+	if (metric)
+		assert_int_equal(sl_sv_set_metric(&v, metric, path), 0);
 	memset(f, 0, sizeof(*f));
 	sl_findings_compute(&v, m, "", f);
+	if (answer)
+		sl_answer(&v, m, false, answer, len);
 	sl_summary_view_free(&v);
+}
+
+static void findings_of(const struct sl_csv *csv, const struct sl_machine *m, struct sl_findings *f)
+{
+	analyse(csv, m, NULL, f, NULL, 0);
 }
 
 /* The text of the first finding of rule containing needle, or NULL. */
@@ -146,6 +157,16 @@ static void dump(const struct sl_findings *f)
 	for (int i = 0; i < f->n; i++)
 		print_message("  [%s] %s\n", f->items[i].rule, f->items[i].text);
 }
+
+/* No finding of any rule says needle. */
+#define ASSERT_NO_CLAIM(f, needle)                                                             \
+	do {                                                                                   \
+		for (int i_ = 0; i_ < (f)->n; i_++)                                            \
+			if (strstr((f)->items[i_].text, (needle))) {                           \
+				dump(f);                                                       \
+				fail_msg("a finding says \"%s\"", (needle));                   \
+			}                                                                      \
+	} while (0)
 
 #define ASSERT_FINDING(f, rule, needle)                                                        \
 	do {                                                                                   \
@@ -529,6 +550,229 @@ static void test_stability_finding(void **state)
 
 /* ---- HTML ---- */
 
+/* ---- claims that must be true by construction (issue 15) ---- */
+
+/* Amdahl from 3 or more process counts only, and never an asymptote */
+static void test_amdahl_needs_three_counts(void **state)
+{
+	struct sl_csv csv;
+	struct sl_findings f;
+
+	(void)state;
+	read_fixture("report-scaling", &csv);
+	findings_of(&csv, &lab_a, &f);
+	ASSERT_FINDING(&f, "scaling", "gemm threads=1 reaches 2.39× at 4 processes");
+	ASSERT_FINDING(&f, "scaling", "Amdahl fit over 1 to 4 processes: serial fraction 0.162");
+	ASSERT_NO_CLAIM(&f, "unlimited");
+	ASSERT_NO_CLAIM(&f, "at most");
+	/* P = 2 of threads=1 hung: 1 and 4 are two counts, too few for a fit */
+	set_cell(&csv, 4, "status", "hang");
+	set_cell(&csv, 4, "ok", "0");
+	findings_of(&csv, &lab_a, &f);
+	ASSERT_FINDING(&f, "scaling", "gemm threads=1 reaches 2.39× at 4 processes");
+	assert_null(find(&f, "scaling", "gemm threads=1 reaches 2.39× at 4 processes (efficiency 0.60); Amdahl"));
+	assert_null(find(&f, "scaling", "threads=1 reaches 2.39× at 4 processes (efficiency 0.60); going from the 2 "
+				      "physical cores to all 4 hardware threads adds 23% (1.95× → 2.39×); against the "
+				      "experiment's fastest 1-process configuration (threads=unset) it is 1.07×; Amdahl"));
+	sl_csv_free(&csv);
+}
+
+/* a waiting workload with more processes than CPUs is not oversubscribed */
+static void test_oversubscribed_by_busy_threads(void **state)
+{
+	struct sl_csv csv;
+	struct sl_findings f;
+	char path[128];
+	struct sl_summary_view v;
+
+	(void)state;
+	read_fixture("report-scaling", &csv);
+	set_cell(&csv, 1, "cores_busy_median", "0.05");
+	set_cell(&csv, 2, "cores_busy_median", "0.1");
+	findings_of(&csv, &lab_a, &f);
+	assert_false(has_rule(&f, "oversubscription"));
+	snprintf(path, sizeof(path), "%s/summary.csv", tmpdir);
+	assert_int_equal(sl_summary_view_load(path, &v), 0);
+	assert_false(sl_sv_oversubscribed(&v, 2, &lab_a));
+	assert_true(sl_sv_oversubscribed(&v, 1, NULL));   /* no machine known: the file's word */
+	sl_summary_view_free(&v);
+	sl_csv_free(&csv);
+}
+
+/* an oversubscribed configuration twice as fast is said to be, not "within N%" */
+static void test_comparison_both_directions(void **state)
+{
+	struct sl_csv csv;
+	struct sl_findings f;
+
+	(void)state;
+	read_fixture("report-scaling", &csv);
+	set_cell(&csv, 2, "wall_s_median", "1.67");
+	set_cell(&csv, 2, "wall_s_ci_lo", "1.66");
+	set_cell(&csv, 2, "wall_s_ci_hi", "1.68");
+	findings_of(&csv, &lab_a, &f);
+	ASSERT_FINDING(&f, "oversubscription", "is 2.00× as fast as the fastest that fits (processes=4 threads=1, 3.34 s)");
+	assert_null(find(&f, "oversubscription", "within"));
+	ASSERT_NO_CLAIM(&f, "slower than the fastest that fits");
+	/* overlapping intervals: no direction claimed at all */
+	set_cell(&csv, 2, "wall_s_median", "3.3");
+	set_cell(&csv, 2, "wall_s_ci_lo", "3.2");
+	set_cell(&csv, 2, "wall_s_ci_hi", "3.4");
+	findings_of(&csv, &lab_a, &f);
+	ASSERT_FINDING(&f, "oversubscription", "cannot be told apart (their 95% intervals overlap)");
+	assert_null(find(&f, "oversubscription", "within"));
+	sl_csv_free(&csv);
+}
+
+/* figures that failed the run-window checks, and threads nobody saw, say nothing */
+static void test_untrusted_and_threadless(void **state)
+{
+	struct sl_csv csv;
+	struct sl_findings f;
+	char answer[1024];
+
+	(void)state;
+	read_fixture("report-scaling", &csv);
+	set_cell(&csv, 0, "cores_busy_median", "4.5");    /* > 4 CPUs × 1.05: counted outside the run */
+	analyse(&csv, &lab_a, NULL, &f, answer, sizeof(answer));
+	ASSERT_NO_CLAIM(&f, "4.5 cores");
+	/* the fastest trusted 1-process run is threads=auto's, not the untrusted threads=unset one */
+	assert_non_null(strstr(answer, "(the fastest 1-process configuration, threads=auto)"));
+	/* a workload without threads (the empty workload's short runs): no library-thread claim */
+	sl_csv_free(&csv);
+	read_fixture("report-scaling", &csv);
+	for (int c = 0; c < 9; c++) {
+		set_cell(&csv, c, "threads_peak_median", "1");
+		set_cell(&csv, c, "threads_lib_median", "");
+	}
+	set_cell(&csv, 0, "cores_busy_median", "2.5");
+	findings_of(&csv, &lab_a, &f);
+	assert_false(has_rule(&f, "cores-busy"));
+	ASSERT_NO_CLAIM(&f, "library starts its own threads");
+	sl_csv_free(&csv);
+}
+
+/* noise is a problem only where it could change the answer */
+static void test_noise_problem_only_if_it_matters(void **state)
+{
+	struct sl_csv csv;
+	struct sl_findings f;
+
+	(void)state;
+	read_fixture("report-scaling", &csv);
+	/* threads=unset at 4 processes (5.49 s) is unstable, far from the best (3.34 s) */
+	set_cell(&csv, 2, "unstable", "1");
+	set_cell(&csv, 2, "wall_s_cv", "0.2");
+	findings_of(&csv, &lab_a, &f);
+	ASSERT_FINDING(&f, "stability", "not enough to change which configuration is the best");
+	for (int i = 0; i < f.n; i++)
+		assert_false(f.items[i].kind == SL_FINDING_PROBLEM && strcmp(f.items[i].rule, "stability") == 0);
+	/* its interval reaching the best's: now it could */
+	set_cell(&csv, 2, "wall_s_ci_lo", "3.0");
+	findings_of(&csv, &lab_a, &f);
+	ASSERT_FINDING(&f, "stability", "the noise could change the answer");
+	sl_csv_free(&csv);
+}
+
+/* the Answer line, and the metric it is measured in */
+static void test_answer_and_metric(void **state)
+{
+	struct sl_csv csv;
+	struct sl_findings f;
+	char answer[1024], path[128];
+	struct sl_summary_view v;
+
+	(void)state;
+	read_fixture("report-scaling", &csv);
+	analyse(&csv, &lab_a, NULL, &f, answer, sizeof(answer));
+	assert_string_equal(answer, "1.07× at 4 processes, threads=1 (efficiency 0.27): 3.34 s against 3.56 s with one "
+				    "process (the fastest 1-process configuration, threads=unset)");
+	/* speedup also against the experiment's fastest 1-process configuration */
+	ASSERT_FINDING(&f, "scaling", "against the experiment's fastest 1-process configuration (threads=unset) it is 1.07×");
+	sl_csv_free(&csv);
+	/* start methods: ranked by start latency, compared at one parent size */
+	read_fixture("report-start", &csv);
+	analyse(&csv, &lab_a, "start_latency_ms", &f, answer, sizeof(answer));
+	assert_non_null(strstr(answer, "best worker start latency 521 µs at start_method=fork parent_rss_mb=0 "
+				       "parent_uses=none; worst 4.93 ms at start_method=spawn parent_rss_mb=512"));
+	assert_non_null(strstr(answer, "2 of 12 configurations did not finish: start_method=fork parent_rss_mb=0 "
+				       "parent_uses=openmp (hang)"));
+	ASSERT_FINDING(&f, "start-latency", "with a 0 MB parent (median over its configurations): fork 0.521 ms, spawn "
+					    "4.73 ms, forkserver 1.29 ms");
+	ASSERT_FINDING(&f, "axis", "start_method=forkserver is the best in 3 of 4 matched configurations");
+	ASSERT_NO_CLAIM(&f, "fastest");
+	/* the same data by runtime: another ranking */
+	analyse(&csv, &lab_a, NULL, &f, answer, sizeof(answer));
+	assert_non_null(strstr(answer, "best runtime 11 ms at start_method=fork parent_rss_mb=0"));
+	/* a metric without a direction is refused */
+	snprintf(path, sizeof(path), "%s/summary.csv", tmpdir);
+	assert_int_equal(sl_summary_view_load(path, &v), 0);
+	sl_quiet_errors = true;
+	assert_int_equal(sl_sv_set_metric(&v, "cores_busy", path), -EINVAL);
+	assert_int_equal(sl_sv_set_metric(&v, "no_such", path), -EINVAL);
+	sl_quiet_errors = false;
+	assert_string_equal(v.metric, "wall_s");
+	sl_summary_view_free(&v);
+	sl_csv_free(&csv);
+}
+
+/* meta.json, typed: the fields every reader uses, wrong types and a newer schema refused with the file */
+static void test_meta_typed(void **state)
+{
+	char dir[128], path[160], err[4096];
+	struct sl_meta m;
+	FILE *f;
+	int saved, fd;
+	ssize_t n;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/meta", tmpdir);
+	mkdir(dir, 0700);
+	assert_int_equal(sl_meta_load(dir, &m), 0);   /* no meta.json: nothing known, no error */
+	assert_string_equal(m.name, "");
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"schema_version\": 1, \"experiment\": {\"name\": \"s6-start\", \"question\": \"q?\", \"workload\": "
+	      "\"empty\", \"metric\": \"pool_ms\", \"profile\": \"quick\", \"repeats\": 3}, \"command_line\": "
+	      "[\"speedlab\", \"run\", \"x.ini\"], \"seed\": 7, \"sysinfo\": {\"cpu\": {\"logical\": 2, "
+	      "\"physical\": 2}}}", f);
+	fclose(f);
+	assert_int_equal(sl_meta_load(dir, &m), 0);
+	assert_int_equal(m.schema, 1);
+	assert_string_equal(m.name, "s6-start");
+	assert_string_equal(m.metric, "pool_ms");
+	assert_int_equal(m.repeats, 3);
+	assert_int_equal(m.seed, 7);
+	assert_string_equal(m.command, "speedlab run x.ini");
+	assert_int_equal(m.m.logical, 2);
+	/* a name that is not text, and a schema from the future: errors naming the file */
+	for (int k = 0; k < 2; k++) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(k ? "{\"schema_version\": 99}" : "{\"experiment\": {\"name\": 5}}", f);
+		fclose(f);
+		snprintf(err, sizeof(err), "%s/err.txt", tmpdir);
+		fflush(stderr);
+		saved = dup(2);
+		fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
+		close(fd);
+		assert_int_equal(sl_meta_load(dir, &m), -EINVAL);
+		fflush(stderr);
+		dup2(saved, 2);
+		close(saved);
+		fd = open(err, O_RDONLY);
+		n = read(fd, err, sizeof(err) - 1);
+		close(fd);
+		err[n > 0 ? n : 0] = '\0';
+		assert_non_null(strstr(err, path));
+		assert_non_null(strstr(err, k ? "schema_version 99 is newer" : "a field has the wrong type"));
+	}
+	remove(path);
+	rmdir(dir);
+}
+
 static void test_md_to_html(void **state)
 {
 	const char *md = "# A b\n\n> why?\n\n- **Advice:** use `x<y`\n- two\n\n| P | T |\n|---|---|\n| 1 | 2 s |\n\n"
@@ -620,6 +864,13 @@ int main(void)
 		cmocka_unit_test(test_start_findings),
 		cmocka_unit_test(test_gpu_findings),
 		cmocka_unit_test(test_stability_finding),
+		cmocka_unit_test(test_amdahl_needs_three_counts),
+		cmocka_unit_test(test_oversubscribed_by_busy_threads),
+		cmocka_unit_test(test_comparison_both_directions),
+		cmocka_unit_test(test_untrusted_and_threadless),
+		cmocka_unit_test(test_noise_problem_only_if_it_matters),
+		cmocka_unit_test(test_answer_and_metric),
+		cmocka_unit_test(test_meta_typed),
 		cmocka_unit_test(test_md_to_html),
 		cmocka_unit_test(test_md_embeds_images),
 		cmocka_unit_test(test_plot_index),

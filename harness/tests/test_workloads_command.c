@@ -221,12 +221,16 @@ static void test_reported_metrics_win(void **state)
 
 	(void)state;
 	/* wall_s of the measured section replaces the process wall; unknown keys and junk are ignored */
-	cmd_setting(&s, "echo '@speedlab wall_s=0.125 gflop=3 gflops=abc cores_busy'; echo '@speedlab rss_peak_mb=1.5'");
+	cmd_setting(&s, "echo '@speedlab wall_s=0.125 gflop=3 gflops=abc cores_busy'; echo '@speedlab rss_peak_mb=1.5'; "
+			"echo '@speedlab threads_peak=-5 gpu_mem_mb=inf'");
 	run_whole(&s, &m);
 	assert_string_equal(m.status, "ok");
 	assert_float_equal(m.wall_s, 0.125, 0);
 	assert_float_equal(m.rss_peak_mb, 1.5, 0);
 	assert_true(isnan(m.gflops));
+	/* no metric is negative or infinite: such a report is not recorded */
+	assert_true(isnan(m.threads_peak) || m.threads_peak >= 0);
+	assert_true(isnan(m.gpu_mem_mb));
 }
 
 static void test_cpu_time_includes_descendants(void **state)

@@ -440,9 +440,10 @@ static void report_line(struct report *r, char *line)
 			report_warn_key(r, tok);
 			continue;
 		}
-		if (!sl_parse_double(eq + 1, &v)) {
+		/* every metric is a count, a time, a size or a rate: a negative or infinite one is refused */
+		if (!sl_parse_double(eq + 1, &v) || !isfinite(v) || v < 0) {
 			if (r->warnings++ < MAX_WARNINGS)
-				sl_warn("command: @speedlab %s=%s is not a number", tok, eq + 1);
+				sl_warn("command: @speedlab %s=%s is not a number of 0 or more (not recorded)", tok, eq + 1);
 			continue;
 		}
 		*(double *)((char *)&r->got + c->offset) = v;
@@ -805,7 +806,7 @@ static int command_verify(const struct sl_setting *s, long ntasks, const double 
 }
 
 static const struct sl_param_def command_params[] = {
-	{ .name = "cmd", .type = SL_PARAM_STRING, .def = "",
+	{ .name = "cmd", .type = SL_PARAM_STRING, .def = "", .shell = true,
 	  .help = "shell command line to run (/bin/sh -c); it sees the axes as SPEEDLAB_PROCESSES, "
 		  "SPEEDLAB_CHUNKSIZE, SPEEDLAB_START_METHOD, SPEEDLAB_THREADS, SPEEDLAB_DISPATCH, ... and "
 		  "each parameter as SPEEDLAB_PARAM_<NAME>; stdout lines '@speedlab key=value' report its "
