@@ -1,6 +1,8 @@
 /* cmd_baseline.c: `speedlab baseline save DIR` stores a run as the CI baseline of its machine and
  * experiment, results/baselines/<fingerprint>/<experiment>/; `speedlab baseline path DIR` prints
- * where that is. results/ is found in the current directory (the repository root), or is
+ * where that is; `speedlab baseline calibrate A1 B1 A2 B2 ...` measures the noise of pairs of
+ * identical runs and stores per-metric thresholds with that baseline (calibration.ini, which
+ * compare reads and a later save keeps). results/ is found in the current directory (the repository root), or is
  * $SPEEDLAB_RESULTS. */
 #include <dirent.h>
 #include <errno.h>
@@ -130,6 +132,12 @@ static int baseline_save(const char *dir)
 		sl_err_at(tmp, 0, "cannot create: %s", sl_strerror(errno));
 		goto out_free_run;
 	}
+	/* the machine's calibration outlives the run it was stored with */
+	snprintf(src, sizeof(src), "%s/calibration.ini", dest);
+	snprintf(dst, sizeof(dst), "%s/calibration.ini", tmp);
+	err = copy_file(src, dst, false);
+	if (err < 0)
+		goto out_remove_tmp;
 	for (int i = 0; baseline_files[i]; i++) {
 		snprintf(src, sizeof(src), "%s/%s", dir, baseline_files[i]);
 		snprintf(dst, sizeof(dst), "%s/%s", tmp, baseline_files[i]);
@@ -174,13 +182,73 @@ out_free_run:
 	return SL_EXIT_USAGE;
 }
 
+/* Thresholds from pairs of identical runs, stored with the baseline of the first. */
+static int baseline_calibrate(char **dirs, int n)
+{
+	struct sl_cmp_run *runs = calloc((size_t)n, sizeof(*runs));
+	struct sl_cmp_options o, out;
+	char dest[PATH_MAX], ini[PATH_MAX + 32], *text = NULL;
+	size_t len = 0;
+	int rc = SL_EXIT_USAGE, loaded = 0, pairs;
+	FILE *f = NULL;
+
+	if (!runs) {
+		sl_err("baseline calibrate: out of memory");
+		return SL_EXIT_USAGE;
+	}
+	for (; loaded < n; loaded++)
+		if (sl_cmp_run_load(dirs[loaded], &runs[loaded]) < 0)
+			goto out_free;
+	sl_cmp_run_free(&runs[0]);
+	if (baseline_path(dirs[0], dest, sizeof(dest), &runs[0]) < 0) {
+		loaded = 0;
+		goto out_free;
+	}
+	if (access(dest, F_OK) != 0) {
+		sl_err_at(dest, 0, "no baseline to calibrate: save one first (speedlab baseline save %s)", dirs[0]);
+		goto out_free;
+	}
+	sl_cmp_options_init(&o);
+	snprintf(ini, sizeof(ini), "%s/experiment.ini", dirs[0]);
+	if (sl_cmp_thresholds_load(&o, ini) < 0)
+		goto out_free;
+	f = open_memstream(&text, &len);
+	if (!f)
+		goto out_free;
+	pairs = sl_cmp_calibrate(runs, (size_t)n, &o, &out, f);
+	if (fclose(f) != 0 || pairs < 0)
+		goto out_free;
+	snprintf(ini, sizeof(ini), "%s/calibration.ini", dest);
+	if (sl_write_file_atomic(ini, text, len) < 0) {
+		sl_err_at(ini, 0, "cannot write: %s", strerror(errno));
+		goto out_free;
+	}
+	fputs(text, stdout);
+	printf("calibration of %d pair%s stored in %s\n", pairs, pairs == 1 ? "" : "s", ini);
+	rc = SL_EXIT_OK;
+out_free:
+	free(text);
+	for (int i = 0; i < loaded; i++)
+		sl_cmp_run_free(&runs[i]);
+	free(runs);
+	return rc;
+}
+
 int sl_cmd_baseline(int argc, char **argv)
 {
 	struct sl_cmp_run run;
 	char dest[PATH_MAX];
 
+	if (argc >= 2 && strcmp(argv[1], "calibrate") == 0) {
+		if (argc < 4 || (argc - 2) % 2) {
+			sl_err("usage: speedlab baseline calibrate A1 B1 [A2 B2]... (pairs of identical runs)");
+			return SL_EXIT_USAGE;
+		}
+		return baseline_calibrate(argv + 2, argc - 2);
+	}
 	if (argc != 3 || (strcmp(argv[1], "save") != 0 && strcmp(argv[1], "path") != 0)) {
-		sl_err("usage: speedlab baseline save DIR | speedlab baseline path DIR");
+		sl_err("usage: speedlab baseline save DIR | speedlab baseline path DIR | "
+		       "speedlab baseline calibrate A1 B1 [A2 B2]...");
 		return SL_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "save") == 0)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "changepoint.h"
 #include "cmd.h"
@@ -22,6 +23,7 @@ struct compare_args {
 	double threshold;            /* NAN: not given */
 	const char *json, *markdown, *history, *record, *plot_data, *commit, *date;
 	long window;
+	bool no_calibration;
 	struct sl_cmp_options o;
 };
 
@@ -30,6 +32,7 @@ static int usage_error(const char *fmt, const char *arg)
 {
 	sl_err(fmt, arg);
 	fprintf(stderr, "usage: speedlab compare BASE CUR [--threshold PCT] [--metric NAME]... [--cross-machine]\n"
+			"                        [--no-calibration]\n"
 			"                        [--json FILE] [--markdown FILE]\n"
 			"       speedlab compare --history FILE [--window N] [--threshold PCT] [--json FILE]\n"
 			"                        [--markdown FILE] [--plot-data DIR]\n"
@@ -49,6 +52,10 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
 
 		if (strcmp(arg, "--cross-machine") == 0) {
 			a->o.cross_machine = true;
+			continue;
+		}
+		if (strcmp(arg, "--no-calibration") == 0) {
+			a->no_calibration = true;
 			continue;
 		}
 		if (arg[0] != '-' || strcmp(arg, "-") == 0) {
@@ -88,7 +95,7 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
 				return usage_error("compare: --window '%s': expected a number of runs from 6 to 100000", val);
 		} else {
 			static const char *const opts[] = {
-				"--threshold", "--metric", "--cross-machine", "--json", "--markdown", "--history",
+				"--threshold", "--metric", "--cross-machine", "--no-calibration", "--json", "--markdown", "--history",
 				"--record", "--plot-data", "--commit", "--date", "--window", NULL,
 			};
 			const char *guess = sl_did_you_mean(arg, opts);
@@ -178,6 +185,22 @@ static int do_compare(struct compare_args *a)
 	snprintf(ini, sizeof(ini), "%s/experiment.ini", a->pos[0]);
 	if (sl_cmp_thresholds_load(&a->o, ini) < 0)
 		goto out_free_cur;
+	/* a baseline's calibration (speedlab baseline calibrate) overrides the experiment's thresholds */
+	snprintf(ini, sizeof(ini), "%s/calibration.ini", a->pos[0]);
+	if (!a->no_calibration && access(ini, F_OK) == 0) {
+		char *text = sl_read_file(ini, NULL);
+		int err;
+
+		if (!text) {
+			sl_err_at(ini, 0, "cannot read: %s", strerror(errno));
+			goto out_free_cur;
+		}
+		err = sl_cmp_thresholds_parse(&a->o, ini, text);
+		free(text);
+		if (err < 0)
+			goto out_free_cur;
+		snprintf(a->o.thresholds_from, sizeof(a->o.thresholds_from), "%s", ini);
+	}
 	if (!isnan(a->threshold))
 		a->o.threshold_pct = a->threshold;   /* the command line wins over the file's default */
 	if (sl_cmp_compare(&base, &cur, &a->o, &res) < 0)

@@ -766,8 +766,9 @@ static int plot_lines(struct pctx *pc, const int *skip, int xcol, int ycol, pane
 
 static const struct plot_kind speedup_kind = {
 	"speedup", "speedup.gp", "speedup vs worker processes",
-	"Speedup T(1)/T(P) against the 1-process run of the same series; error bars: 95% bootstrap CI. Dotted: "
-	"ideal; dashed: each series' Amdahl fit (where 3 or more process counts fit, over those only); vertical lines: the machine's physical and logical core counts.",
+	"Speedup T(1)/T(P) against the 1-process run of the same series; error bars: order-statistic CI (its level in "
+	"summary.csv's speedup_ci_level). Dotted: ideal; dashed: each series' Amdahl fit (where 3 or more process "
+	"counts fit, over those only); vertical lines: the machine's physical and logical core counts.",
 };
 static const struct plot_kind efficiency_kind = {
 	"efficiency", "efficiency.gp", "parallel efficiency vs worker processes",

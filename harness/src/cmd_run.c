@@ -22,6 +22,7 @@
 #include "pool.h"
 #include "preflight.h"
 #include "progress.h"
+#include "repeats.h"
 #include "results.h"
 #include "placement.h"
 #include "sysinfo.h"
@@ -487,6 +488,7 @@ int sl_cmd_run(int argc, char **argv)
 	bool *config_ok = NULL;        /* per configuration: some measured repetition ended ok (or skipped) */
 	struct sigaction old_sig[NSTOP + 1];
 	bool caught = false;
+	struct sl_repeats autorep = { 0 };   /* repeats = auto: who still needs repetitions */
 
 	if (parse_args(argc, argv, &a) < 0)
 		return SL_EXIT_USAGE;
@@ -550,6 +552,12 @@ int sl_cmd_run(int argc, char **argv)
 		goto out_free;
 	}
 
+	if (e->repeats_auto && sl_repeats_init(&autorep, e, nconfigs) < 0) {
+		sl_err("run: out of memory (%ld configurations)", nconfigs);
+		exit_code = SL_EXIT_USAGE;
+		goto out_free;
+	}
+
 	/* from here on a signal stops the run cleanly, and every process it starts is contained (the
 	 * keeper and the marks first, so the forkserver has them too) */
 	interrupted = 0;
@@ -589,6 +597,11 @@ int sl_cmd_run(int argc, char **argv)
 			meta = repair_meta(meta, e, dir, argc, argv);
 		remove_stale_temps(dir);
 		if (load_done(dir, nconfigs, e->repeats, e->warmup, done) < 0) {
+			exit_code = SL_EXIT_USAGE;
+			goto out_finish;
+		}
+		snprintf(path, sizeof(path), "%s/runs.csv", dir);
+		if (e->repeats_auto && access(path, F_OK) == 0 && sl_repeats_load(&autorep, path) < 0) {
 			exit_code = SL_EXIT_USAGE;
 			goto out_finish;
 		}
@@ -644,7 +657,11 @@ int sl_cmd_run(int argc, char **argv)
 	for (int r = 0; r < rounds; r++)
 		for (long c = 0; c < nconfigs; c++)
 			total += !done[c * (rounds + 1) + r];
-	if (!a.quiet)
+	if (!a.quiet && e->repeats_auto)
+		fprintf(stderr, "speedlab: %s: %ld configuration(s) x (%d warm-up + %d to %d repetitions, until the median's "
+			"95%% CI is within %g%% of %s), at most %ld run(s) to go -> %s\n", e->name, nconfigs, e->warmup,
+			e->min_repeats, e->max_repeats, e->precision_pct, e->precision_metric, total, dir);
+	else if (!a.quiet)
 		fprintf(stderr, "speedlab: %s: %ld configuration(s) x (%d warm-up + %d repetition(s)), %ld run(s) to go -> %s\n",
 			e->name, nconfigs, e->warmup, e->repeats, total, dir);
 	sl_progress_start(total, a.quiet);
@@ -654,6 +671,14 @@ int sl_cmd_run(int argc, char **argv)
 		int rep = r < e->warmup ? r - e->warmup : r - e->warmup + 1;
 		static struct sl_experiment round_e;   /* only its seed is read: 2.5 MB kept off the stack */
 
+		if (e->repeats_auto && rep > e->min_repeats) {
+			long wanted = 0;
+
+			for (long c = 0; c < nconfigs; c++)
+				wanted += !done[c * (rounds + 1) + r] && sl_repeats_wanted(&autorep, c, rep);
+			if (!wanted)
+				continue;   /* every configuration is precise enough (or done before a --resume) */
+		}
 		round_e.seed = e->seed + (unsigned long long)r * 0x9e3779b97f4a7c15ULL;
 		sl_experiment_order(&round_e, order, nconfigs);
 		for (long k = 0; k < nconfigs && !interrupted; k++) {
@@ -667,6 +692,8 @@ int sl_cmd_run(int argc, char **argv)
 
 			if (done[c * (rounds + 1) + r])
 				continue;
+			if (e->repeats_auto && rep > 0 && !sl_repeats_wanted(&autorep, c, rep))
+				continue;   /* precise enough already */
 			sl_experiment_setting(e, c, &s, msg, sizeof(msg));
 			sl_metrics_clear(&m);
 			label(&s, lab, sizeof(lab));
@@ -708,6 +735,8 @@ int sl_cmd_run(int argc, char **argv)
 			}
 			if (rep > 0 && status_bad(m.status) && !first_bad[c][0])
 				snprintf(first_bad[c], SL_STATUS_LEN, "%s", m.status);
+			if (e->repeats_auto && rep > 0)
+				sl_repeats_add(&autorep, c, &m);
 			if (rep > 0 && status_bad(m.status)) {
 				bad++;
 				if (!a.quiet) {
@@ -741,6 +770,8 @@ out_restore:
 		json_object_set_new(meta, "status", json_string(interrupted ? "interrupted" : "complete"));
 		json_object_set_new(meta, "runs_done", json_integer(finished));
 		json_object_set_new(meta, "runs_failed", json_integer(bad));
+		if (e->repeats_auto)
+			json_object_set_new(meta, "repeats_auto", sl_repeats_json(&autorep));
 		if (sl_forkserver_restarts() > 0)
 			json_object_set_new(meta, "forkserver_restarts", json_integer(sl_forkserver_restarts()));
 		write_json(dir, "meta.json", meta);
@@ -799,6 +830,7 @@ out_free:
 	if (samples)
 		fclose(samples);
 	json_decref(meta);
+	sl_repeats_free(&autorep);
 	free(order);
 	free(done);
 	free(first_bad);

@@ -42,6 +42,7 @@
 #define SL_CMP_MIN_REPS 3        /* below: no verdict */
 #define SL_CMP_MWU_REPS 5        /* from here: Mann-Whitney, below: CI overlap */
 #define SL_CMP_RANK_ALPHA 0.05   /* the rank condition's level */
+#define SL_CMP_CI_LEVEL 0.95     /* asked of the medians' order-statistic CIs (the level they have is shown) */
 #define SL_CMP_MARKDOWN_ALL_ROWS 60   /* a longer table keeps only the rows that are not unchanged */
 
 static const char *const verdict_names[SL_VERDICT_N] = {
@@ -176,54 +177,55 @@ static bool parse_pct(const char *value, double *pct)
 	return sl_parse_double(value, pct) && *pct >= 0 && *pct <= 1000;
 }
 
-static int threshold_key(void *user, const char *section, const char *name, const char *value)
+int sl_cmp_threshold_set(struct sl_cmp_options *o, const char *key, const char *value, char *msg, size_t len)
 {
-	struct ini_ctx *ctx = user;
-	struct sl_cmp_options *o = ctx->o;
 	struct sl_cmp_metric m;
 	double pct;
 
-	if (strcmp(section, "compare") != 0)
-		return 1;
-	if (ctx->msg[0])
-		return 1;   /* keep the first problem */
-	if (strcmp(name, "threshold") == 0) {
+	if (strcmp(key, "threshold") == 0) {
 		if (!parse_pct(value, &pct))
 			goto out_bad_value;
 		o->threshold_pct = pct;
-		return 1;
-	}
-	if (strncmp(name, "threshold.", 10) != 0) {
-		snprintf(ctx->msg, sizeof(ctx->msg),
-			 "unknown key '%.60s' in [compare] (threshold or threshold.<metric>)", name);
 		return 0;
 	}
-	if (!sl_cmp_metric_find(name + 10, &m)) {
-		const char *guess = metric_guess(name + 10);
+	if (strncmp(key, "threshold.", 10) != 0) {
+		snprintf(msg, len, "unknown key '%.60s' in [compare] (threshold or threshold.<metric>)", key);
+		return -EINVAL;
+	}
+	if (!sl_cmp_metric_find(key + 10, &m)) {
+		const char *guess = metric_guess(key + 10);
 
-		snprintf(ctx->msg, sizeof(ctx->msg), "unknown metric '%.60s' in '%.80s'%s%s%s", name + 10, name,
+		snprintf(msg, len, "unknown metric '%.60s' in '%.80s'%s%s%s", key + 10, key,
 			 guess ? " (did you mean '" : "", guess ? guess : "", guess ? "'?)" : "");
-		return 0;
+		return -EINVAL;
 	}
 	if (!parse_pct(value, &pct))
 		goto out_bad_value;
 	for (int i = 0; i < o->nthresholds; i++)
 		if (strcmp(o->thresholds[i].metric, m.name) == 0) {
 			o->thresholds[i].pct = pct;
-			return 1;
+			return 0;
 		}
 	if (o->nthresholds >= SL_CMP_MAX_METRICS) {
-		snprintf(ctx->msg, sizeof(ctx->msg), "more than %d per-metric thresholds", SL_CMP_MAX_METRICS);
-		return 0;
+		snprintf(msg, len, "more than %d per-metric thresholds", SL_CMP_MAX_METRICS);
+		return -EINVAL;
 	}
 	snprintf(o->thresholds[o->nthresholds].metric, SL_NAME_LEN, "%s", m.name);
 	o->thresholds[o->nthresholds++].pct = pct;
-	return 1;
+	return 0;
 
 out_bad_value:
-	snprintf(ctx->msg, sizeof(ctx->msg), "%.80s = '%.80s': expected a percentage between 0 and 1000",
-		 name, value);
-	return 0;
+	snprintf(msg, len, "%.80s = '%.80s': expected a percentage between 0 and 1000", key, value);
+	return -EINVAL;
+}
+
+static int threshold_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct ini_ctx *ctx = user;
+
+	if (strcmp(section, "compare") != 0 || ctx->msg[0])
+		return 1;   /* keep the first problem */
+	return sl_cmp_threshold_set(ctx->o, name, value, ctx->msg, sizeof(ctx->msg)) == 0;
 }
 
 int sl_cmp_thresholds_parse(struct sl_cmp_options *o, const char *name, const char *text)
@@ -314,6 +316,11 @@ static int load_meta(struct sl_cmp_run *r, const char *path, const char *text, s
 		goto out_free_meta;
 	}
 	snprintf(r->fingerprint, sizeof(r->fingerprint), "%s", json_string_value(fp));
+	{
+		json_t *load = json_object_get(json_object_get(meta, "preflight"), "load_per_cpu");
+
+		r->load_per_cpu = json_is_number(load) && json_number_value(load) >= 0 ? json_number_value(load) : NAN;
+	}
 	snprintf(r->experiment, sizeof(r->experiment), "%s", json_string_value(name));
 	commit = json_object_get(meta, "git_commit");
 	if (!json_is_string(commit))
@@ -695,13 +702,6 @@ out_free_meta:
 
 /* ---- statistics of one comparison ---- */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Copy the finite values of x into a new array; *n gets their count. NULL only when out of memory. */
 static double *finite_copy(const double *x, size_t n, size_t *m)
 {
@@ -716,22 +716,18 @@ static double *finite_copy(const double *x, size_t n, size_t *m)
 	return v;
 }
 
-static double resampled_median(struct sl_rng *rng, const double *v, size_t n, double *scratch)
-{
-	for (size_t i = 0; i < n; i++) {
-		size_t k = (size_t)(sl_rng_uniform(rng) * (double)n);
+/* Whether the row passes both conditions at the per-row level alone (before Benjamini-Hochberg). */
+static bool row_significant(const struct sl_cmp_row *row, double cut);
+static bool tests_pass(const struct sl_cmp_row *row, double cut);
+static bool change_ci_apart_from_zero(const struct sl_cmp_row *row);
 
-		scratch[i] = v[k < n ? k : n - 1];
-	}
-	qsort(scratch, n, sizeof(*scratch), cmp_double);
-	return n % 2 ? scratch[n / 2] : (scratch[n / 2 - 1] + scratch[n / 2]) / 2;
-}
-
-/* Set the verdict of row from its filled statistics and significance. */
+/* Set the verdict of row from its filled statistics, significance and detectable effect. Every note
+ * says what the numbers beside it show (tested): a change is only called unchanged when the row
+ * could have detected one of the threshold's size. */
 static void decide(struct sl_cmp_row *row)
 {
 	double thr = row->threshold_pct, ch;
-	bool beyond, worse;
+	bool beyond, worse, alone;
 
 	row->note[0] = '\0';
 	if (row->nmin < SL_CMP_MIN_REPS) {
@@ -770,13 +766,37 @@ static void decide(struct sl_cmp_row *row)
 		snprintf(row->note, sizeof(row->note), "significant but within the %g%% threshold", thr);
 		return;
 	}
-	if (isfinite(row->change_lo_pct) && isfinite(row->change_hi_pct) && row->change_lo_pct >= -thr &&
-	    row->change_hi_pct <= thr) {
+	if (beyond && tests_pass(row, row->p_cut) && !change_ci_apart_from_zero(row)) {
+		row->verdict = SL_VERDICT_INCONCLUSIVE;
+		snprintf(row->note, sizeof(row->note), "the tests pass (Welch p %.2g) but the CI of the change "
+			 "[%+.1f, %+.1f] includes 0", row->p, row->change_lo_pct, row->change_hi_pct);
+		return;
+	}
+	/* significant alone, not among the comparison's rows: the family-wide step decided */
+	alone = row->p_cut < SL_CMP_RANK_ALPHA && row_significant(row, SL_CMP_RANK_ALPHA);
+	if (alone && beyond) {
+		row->verdict = SL_VERDICT_INCONCLUSIVE;
+		snprintf(row->note, sizeof(row->note), "significant alone (Welch p %.2g) but not after "
+			 "Benjamini-Hochberg over the comparison's rows (cut %.2g)", row->p, row->p_cut > 0 ? row->p_cut : 0);
+		return;
+	}
+	if (row->mde_pct <= thr) {
 		row->verdict = SL_VERDICT_UNCHANGED;
+		if (alone)
+			snprintf(row->note, sizeof(row->note), "Welch p %.2g alone, not significant after "
+				 "Benjamini-Hochberg (cut %.2g); within the %g%% threshold", row->p,
+				 row->p_cut > 0 ? row->p_cut : 0, thr);
 		return;
 	}
 	row->verdict = SL_VERDICT_INCONCLUSIVE;
-	snprintf(row->note, sizeof(row->note), "not significant, but the CI of the change reaches beyond %g%%", thr);
+	if (row->more_reps > 0)
+		snprintf(row->note, sizeof(row->note), "not significant, and it could only have detected %.*f%% "
+			 "(threshold %g%%): about %ld more repetitions on each side would reach it",
+			 row->mde_pct < 10 ? 1 : 0, row->mde_pct, thr,
+			 row->more_reps);
+	else
+		snprintf(row->note, sizeof(row->note), "not significant, and it could only have detected %.*f%% "
+			 "(threshold %g%%)", row->mde_pct < 10 ? 1 : 0, row->mde_pct, thr);
 }
 
 static bool cis_apart(const struct sl_cmp_side *a, const struct sl_cmp_side *b)
@@ -834,37 +854,120 @@ static double t_two_sided_p(double t, double df)
 	return beta_inc(df / 2, 0.5, df / (df + t * t));
 }
 
+static bool all_positive(const double *a, size_t na)
+{
+	for (size_t i = 0; i < na; i++)
+		if (!(a[i] > 0))
+			return false;
+	return true;
+}
+
+/* Mean and sample variance of a (of its logarithms when logs). */
+static void moments(const double *a, size_t n, bool logs, double *mean, double *var)
+{
+	double m = 0, v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		m += logs ? log(a[i]) : a[i];
+	m /= (double)n;
+	for (size_t i = 0; i < n; i++)
+		v += pow((logs ? log(a[i]) : a[i]) - m, 2);
+	*mean = m;
+	*var = n > 1 ? v / (double)(n - 1) : 0;
+}
+
+/* Welch's degrees of freedom for variances of the means va, vb. */
+static double welch_df(double va, size_t na, double vb, size_t nb)
+{
+	double se2 = va + vb;
+
+	return se2 * se2 / (va * va / (double)(na - 1) + vb * vb / (double)(nb - 1));
+}
+
 /* Welch's t-test of a against b (finite values), on logarithms when all are positive: the noise of
  * run times is multiplicative. Two-sided p; NAN with fewer than 2 values on a side. */
 static double welch_p(const double *a, size_t na, const double *b, size_t nb)
 {
-	double ma = 0, mb = 0, va = 0, vb = 0, se2, t, df;
-	bool logs = true;
+	double ma, mb, va, vb, se2, t;
+	bool logs;
 
 	if (na < 2 || nb < 2)
 		return NAN;
-	for (size_t i = 0; i < na; i++)
-		logs = logs && a[i] > 0;
-	for (size_t i = 0; i < nb; i++)
-		logs = logs && b[i] > 0;
-	for (size_t i = 0; i < na; i++)
-		ma += logs ? log(a[i]) : a[i];
-	for (size_t i = 0; i < nb; i++)
-		mb += logs ? log(b[i]) : b[i];
-	ma /= (double)na;
-	mb /= (double)nb;
-	for (size_t i = 0; i < na; i++)
-		va += pow((logs ? log(a[i]) : a[i]) - ma, 2);
-	for (size_t i = 0; i < nb; i++)
-		vb += pow((logs ? log(b[i]) : b[i]) - mb, 2);
-	va /= (double)(na - 1) * (double)na;   /* variance of the mean */
-	vb /= (double)(nb - 1) * (double)nb;
+	logs = all_positive(a, na) && all_positive(b, nb);
+	moments(a, na, logs, &ma, &va);
+	moments(b, nb, logs, &mb, &vb);
+	va /= (double)na;   /* variance of the mean */
+	vb /= (double)nb;
 	se2 = va + vb;
 	if (!(se2 > 0))
 		return ma == mb ? 1 : 0;
 	t = (ma - mb) / sqrt(se2);
-	df = se2 * se2 / (va * va / (double)(na - 1) + vb * vb / (double)(nb - 1));
-	return t_two_sided_p(t, df);
+	return t_two_sided_p(t, welch_df(va, na, vb, nb));
+}
+
+/* The q-quantile (q in (0.5, 1)) of Student's t with df degrees of freedom, by bisection. */
+static double t_quantile(double q, double df)
+{
+	double lo = 0, hi = 1e4, target = 2 * (1 - q);
+
+	for (int i = 0; i < 100; i++) {
+		double mid = (lo + hi) / 2;
+
+		if (t_two_sided_p(mid, df) > target)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+#define SL_CMP_POWER 0.8           /* the power of the minimum detectable effect */
+#define SL_CMP_MAX_MORE_REPS 100000
+
+/* The change (on the test's scale: log ratio, or absolute) that Welch's test at SL_CMP_RANK_ALPHA
+ * detects with SL_CMP_POWER, for sample variances va, vb and sizes na, nb. */
+static double detectable(double va, size_t na, double vb, size_t nb)
+{
+	double sa = va / (double)na, sb = vb / (double)nb, df;
+
+	if (!(sa + sb > 0))
+		return 0;
+	df = welch_df(sa, na, sb, nb);
+	if (!isfinite(df) || df < 1)
+		df = 1;
+	return (t_quantile(1 - SL_CMP_RANK_ALPHA / 2, df) + t_quantile(SL_CMP_POWER, df)) * sqrt(sa + sb);
+}
+
+/* The row's minimum detectable effect (percent) from its own noise and n, and how many more
+ * repetitions on each side would bring it within the threshold. */
+static void row_power(struct sl_cmp_row *row, const double *b, size_t nb, const double *c, size_t nc)
+{
+	double mb, vb, mc, vc, d, want;
+	bool logs;
+	size_t k;
+
+	row->mde_pct = INFINITY;
+	row->more_reps = -1;
+	if (nb < SL_CMP_MIN_REPS || nc < SL_CMP_MIN_REPS)
+		return;
+	logs = all_positive(b, nb) && all_positive(c, nc);
+	moments(b, nb, logs, &mb, &vb);
+	moments(c, nc, logs, &mc, &vc);
+	if (!logs && mb == 0)
+		return;
+	d = detectable(vb, nb, vc, nc);
+	row->mde_pct = logs ? expm1(d) * 100 : d / fabs(mb) * 100;
+	want = logs ? log1p(row->threshold_pct / 100) : row->threshold_pct / 100 * fabs(mb);
+	if (d <= want) {
+		row->more_reps = 0;
+		return;
+	}
+	/* the normal approximation's n, then up until the t quantiles agree */
+	k = (size_t)ceil(pow(2.8 / want, 2) * (vb + vc));
+	k = k > nb ? k - nb : 1;
+	while (k < SL_CMP_MAX_MORE_REPS && detectable(vb, nb + k, vc, nc + k) > want)
+		k = k < 16 ? k + 1 : k + k / 16;
+	row->more_reps = k < SL_CMP_MAX_MORE_REPS ? (long)k : -1;
 }
 
 double sl_cmp_welch_p(const double *a, size_t na, const double *b, size_t nb)
@@ -883,6 +986,8 @@ double sl_cmp_welch_p(const double *a, size_t na, const double *b, size_t nb)
 static void row_test(struct sl_cmp_row *row, const double *b, size_t nb, const double *c, size_t nc)
 {
 	row->nmin = nb < nc ? nb : nc;
+	row->mde_pct = INFINITY;
+	row->more_reps = -1;
 	row->ci_test = row->nmin < SL_CMP_MWU_REPS;
 	row->cis_apart = cis_apart(&row->base, &row->cur);
 	row->p = row->p_rank = NAN;
@@ -891,14 +996,32 @@ static void row_test(struct sl_cmp_row *row, const double *b, size_t nb, const d
 	row->p = welch_p(b, nb, c, nc);
 	if (!row->ci_test)
 		row->p_rank = sl_stats_mann_whitney_p(b, nb, c, nc);
+	row_power(row, b, nb, c, nc);
 }
 
 /* Significance of a row at the p-value cut (the Benjamini-Hochberg one over a comparison). */
-static bool row_significant(const struct sl_cmp_row *row, double cut)
+/* The two tests at the p-value cut: Welch's p, and the rank condition. */
+static bool tests_pass(const struct sl_cmp_row *row, double cut)
 {
 	if (row->nmin < SL_CMP_MIN_REPS || !isfinite(row->p) || row->p > cut)
 		return false;
 	return row->ci_test ? row->cis_apart : row->p_rank < SL_CMP_RANK_ALPHA;
+}
+
+/* Whether the 95% CI of the change leaves out 0 (true when it could not be computed). */
+static bool change_ci_apart_from_zero(const struct sl_cmp_row *row)
+{
+	if (!isfinite(row->change_lo_pct) || !isfinite(row->change_hi_pct))
+		return true;
+	return row->change_lo_pct > 0 || row->change_hi_pct < 0;
+}
+
+/* Significance of a row at the p-value cut: both tests, and a change whose CI leaves out 0, so that
+ * a verdict never stands beside an interval that says "maybe no change" (seen on a loaded machine:
+ * Welch and U passed, the change +28% [-1.9, +60]). */
+static bool row_significant(const struct sl_cmp_row *row, double cut)
+{
+	return tests_pass(row, cut) && change_ci_apart_from_zero(row);
 }
 
 void sl_cmp_samples(const double *base, size_t nb, const double *cur, size_t nc, double threshold_pct,
@@ -911,8 +1034,9 @@ void sl_cmp_samples(const double *base, size_t nb, const double *cur, size_t nc,
 	row->threshold_pct = threshold_pct;
 	row->p = NAN;
 	row->change_pct = row->change_lo_pct = row->change_hi_pct = NAN;
-	row->base = (struct sl_cmp_side){ NAN, NAN, NAN, mb };
-	row->cur = (struct sl_cmp_side){ NAN, NAN, NAN, mc };
+	row->base = (struct sl_cmp_side){ NAN, NAN, NAN, NAN, mb };
+	row->cur = (struct sl_cmp_side){ NAN, NAN, NAN, NAN, mc };
+	row->p_cut = o->alpha;
 	row->note[0] = '\0';
 	if (!b || !c) {
 		row->verdict = SL_VERDICT_INCONCLUSIVE;
@@ -921,8 +1045,8 @@ void sl_cmp_samples(const double *base, size_t nb, const double *cur, size_t nc,
 	}
 	row->base.median = sl_stats_median(b, mb);
 	row->cur.median = sl_stats_median(c, mc);
-	sl_stats_bootstrap_median_ci(b, mb, o->bootstrap, 0.95, seed, &row->base.ci_lo, &row->base.ci_hi);
-	sl_stats_bootstrap_median_ci(c, mc, o->bootstrap, 0.95, seed + 1, &row->cur.ci_lo, &row->cur.ci_hi);
+	row->base.level = sl_stats_median_ci(b, mb, SL_CMP_CI_LEVEL, &row->base.ci_lo, &row->base.ci_hi);
+	row->cur.level = sl_stats_median_ci(c, mc, SL_CMP_CI_LEVEL, &row->cur.ci_lo, &row->cur.ci_hi);
 	if (row->base.median > 0) {
 		row->change_pct = (row->cur.median / row->base.median - 1) * 100;
 		sl_stats_bootstrap_ratio_ci(c, mc, b, mb, o->bootstrap, 0.95, seed + 2, &lo, &hi);
@@ -967,14 +1091,30 @@ static void bootstrap_speedup_change(const double *a, size_t na, const double *b
 	most = nd > most ? nd : most;
 	if (!na || !nb || !nc || !nd || B < 10)
 		return;
-	scratch = malloc(most * sizeof(*scratch));
+	scratch = malloc(5 * most * sizeof(*scratch));   /* scratch, then the four samples sorted */
 	stat = malloc((size_t)B * sizeof(*stat));
 	if (!scratch || !stat)
 		goto out_free;
+	{
+		double *sa = scratch + most, *sb = sa + most, *sc = sb + most, *sd = sc + most;
+
+		memcpy(sa, a, na * sizeof(*a));
+		memcpy(sb, b, nb * sizeof(*b));
+		memcpy(sc, c, nc * sizeof(*c));
+		memcpy(sd, d, nd * sizeof(*d));
+		qsort(sa, na, sizeof(*sa), sl_stats_cmp_double);   /* the resampler wants them sorted */
+		qsort(sb, nb, sizeof(*sb), sl_stats_cmp_double);
+		qsort(sc, nc, sizeof(*sc), sl_stats_cmp_double);
+		qsort(sd, nd, sizeof(*sd), sl_stats_cmp_double);
+		a = sa;
+		b = sb;
+		c = sc;
+		d = sd;
+	}
 	sl_rng_seed(&rng, seed);
 	for (int i = 0; i < B; i++) {
-		double ma = resampled_median(&rng, a, na, scratch), mb = resampled_median(&rng, b, nb, scratch);
-		double mc = resampled_median(&rng, c, nc, scratch), md = resampled_median(&rng, d, nd, scratch);
+		double ma = sl_stats_resample_median(&rng, a, na, scratch), mb = sl_stats_resample_median(&rng, b, nb, scratch);
+		double mc = sl_stats_resample_median(&rng, c, nc, scratch), md = sl_stats_resample_median(&rng, d, nd, scratch);
 		double s = (ma / mb) / (mc / md);
 
 		if (isfinite(s))
@@ -1001,8 +1141,9 @@ void sl_cmp_speedup(const double *t1b, const int *rb1, size_t nb1, const double 
 	row->threshold_pct = threshold_pct;
 	row->p = NAN;
 	row->change_pct = row->change_lo_pct = row->change_hi_pct = NAN;
-	row->base = (struct sl_cmp_side){ NAN, NAN, NAN, 0 };
-	row->cur = (struct sl_cmp_side){ NAN, NAN, NAN, 0 };
+	row->base = (struct sl_cmp_side){ NAN, NAN, NAN, NAN, 0 };
+	row->cur = (struct sl_cmp_side){ NAN, NAN, NAN, NAN, 0 };
+	row->p_cut = o->alpha;
 	row->note[0] = '\0';
 	if (!pb || !pc || !(scale > 0)) {
 		row->verdict = SL_VERDICT_INCONCLUSIVE;
@@ -1015,10 +1156,11 @@ void sl_cmp_speedup(const double *t1b, const int *rb1, size_t nb1, const double 
 	row->cur.n = npc;
 	row->base.median = sl_stats_median(t1b, nb1) / sl_stats_median(tpb, nbp) / scale;
 	row->cur.median = sl_stats_median(t1c, nc1) / sl_stats_median(tpc, ncp) / scale;
-	sl_stats_bootstrap_ratio_ci(t1b, nb1, tpb, nbp, o->bootstrap, 0.95, seed, &lo, &hi);
+	/* built as summary.csv builds a speedup's interval: from the medians' order-statistic CIs */
+	row->base.level = sl_stats_median_ratio_ci(t1b, nb1, tpb, nbp, SL_CMP_CI_LEVEL, &lo, &hi);
 	row->base.ci_lo = lo / scale;
 	row->base.ci_hi = hi / scale;
-	sl_stats_bootstrap_ratio_ci(t1c, nc1, tpc, ncp, o->bootstrap, 0.95, seed + 1, &lo, &hi);
+	row->cur.level = sl_stats_median_ratio_ci(t1c, nc1, tpc, ncp, SL_CMP_CI_LEVEL, &lo, &hi);
 	row->cur.ci_lo = lo / scale;
 	row->cur.ci_hi = hi / scale;
 	if (row->base.median > 0 && isfinite(row->base.median)) {
@@ -1191,6 +1333,10 @@ static int match_axes(const struct sl_cmp_run *base, const struct sl_cmp_run *cu
 			bv = b >= 0 && base->nconfigs ? base->configs[0].values[b] : NULL;
 			cv = c >= 0 && cur->nconfigs ? cur->configs[0].values[c] : NULL;
 			if (bv && cv && strcmp(bv, cv) != 0) {
+				size_t used = strlen(res->params);
+
+				snprintf(res->params + used, sizeof(res->params) - used, "%s%s %s -> %s",
+					 used ? ", " : "", name, bv, cv);
 				if (add_note(res, "fixed axis '%s' differs: base %s, current %s (configurations are "
 					     "matched on the others)", name, bv, cv) < 0)
 					return -ENOMEM;
@@ -1365,8 +1511,10 @@ static int compare_status(const struct sl_cmp_config *cb, const struct sl_cmp_co
 	row->metric.column = -1;
 	row->metric.better = 1;
 	row->metric.dimensionless = true;
-	row->base = (struct sl_cmp_side){ (double)cb->nok, NAN, NAN, cb->nmeasured };
-	row->cur = (struct sl_cmp_side){ (double)cc->nok, NAN, NAN, cc->nmeasured };
+	row->base = (struct sl_cmp_side){ (double)cb->nok, NAN, NAN, NAN, cb->nmeasured };
+	row->cur = (struct sl_cmp_side){ (double)cc->nok, NAN, NAN, NAN, cc->nmeasured };
+	row->mde_pct = NAN;
+	row->more_reps = -1;
 	row->change_pct = row->change_lo_pct = row->change_hi_pct = row->p = NAN;
 	if (cc->nfailed && !cb->nfailed) {
 		row->verdict = SL_VERDICT_REGRESSION;
@@ -1384,11 +1532,6 @@ static int compare_status(const struct sl_cmp_config *cb, const struct sl_cmp_co
 	return 0;
 }
 
-static int cmp_p(const void *a, const void *b)
-{
-	return cmp_double(a, b);
-}
-
 /* Benjamini-Hochberg over the rows that were tested: the largest k with p_(k) <= k q / m gives the
  * cut; every row's significance and verdict are set again against it. 0 or -ENOMEM. */
 static int fdr_decide(struct sl_cmp_result *res, double q)
@@ -1404,7 +1547,7 @@ static int fdr_decide(struct sl_cmp_result *res, double q)
 		if (r->metric.kind != SL_CMP_STATUS && r->nmin >= SL_CMP_MIN_REPS && isfinite(r->p))
 			p[m++] = r->p;
 	}
-	qsort(p, m, sizeof(*p), cmp_p);
+	qsort(p, m, sizeof(*p), sl_stats_cmp_double);
 	for (size_t k = m; k >= 1; k--)
 		if (p[k - 1] <= (double)k * q / (double)m) {
 			cut = p[k - 1];
@@ -1416,11 +1559,175 @@ static int fdr_decide(struct sl_cmp_result *res, double q)
 
 		if (r->metric.kind == SL_CMP_STATUS || r->nmin < SL_CMP_MIN_REPS || !isfinite(r->p))
 			continue;
+		r->p_cut = cut;
 		r->significant = row_significant(r, cut);
 		decide(r);
 	}
 	free(p);
 	return 0;
+}
+
+/* A row that decides the headline: a metric with a better direction, or a status row. */
+static bool row_counts(const struct sl_cmp_row *r)
+{
+	return r->metric.kind == SL_CMP_STATUS || r->metric.better != 0;
+}
+
+/* "LABEL METRIC +x% [lo, hi]" of a row into buf. */
+static void row_change_text(const struct sl_cmp_result *res, const struct sl_cmp_row *r, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s %s", res->labels[r->match], r->metric.name);
+
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (r->metric.kind == SL_CMP_STATUS)
+		snprintf(buf + n, len - (size_t)n, ": %s", r->note);
+	else if (isfinite(r->change_lo_pct) && isfinite(r->change_hi_pct))
+		snprintf(buf + n, len - (size_t)n, " %+.1f%% [%+.1f, %+.1f]", r->change_pct, r->change_lo_pct,
+			 r->change_hi_pct);
+	else
+		snprintf(buf + n, len - (size_t)n, " %+.1f%%", r->change_pct);
+}
+
+/* The row of verdict v that moved furthest (a status row first), or NULL. */
+static const struct sl_cmp_row *worst_row(const struct sl_cmp_result *res, enum sl_verdict v)
+{
+	const struct sl_cmp_row *w = NULL;
+
+	for (size_t i = 0; i < res->nrows; i++) {
+		const struct sl_cmp_row *r = &res->rows[i];
+
+		if (r->verdict != v || !row_counts(r))
+			continue;
+		if (r->metric.kind == SL_CMP_STATUS)
+			return r;
+		if (!w || fabs(r->change_pct) > fabs(w->change_pct))
+			w = r;
+	}
+	return w;
+}
+
+const char *sl_cmp_headline(const struct sl_cmp_result *res)
+{
+	return res->overall == SL_VERDICT_UNCHANGED ? "no change" : sl_verdict_name(res->overall);
+}
+
+/* The headline verdict and its one-line reason: regression > improvement > inconclusive > no
+ * change, from the rows of metrics with a better direction (and failures). */
+static void overall_verdict(struct sl_cmp_result *res)
+{
+	size_t counted = 0, n[SL_VERDICT_N] = { 0 }, used = 0;
+	const struct sl_cmp_row *w;
+	char buf[256];
+
+	for (size_t i = 0; i < res->nrows; i++)
+		if (row_counts(&res->rows[i])) {
+			n[res->rows[i].verdict]++;
+			counted++;
+		}
+	if (n[SL_VERDICT_REGRESSION])
+		res->overall = SL_VERDICT_REGRESSION;
+	else if (n[SL_VERDICT_IMPROVEMENT])
+		res->overall = SL_VERDICT_IMPROVEMENT;
+	else if (n[SL_VERDICT_INCONCLUSIVE] || counted == 0)
+		res->overall = SL_VERDICT_INCONCLUSIVE;   /* nothing compared is no evidence of no change */
+	else
+		res->overall = SL_VERDICT_UNCHANGED;
+	if (counted == 0) {
+		snprintf(res->reason, sizeof(res->reason), "nothing could be compared (see the notes)");
+		return;
+	}
+	if (res->overall == SL_VERDICT_REGRESSION || res->overall == SL_VERDICT_IMPROVEMENT) {
+		w = worst_row(res, res->overall);
+		row_change_text(res, w, buf, sizeof(buf));
+		snprintf(res->reason, sizeof(res->reason), "%s%s (threshold %g%%); %zu of %zu rows %s",
+			 res->overall == SL_VERDICT_REGRESSION ? "worst: " : "largest: ", buf, w->threshold_pct,
+			 n[res->overall], counted, res->overall == SL_VERDICT_REGRESSION ? "regressed" : "improved");
+		return;
+	}
+	if (res->overall == SL_VERDICT_INCONCLUSIVE) {
+		size_t shown = 0;
+
+		used = (size_t)snprintf(res->reason, sizeof(res->reason), "%zu of %zu rows could not tell: ",
+					n[SL_VERDICT_INCONCLUSIVE], counted);
+		for (size_t i = 0; i < res->nrows && used < sizeof(res->reason); i++) {
+			const struct sl_cmp_row *r = &res->rows[i];
+
+			if (r->verdict != SL_VERDICT_INCONCLUSIVE || !row_counts(r))
+				continue;
+			if (shown == 3) {
+				snprintf(res->reason + used, sizeof(res->reason) - used, "; ...");
+				break;
+			}
+			if (r->nmin >= SL_CMP_MIN_REPS && r->mde_pct > r->threshold_pct && r->more_reps > 0)
+				used += (size_t)snprintf(res->reason + used, sizeof(res->reason) - used,
+							 "%s%s %s detects %.*f%%, not %g%% (about %ld more repetitions)",
+							 shown ? "; " : "", res->labels[r->match], r->metric.name,
+							 r->mde_pct < 10 ? 1 : 0, r->mde_pct, r->threshold_pct, r->more_reps);
+			else
+				used += (size_t)snprintf(res->reason + used, sizeof(res->reason) - used, "%s%s %s: %s",
+							 shown ? "; " : "", res->labels[r->match], r->metric.name, r->note);
+			shown++;
+		}
+		return;
+	}
+	/* no change: the largest move, and the largest change any row could have missed */
+	{
+		const struct sl_cmp_row *big = NULL, *blind = NULL;
+
+		for (size_t i = 0; i < res->nrows; i++) {
+			const struct sl_cmp_row *r = &res->rows[i];
+
+			if (!row_counts(r) || r->metric.kind == SL_CMP_STATUS || !isfinite(r->change_pct))
+				continue;
+			if (!big || fabs(r->change_pct) > fabs(big->change_pct))
+				big = r;
+			if (!blind || r->mde_pct / r->threshold_pct > blind->mde_pct / blind->threshold_pct)
+				blind = r;
+		}
+		if (!big) {
+			snprintf(res->reason, sizeof(res->reason), "no failures, nothing else measured");
+			return;
+		}
+		row_change_text(res, big, buf, sizeof(buf));
+		used = (size_t)snprintf(res->reason, sizeof(res->reason), "no row changed significantly beyond its "
+					"threshold, and each could have detected it (least sensitive: %s %s, %.3g%% of %g%%); "
+					"largest change: %s", res->labels[blind->match], blind->metric.name, blind->mde_pct,
+					blind->threshold_pct, buf);
+		w = worst_row(res, SL_VERDICT_CHANGED);
+		if (w && used < sizeof(res->reason)) {
+			for (size_t i = 0; i < res->nrows; i++)
+				if (res->rows[i].verdict == SL_VERDICT_CHANGED)
+					w = &res->rows[i];
+			row_change_text(res, w, buf, sizeof(buf));
+			snprintf(res->reason + used, sizeof(res->reason) - used, "; reported, not judged: %s", buf);
+		}
+	}
+}
+
+/* Google Benchmark's OVERALL_GEOMEAN: per metric, the geometric mean of median(cur)/median(base)
+ * over the matched configurations that have both. */
+static void geomean_summary(struct sl_cmp_result *res, const struct sl_cmp_metric *metrics, size_t nmetrics)
+{
+	res->ngeo = 0;
+	for (size_t k = 0; k < nmetrics && res->ngeo < SL_CMP_MAX_METRICS; k++) {
+		double sum = 0;
+		size_t n = 0;
+
+		for (size_t i = 0; i < res->nrows; i++) {
+			const struct sl_cmp_row *r = &res->rows[i];
+
+			if (strcmp(r->metric.name, metrics[k].name) != 0 || !(r->base.median > 0) || !(r->cur.median > 0))
+				continue;
+			sum += log(r->cur.median / r->base.median);
+			n++;
+		}
+		if (!n)
+			continue;
+		snprintf(res->geo[res->ngeo].metric, SL_NAME_LEN, "%s", metrics[k].name);
+		res->geo[res->ngeo].change_pct = expm1(sum / (double)n) * 100;
+		res->geo[res->ngeo++].n = n;
+	}
 }
 
 int sl_cmp_compare(const struct sl_cmp_run *base, const struct sl_cmp_run *cur, const struct sl_cmp_options *o,
@@ -1443,6 +1750,9 @@ int sl_cmp_compare(const struct sl_cmp_run *base, const struct sl_cmp_run *cur, 
 	snprintf(res->cur_fingerprint, sizeof(res->cur_fingerprint), "%s", cur->fingerprint);
 	res->alpha = o->alpha;
 	res->threshold_pct = o->threshold_pct;
+	snprintf(res->thresholds_from, sizeof(res->thresholds_from), "%s", o->thresholds_from);
+	res->base_load = base->load_per_cpu;
+	res->cur_load = cur->load_per_cpu;
 	if (strcmp(base->experiment, cur->experiment) != 0) {
 		sl_err("different experiments: %s/meta.json is '%s' but %s/meta.json is '%s'", base->dir,
 		       base->experiment, cur->dir, cur->experiment);
@@ -1565,16 +1875,8 @@ int sl_cmp_compare(const struct sl_cmp_run *base, const struct sl_cmp_run *cur, 
 		goto out_nomem;
 	for (size_t i = 0; i < res->nrows; i++)
 		res->counts[res->rows[i].verdict]++;
-	if (res->counts[SL_VERDICT_REGRESSION])
-		res->overall = SL_VERDICT_REGRESSION;
-	else if (res->counts[SL_VERDICT_IMPROVEMENT])
-		res->overall = SL_VERDICT_IMPROVEMENT;
-	else if (res->counts[SL_VERDICT_CHANGED])
-		res->overall = SL_VERDICT_CHANGED;
-	else if (res->counts[SL_VERDICT_INCONCLUSIVE] || res->nrows == 0)
-		res->overall = SL_VERDICT_INCONCLUSIVE;   /* nothing compared is no evidence of no change */
-	else
-		res->overall = SL_VERDICT_UNCHANGED;
+	overall_verdict(res);
+	geomean_summary(res, metrics, nmetrics);
 	err = 0;
 	goto out_free;
 
@@ -1591,6 +1893,68 @@ out_free:
 	free(taken);
 	free(ax);
 	return err;
+}
+
+/* ---- calibration from A/A runs ---- */
+
+#define SL_CMP_CALIBRATION_MARGIN 1.5   /* threshold = margin x the largest A/A change seen */
+
+int sl_cmp_calibrate(const struct sl_cmp_run *runs, size_t n, const struct sl_cmp_options *o,
+		     struct sl_cmp_options *out, FILE *f)
+{
+	struct { char metric[SL_NAME_LEN]; double worst; size_t rows; } seen[SL_CMP_MAX_METRICS];
+	size_t nseen = 0;
+
+	if (n < 2 || n % 2) {
+		sl_err("calibration needs pairs of identical runs (got %zu run%s)", n, n == 1 ? "" : "s");
+		return -EINVAL;
+	}
+	*out = *o;
+	for (size_t i = 0; i < n; i += 2) {
+		struct sl_cmp_result res;
+
+		if (sl_cmp_compare(&runs[i], &runs[i + 1], o, &res) < 0)
+			return -EINVAL;
+		if (res.params[0]) {
+			sl_err("%s and %s are not identical runs: %s", runs[i].dir, runs[i + 1].dir, res.params);
+			sl_cmp_result_free(&res);
+			return -EINVAL;
+		}
+		for (size_t r = 0; r < res.nrows; r++) {
+			const struct sl_cmp_row *row = &res.rows[r];
+			size_t k = 0;
+
+			if (row->metric.kind == SL_CMP_STATUS || !isfinite(row->change_pct))
+				continue;
+			while (k < nseen && strcmp(seen[k].metric, row->metric.name) != 0)
+				k++;
+			if (k == nseen) {
+				if (nseen == SL_CMP_MAX_METRICS)
+					continue;
+				snprintf(seen[k].metric, SL_NAME_LEN, "%s", row->metric.name);
+				seen[k].worst = 0;
+				seen[k].rows = 0;
+				nseen++;
+			}
+			seen[k].worst = fmax(seen[k].worst, fabs(row->change_pct));
+			seen[k].rows++;
+		}
+		sl_cmp_result_free(&res);
+	}
+	fprintf(f, "; calibrated from %zu pairs of identical runs of '%s' on this machine (%s and the others):\n"
+		   "; per metric, %.1f x the largest change between two identical runs, at least the default\n"
+		   "[compare]\n", n / 2, runs[0].experiment, runs[0].dir, SL_CMP_CALIBRATION_MARGIN);
+	for (size_t k = 0; k < nseen; k++) {
+		double thr = fmin(1000, fmax(o->threshold_pct, ceil(seen[k].worst * SL_CMP_CALIBRATION_MARGIN * 10) / 10));
+		char key[SL_NAME_LEN + 16], value[32], msg[256];
+
+		snprintf(key, sizeof(key), "threshold.%s", seen[k].metric);
+		snprintf(value, sizeof(value), "%g", thr);
+		fprintf(f, "; largest A/A change %.2f%% over %zu rows\n%s = %s\n", seen[k].worst, seen[k].rows, key,
+			value);
+		(void)sl_cmp_threshold_set(out, key, value, msg, sizeof(msg));   /* a known metric, <= 1000 */
+	}
+	return (int)(n / 2);
 }
 
 /* ---- output ---- */
@@ -1627,6 +1991,27 @@ void sl_cmp_markdown(const struct sl_cmp_result *res, FILE *f)
 	};
 	bool first = true;
 
+	/* the answer first: the verdict and why, and what else differs between the runs */
+	fprintf(f, "Verdict: %s — ", sl_cmp_headline(res));
+	md_cell(f, res->reason);
+	fputc('\n', f);
+	if (res->params[0]) {
+		fputs("Workload parameters differ between base and current: ", f);
+		md_cell(f, res->params);
+		fputs(" (the verdict compares them as they are)\n", f);
+	}
+	/* wall time follows the neighbours too: a loaded machine is said where the verdict is read */
+	if ((res->base_load > 1 || res->cur_load > 1) && isfinite(res->base_load) && isfinite(res->cur_load))
+		fprintf(f, "Machine loaded: load average per CPU at the start %.2g (base) and %.2g (current); wall-time "
+			"rows follow the other work too (cpu_user_s does not)\n", res->base_load, res->cur_load);
+	if (res->ngeo) {
+		fputs("Geometric mean over the matched configurations:", f);
+		for (size_t i = 0; i < res->ngeo; i++)
+			fprintf(f, "%s %s %+.1f%% (%zu)", i ? "," : "", res->geo[i].metric, res->geo[i].change_pct,
+				res->geo[i].n);
+		fputc('\n', f);
+	}
+	fputc('\n', f);
 	fprintf(f, "**speedlab compare: %s** — experiment `", sl_verdict_name(res->overall));
 	md_cell(f, res->experiment);
 	fputs("`: ", f);
@@ -1646,6 +2031,11 @@ void sl_cmp_markdown(const struct sl_cmp_result *res, FILE *f)
 		   "repetitions)%s\n\n", res->nlabels, res->nlabels == 1 ? "" : "s", res->threshold_pct, res->alpha,
 		res->family, SL_CMP_RANK_ALPHA, SL_CMP_MWU_REPS,
 		res->cross_machine ? "; different machines: dimensionless metrics only" : "");
+	if (res->thresholds_from[0]) {
+		fputs("per-metric thresholds calibrated from identical runs on this machine: `", f);
+		md_cell(f, res->thresholds_from);
+		fputs("`\n\n", f);
+	}
 	fputs("base: `", f);
 	md_cell(f, res->base_dir);
 	fputs("`", f);
@@ -1662,8 +2052,8 @@ void sl_cmp_markdown(const struct sl_cmp_result *res, FILE *f)
 		md_cell(f, res->cur_commit);
 		fputs(")", f);
 	}
-	fputs("\n\n| configuration | metric | base | current | change % [95% CI] | p | verdict |\n"
-	      "|---|---|---:|---:|---|---:|---|\n", f);
+	fputs("\n\n| configuration | metric | base | current | change % [95% CI] | detectable % | p | verdict |\n"
+	      "|---|---|---:|---:|---|---:|---:|---|\n", f);
 	for (size_t i = 0; i < res->nrows; i++) {
 		const struct sl_cmp_row *r = &res->rows[i];
 
@@ -1674,7 +2064,7 @@ void sl_cmp_markdown(const struct sl_cmp_result *res, FILE *f)
 		md_cell(f, res->labels[r->match]);
 		fprintf(f, " | %s | ", r->metric.name);
 		if (r->metric.kind == SL_CMP_STATUS) {
-			fprintf(f, "%.0f/%zu ok | %.0f/%zu ok | — | — | ", r->base.median, r->base.n, r->cur.median,
+			fprintf(f, "%.0f/%zu ok | %.0f/%zu ok | — | — | — | ", r->base.median, r->base.n, r->cur.median,
 				r->cur.n);
 		} else {
 			md_num(f, r->base.median);
@@ -1689,12 +2079,18 @@ void sl_cmp_markdown(const struct sl_cmp_result *res, FILE *f)
 				fputs("—", f);
 			}
 			fputs(" | ", f);
+			if (isfinite(r->mde_pct))
+				fprintf(f, "%.3g", r->mde_pct);
+			else
+				fputs("—", f);
+			fputs(" | ", f);
 			if (isfinite(r->p))
 				fprintf(f, "t %.2g", r->p);
 			else
 				fputs("—", f);
 			if (r->ci_test && r->nmin >= SL_CMP_MIN_REPS)
-				fprintf(f, " · CIs %s (n=%zu/%zu)", r->cis_apart ? "apart" : "overlap", r->base.n, r->cur.n);
+				fprintf(f, " · CIs %s (n=%zu/%zu, %.4g%%/%.4g%% CIs)", r->cis_apart ? "apart" : "overlap",
+					r->base.n, r->cur.n, 100 * r->base.level, 100 * r->cur.level);
 			else if (isfinite(r->p_rank))
 				fprintf(f, " · U %.2g", r->p_rank);
 			fputs(" | ", f);
@@ -1710,6 +2106,8 @@ void sl_cmp_markdown(const struct sl_cmp_result *res, FILE *f)
 		}
 		fputs(" |\n", f);
 	}
+	fputs("\ndetectable %: the smallest change each row would have found with 80% power at p < 0.05, from its "
+	      "own noise and repetitions; a row is unchanged only when that is within its threshold.\n", f);
 	if (res->nrows > SL_CMP_MARKDOWN_ALL_ROWS && res->counts[SL_VERDICT_UNCHANGED])
 		fprintf(f, "\n%zu unchanged rows left out of this table (--json has every row).\n",
 			res->counts[SL_VERDICT_UNCHANGED]);
@@ -1730,8 +2128,8 @@ static json_t *jnum(double v)
 
 static json_t *jside(const struct sl_cmp_side *s)
 {
-	return json_pack("{s:o, s:o, s:o, s:I}", "median", jnum(s->median), "ci_lo", jnum(s->ci_lo), "ci_hi",
-			 jnum(s->ci_hi), "n", (json_int_t)s->n);
+	return json_pack("{s:o, s:o, s:o, s:o, s:I}", "median", jnum(s->median), "ci_lo", jnum(s->ci_lo), "ci_hi",
+			 jnum(s->ci_hi), "ci_level", jnum(s->level), "n", (json_int_t)s->n);
 }
 
 json_t *sl_cmp_json(const struct sl_cmp_result *res)
@@ -1749,6 +2147,18 @@ json_t *sl_cmp_json(const struct sl_cmp_result *res)
 	counts = json_object();
 	if (!root || !rows || !notes || !counts)
 		goto out_nomem;
+	if ((json_object_set_new(root, "headline", json_string(sl_cmp_headline(res))) < 0 ||
+		     json_object_set_new(root, "reason", json_string(res->reason)) < 0 ||
+		     json_object_set_new(root, "parameters_changed", json_string(res->params)) < 0))
+		goto out_nomem;
+	{
+		json_t *geo = json_object();
+
+		for (size_t i = 0; geo && i < res->ngeo; i++)
+			json_object_set_new(geo, res->geo[i].metric, jnum(res->geo[i].change_pct));
+		if (!geo || json_object_set_new(root, "geomean_change_pct", geo) < 0)
+			goto out_nomem;
+	}
 	for (int v = 0; v < SL_VERDICT_N; v++)
 		if (json_object_set_new(counts, sl_verdict_name(v), json_integer((json_int_t)res->counts[v])) < 0)
 			goto out_nomem;
@@ -1769,6 +2179,12 @@ json_t *sl_cmp_json(const struct sl_cmp_result *res)
 					"significant", r->significant, "threshold_pct", r->threshold_pct, "verdict",
 					sl_verdict_name(r->verdict), "note", r->note);
 
+		if (row && (json_object_set_new(row, "mde_pct", jnum(r->mde_pct)) < 0 ||
+			    json_object_set_new(row, "more_repetitions", json_integer(r->more_reps)) < 0 ||
+			    json_object_set_new(row, "p_cut", jnum(r->p_cut)) < 0)) {
+			json_decref(row);
+			goto out_nomem;
+		}
 		if (!row || json_array_append_new(rows, row) < 0)
 			goto out_nomem;
 	}

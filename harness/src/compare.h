@@ -60,6 +60,7 @@ struct sl_cmp_run {
 	char dir[512];
 	char experiment[SL_NAME_LEN];
 	char fingerprint[256];
+	double load_per_cpu;         /* meta.json's preflight load average per CPU at the start, NAN unknown */
 	char commit[64];             /* from meta.json when it says, else "" */
 	size_t naxes;
 	char (*axes)[SL_NAME_LEN];
@@ -90,13 +91,20 @@ struct sl_cmp_options {
 	double alpha;                /* false-discovery rate q of a comparison (Benjamini-Hochberg over its
 	                              * rows; default 0.05); a single sl_cmp_samples row: its p-value cut */
 	int bootstrap;               /* bootstrap resamples per interval */
+	char thresholds_from[600];   /* where per-metric thresholds came from beyond the experiment ("" none) */
 	uint64_t seed;               /* of every bootstrap: the output is deterministic */
 };
+/* The one reader of a [compare] key (the experiment table calls it for every file and --set):
+ * `threshold = PCT` or `threshold.<metric> = PCT` into o. 0, or -EINVAL with msg set (unknown key or
+ * metric, with a "did you mean"; a value that is not a percentage from 0 to 1000; more than
+ * SL_CMP_MAX_METRICS metrics). */
+int sl_cmp_threshold_set(struct sl_cmp_options *o, const char *key, const char *value, char *msg, size_t len);
 /* Defaults: threshold 5%, alpha 0.05, 2000 resamples, default metrics. Never fails. */
 void sl_cmp_options_init(struct sl_cmp_options *o);
-/* Read the [compare] section of an experiment file: `threshold = PCT` and
- * `threshold.<metric> = PCT`. A missing file is not an error (0, nothing changed). Returns 0, or
- * -EINVAL with "speedlab: FILE:LINE: message" printed (bad number, unknown metric or key). */
+/* The [compare] section of an experiment file (a result directory's experiment.ini, which may hold
+ * only that section), key by key through sl_cmp_threshold_set, the reader the experiment table
+ * uses too. A missing file is not an error (0, nothing changed). Returns 0, or -EINVAL with
+ * "speedlab: FILE:LINE: message" printed. */
 int sl_cmp_thresholds_load(struct sl_cmp_options *o, const char *ini_path);
 /* The same from a string; name stands for the file in messages. */
 int sl_cmp_thresholds_parse(struct sl_cmp_options *o, const char *name, const char *text);
@@ -106,7 +114,8 @@ double sl_cmp_threshold(const struct sl_cmp_options *o, const char *metric);
 /* ---- the comparison ---- */
 
 struct sl_cmp_side {
-	double median, ci_lo, ci_hi;  /* 95% bootstrap CI of the median (speedup: of the ratio) */
+	double median, ci_lo, ci_hi;  /* order-statistic CI of the median asked at 95% (speedup: of the ratio) */
+	double level;                 /* the coverage [ci_lo, ci_hi] really has (n = 3: 75%, 5: 93.75%) */
 	size_t n;                     /* repetitions (speedup: pairs of repetitions) */
 };
 struct sl_cmp_row {
@@ -122,8 +131,12 @@ struct sl_cmp_row {
 	size_t nmin;                  /* the smallest sample involved (< 3: not tested, inconclusive) */
 	bool significant;
 	double threshold_pct;
+	double p_cut;                 /* the p-value cut the row was judged at (Benjamini-Hochberg's over a comparison) */
+	double mde_pct;               /* minimum detectable effect: the change (percent) this row detects with
+	                               * 80% power at 5% from its own noise and n; INFINITY when it cannot */
+	long more_reps;               /* repetitions to add on each side for mde_pct <= threshold; 0 none, -1 unknown */
 	enum sl_verdict verdict;
-	char note[128];
+	char note[192];
 };
 struct sl_cmp_result {
 	char experiment[SL_NAME_LEN];
@@ -140,8 +153,17 @@ struct sl_cmp_result {
 	size_t nnotes;
 	char **notes;
 	size_t counts[SL_VERDICT_N];
-	enum sl_verdict overall;      /* regression > improvement > changed > inconclusive > unchanged */
+	enum sl_verdict overall;      /* regression > improvement > inconclusive > unchanged ("no change");
+	                               * rows of a metric with no better direction (changed) are reported only */
+	char reason[512];             /* one line: why the overall verdict (the worst row, its change and CI) */
+	char params[256];             /* workload parameters that differ between the runs, "" when none */
+	char thresholds_from[600];    /* the calibration the thresholds came from, "" when none */
+	double base_load, cur_load;   /* load average per CPU at the start of each run, NAN unknown */
+	size_t ngeo;                  /* geometric-mean summary: one per metric over the matched configurations */
+	struct { char metric[SL_NAME_LEN]; double change_pct; size_t n; } geo[SL_CMP_MAX_METRICS];
 };
+/* The headline word of a comparison: "regression", "improvement", "no change" or "inconclusive". */
+const char *sl_cmp_headline(const struct sl_cmp_result *res);
 
 /* The verdict on one metric from two samples (NAN entries ignored), tested alone (p <= o->alpha;
  * sl_cmp_compare then judges all rows together): row gets the medians, CIs, change, p-value and
@@ -169,6 +191,15 @@ int sl_cmp_compare(const struct sl_cmp_run *base, const struct sl_cmp_run *cur,
 		   const struct sl_cmp_options *o, struct sl_cmp_result *res);
 /* Free everything. Safe on a zeroed struct. */
 void sl_cmp_result_free(struct sl_cmp_result *res);
+
+/* Calibration from A/A runs: runs[0] against runs[1], runs[2] against runs[3], ... (identical
+ * experiments on this machine; n even, >= 2). Per metric, the largest |change| of any matched row
+ * over the pairs, m; its threshold becomes max(o's threshold, 1.5 m) rounded up to a tenth, into
+ * out (thresholds of metrics seen; the default unchanged), and a [compare] section saying so is
+ * written to f. Returns the number of pairs, or -EINVAL (message printed: an odd count, a pair that
+ * cannot be compared). */
+int sl_cmp_calibrate(const struct sl_cmp_run *runs, size_t n, const struct sl_cmp_options *o,
+		     struct sl_cmp_options *out, FILE *f);
 /* 1 when any row is a regression, else 0. Never fails. */
 int sl_cmp_exit_code(const struct sl_cmp_result *res);
 /* The one-line verdict, the table and the notes, as Markdown; a table of more than 60 rows leaves

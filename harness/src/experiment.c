@@ -19,7 +19,8 @@
 
 static const char *const sections[] = { "experiment", "workload", "sweep", "quick", "full", "compare", "mpi", NULL };
 static const char *const experiment_keys[] = { "name", "question", "workload", "repeats", "warmup", "timeout",
-					       "seed", "sample_hz", "metric", "coordinator_cpus", NULL };
+					       "seed", "sample_hz", "metric", "coordinator_cpus", "min_repeats",
+					       "max_repeats", "precision", "precision_metric", NULL };
 static const char *const mpi_keys[] = { "hosts", "hostfile", "ranks_per_node", "bind", NULL };
 
 /* The standard axes: name, default, and the accepted words (NULL: a number). */
@@ -1067,9 +1068,39 @@ static int apply_experiment_key(struct sl_experiment *e, const struct sl_entry *
 	} else if (strcmp(en->key, "workload") == 0) {
 		/* handled before everything else */
 	} else if (strcmp(en->key, "repeats") == 0) {
+		e->repeats_auto = strcmp(en->value, "auto") == 0;
+		if (e->repeats_auto)
+			return 0;
+		if (get_long(en, 1, 100000, &l)) {
+			sl_err_at(en->file, en->line, "repeats: a whole number, or auto (with min_repeats, max_repeats, "
+				  "precision)");
+			return -EINVAL;
+		}
+		e->repeats = (int)l;
+	} else if (strcmp(en->key, "min_repeats") == 0 || strcmp(en->key, "max_repeats") == 0) {
 		if (get_long(en, 1, 100000, &l))
 			return -EINVAL;
-		e->repeats = (int)l;
+		*(en->key[1] == 'i' ? &e->min_repeats : &e->max_repeats) = (int)l;
+	} else if (strcmp(en->key, "precision") == 0) {
+		struct sl_entry num = *en;
+		size_t len = strlen(num.value);
+
+		if (len && num.value[len - 1] == '%')
+			num.value[len - 1] = '\0';
+		if (get_double(&num, 0.01, 100, &e->precision_pct))
+			return -EINVAL;
+	} else if (strcmp(en->key, "precision_metric") == 0) {
+		bool found = strcmp(en->value, "runtime") == 0;
+
+		for (size_t i = 0; i < sl_metric_ncolumns && !found; i++)
+			found = strcmp(sl_metric_columns[i].name, en->value) == 0;
+		if (!found || strlen(en->value) >= sizeof(e->precision_metric)) {
+			sl_err_at(en->file, en->line, "precision_metric = '%s': not a runs.csv metric column (such as "
+				  "wall_s or cpu_user_s)", en->value);
+			return -EINVAL;
+		}
+		snprintf(e->precision_metric, sizeof(e->precision_metric), "%s",
+			 strcmp(en->value, "runtime") == 0 ? "wall_s" : en->value);
 	} else if (strcmp(en->key, "warmup") == 0) {
 		if (get_long(en, 0, 1000, &l))
 			return -EINVAL;
@@ -1137,18 +1168,12 @@ static int apply_mpi_key(struct sl_experiment *e, const struct sl_entry *en)
 
 static int apply_compare_key(struct sl_experiment *e, const struct sl_entry *en)
 {
-	double v;
+	char msg[256];
 
-	if (get_double(en, 0, 1000, &v))
+	if (sl_cmp_threshold_set(&e->compare, en->key, en->value, msg, sizeof(msg)) < 0) {
+		sl_err_at(en->file, en->line, "%s", msg);
 		return -EINVAL;
-	if (strcmp(en->key, "threshold") == 0) {
-		e->threshold_pct = v;
-		return 0;
 	}
-	if (e->nthresholds >= 16)
-		return 0;
-	snprintf(e->thresholds[e->nthresholds].metric, SL_NAME_LEN, "%s", en->key + 10);
-	e->thresholds[e->nthresholds++].pct = v;
 	return 0;
 }
 
@@ -1158,10 +1183,10 @@ static bool key_known_in(const struct sl_experiment *e, const char *section, con
 	int n = known_keys(e, section, cands, 96);
 
 	if (strcmp(section, "compare") == 0 && strncmp(key, "threshold.", 10) == 0) {
-		for (int i = 0; i < n; i++)
-			if (strcmp(cands[i], key + 10) == 0)
-				return true;
-		return false;
+		struct sl_cmp_metric m;
+
+		(void)n;
+		return sl_cmp_metric_find(key + 10, &m);
 	}
 	for (int i = 0; i < n; i++)
 		if (strcmp(cands[i], key) == 0)
@@ -1429,6 +1454,12 @@ static int build(struct sl_experiment *e, const char *name, const char *profile,
 		sl_err_at(name, 0, "%ld configurations: too many (at most 100000)", sl_experiment_nconfigs(e));
 		return -EINVAL;
 	}
+	if (e->min_repeats > e->max_repeats) {
+		sl_err_at(name, 0, "min_repeats = %d is more than max_repeats = %d", e->min_repeats, e->max_repeats);
+		return -EINVAL;
+	}
+	if (e->repeats_auto)
+		e->repeats = e->max_repeats;   /* the rounds the run may take */
 	if (!e->seed_given) {
 		struct timespec ts;
 
@@ -1445,11 +1476,15 @@ static void defaults(struct sl_experiment *e, const char *name)
 	memset(e, 0, sizeof(*e));
 	snprintf(e->file, sizeof(e->file), "%s", name);
 	e->repeats = 5;
+	e->min_repeats = 5;
+	e->max_repeats = 20;
+	e->precision_pct = 2;
+	snprintf(e->precision_metric, sizeof(e->precision_metric), "wall_s");
 	e->warmup = 1;
 	e->timeout_s = 120;
 	snprintf(e->metric, sizeof(e->metric), "wall_s");
 	e->sample_hz = 20;
-	e->threshold_pct = 5;
+	sl_cmp_options_init(&e->compare);
 }
 
 int sl_experiment_parse(struct sl_experiment *e, const char *name, const char *text, const char *profile,
@@ -1697,8 +1732,14 @@ int sl_experiment_write(const struct sl_experiment *e, const char *path)
 	fprintf(f, "; every value expanded on this machine; run it again with: speedlab run THIS_FILE\n");
 	fprintf(f, "[experiment]\nname = %s\n", e->name);
 	put_entry(f, "question", e->question);
-	fprintf(f, "workload = %s\nrepeats = %d\nwarmup = %d\ntimeout = %g\nseed = %llu\nsample_hz = %g\n",
-		e->workload, e->repeats, e->warmup, e->timeout_s, e->seed, e->sample_hz);
+	fprintf(f, "workload = %s\n", e->workload);
+	if (e->repeats_auto)
+		fprintf(f, "repeats = auto\nmin_repeats = %d\nmax_repeats = %d\nprecision = %g%%\nprecision_metric = %s\n",
+			e->min_repeats, e->max_repeats, e->precision_pct, e->precision_metric);
+	else
+		fprintf(f, "repeats = %d\n", e->repeats);
+	fprintf(f, "warmup = %d\ntimeout = %g\nseed = %llu\nsample_hz = %g\n", e->warmup, e->timeout_s, e->seed,
+		e->sample_hz);
 	if (strcmp(e->metric, "wall_s") != 0)
 		fprintf(f, "metric = %s\n", e->metric);
 	if (e->coordinator_cpus[0])
@@ -1729,9 +1770,9 @@ int sl_experiment_write(const struct sl_experiment *e, const char *path)
 		if (e->mpi_bind[0])
 			fprintf(f, "bind = %s\n", e->mpi_bind);
 	}
-	fprintf(f, "\n[compare]\nthreshold = %g\n", e->threshold_pct);
-	for (int i = 0; i < e->nthresholds; i++)
-		fprintf(f, "threshold.%s = %g\n", e->thresholds[i].metric, e->thresholds[i].pct);
+	fprintf(f, "\n[compare]\nthreshold = %g\n", e->compare.threshold_pct);
+	for (int i = 0; i < e->compare.nthresholds; i++)
+		fprintf(f, "threshold.%s = %g\n", e->compare.thresholds[i].metric, e->compare.thresholds[i].pct);
 	if (fclose(f) != 0) {
 		free(buf);
 		return -EIO;

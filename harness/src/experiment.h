@@ -2,6 +2,7 @@
 #ifndef SL_EXPERIMENT_H
 #define SL_EXPERIMENT_H
 
+#include "compare.h"
 #include "speedlab.h"
 #include "workload.h"
 
@@ -36,17 +37,21 @@ struct sl_experiment {
 	char metric[SL_NAME_LEN];         /* what the answer is measured in (default wall_s) */
 	char workload[SL_NAME_LEN];
 	const struct sl_workload_ops *wl;
-	int repeats;
+	int repeats;                      /* with repeats_auto: max_repeats, the rounds the run may take */
 	int warmup;
+	/* repeats = auto: rounds go on for the configurations whose median is not yet within precision_pct
+	 * (half-width of its 95% order-statistic CI, relative), from min_repeats up to max_repeats */
+	bool repeats_auto;
+	int min_repeats, max_repeats;
+	double precision_pct;
+	char precision_metric[SL_NAME_LEN];   /* a runs.csv metric column, default wall_s */
 	double timeout_s;
 	unsigned long long seed;
 	bool seed_given;
 	double sample_hz;
 	char profile[16];                 /* "", quick or full */
-	/* [compare]: threshold in percent, default and per metric */
-	double threshold_pct;
-	int nthresholds;
-	struct { char metric[SL_NAME_LEN]; double pct; } thresholds[16];
+	/* [compare]: threshold in percent, default and per metric (read by sl_cmp_threshold_set) */
+	struct sl_cmp_options compare;
 	/* [mpi]: launch settings */
 	char mpi_hosts[256];
 	char mpi_hostfile[256];

@@ -6,7 +6,7 @@
 #include "stats.h"
 
 /* Copy the non-NAN entries of x into a fresh sorted array; *m gets their count. NULL when none. */
-static int cmp_double(const void *a, const void *b)
+int sl_stats_cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
@@ -31,7 +31,7 @@ static double *sorted_copy(const double *x, size_t n, size_t *m)
 		free(v);
 		return NULL;
 	}
-	qsort(v, k, sizeof(*v), cmp_double);   /* n log n: a runs.csv may hold thousands of repetitions */
+	qsort(v, k, sizeof(*v), sl_stats_cmp_double);   /* n log n: a runs.csv may hold thousands of repetitions */
 	*m = k;
 	return v;
 }
@@ -277,14 +277,13 @@ static double resample_median_direct(struct sl_rng *rng, const double *v, size_t
 	return v[i] + 0.5 * (v[j] - v[i]);
 }
 
-/* Median of m values drawn with replacement from v (m entries, sorted), using scratch. */
-static double resample_median(struct sl_rng *rng, const double *v, size_t m, double *scratch)
+double sl_stats_resample_median(struct sl_rng *rng, const double *v, size_t m, double *scratch)
 {
 	if (m > RESAMPLE_DRAWN_MAX)
 		return resample_median_direct(rng, v, m);
 	for (size_t i = 0; i < m; i++)
 		scratch[i] = v[sl_rng_next(rng) % m];
-	qsort(scratch, m, sizeof(double), cmp_double);
+	qsort(scratch, m, sizeof(double), sl_stats_cmp_double);
 	return quantile_sorted(scratch, m, 0.5);
 }
 
@@ -312,10 +311,10 @@ void sl_stats_bootstrap_ratio_ci(const double *a, size_t na, const double *b, si
 		goto out_free;
 	sl_rng_seed(&rng, seed);
 	for (int i = 0; i < B; i++) {
-		double s = resample_median(&rng, va, ma, scratch);
+		double s = sl_stats_resample_median(&rng, va, ma, scratch);
 
 		if (vb) {
-			double d = resample_median(&rng, vb, mb, scratch);
+			double d = sl_stats_resample_median(&rng, vb, mb, scratch);
 
 			if (d == 0)
 				continue;
@@ -325,7 +324,7 @@ void sl_stats_bootstrap_ratio_ci(const double *a, size_t na, const double *b, si
 	}
 	if (k == 0)
 		goto out_free;
-	qsort(stat, (size_t)k, sizeof(double), cmp_double);
+	qsort(stat, (size_t)k, sizeof(double), sl_stats_cmp_double);
 	*lo = quantile_sorted(stat, (size_t)k, (1 - level) / 2);
 	*hi = quantile_sorted(stat, (size_t)k, 1 - (1 - level) / 2);
 out_free:
@@ -333,6 +332,68 @@ out_free:
 	free(stat);
 	free(vb);
 	free(va);
+}
+
+/* ---- order-statistic CI of the median ---- */
+
+/* P(Bin(n, 1/2) <= j), summed in log space: exact enough for any n of repetitions. */
+static double binom_half_cdf(size_t n, size_t j)
+{
+	double sum = 0, lfn = lgamma((double)n + 1);
+
+	for (size_t i = 0; i <= j && i <= n; i++)
+		sum += exp(lfn - lgamma((double)i + 1) - lgamma((double)(n - i) + 1) - (double)n * M_LN2);
+	return sum > 1 ? 1 : sum;
+}
+
+double sl_stats_median_ci_level(size_t n, size_t k)
+{
+	if (n == 0 || k == 0 || 2 * k > n + 1)
+		return 0;
+	return 1 - 2 * binom_half_cdf(n, k - 1);
+}
+
+size_t sl_stats_median_ci_min_n(double level)
+{
+	size_t n = 1;
+
+	while (n < 64 && sl_stats_median_ci_level(n, 1) < level)
+		n++;
+	return n;
+}
+
+double sl_stats_median_ci(const double *x, size_t n, double level, double *lo, double *hi)
+{
+	size_t m, k = 1;
+	double *v = sorted_copy(x, n, &m), got;
+
+	*lo = *hi = NAN;
+	if (!v)
+		return NAN;
+	/* the largest k (narrowest interval) that still covers level */
+	while (2 * (k + 1) <= m + 1 && sl_stats_median_ci_level(m, k + 1) >= level)
+		k++;
+	got = sl_stats_median_ci_level(m, k);
+	if (m == 1)
+		got = 0;
+	*lo = v[k - 1];
+	*hi = v[m - k];
+	free(v);
+	return got;
+}
+
+double sl_stats_median_ratio_ci(const double *a, size_t na, const double *b, size_t nb, double level,
+				double *lo, double *hi)
+{
+	double alo, ahi, blo, bhi, la = sl_stats_median_ci(a, na, level, &alo, &ahi);
+	double lb = sl_stats_median_ci(b, nb, level, &blo, &bhi);
+
+	*lo = *hi = NAN;
+	if (isnan(la) || isnan(lb) || !(blo > 0))
+		return NAN;
+	*lo = alo / bhi;
+	*hi = ahi / blo;
+	return la * lb;
 }
 
 /* ---- speedup models ---- */

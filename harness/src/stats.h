@@ -20,6 +20,29 @@ double sl_stats_quantile(const double *x, size_t n, double q);  /* linear interp
  * returns how many exceed 3.5 in absolute value. With MAD 0, z is 0 for the median and inf otherwise. */
 size_t sl_stats_outliers(const double *x, size_t n, double *z);
 
+/* Distribution-free confidence interval of the median from order statistics: the narrowest
+ * [x(k), x(n+1-k)] of the sorted non-NAN values whose coverage 1 - 2 P(Bin(n, 1/2) <= k-1) is at
+ * least level. Returns that actual coverage (n = 5: [min, max] at 0.9375). When even [min, max]
+ * falls short of level (n < 6 for 95%), lo, hi are min and max and the smaller coverage is
+ * returned: callers say so. NAN (and NAN bounds) for no values. Never fails otherwise. */
+double sl_stats_median_ci(const double *x, size_t n, double level, double *lo, double *hi);
+/* The coverage of [x(k), x(n+1-k)] as a CI of the median of n values (1 <= k <= n/2 + 1). */
+double sl_stats_median_ci_level(size_t n, size_t k);
+/* The fewest values whose [min, max]-or-narrower order-statistic CI reaches level (6 for 0.95). */
+size_t sl_stats_median_ci_min_n(double level);
+/* The speedup interval built the same way: [lo(a)/hi(b), hi(a)/lo(b)] from the two medians'
+ * order-statistic CIs at level each; returns its coverage, at least the product of the two
+ * levels (independent samples). NAN when either side is empty or b's interval touches 0. */
+double sl_stats_median_ratio_ci(const double *a, size_t na, const double *b, size_t nb, double level,
+				double *lo, double *hi);
+
+/* qsort comparison of doubles (NAN-free input). */
+int sl_stats_cmp_double(const void *a, const void *b);
+struct sl_rng;
+/* The median of m values drawn with replacement from v (m entries, sorted ascending) using scratch
+ * (m entries): one bootstrap resample (above 256 values drawn from its exact distribution). */
+double sl_stats_resample_median(struct sl_rng *rng, const double *v, size_t m, double *scratch);
+
 /* Percentile bootstrap 95% (level) CI of the median, B resamples, seeded: deterministic. */
 void sl_stats_bootstrap_median_ci(const double *x, size_t n, int B, double level, uint64_t seed,
 				  double *lo, double *hi);

@@ -39,7 +39,7 @@ mkrun "$T/other-machine" seed=6 fp=machine-b scale=1.5
 # identical distributions: unchanged, exit 0
 expect 0 "$SPEEDLAB" compare "$T/base" "$T/same" --json "$T/same.json" --markdown "$T/same.md" &&
 	{ [ "$(json_verdict "$T/same.json")" = unchanged ] || fail "identical: verdict $(json_verdict "$T/same.json")"; }
-grep -q '^| configuration | metric | base | current | change % \[95% CI\] | p | verdict |$' "$T/out" ||
+grep -q '^| configuration | metric | base | current | change % \[95% CI\] | detectable % | p | verdict |$' "$T/out" ||
 	fail "no Markdown table on stdout"
 grep -q '^\*\*speedlab compare: unchanged\*\*' "$T/same.md" || fail "no one-line verdict in --markdown"
 cmp -s "$T/out" "$T/same.md" || fail "--markdown differs from stdout"
@@ -80,12 +80,12 @@ expect 2 "$SPEEDLAB" compare "$T/base15" "$T/slow" && grep -q "experiment.ini:2:
 mkrun "$T/b3" reps=3 noise=0 spread="0.995 1 1.005"
 mkrun "$T/c3" reps=3 noise=0 spread="0.995 1 1.005" scale=1.1
 expect 1 "$SPEEDLAB" compare "$T/b3" "$T/c3"
-grep -q '^| processes=1 | wall_s | 1 | 1.1 | +10.0 .* | t [0-9.e-]* · CIs apart (n=3/3) | \*\*regression\*\* |$' "$T/out" ||
+grep -q '^| processes=1 | wall_s | 1 | 1.1 | +10.0 .* | t [0-9.e-]* · CIs apart (n=3/3, 75%/75% CIs) | \*\*regression\*\* |$' "$T/out" ||
 	fail "3 reps apart: no regression row"
 mkrun "$T/b3n" reps=3 noise=0 spread="0.9 1 1.15"
 mkrun "$T/c3n" reps=3 noise=0 spread="0.9 1 1.15" scale=1.1
 expect 0 "$SPEEDLAB" compare "$T/b3n" "$T/c3n"
-grep -q '^| processes=1 | wall_s | 1 | 1.1 | +10.0 .* | t [0-9.e-]* · CIs overlap (n=3/3) | inconclusive' "$T/out" ||
+grep -q '^| processes=1 | wall_s | 1 | 1.1 | +10.0 .* | t [0-9.e-]* · CIs overlap (n=3/3, 75%/75% CIs) | inconclusive' "$T/out" ||
 	fail "3 reps overlapping: not inconclusive"
 
 # a crash that was not there before

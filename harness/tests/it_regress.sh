@@ -83,6 +83,23 @@ last=$(ls -d "$T"/results/runs/ci/* | sort | tail -1)
 	fail "--metric: compared $(grep -o '"metric": "[a-z_]*"' "$last/beta.compare.json" | sort -u | tr '\n' ' ')"
 grep -q '^5 rows appended' "$T/err8" || fail "--metric: recorded $(grep 'rows appended' "$T/err8")"
 
+# --calibrate: pairs of identical runs give per-metric thresholds stored with the baseline, which
+# compare then uses (and says so); a later baseline save keeps them
+bash "$regress" --calibrate 2 "$T/beta.ini" >"$T/out10" 2>"$T/err10"
+rc=$?
+cal=$T/results/baselines/machine-a/beta/calibration.ini
+[ $rc -eq 0 ] || fail "--calibrate: exit $rc: $(tail -3 "$T/err10")"
+grep -q '^threshold\.wall_s = [0-9.]*$' "$cal" 2>/dev/null || fail "--calibrate: no wall_s threshold in $cal"
+grep -q '^; calibrated from 2 pairs' "$cal" 2>/dev/null || fail "--calibrate: no provenance in $cal"
+bash "$regress" "$T/beta.ini" >"$T/out11" 2>"$T/err11"
+last=$(ls -d "$T"/results/runs/ci/* | sort | tail -1)
+grep -q 'thresholds calibrated from identical runs' "$last/beta.compare.md" || fail "--calibrate: compare did not use it"
+want=$(sed -n 's/^threshold\.wall_s = //p' "$cal")
+grep -q "\"metric\": \"wall_s\"" "$last/beta.compare.json" &&
+	grep -A30 '"metric": "wall_s"' "$last/beta.compare.json" | grep -q "\"threshold_pct\": $want" ||
+	fail "--calibrate: wall_s not judged at its calibrated threshold $want"
+bash "$regress" --calibrate 0 "$T/beta.ini" >/dev/null 2>&1; [ $? -eq 2 ] || fail "--calibrate 0 accepted"
+
 # the example workflow runs on a shared hosted runner: its check judges by CPU time only, with
 # options ci/regress accepts; and the `make deps` it runs is documented
 wf=$here/../../ci/github-actions.yml

@@ -477,10 +477,193 @@ static void test_markdown(void **state)
 	sl_cmp_markdown(&res, f);
 	fclose(f);
 	assert_non_null(strstr(buf, "**speedlab compare: regression**"));
-	assert_non_null(strstr(buf, "| configuration | metric | base | current | change % [95% CI] | p | verdict |"));
+	/* the answer first */
+	assert_memory_equal(buf, "Verdict: regression — worst: processes=", strlen("Verdict: regression — worst: processes="));
+	assert_non_null(strstr(buf, "| configuration | metric | base | current | change % [95% CI] | detectable % | p | verdict |"));
 	assert_non_null(strstr(buf, "| processes=4 | wall_s |"));
 	assert_non_null(strstr(buf, "**regression**"));
 	free(buf);
+	sl_cmp_result_free(&res);
+	sl_cmp_run_free(&b);
+	sl_cmp_run_free(&a);
+}
+
+
+/* The minimum detectable effect against the formula: n = 3 each side, log sd s: Welch df 4,
+ * MDE = exp((t(0.975, 4) + t(0.8, 4)) s sqrt(2/3)) - 1 with t(0.975, 4) = 2.776445105,
+ * t(0.8, 4) = 0.9409645. */
+static void test_detectable_effect(void **state)
+{
+	double s = 0.01, b[3] = { exp(-s), 1, exp(s) }, c[3] = { exp(-s), 1, exp(s) };
+	double want = expm1((2.776445105 + 0.9409645) * s * sqrt(2.0 / 3)) * 100;
+	struct sl_cmp_row row;
+
+	(void)state;
+	row = row_for("wall_s", b, 3, c, 3);
+	if (fabs(row.mde_pct - want) > 1e-4)
+		fail_msg("mde %.9g, expected %.9g", row.mde_pct, want);
+	assert_int_equal(row.more_reps, 0);
+	assert_int_equal(row.verdict, SL_VERDICT_UNCHANGED);
+	/* 10x the noise: 6.3% cannot see 5%; the repetitions it asks for would */
+	for (int i = 0; i < 3; i++) {
+		b[i] = pow(b[i], 10);
+		c[i] = pow(c[i], 10);
+	}
+	row = row_for("wall_s", b, 3, c, 3);
+	assert_true(row.mde_pct > 5);
+	assert_true(row.more_reps > 0);
+	assert_int_equal(row.verdict, SL_VERDICT_INCONCLUSIVE);
+	{
+		/* the same values, repeated to 3 + more_reps (rounded up to whole triples: a log variance no
+		 * larger) on each side: now the threshold is detectable */
+		size_t n = 3 + (size_t)row.more_reps, m = (n + 2) / 3 * 3;
+		double *x = malloc(m * sizeof(*x));
+		struct sl_cmp_row big;
+
+		for (size_t i = 0; i < m; i++)
+			x[i] = b[i % 3];
+		big = row_for("wall_s", x, m, x, m);
+		assert_true(big.mde_pct <= 5);
+		big = row_for("wall_s", x, 3 + (size_t)row.more_reps / 2, x, 3 + (size_t)row.more_reps / 2);
+		assert_true(big.mde_pct > 5 * 0.9);   /* and it asked for no more than about twice what it needed */
+		free(x);
+	}
+}
+
+/* Every note agrees with the numbers beside it, over seeded scenarios of every kind: a regression
+ * is significant, beyond the threshold and worse; "unchanged" could have detected the threshold or
+ * was significant within it; "could only have detected X%" prints the row's MDE, above the
+ * threshold; a Benjamini-Hochberg note has p <= 0.05 alone and above the cut. */
+static void test_notes_agree(void **state)
+{
+	struct sl_cmp_options o;
+	int seen[SL_VERDICT_N] = { 0 }, bh = 0;
+
+	(void)state;
+	sl_cmp_options_init(&o);
+	o.bootstrap = 200;
+	for (int k = 0; k < 400; k++) {
+		size_t n = 3 + (size_t)(k % 8);
+		double b[10], c[10], noise = (k / 8) % 5 == 0 ? 0.002 : 0.01 * ((k / 8) % 5) * 3;
+		double shift = 1 + 0.05 * ((k / 40) % 5);
+		struct sl_cmp_row row;
+		const char *p;
+
+		sample(b, n, 1.0, noise, (uint64_t)k * 2 + 1);
+		sample(c, n, shift, noise, (uint64_t)k * 2 + 2);
+		o.alpha = k % 3 == 0 ? 0.001 : 0.05;   /* 0.001: the cut Benjamini-Hochberg leaves over many rows */
+		memset(&row, 0, sizeof(row));
+		assert_int_equal(sl_cmp_metric_lookup("wall_s", &row.metric), 0);
+		sl_cmp_samples(b, n, c, n, 5, &o, (uint64_t)k, &row);
+		seen[row.verdict]++;
+		switch (row.verdict) {
+		case SL_VERDICT_REGRESSION:
+			assert_true(row.significant && row.change_pct > 5 && row.p <= o.alpha && row.change_lo_pct > 0);
+			break;
+		case SL_VERDICT_IMPROVEMENT:
+			assert_true(row.significant && row.change_pct < -5 && row.change_hi_pct < 0);
+			break;
+		case SL_VERDICT_UNCHANGED:
+			assert_true((row.significant && fabs(row.change_pct) <= 5) || (!row.significant && row.mde_pct <= 5));
+			break;
+		default:
+			break;
+		}
+		if ((p = strstr(row.note, "could only have detected "))) {
+			char want[32];
+
+			assert_int_equal(row.verdict, SL_VERDICT_INCONCLUSIVE);
+			assert_true(row.mde_pct > 5 && !row.significant);
+			snprintf(want, sizeof(want), "%.*f%%", row.mde_pct < 10 ? 1 : 0, row.mde_pct);
+			assert_memory_equal(p + strlen("could only have detected "), want, strlen(want));
+			if (row.more_reps > 0) {
+				char more[48];
+
+				snprintf(more, sizeof(more), "about %ld more repetitions", row.more_reps);
+				assert_non_null(strstr(row.note, more));
+			}
+		}
+		if (strstr(row.note, "Benjamini-Hochberg")) {
+			assert_true(row.p <= 0.05 && row.p > row.p_cut && !row.significant);
+			bh++;
+		}
+		if (strstr(row.note, "includes 0"))
+			assert_true(row.change_lo_pct <= 0 && row.change_hi_pct >= 0 && row.p <= o.alpha);
+		assert_null(strstr(row.note, "reaches beyond"));
+	}
+	/* the scenarios reach every verdict and the family-wide case */
+	assert_true(seen[SL_VERDICT_REGRESSION] > 0 && seen[SL_VERDICT_UNCHANGED] > 0 &&
+		    seen[SL_VERDICT_INCONCLUSIVE] > 0);
+	assert_true(bh > 0);
+}
+
+/* The headline: the first line is the verdict and its reason, and the reason's numbers are the worst
+ * row's; a changed workload parameter is said next to it. */
+static void test_headline(void **state)
+{
+	struct sl_cmp_run a, b;
+	struct sl_cmp_options o;
+	struct sl_cmp_result res;
+	const struct sl_cmp_row *worst = NULL;
+	char want[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	sl_cmp_options_init(&o);
+	o.bootstrap = 200;
+	load_pair(&a, &b, 1.2, "synth", "m1", "512", "ok");
+	assert_int_equal(sl_cmp_compare(&a, &b, &o, &res), 0);
+	assert_int_equal(res.overall, SL_VERDICT_REGRESSION);
+	assert_string_equal(sl_cmp_headline(&res), "regression");
+	for (size_t i = 0; i < res.nrows; i++)
+		if (res.rows[i].verdict == SL_VERDICT_REGRESSION &&
+		    (!worst || fabs(res.rows[i].change_pct) > fabs(worst->change_pct)))
+			worst = &res.rows[i];
+	assert_non_null(worst);
+	snprintf(want, sizeof(want), "worst: %s %s %+.1f%% [%+.1f, %+.1f]", res.labels[worst->match],
+		 worst->metric.name, worst->change_pct, worst->change_lo_pct, worst->change_hi_pct);
+	assert_non_null(strstr(res.reason, want));
+	assert_string_equal(res.params, "n 256 -> 512");
+	f = open_memstream(&buf, &len);
+	sl_cmp_markdown(&res, f);
+	fclose(f);
+	assert_memory_equal(buf, "Verdict: regression — worst: ", strlen("Verdict: regression — worst: "));
+	assert_non_null(strstr(buf, "\nWorkload parameters differ between base and current: n 256 -> 512"));
+	assert_non_null(strstr(buf, "\nGeometric mean over the matched configurations: wall_s +"));
+	free(buf);
+	sl_cmp_result_free(&res);
+	sl_cmp_run_free(&b);
+	sl_cmp_run_free(&a);
+	/* a loaded machine (meta.json's preflight) is said beside the verdict */
+	{
+		const char *ml = "{\"fingerprint\": \"m1\", \"experiment\": {\"name\": \"synth\"}, "
+				 "\"preflight\": {\"load_per_cpu\": 3.5}}";
+		char *ra = gen_runs(10, 1, 0.01, 1, "256", "ok");
+
+		assert_int_equal(parse(&a, "base", ml, ra), 0);
+		assert_int_equal(parse(&b, "cur", ml, ra), 0);
+		free(ra);
+		assert_int_equal(sl_cmp_compare(&a, &b, &o, &res), 0);
+		buf = NULL;
+		f = open_memstream(&buf, &len);
+		sl_cmp_markdown(&res, f);
+		fclose(f);
+		assert_non_null(strstr(buf, "\nMachine loaded: load average per CPU at the start 3.5 (base) and 3.5 (current)"));
+		free(buf);
+		sl_cmp_result_free(&res);
+		sl_cmp_run_free(&b);
+		sl_cmp_run_free(&a);
+	}
+	/* identical, quiet runs: no change, and it says what it could have seen */
+	load_pair(&a, &b, 1, "synth", "m1", "256", "ok");
+	assert_int_equal(sl_cmp_compare(&a, &b, &o, &res), 0);
+	assert_string_equal(sl_cmp_headline(&res), "no change");
+	assert_int_equal(sl_cmp_exit_code(&res), 0);
+	assert_non_null(strstr(res.reason, "each could have detected it"));
+	for (size_t i = 0; i < res.nrows; i++)
+		if (res.rows[i].metric.better != 0)
+			assert_true(res.rows[i].mde_pct <= res.rows[i].threshold_pct);
 	sl_cmp_result_free(&res);
 	sl_cmp_run_free(&b);
 	sl_cmp_run_free(&a);
@@ -594,6 +777,9 @@ int main(void)
 		cmocka_unit_test(test_small_noise_unchanged),
 		cmocka_unit_test(test_three_reps),
 		cmocka_unit_test(test_noisy_inconclusive),
+		cmocka_unit_test(test_detectable_effect),
+		cmocka_unit_test(test_notes_agree),
+		cmocka_unit_test(test_headline),
 		cmocka_unit_test(test_speedup_rows),
 		cmocka_unit_test(test_load_and_compare),
 		cmocka_unit_test(test_compare_refusals),

@@ -347,12 +347,18 @@ static void test_files(void **state)
 	snprintf(path, sizeof(path), "%s/ok.ini", dir);
 	f = fopen(path, "w");
 	assert_non_null(f);
-	fputs(HEAD "[compare]\nthreshold = 3\nthreshold.wall_s = 10\n[mpi]\nhosts = a,b\n", f);
+	/* 18 per-metric thresholds (more than the 16 it once kept without a word), one of them speedup */
+	fputs(HEAD "[compare]\nthreshold = 3\nthreshold.wall_s = 10\nthreshold.speedup = 4\n", f);
+	for (size_t i = 0, k = 0; k < 16 && i < sl_metric_ncolumns; i++)
+		if (strcmp(sl_metric_columns[i].name, "wall_s") != 0 && ++k)
+			fprintf(f, "threshold.%s = %zu\n", sl_metric_columns[i].name, 20 + k);
+	fputs("[mpi]\nhosts = a,b\n", f);
 	fclose(f);
 	assert_int_equal(sl_experiment_load(&E, path, "", NULL, 0), 0);
-	assert_true(E.threshold_pct == 3);
-	assert_int_equal(E.nthresholds, 1);
-	assert_string_equal(E.thresholds[0].metric, "wall_s");
+	assert_true(E.compare.threshold_pct == 3);
+	assert_int_equal(E.compare.nthresholds, 18);
+	assert_string_equal(E.compare.thresholds[0].metric, "wall_s");
+	assert_true(sl_cmp_threshold(&E.compare, "speedup") == 4);
 	assert_string_equal(E.mpi_hosts, "a,b");
 	{
 		struct sl_setting s;
@@ -372,7 +378,18 @@ static void test_files(void **state)
 		assert_int_equal(sl_experiment_load(copy, path, "", NULL, 0), 0);
 		assert_true(copy->seed == seed);
 		assert_int_equal(sl_experiment_nconfigs(copy), n);
-		assert_true(copy->threshold_pct == 3);
+		assert_true(copy->compare.threshold_pct == 3);
+		assert_int_equal(copy->compare.nthresholds, 18);   /* all of them written back */
+		assert_true(sl_cmp_threshold(&copy->compare, "speedup") == 4);
+		/* compare reads them through the same table */
+		{
+			struct sl_cmp_options o;
+
+			sl_cmp_options_init(&o);
+			assert_int_equal(sl_cmp_thresholds_load(&o, path), 0);
+			assert_int_equal(o.nthresholds, 18);
+			assert_true(sl_cmp_threshold(&o, "wall_s") == 10);
+		}
 		free(copy);
 	}
 	snprintf(path, sizeof(path), "rm -rf %s", dir);

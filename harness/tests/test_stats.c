@@ -54,6 +54,83 @@ static void test_mad_cv(void **state)
 	assert_true(isnan(sl_stats_cv(NULL, 0)));
 }
 
+/* The order-statistic CI of the median has the coverage the binomial says: [min, max] of n values
+ * misses the median with probability 2 / 2^n (n = 5: 93.75%, n = 3: 75%), the next one in from
+ * each end 2 (1 + n) / 2^n (n = 9: 96.09%). */
+static void test_median_ci_levels(void **state)
+{
+	double five[] = { 5, 1, 4, 2, 3 }, nine[] = { 9, 8, 7, 6, 5, 4, 3, 2, 1 }, lo, hi;
+	double three[] = { 2, NAN, 1, 3 };
+
+	(void)state;
+	assert_near(sl_stats_median_ci_level(5, 1), 0.9375, 1e-12);
+	assert_near(sl_stats_median_ci_level(3, 1), 0.75, 1e-12);
+	assert_near(sl_stats_median_ci_level(7, 1), 1 - 2.0 / 128, 1e-12);
+	assert_near(sl_stats_median_ci_level(9, 2), 1 - 2 * 10.0 / 512, 1e-12);
+	assert_int_equal(sl_stats_median_ci_min_n(0.95), 6);
+	assert_int_equal(sl_stats_median_ci_min_n(0.99), 8);
+	/* too few for 95%: [min, max] and the level it really has */
+	assert_near(sl_stats_median_ci(five, N(five), 0.95, &lo, &hi), 0.9375, 1e-12);
+	assert_near(lo, 1, 0);
+	assert_near(hi, 5, 0);
+	assert_near(sl_stats_median_ci(three, N(three), 0.95, &lo, &hi), 0.75, 1e-12);
+	assert_near(lo, 1, 0);
+	assert_near(hi, 3, 0);
+	/* 9 values: [x(2), x(8)] covers 96.1% >= 95%; [x(3), x(7)] only 82% */
+	assert_near(sl_stats_median_ci(nine, N(nine), 0.95, &lo, &hi), 1 - 20.0 / 512, 1e-12);
+	assert_near(lo, 2, 0);
+	assert_near(hi, 8, 0);
+	/* a lower level narrows it */
+	assert_near(sl_stats_median_ci(nine, N(nine), 0.8, &lo, &hi), 1 - 2 * 46.0 / 512, 1e-12);
+	assert_near(lo, 3, 0);
+	assert_near(hi, 7, 0);
+	assert_true(isnan(sl_stats_median_ci(NULL, 0, 0.95, &lo, &hi)));
+	assert_true(isnan(lo) && isnan(hi));
+	/* large n stays exact enough: the 95% interval of 1000 values is about median +- 31 ranks */
+	{
+		double big[1000];
+
+		for (int i = 0; i < 1000; i++)
+			big[i] = i;
+		assert_true(sl_stats_median_ci(big, 1000, 0.95, &lo, &hi) >= 0.95);
+		assert_near(lo, 468, 1);
+		assert_near(hi, 531, 1);
+	}
+}
+
+/* The speedup interval: [lo(T1)/hi(TP), hi(T1)/lo(TP)], coverage the product of the two levels. */
+static void test_median_ratio_ci(void **state)
+{
+	double t1[] = { 10, 11, 12, 13, 14 }, tp[] = { 5, 6, 7, 5.5, 6.5 }, lo, hi;
+
+	(void)state;
+	assert_near(sl_stats_median_ratio_ci(t1, N(t1), tp, N(tp), 0.95, &lo, &hi), 0.9375 * 0.9375, 1e-12);
+	assert_near(lo, 10.0 / 7, 1e-12);
+	assert_near(hi, 14.0 / 5, 1e-12);
+	assert_true(isnan(sl_stats_median_ratio_ci(t1, N(t1), NULL, 0, 0.95, &lo, &hi)));
+}
+
+/* Monte Carlo: over 4000 seeded samples of 9 from an exponential, [x(2), x(8)] covers the true
+ * median ln 2 at its stated 96.1% (within 1.5 points). */
+static void test_median_ci_coverage(void **state)
+{
+	struct sl_rng rng;
+	int covered = 0, trials = 4000;
+	double level = 0;
+
+	(void)state;
+	sl_rng_seed(&rng, 17);
+	for (int t = 0; t < trials; t++) {
+		double x[9], lo, hi;
+
+		for (int i = 0; i < 9; i++)
+			x[i] = -log(1 - sl_rng_uniform(&rng));
+		level = sl_stats_median_ci(x, 9, 0.95, &lo, &hi);
+		covered += lo <= M_LN2 && M_LN2 <= hi;
+	}
+	assert_near((double)covered / trials, level, 0.015);
+}
+
 static void test_outliers(void **state)
 {
 	double x[] = { 10, 10.1, 9.9, 10, 10.2, 9.8, 20 };
@@ -266,6 +343,9 @@ int main(void)
 		cmocka_unit_test(test_bootstrap_coverage),
 		cmocka_unit_test(test_bootstrap_large_sample),
 		cmocka_unit_test(test_ratio_ci),
+		cmocka_unit_test(test_median_ci_levels),
+		cmocka_unit_test(test_median_ratio_ci),
+		cmocka_unit_test(test_median_ci_coverage),
 		cmocka_unit_test(test_karp_flatt),
 		cmocka_unit_test(test_amdahl_fit),
 		cmocka_unit_test(test_mann_whitney),
