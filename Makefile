@@ -79,7 +79,7 @@ TEST_BINS := $(TEST_SRCS:harness/tests/%.c=$(BUILD)/tests/%)
 .DEFAULT_GOAL := all
 
 # `make` builds what a user runs; the test programs are built by `make tests` (and `make test`).
-all: $(BUILD)/speedlab $(CUDA_LIB) $(MPI_BIN)
+all: $(BUILD)/speedlab $(CUDA_LIB) $(MPI_BIN) $(BUILD)/dgemm-loop
 
 tests: all $(TEST_BINS) $(BUILD)/reaper
 
@@ -134,6 +134,11 @@ $(BUILD)/tests/%: harness/tests/%.c $(FULLOBJS)
 $(BUILD)/reaper: harness/tests/reaper.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
+
+# the plain cblas_dgemm loop gemm is held against (harness/bench/harness-overhead): OpenBLAS and nothing else
+$(BUILD)/dgemm-loop: harness/bench/dgemm_loop.c $(BUILD)/obj/harness/src/blas.o
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/harness/src/blas.o -ldl
 
 -include $(DEPS)
 

@@ -10,10 +10,11 @@ set -eu
 PKGS="gcc make pkg-config libopenblas-dev libopenblas0-pthread libopenblas0-openmp
 libhwloc-dev hwloc libinih-dev libjansson-dev gnuplot-nox libcmocka-dev openmpi-bin libopenmpi-dev
 python3 python3-numpy clang libclang-rt-14-dev time procps"
-# For the tests only: a one-node Slurm cluster of its own (it_slurm_cluster.sh). `make run-all`
-# and `make` do not install them: speedlab needs no Slurm to run, and srun on a cluster is the site's.
+# For the tests only: a one-node Slurm cluster of its own (it_slurm_cluster.sh), and strace for the
+# write count of dispatch = pipe (it_dispatch.sh). `make run-all` and `make` do not install them:
+# speedlab needs no Slurm to run, and srun on a cluster is the site's.
 if [ "${1:-}" = test ]; then
-	PKGS="$PKGS slurm-wlm munge"
+	PKGS="$PKGS slurm-wlm munge strace"
 fi
 
 missing=""

@@ -174,10 +174,10 @@ class Axes:
             raise Skip("start method mpi: Python's multiprocessing has no mpi start method")
         self.start_method = env_choice("SPEEDLAB_START_METHOD", start_method, START_METHODS)
         dispatch = _raw("SPEEDLAB_DISPATCH") or "pipe"
-        if dispatch == "shm":
-            raise Skip("dispatch shm: Python's Pool sends every chunk through a pipe; only pipe applies")
+        if dispatch in ("shm", "batch"):
+            raise Skip(f"dispatch {dispatch}: Python's Pool sends every chunk through its pipes; only pipe applies")
         if dispatch != "pipe":
-            raise Usage(f"SPEEDLAB_DISPATCH: '{dispatch}' is not one of pipe|shm")
+            raise Usage(f"SPEEDLAB_DISPATCH: '{dispatch}' is not one of pipe|batch|shm")
         th = _raw("SPEEDLAB_THREADS") or "unset"
         if th == "unset":
             self.threads = None

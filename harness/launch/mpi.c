@@ -1162,7 +1162,7 @@ int sl_mpi_run(const struct sl_setting *s, const struct sl_workload_ops *w,
 		return 0;
 	}
 	if (w->run_whole)
-		return w->run_whole(s, m);
+		return w->run_whole(s, o, m);
 	if ((w->supported && !w->supported(s, why, sizeof(why))) || !mpi_supported(s, why, sizeof(why))) {
 		status_set(m, "skipped:", why);
 		return 0;
@@ -1522,6 +1522,12 @@ static int worker_main(struct rank_ctx *c)
 	usage_now(&at_end);
 	threads_sample(&fin.threads_peak);
 	fin.run = usage_delta(&at_go, &at_end);
+	/* the checks kept out of the timed tasks (gemm: the last product in full), after this worker's run */
+	if (set_up && rc == MPI_SUCCESS && !fin.err && c->w->after_run) {
+		fin.err = c->w->after_run(&wc, fin.msg, sizeof(fin.msg));
+		if (fin.err && !fin.msg[0])
+			snprintf(fin.msg, sizeof(fin.msg), "check: %s", strerror(-fin.err));
+	}
 	fin.lib_threads = wc.lib_threads;
 	if (set_up && c->w->teardown)
 		c->w->teardown(&wc);

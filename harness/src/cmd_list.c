@@ -72,7 +72,11 @@ static const char *const axes[][2] = {
 	{ "start_method", "fork, spawn, forkserver, mpi" },
 	{ "threads", "library threads per worker: unset (library default), auto (cores/processes), or N" },
 	{ "thread_api", "env (variables set before the worker starts) or call (set inside the worker)" },
-	{ "dispatch", "pipe (chunks sent as messages, like Python's Pool) or shm (shared counter)" },
+	{ "dispatch", "pipe: Python's Pool design: one task pipe all workers read under a lock, one result pipe, "
+		      "one message and one write per chunk, each message read on its own; batch: speedlab's own "
+		      "channel per worker, up to 256 chunk messages sent in one write and results batched back (few "
+		      "system calls per task); shm: workers claim chunks from a shared counter, no system call per "
+		      "task (mpi: pipe and batch are rank 0 answering requests, shm an MPI window)" },
 	{ "device", "cpu or gpu" },
 	{ "blas", "pthread or openmp: which OpenBLAS build the workers load" },
 	{ "parent_rss_mb", "memory the coordinator touches before starting workers (MiB)" },

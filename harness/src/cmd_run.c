@@ -533,6 +533,9 @@ int sl_cmd_run(int argc, char **argv)
 	int *order = NULL;
 	long nconfigs, total = 0, finished = 0, ncomplete = 0;
 	int rounds, rc, exit_code = SL_EXIT_OK, bad = 0;
+	long measured = 0;             /* measured repetitions that ended ok */
+	char (*first_bad)[SL_STATUS_LEN] = NULL;   /* per configuration: its first failed repetition's status */
+	bool *config_ok = NULL;        /* per configuration: some measured repetition ended ok (or skipped) */
 	struct sigaction old_sig[NSTOP + 1];
 	bool caught = false;
 	struct sl_repeats autorep = { 0 };   /* repeats = auto: who still needs repetitions */
@@ -592,7 +595,9 @@ int sl_cmd_run(int argc, char **argv)
 		}
 	done = calloc((size_t)nconfigs * (size_t)(rounds + 1), 1);
 	order = malloc((size_t)nconfigs * sizeof(*order));
-	if (!done || !order) {
+	first_bad = calloc((size_t)nconfigs, sizeof(*first_bad));
+	config_ok = calloc((size_t)nconfigs, sizeof(*config_ok));
+	if (!done || !order || !first_bad || !config_ok) {
 		sl_err("run: out of memory (%ld configurations)", nconfigs);
 		exit_code = SL_EXIT_USAGE;
 		goto out_free;
@@ -756,7 +761,7 @@ int sl_cmd_run(int argc, char **argv)
 					continue;
 				}
 				snprintf(m.status, sizeof(m.status), "skipped:%s", why);
-			} else if (e->wl->run_whole && (rc = e->wl->run_whole(&s, &m)) != SL_RUN_WHOLE_USE_POOL) {
+			} else if (e->wl->run_whole && (rc = e->wl->run_whole(&s, &o, &m)) != SL_RUN_WHOLE_USE_POOL) {
 				if (rc == -EINTR || interrupted)
 					break;
 				/* a failure the workload did not describe still must not read "ok" */
@@ -781,6 +786,12 @@ int sl_cmd_run(int argc, char **argv)
 			}
 			if (samples)
 				fflush(samples);
+			if (rep > 0 && !status_bad(m.status)) {
+				config_ok[c] = true;
+				measured += strcmp(m.status, "ok") == 0;
+			}
+			if (rep > 0 && status_bad(m.status) && !first_bad[c][0])
+				snprintf(first_bad[c], SL_STATUS_LEN, "%s", m.status);
 			if (e->repeats_auto && rep > 0)
 				sl_repeats_add(&autorep, c, &m);
 			if (rep > 0 && status_bad(m.status)) {
@@ -797,6 +808,16 @@ int sl_cmd_run(int argc, char **argv)
 		}
 	}
 	sl_progress_end();
+	/* a configuration none of whose repetitions was measured says so, with its first failure */
+	for (long c = 0; c < nconfigs && !interrupted; c++)
+		if (!config_ok[c] && first_bad[c][0]) {
+			struct sl_setting s;
+			char lab[128];
+
+			sl_experiment_setting(e, c, &s, msg, sizeof(msg));
+			label(&s, lab, sizeof(lab));
+			sl_err("%s: every repetition failed; the first: %s", lab, first_bad[c]);
+		}
 
 out_restore:
 	sl_progress_end();      /* again after a failed append: stops the ticker; a no-op otherwise */
@@ -847,6 +868,12 @@ out_restore:
 		printf("results: %s\n", dir);
 		if (bad && a.strict)
 			exit_code = SL_EXIT_FINDING;
+		/* runs failed and none was measured: nothing to show for it */
+		if (bad && !measured) {
+			sl_err("%s: no repetition was measured (%d failed): see the status column of %s/runs.csv",
+			       e->name, bad, dir);
+			exit_code = SL_EXIT_FINDING;
+		}
 	}
 	/* a closed standard output (`| head`) lost only what was printed: said once, in the exit code */
 	if ((fflush(stdout) != 0 || ferror(stdout)) && exit_code == SL_EXIT_OK) {
@@ -868,6 +895,8 @@ out_free:
 	sl_repeats_free(&autorep);
 	free(order);
 	free(done);
+	free(first_bad);
+	free(config_ok);
 	free(proto);
 	free(e);
 	return exit_code;

@@ -36,7 +36,7 @@ static const struct axis_def {
 	{ "start_method", "fork", NULL, false, 0 },   /* the launcher registry */
 	{ "threads", "unset", "unset|auto", true, 1 },
 	{ "thread_api", "env", "env|call", false, 0 },
-	{ "dispatch", "shm", "pipe|shm", false, 0 },
+	{ "dispatch", "shm", "pipe|batch|shm", false, 0 },
 	{ "device", "cpu", "cpu|gpu", false, 0 },
 	{ "blas", "pthread", "pthread|openmp", false, 0 },
 	{ "parent_rss_mb", "0", NULL, true, 0 },
@@ -107,6 +107,7 @@ struct reader {
 	int overlong_line;      /* first line longer than libinih takes, 0 if none */
 	int overlong_max;
 	bool continuation;      /* the last line read starts with white space */
+	char raw[1024];         /* the last line as read, before libinih cut comments off */
 	bool split;             /* the next line is the rest of a line too long for libinih */
 };
 
@@ -163,6 +164,8 @@ static char *read_line(char *str, int num, void *stream)
 			break;
 	}
 	str[n] = '\0';
+	if (!r->split)
+		snprintf(r->raw, sizeof(r->raw), "%s", str);
 	r->line += !r->split;
 	if (n == num - 1 && str[n - 1] != '\n' && r->pos < r->len) {
 		/* longer than libinih takes: cut at a space, the rest read as a continuation line; a long
@@ -218,6 +221,31 @@ struct parse_state {
 	const char *name;
 	int errors;
 };
+
+/* What libinih's inline-comment rule (";" after white space) cut off raw after key's value: the text
+ * after the ";", trimmed, into cut ("" when nothing was cut). */
+static void inline_cut(const char *raw, const char *key, const char *value, char *cut, size_t cutlen)
+{
+	const char *p = strstr(raw, key), *v;
+
+	cut[0] = '\0';
+	if (!p)
+		return;
+	p += strcspn(p + strlen(key), "=:") + strlen(key);
+	if (!*p)
+		return;
+	p++;
+	v = value[0] ? strstr(p, value) : NULL;
+	p = v ? v + strlen(value) : p;
+	p += strspn(p, " \t");
+	if (*p != ';')
+		return;
+	p++;
+	p += strspn(p, " \t");
+	snprintf(cut, cutlen, "%.*s", (int)strcspn(p, "\r\n"), p);
+	if (!cut[0])
+		snprintf(cut, cutlen, ";");
+}
 
 /* The first control character of s (a tab, a newline, an escape...), or NULL: no value may hold one,
  * as experiment.ini and a Slurm script write each value on one line. */
@@ -277,6 +305,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
 	snprintf(en->file, sizeof(en->file), "%s", ps->name);
 	en->line = ps->r->line;
 	en->section_line = ps->r->section_line;
+	inline_cut(ps->r->raw, key, value, en->cut, sizeof(en->cut));
 	return 1;
 }
 
@@ -821,6 +850,20 @@ static bool is_quoted(const char *s)
 	return len >= 2 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0] && !memchr(s + 1, s[0], len - 2);
 }
 
+/* A free-text value (a command line) cut short by " ;", which libinih reads as a comment: an error
+ * naming what was left and what was cut, since "cd /tmp ; sha256sum f" would otherwise run "cd /tmp".
+ * Returns 0 when en's value is not free text, else -EINVAL (message printed). */
+static int free_text_cut(const struct sl_experiment *e, const struct sl_entry *en)
+{
+	const struct sl_param_def *p = param_def_find(e->wl, en->key);
+
+	if (!p || p->type != SL_PARAM_STRING || p->choices)
+		return 0;
+	sl_err_at(en->file, en->line, "%s = '%s': ' ;' starts a comment, so '%s' after it was cut off; write "
+		  "';' with no space before it to keep it in the command", en->key, en->value, en->cut);
+	return -EINVAL;
+}
+
 /* Whether /bin/sh would find every quote of the command line s closed: '...' takes everything
  * literally, "..." and a bare backslash escape one character, and # starting a word opens a comment. */
 static bool sh_quotes_closed(const char *s)
@@ -1085,6 +1128,12 @@ static int apply_experiment_key(struct sl_experiment *e, const struct sl_entry *
 	} else if (strcmp(en->key, "sample_hz") == 0) {
 		if (get_double(en, 0, 1000, &e->sample_hz))
 			return -EINVAL;
+		/* the monitor also gives threads_peak and rss_peak_mb: a rate of 0 would silently mean 20 Hz */
+		if (!(e->sample_hz > 0)) {
+			sl_err_at(en->file, en->line, "sample_hz = %s: the monitor cannot be turned off; give a rate "
+				  "above 0 and up to 1000 (samples per second; default 20)", en->value);
+			return -EINVAL;
+		}
 	} else if (strcmp(en->key, "coordinator_cpus") == 0) {
 		char msg[256];
 
@@ -1414,6 +1463,10 @@ static int build(struct sl_experiment *e, const char *name, const char *profile,
 		ax = axis_get(e, en->key);
 		if (!ax)
 			continue;   /* already reported */
+		if (en->cut[0] && free_text_cut(e, en) < 0) {
+			errors++;
+			continue;
+		}
 		/* an override (profile, --set) may turn a fixed parameter into a list */
 		if (fill_axis(e, ax, en->value, en->file, en->line, sweep || en->override, !sweep) < 0)
 			errors++;
@@ -1460,7 +1513,7 @@ static void defaults(struct sl_experiment *e, const char *name)
 int sl_experiment_parse(struct sl_experiment *e, const char *name, const char *text, const char *profile,
 			char *const *overrides, int noverrides)
 {
-	struct reader r = { text, 0, strlen(text), 0, 0, 0, 0, false, false };
+	struct reader r = { .text = text, .len = strlen(text) };
 	struct parse_state ps = { e, &r, name, 0 };
 	int rc;
 

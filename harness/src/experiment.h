@@ -18,6 +18,7 @@ struct sl_entry {
 	int line;
 	int section_line;         /* line of its [section] header */
 	bool override;            /* set by a profile or --set */
+	char cut[256];            /* what an inline comment (" ;") cut off the line after the value, or "" */
 };
 
 /* One sweep axis after expansion: its values as text. */

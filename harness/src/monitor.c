@@ -1,4 +1,5 @@
 /* monitor.c: a sampling thread that reads /proc (and NVML) while a run is in flight, cheaply. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -54,6 +55,7 @@ struct sl_monitor {
 	pid_t pending[MON_MAX_PIDS];
 	int nseen;                   /* every pid ever accepted, to ignore repeats */
 	pid_t seen[MON_MAX_PIDS];
+	bool trees;                  /* descendants of watched pids are watched too (sl_monitor_watch_tree) */
 
 	/* owned by the sampling thread */
 	double period_s;
@@ -486,6 +488,7 @@ static void sample_cpus(struct sl_monitor *mon, FILE *out)
 	}
 }
 
+static void watch_children(struct sl_monitor *mon, pid_t pid);
 int sl_numa_maps_pages(const char *text, double *pages, int max)
 {
 	int n = 0;
@@ -590,6 +593,10 @@ static void sample(struct sl_monitor *mon)
 			mon->rss_peak_kb = (double)(rss_pages * mon->page_kb);
 		if (hwm > mon->rss_peak_kb)
 			mon->rss_peak_kb = (double)hwm;
+		if (mon->trees) {
+			watch_children(mon, p->pid);
+			take_pending(mon);   /* appended: sampled later in this same loop */
+		}
 		i++;
 		continue;
 drop:
@@ -783,6 +790,55 @@ void sl_monitor_watch(struct sl_monitor *mon, pid_t pid)
 	}
 out_unlock:
 	pthread_mutex_unlock(&mon->lock);
+}
+
+void sl_monitor_watch_tree(struct sl_monitor *mon, pid_t pid)
+{
+	if (!mon)
+		return;
+	pthread_mutex_lock(&mon->lock);
+	mon->trees = true;
+	pthread_mutex_unlock(&mon->lock);
+	sl_monitor_watch(mon, pid);
+}
+
+/* Tree mode: hand every child of pid's threads to the watch list (they are sampled in this same
+ * sample, and their own children in turn). Never fails: a process gone meanwhile has none. */
+static void watch_children(struct sl_monitor *mon, pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char file[96], buf[1024], *p, *end;
+		ssize_t n;
+		int fd;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(file, sizeof(file), "/proc/%d/task/%s/children", (int)pid, e->d_name);
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = pread_all(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		for (p = buf;; p = end) {
+			long child = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			sl_monitor_watch(mon, (pid_t)child);
+		}
+	}
+	closedir(d);
 }
 
 void sl_monitor_phase(struct sl_monitor *mon, bool run)

@@ -17,6 +17,9 @@ void sl_monitor_watch(struct sl_monitor *mon, pid_t pid);
  * watched workers' threads ran on (cpus_used) and how often they moved (migrations). Takes a
  * sample at the edge and waits for it, so the run's first and last moments count. Never fails. */
 void sl_monitor_phase(struct sl_monitor *mon, bool run);
+/* Watch pid and, at every sample, every descendant it has then (read from /proc/PID/task/TID/children):
+ * a process tree's threads and memory, not only its root's. Safe with mon NULL. Never fails. */
+void sl_monitor_watch_tree(struct sl_monitor *mon, pid_t pid);
 /* Stop the thread and fill threads_peak, threads_total_peak, rss_peak_mb, gpu_util_pct, gpu_mem_mb,
  * monitor_cpu_pct in m (others untouched). Frees mon. Never fails. */
 void sl_monitor_stop(struct sl_monitor *mon, struct sl_metrics *m);

@@ -46,6 +46,8 @@ struct pool_reply_msg {
 	int64_t first;
 	double busy_s;
 	uint64_t len;                  /* bytes that follow, a multiple of 16 */
+	int32_t worker;                /* who sent it (dispatch = pipe: all share one result pipe) */
+	uint32_t pad[3];
 };
 
 /* Messages are padded to 16 bytes so inputs and outputs inside them stay aligned for doubles. */
@@ -115,6 +117,48 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* Read exactly len bytes from fd; where it does not block and nothing is there yet, on_wait(arg) is
+ * called once (may be NULL) and the read waits in poll. 1 when read, 0 at end of file before the
+ * first byte, -EPROTO at end of file inside, -errno on an error. */
+static int read_exact(int fd, void *buf, size_t len, void (*on_wait)(void *), void *arg)
+{
+	char *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+
+		if (n < 0 && errno == EAGAIN) {
+			/* a non-blocking fd with nothing there yet: say so, then wait until there is */
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+			if (on_wait)
+				on_wait(arg);
+			on_wait = NULL;
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				return -errno;
+			continue;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return got ? -EPROTO : 0;
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+/* Take a lock of the shared region. A worker that died holding it leaves it to the next taker (the
+ * run fails on that death anyway). Never fails. */
+static void shared_lock(pthread_mutex_t *m)
+{
+	if (pthread_mutex_lock(m) == EOWNERDEAD)
+		pthread_mutex_consistent(m);
+}
+
 static int futex(atomic_int *addr, int op, int val)
 {
 	return (int)syscall(SYS_futex, (int *)addr, op, val, NULL, NULL, 0);
@@ -138,7 +182,10 @@ static void usage_now(struct sl_pool_usage *u)
 static void thread_usage_now(struct sl_pool_usage *u)
 {
 	struct rusage r;
+	struct timespec ts;
 
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	u->cpu_s = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 	getrusage(RUSAGE_THREAD, &r);
 	u->user_s = r.ru_utime.tv_sec + r.ru_utime.tv_usec * 1e-6;
 	u->sys_s = r.ru_stime.tv_sec + r.ru_stime.tv_usec * 1e-6;
@@ -153,6 +200,7 @@ static void thread_usage_now(struct sl_pool_usage *u)
 
 struct pool_wside {
 	struct sl_pool_shm *shm;
+	int id;
 	const struct sl_workload_ops *w;
 	struct sl_wctx *ctx;
 	struct sl_pool_slot *slot;
@@ -179,7 +227,14 @@ static int wside_reserve(struct pool_wside *ws, size_t more)
 
 static int wside_flush(struct pool_wside *ws)
 {
-	int rc = write_all(ws->out_fd, ws->obuf, ws->olen);
+	int rc;
+
+	/* dispatch = pipe: every worker writes the one result pipe, a whole message under the lock */
+	if (ws->shm->shared_pipe)
+		shared_lock(&ws->shm->result_lock);
+	rc = write_all(ws->out_fd, ws->obuf, ws->olen);
+	if (ws->shm->shared_pipe)
+		pthread_mutex_unlock(&ws->shm->result_lock);
 
 	ws->olen = 0;
 	return rc;
@@ -187,7 +242,7 @@ static int wside_flush(struct pool_wside *ws)
 
 static int wside_send(struct pool_wside *ws, uint32_t type, const char *text, long count, double busy_s)
 {
-	struct pool_reply_msg h = { .type = type, .count = (uint32_t)count, .busy_s = busy_s };
+	struct pool_reply_msg h = { .type = type, .count = (uint32_t)count, .busy_s = busy_s, .worker = ws->id };
 	size_t tlen = text ? strlen(text) + 1 : 0;
 
 	h.len = align16(tlen);
@@ -225,7 +280,8 @@ static _Noreturn void wside_fail(struct pool_wside *ws, const char *what, int rc
 	else
 		snprintf(text, sizeof(text), "%s: %s", what, strerror(rc < 0 ? -rc : rc));
 	ws->olen = 0;
-	if (wside_send(ws, MSG_ERROR, text, 0, 0) == 0)
+	/* the shared task pipe holds the other workers' tasks: only a channel of its own is drained */
+	if (wside_send(ws, MSG_ERROR, text, 0, 0) == 0 && !ws->shm->shared_pipe)
 		wside_wait_eof(ws);
 	_exit(1);
 }
@@ -251,6 +307,7 @@ static int wside_run(struct pool_wside *ws, long first, long count, const char *
 		memcpy(&results[i], &r, sizeof(r));
 	}
 	*busy_s = sl_now() - t0;
+	ws->slot->end_marked = 0;
 	ws->slot->busy_s += *busy_s;
 	ws->slot->tasks_done += count;
 	return 0;
@@ -266,7 +323,8 @@ static int wside_loop_shm(struct pool_wside *ws)
 
 	while (atomic_load_explicit(&shm->go, memory_order_acquire) == 0)
 		futex(&shm->go, FUTEX_WAIT, 0);
-	usage_now(&ws->slot->at_ready);   /* the run's share of CPU starts now, not at ready */
+	usage_now(&ws->slot->at_go);      /* the run's share of CPU starts now, not at ready */
+	ws->slot->went = 1;
 	for (;;) {
 		long c = atomic_fetch_add_explicit(&shm->next_chunk, 1, memory_order_relaxed);
 		long first = c * cs, count;
@@ -285,7 +343,7 @@ static int wside_loop_shm(struct pool_wside *ws)
 	return 0;
 }
 
-/* dispatch = pipe: read chunk messages, run them, write results back; results of a batch of short chunks
+/* dispatch = batch: read chunk messages, run them, write results back; results of a batch of short chunks
  * go out in one write, a long chunk's results go out as soon as it is done. Returns at end of file. */
 static int wside_loop_pipe(struct pool_wside *ws)
 {
@@ -297,7 +355,15 @@ static int wside_loop_pipe(struct pool_wside *ws)
 	if (!ibuf)
 		return -ENOMEM;
 	for (;;) {
-		ssize_t n = read(ws->in_fd, ibuf + ilen, icap - ilen);
+		ssize_t n;
+
+		/* a read may wait (at the end, for the channel to close): what this worker used so far is
+		 * its run's, up to its last result */
+		if (ws->slot->went && !ws->slot->end_marked) {
+			usage_now(&ws->slot->at_end);
+			ws->slot->end_marked = 1;
+		}
+		n = read(ws->in_fd, ibuf + ilen, icap - ilen);
 		size_t pos = 0;
 		double last_flush = sl_now();
 
@@ -309,6 +375,10 @@ static int wside_loop_pipe(struct pool_wside *ws)
 		}
 		if (n == 0)
 			break;
+		if (!ws->slot->went) {
+			usage_now(&ws->slot->at_go);   /* the first chunk: this worker's run begins */
+			ws->slot->went = 1;
+		}
 		ilen += (size_t)n;
 		while (ilen - pos >= sizeof(struct pool_chunk_msg)) {
 			struct pool_chunk_msg cm;
@@ -370,10 +440,83 @@ out_free:
 	return rc;
 }
 
+/* The task pipe is empty: what this worker used so far is its run's, up to its last result. */
+static void wside_mark_end(void *arg)
+{
+	struct pool_wside *ws = arg;
+
+	usage_now(&ws->slot->at_end);
+	ws->slot->end_marked = 1;
+}
+
+/* dispatch = pipe, Python's Pool design: take the task lock, read one chunk message (its header, then
+ * exactly its inputs), let go of the lock, run the chunk, and write its results as one message in one
+ * write under the result lock. Returns at end of file (the coordinator closed the task pipe). */
+static int wside_loop_shared(struct pool_wside *ws)
+{
+	struct sl_pool_shm *shm = ws->shm;
+	size_t in_b = shm->in_bytes, out_b = shm->out_bytes, icap = 0;
+	char *ibuf = NULL;
+	int rc;
+
+	for (;;) {
+		struct pool_chunk_msg cm;
+		struct pool_reply_msg h = { .type = MSG_RESULT, .worker = ws->id };
+		size_t need = 0, plen;
+		double busy;
+
+		shared_lock(&shm->task_lock);
+		rc = read_exact(ws->in_fd, &cm, sizeof(cm), ws->slot->went ? wside_mark_end : NULL, ws);
+		if (rc == 1 && !ws->slot->went) {
+			usage_now(&ws->slot->at_go);   /* the first chunk: this worker's run begins */
+			ws->slot->went = 1;
+		}
+		if (rc == 1 && (cm.type != MSG_CHUNK || cm.count == 0 || cm.first < 0 ||
+				cm.first + (int64_t)cm.count > shm->ntasks)) {
+			snprintf(ws->msg, sizeof(ws->msg), "worker got a malformed chunk message");
+			rc = -EPROTO;
+		}
+		if (rc == 1 && (need = align16(cm.count * in_b)) > icap) {
+			char *nb = realloc(ibuf, need);
+
+			if (nb) {
+				ibuf = nb;
+				icap = need;
+			} else {
+				rc = -ENOMEM;
+			}
+		}
+		if (rc == 1 && need && (rc = read_exact(ws->in_fd, ibuf, need, NULL, NULL)) == 0)
+			rc = -EPROTO;
+		pthread_mutex_unlock(&shm->task_lock);
+		if (rc <= 0)
+			break;
+		plen = align16(cm.count * sizeof(double) + cm.count * out_b);
+		ws->olen = 0;
+		if ((rc = wside_reserve(ws, sizeof(h) + plen)) < 0)
+			break;
+		memset(ws->obuf + sizeof(h), 0, plen);
+		rc = wside_run(ws, cm.first, cm.count, ibuf, (double *)(ws->obuf + sizeof(h)),
+			       ws->obuf + sizeof(h) + cm.count * sizeof(double), &busy);
+		if (rc)
+			break;
+		h.count = cm.count;
+		h.first = cm.first;
+		h.busy_s = busy;
+		h.len = plen;
+		memcpy(ws->obuf, &h, sizeof(h));
+		ws->olen = sizeof(h) + plen;
+		if ((rc = wside_flush(ws)) < 0)
+			break;
+	}
+	free(ibuf);
+	return rc < 0 ? rc : 0;
+}
+
 _Noreturn void sl_pool_worker_serve(struct sl_pool_shm *shm, const struct sl_workload_ops *w, int id,
 				    int in_fd, int out_fd, double entry_t)
 {
-	struct pool_wside ws = { .shm = shm, .in_fd = in_fd, .out_fd = out_fd };
+	struct pool_wside ws = { .shm = shm, .id = id, .in_fd = in_fd, .out_fd = out_fd };
 	struct sl_setting setting;
 	struct sl_wctx ctx;
 	struct sl_pool_slot *slot = sl_pool_slot(shm, id);
@@ -409,18 +552,28 @@ _Noreturn void sl_pool_worker_serve(struct sl_pool_shm *shm, const struct sl_wor
 	if (wside_send(&ws, MSG_READY, NULL, 0, 0) < 0)
 		_exit(1);
 	usage_now(&slot->at_ready);
-	rc = shm->shm_dispatch ? wside_loop_shm(&ws) : wside_loop_pipe(&ws);
+	slot->at_go = slot->at_ready;      /* until its first chunk: a worker given none used nothing */
+	rc = shm->shm_dispatch ? wside_loop_shm(&ws) : shm->shared_pipe ? wside_loop_shared(&ws) : wside_loop_pipe(&ws);
 	if (rc)
 		wside_fail(&ws, "task", rc);
-	usage_now(&slot->at_end);
+	/* the run's window: first chunk to last result. A channel's end of file comes after the run's
+	 * clock stopped: a worker that waited for it measured its end before waiting; one given no chunk
+	 * used nothing in the window. */
+	if (!slot->went)
+		slot->at_end = slot->at_go;
+	else if (!slot->end_marked)
+		usage_now(&slot->at_end);
 	slot->threads = sl_threads_count_self();
-	slot->lib_threads = ctx.lib_threads;
-	slot->ended = 1;
 	if (shm->shm_dispatch) {
 		if (wside_send(&ws, MSG_DONE, NULL, slot->tasks_done, slot->busy_s) < 0)
 			_exit(1);
 		wside_wait_eof(&ws);
 	}
+	/* the run phase's clock has stopped (the channel is closed): the checks kept out of the tasks */
+	if (ws.w->after_run && (rc = ws.w->after_run(&ctx, ws.msg, sizeof(ws.msg))) != 0)
+		wside_fail(&ws, "check", rc);
+	slot->lib_threads = ctx.lib_threads;
+	slot->ended = 1;
 	if (ws.w->teardown)
 		ws.w->teardown(&ctx);
 	/* what the workload printed; the coordinator flushed its own buffers before starting us */
@@ -580,6 +733,9 @@ static void pool_fail(struct sl_pool *p, const char *fmt, ...)
 			*c = ' ';
 }
 
+static ssize_t pool_read(struct sl_pool *p, int i);
+static ssize_t pool_read_shared(struct sl_pool *p);
+
 static void pool_note_exit(struct sl_pool *p, int i, int wstatus)
 {
 	struct sl_pool_worker *wk = &p->workers[i];
@@ -595,6 +751,11 @@ static void pool_note_exit(struct sl_pool *p, int i, int wstatus)
 	wk->gone = true;
 	if (p->phase == SL_POOL_KILL || (p->phase == SL_POOL_STOP && clean))
 		return;
+	/* what it said before it ended (an error message) names the fault better than its exit */
+	for (int k = 0; k < 64 && !p->fault; k++)
+		if (p->shm->shared_pipe ? p->result_fd < 0 || pool_read_shared(p) <= 0
+					: wk->eof || wk->from_fd < 0 || pool_read(p, i) <= 0)
+			break;
 	sl_pool_describe_exit(wstatus, what, sizeof(what));
 	pool_fail(p, "crash:%s", what);
 }
@@ -624,7 +785,7 @@ void sl_pool_relay_exit(struct sl_pool *p, pid_t pid, int wstatus)
 		}
 }
 
-enum { EV_FROM = 1, EV_TO, EV_PIDFD, EV_RELAY };
+enum { EV_FROM = 1, EV_TO, EV_PIDFD, EV_RELAY, EV_RESULT, EV_TASK };
 
 static int pool_epoll(struct sl_pool *p, int op, int fd, uint32_t events, int kind, int i)
 {
@@ -707,8 +868,7 @@ static void pool_refill(struct sl_pool *p, int i)
 			char *in = wk->obuf + wk->olen + sizeof(cm);
 
 			memset(in, 0, need - sizeof(cm));
-			for (long t = 0; t < count; t++)
-				p->w->make_input(p->s, p->next_task + t, in + t * in_b);
+			memcpy(in, p->inputs + (size_t)p->next_task * in_b, (size_t)count * in_b);
 		}
 		wk->olen += need;
 		wk->outstanding++;
@@ -717,6 +877,115 @@ static void pool_refill(struct sl_pool *p, int i)
 	}
 	if (queued && !wk->to_armed)
 		pool_flush(p, i);
+}
+
+/* dispatch = pipe: write chunk messages into the shared task pipe while it takes them, one message per
+ * write (Python's task handler, without its thread); when the pipe is full, go on once it is writable. */
+static void pool_fill_shared(struct sl_pool *p)
+{
+	size_t in_b = p->shm->in_bytes;
+
+	while (p->task_fd >= 0) {
+		ssize_t n;
+
+		if (p->toff == p->tlen) {
+			long count = p->ntasks - p->next_task < p->shm->chunksize ? p->ntasks - p->next_task
+										   : p->shm->chunksize;
+			struct pool_chunk_msg cm = { .type = MSG_CHUNK, .count = (uint32_t)count, .first = p->next_task };
+			size_t need = sizeof(cm) + align16((size_t)count * in_b);
+
+			if (p->next_task >= p->ntasks)
+				break;
+			if (need > p->tcap) {
+				char *nb = realloc(p->tbuf, need);
+
+				if (!nb) {
+					pool_fail(p, "error:out of memory for a chunk message");
+					return;
+				}
+				p->tbuf = nb;
+				p->tcap = need;
+			}
+			memcpy(p->tbuf, &cm, sizeof(cm));
+			memset(p->tbuf + sizeof(cm), 0, need - sizeof(cm));
+			if (in_b)
+				memcpy(p->tbuf + sizeof(cm), p->inputs + (size_t)p->next_task * in_b, (size_t)count * in_b);
+			p->tlen = need;
+			p->toff = 0;
+			p->next_task += count;
+		}
+		n = write(p->task_fd, p->tbuf + p->toff, p->tlen - p->toff);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				if (!p->task_armed && pool_epoll(p, EPOLL_CTL_ADD, p->task_fd, EPOLLOUT, EV_TASK, 0) == 0)
+					p->task_armed = true;
+				return;
+			}
+			/* EPIPE: no worker is left to read; their exits say why */
+			p->toff = p->tlen;
+			break;
+		}
+		p->toff += (size_t)n;
+	}
+	if (p->task_armed) {
+		epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->task_fd, NULL);
+		p->task_armed = false;
+	}
+}
+
+static void pool_handle_msg(struct sl_pool *p, int i, const struct pool_reply_msg *h, const char *payload);
+
+/* dispatch = pipe: read the shared result pipe one message at a time, each read asking for exactly
+ * the rest of the current message (its header, then its payload). Returns the bytes read, 0 when
+ * nothing was there or at end of file, -1 on a fault. */
+static ssize_t pool_read_shared(struct sl_pool *p)
+{
+	ssize_t total = 0;
+
+	while (!p->fault && p->result_fd >= 0) {
+		struct pool_reply_msg h;
+		size_t want = sizeof(h);
+		ssize_t n;
+
+		if (p->rlen >= sizeof(h)) {
+			memcpy(&h, p->rbuf, sizeof(h));
+			if (h.len > ((size_t)1 << 40) || h.worker < 0 || h.worker >= p->nworkers) {
+				pool_fail(p, "error:a worker sent a malformed message");
+				return -1;
+			}
+			want = sizeof(h) + h.len;
+			if (p->rlen == want) {
+				pool_handle_msg(p, h.worker, &h, p->rbuf + sizeof(h));
+				p->rlen = 0;
+				continue;
+			}
+		}
+		if (want > p->rcap) {
+			char *nb = realloc(p->rbuf, want);
+
+			if (!nb) {
+				pool_fail(p, "error:out of memory for the workers' results");
+				return -1;
+			}
+			p->rbuf = nb;
+			p->rcap = want;
+		}
+		n = read(p->result_fd, p->rbuf + p->rlen, want - p->rlen);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0) {
+			/* every worker closed the result pipe: they are exiting (their pidfds say how) */
+			epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->result_fd, NULL);
+			close(p->result_fd);
+			p->result_fd = -1;
+			break;
+		}
+		p->rlen += (size_t)n;
+		total += n;
+	}
+	return p->fault ? -1 : total;
 }
 
 static void pool_handle_msg(struct sl_pool *p, int i, const struct pool_reply_msg *h, const char *payload)
@@ -733,7 +1002,7 @@ static void pool_handle_msg(struct sl_pool *p, int i, const struct pool_reply_ms
 		return;
 	case MSG_RESULT:
 		if (p->shm->shm_dispatch || h->first < 0 || h->count == 0 || h->first + (int64_t)h->count > p->ntasks ||
-		    h->len < h->count * (sizeof(double) + out_b) || wk->outstanding <= 0) {
+		    h->len < h->count * (sizeof(double) + out_b) || (!p->shm->shared_pipe && wk->outstanding <= 0)) {
 			pool_fail(p, "error:worker %d sent a malformed result", i);
 			return;
 		}
@@ -764,7 +1033,9 @@ static void pool_handle_msg(struct sl_pool *p, int i, const struct pool_reply_ms
 	}
 }
 
-static void pool_read(struct sl_pool *p, int i)
+/* Read what worker i sent and handle every whole message. Returns the bytes read, 0 at end of file
+ * or when nothing was there, -1 on a fault. */
+static ssize_t pool_read(struct sl_pool *p, int i)
 {
 	struct sl_pool_worker *wk = &p->workers[i];
 	size_t pos = 0;
@@ -776,20 +1047,20 @@ static void pool_read(struct sl_pool *p, int i)
 
 		if (!nb) {
 			pool_fail(p, "error:out of memory for worker %d's results", i);
-			return;
+			return -1;
 		}
 		wk->ibuf = nb;
 		wk->icap = cap;
 	}
 	n = read(wk->from_fd, wk->ibuf + wk->ilen, wk->icap - wk->ilen);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
+		return 0;
 	if (n <= 0) {
 		/* the worker closed its channel: it is exiting (its pidfd will say how) */
 		wk->eof = true;
 		wk->eof_t = sl_now();
 		epoll_ctl(p->epfd, EPOLL_CTL_DEL, wk->from_fd, NULL);
-		return;
+		return 0;
 	}
 	wk->ilen += (size_t)n;
 	while (!p->fault && wk->ilen - pos >= sizeof(struct pool_reply_msg)) {
@@ -799,7 +1070,7 @@ static void pool_read(struct sl_pool *p, int i)
 		memcpy(&h, wk->ibuf + pos, sizeof(h));
 		if (h.len > ((size_t)1 << 40)) {
 			pool_fail(p, "error:worker %d sent a malformed message", i);
-			return;
+			return -1;
 		}
 		total = sizeof(h) + h.len;
 		if (wk->ilen - pos < total) {
@@ -812,7 +1083,7 @@ static void pool_read(struct sl_pool *p, int i)
 				nb = realloc(wk->ibuf, total + 16384);
 				if (!nb) {
 					pool_fail(p, "error:out of memory for worker %d's results", i);
-					return;
+					return -1;
 				}
 				wk->ibuf = nb;
 				wk->icap = total + 16384;
@@ -826,6 +1097,7 @@ static void pool_read(struct sl_pool *p, int i)
 	wk->ilen -= pos;
 	if (p->phase == SL_POOL_RUN && !p->shm->shm_dispatch && !p->fault)
 		pool_refill(p, i);
+	return n;
 }
 
 static void pool_pidfd_ready(struct sl_pool *p, int i)
@@ -911,6 +1183,12 @@ static int pool_loop(struct sl_pool *p, double deadline)
 			case EV_FROM:
 				pool_read(p, i);
 				break;
+			case EV_RESULT:
+				pool_read_shared(p);
+				break;
+			case EV_TASK:
+				pool_fill_shared(p);
+				break;
 			case EV_TO:
 				pool_flush(p, i);
 				break;
@@ -974,7 +1252,7 @@ static void pool_kill_reap(struct sl_pool *p)
 }
 
 static int pool_shm_create(struct sl_pool *p, const struct sl_setting *s, const struct sl_workload_ops *w,
-			   bool shm_dispatch)
+			   bool shm_dispatch, bool shared_pipe)
 {
 	size_t in_b = w->task_in_bytes ? w->task_in_bytes(s) : 0;
 	size_t out_b = w->task_out_bytes ? w->task_out_bytes(s) : 0;
@@ -986,6 +1264,7 @@ static int pool_shm_create(struct sl_pool *p, const struct sl_setting *s, const 
 	snprintf(hdr.workload, sizeof(hdr.workload), "%s", w->name);
 	hdr.nworkers = p->nworkers;
 	hdr.shm_dispatch = shm_dispatch;
+	hdr.shared_pipe = shared_pipe;
 	hdr.ntasks = p->ntasks;
 	hdr.chunksize = s->chunksize > 0 ? s->chunksize : 1;
 	hdr.in_bytes = in_b;
@@ -1012,6 +1291,16 @@ static int pool_shm_create(struct sl_pool *p, const struct sl_setting *s, const 
 	if (shm == MAP_FAILED)
 		goto out_close;
 	memcpy(shm, &hdr, sizeof(hdr));
+	{
+		pthread_mutexattr_t ma;
+
+		pthread_mutexattr_init(&ma);
+		pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+		pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+		pthread_mutex_init(&shm->task_lock, &ma);
+		pthread_mutex_init(&shm->result_lock, &ma);
+		pthread_mutexattr_destroy(&ma);
+	}
 	atomic_init(&shm->next_chunk, 0);
 	atomic_init(&shm->go, 0);
 	for (int i = 0; i < p->nworkers; i++)
@@ -1044,7 +1333,9 @@ static void pool_fill_metrics(struct sl_pool *p, double t_first_request, double 
 			      const struct sl_pool_usage *c1)
 {
 	struct sl_metrics *m = p->m;
-	double wall = t_end - t0, user = c1->user_s - c0->user_s, sys = c1->sys_s - c0->sys_s;
+	/* the coordinator's thread: its exact CPU time, split as getrusage splits it */
+	double wall = t_end - t0, cpu = fmax(c1->cpu_s - c0->cpu_s, 0), sys = fmin(fmax(c1->sys_s - c0->sys_s, 0), cpu);
+	double user = cpu - sys, startup = 0;
 	bool server = p->launcher && strcmp(p->launcher->name, "forkserver") == 0;
 
 	/* what runs besides the workers (seed 000's "manager process"): the forkserver (one thread), and
@@ -1066,10 +1357,11 @@ static void pool_fill_metrics(struct sl_pool *p, double t_first_request, double 
 
 		if (lat)
 			lat[i] = (sl->entry_t - p->workers[i].t_request) * 1e3;
-		user += sl->at_end.user_s - sl->at_ready.user_s;
-		sys += sl->at_end.sys_s - sl->at_ready.sys_s;
-		vol += sl->at_end.ctx_vol - sl->at_ready.ctx_vol;
-		invol += sl->at_end.ctx_invol - sl->at_ready.ctx_invol;
+		user += sl->at_end.user_s - sl->at_go.user_s;
+		sys += sl->at_end.sys_s - sl->at_go.sys_s;
+		vol += sl->at_end.ctx_vol - sl->at_go.ctx_vol;
+		invol += sl->at_end.ctx_invol - sl->at_go.ctx_invol;
+		startup += sl->at_ready.user_s + sl->at_ready.sys_s;
 		if (sl->at_end.maxrss_kib > rss)
 			rss = sl->at_end.maxrss_kib;
 		busy_sum += sl->busy_s;
@@ -1089,6 +1381,7 @@ static void pool_fill_metrics(struct sl_pool *p, double t_first_request, double 
 	m->cpu_user_s = user;
 	m->cpu_sys_s = sys;
 	m->cores_busy = wall > 0 ? (user + sys) / wall : NAN;
+	m->cpu_startup_s = startup;
 	m->ctx_vol = vol;
 	m->ctx_invol = invol;
 	m->rss_peak_mb = rss > 0 ? rss / 1024.0 : NAN;
@@ -1143,28 +1436,57 @@ static void pool_monitor_stop(struct sl_pool *p)
 
 /* Ask the launcher for every worker, one after the other (they set up in parallel). On a failure the
  * pool's status says what failed; the workers started so far are left for the caller to kill. */
-static void pool_start_workers(struct sl_pool *p)
+/* The two pipes of a channel, close-on-exec: down (the coordinator writes down[1]) and up (it reads
+ * up[0]); the coordinator's ends do not block. 0, or -1 with the pool's status set. */
+static int pool_pipes(struct sl_pool *p, int down[2], int up[2])
+{
+	if (pipe2(down, O_CLOEXEC) < 0) {
+		pool_fail(p, "error:cannot create a pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (pipe2(up, O_CLOEXEC) < 0) {
+		pool_fail(p, "error:cannot create a pipe: %s", strerror(errno));
+		close(down[0]);
+		close(down[1]);
+		return -1;
+	}
+	fcntl(down[1], F_SETFL, O_NONBLOCK);
+	fcntl(up[0], F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+static void pool_start_workers_each(struct sl_pool *p)
 {
 	for (int i = 0; i < p->nworkers; i++) {
 		struct sl_pool_worker *wk = &p->workers[i];
 		int to[2], from[2], rc;
 
-		if (pipe2(to, O_CLOEXEC) < 0) {
-			pool_fail(p, "error:cannot create a pipe: %s", strerror(errno));
-			return;
+		if (p->shm->shared_pipe) {
+			/* dispatch = pipe: every worker gets the same two pipes */
+			wk->child_in = p->shared_in;
+			wk->child_out = p->shared_out;
+			wk->t_request = sl_now();
+			rc = p->launcher->start_worker(p, i);
+			wk->child_in = wk->child_out = -1;
+			if (rc < 0) {
+				pool_fail(p, "error:cannot start worker %d with %s: %s", i, p->launcher->name,
+					  strerror(-rc));
+				return;
+			}
+			if (pool_epoll(p, EPOLL_CTL_ADD, wk->pidfd, EPOLLIN, EV_PIDFD, i) < 0) {
+				pool_fail(p, "error:epoll_ctl: %s", strerror(errno));
+				return;
+			}
+			if (p->interrupted && *p->interrupted)
+				return;
+			continue;
 		}
-		if (pipe2(from, O_CLOEXEC) < 0) {
-			pool_fail(p, "error:cannot create a pipe: %s", strerror(errno));
-			close(to[0]);
-			close(to[1]);
+		if (pool_pipes(p, to, from) < 0)
 			return;
-		}
 		wk->child_in = to[0];
 		wk->to_fd = to[1];
 		wk->from_fd = from[0];
 		wk->child_out = from[1];
-		fcntl(wk->to_fd, F_SETFL, O_NONBLOCK);
-		fcntl(wk->from_fd, F_SETFL, O_NONBLOCK);
 		wk->t_request = sl_now();
 		rc = p->launcher->start_worker(p, i);
 		close(wk->child_in);
@@ -1183,7 +1505,35 @@ static void pool_start_workers(struct sl_pool *p)
 		if (p->interrupted && *p->interrupted)
 			return;
 	}
-	if (p->relay_fd >= 0 && pool_epoll(p, EPOLL_CTL_ADD, p->relay_fd, EPOLLIN, EV_RELAY, 0) < 0)
+}
+
+/* Start every worker; dispatch = pipe first makes the one task pipe and the one result pipe they share
+ * (the coordinator keeps the task pipe's write end and the result pipe's read end only). */
+static void pool_start_workers(struct sl_pool *p)
+{
+	if (p->shm->shared_pipe) {
+		int task[2], result[2];
+
+		if (pool_pipes(p, task, result) < 0)
+			return;
+		p->shared_in = task[0];
+		/* the workers' reads do not block: one that finds the pipe empty marks the end of its work
+		 * before it waits in poll (its run's CPU ends at its last result) */
+		fcntl(task[0], F_SETFL, O_NONBLOCK);
+		p->task_fd = task[1];
+		p->result_fd = result[0];
+		p->shared_out = result[1];
+		if (pool_epoll(p, EPOLL_CTL_ADD, p->result_fd, EPOLLIN, EV_RESULT, 0) < 0)
+			pool_fail(p, "error:epoll_ctl: %s", strerror(errno));
+	}
+	if (!p->fault)
+		pool_start_workers_each(p);
+	if (p->shared_in >= 0)
+		close(p->shared_in);
+	if (p->shared_out >= 0)
+		close(p->shared_out);
+	p->shared_in = p->shared_out = -1;
+	if (!p->fault && p->relay_fd >= 0 && pool_epoll(p, EPOLL_CTL_ADD, p->relay_fd, EPOLLIN, EV_RELAY, 0) < 0)
 		pool_fail(p, "error:epoll_ctl: %s", strerror(errno));
 }
 
@@ -1192,8 +1542,9 @@ static int pool_run_here(const struct sl_setting *s, const struct sl_workload_op
 			 const struct sl_launcher_ops *launcher, struct sl_metrics *m, volatile pid_t *pgid_out)
 {
 	struct sl_pool p = { .s = s, .w = w, .launcher = launcher, .m = m, .shm_fd = -1, .relay_fd = -1,
-			     .epfd = -1, .pgid_out = pgid_out };
-	bool shm_dispatch = strcmp(s->dispatch, "shm") == 0;
+			     .epfd = -1, .pgid_out = pgid_out, .task_fd = -1, .result_fd = -1, .shared_in = -1,
+			     .shared_out = -1 };
+	bool shm_dispatch = strcmp(s->dispatch, "shm") == 0, shared_pipe = strcmp(s->dispatch, "pipe") == 0;
 	size_t out_b = w->task_out_bytes ? w->task_out_bytes(s) : 0;
 	size_t in_b = w->task_in_bytes ? w->task_in_bytes(s) : 0;
 	struct sl_pool_usage c0 = { 0 }, c1 = { 0 };
@@ -1207,7 +1558,7 @@ static int pool_run_here(const struct sl_setting *s, const struct sl_workload_op
 		set_status(m, "error:processes must be at least 1");
 		return 0;
 	}
-	if (strcmp(s->dispatch, "pipe") != 0 && !shm_dispatch) {
+	if (strcmp(s->dispatch, "batch") != 0 && !shm_dispatch && !shared_pipe) {
 		set_status(m, "error:unknown dispatch '%s'", s->dispatch);
 		return 0;
 	}
@@ -1242,12 +1593,13 @@ static int pool_run_here(const struct sl_setting *s, const struct sl_workload_op
 	if (!shm_dispatch) {
 		p.results = calloc((size_t)p.ntasks, sizeof(double));
 		p.outputs = out_b ? calloc((size_t)p.ntasks, out_b) : NULL;
-		if (!p.results || (out_b && !p.outputs)) {
+		p.inputs = in_b ? calloc((size_t)p.ntasks, in_b) : NULL;
+		if (!p.results || (out_b && !p.outputs) || (in_b && !p.inputs)) {
 			rc = -ENOMEM;
 			goto out_free;
 		}
 	}
-	if ((rc = pool_shm_create(&p, s, w, shm_dispatch)) < 0)
+	if ((rc = pool_shm_create(&p, s, w, shm_dispatch, shared_pipe)) < 0)
 		goto out_free;
 	p.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (p.epfd < 0) {
@@ -1291,9 +1643,9 @@ static int pool_run_here(const struct sl_setting *s, const struct sl_workload_op
 		goto out_kill;
 	t_all_ready = sl_now();
 
-	/* run: every task, dispatched in chunks */
-	if (shm_dispatch && in_b) {
-		char *inputs = (char *)p.shm + p.shm->off_inputs;
+	/* run: every task, dispatched in chunks; the inputs are made before the clock starts */
+	if (in_b) {
+		char *inputs = shm_dispatch ? (char *)p.shm + p.shm->off_inputs : p.inputs;
 
 		for (long t = 0; t < p.ntasks; t++)
 			w->make_input(s, t, inputs + (size_t)t * in_b);
@@ -1305,6 +1657,8 @@ static int pool_run_here(const struct sl_setting *s, const struct sl_workload_op
 	if (shm_dispatch) {
 		atomic_store_explicit(&p.shm->go, 1, memory_order_release);
 		futex(&p.shm->go, FUTEX_WAKE, INT_MAX);
+	} else if (shared_pipe) {
+		pool_fill_shared(&p);
 	} else {
 		for (int i = 0; i < p.nworkers; i++)
 			pool_refill(&p, i);
@@ -1323,6 +1677,11 @@ static int pool_run_here(const struct sl_setting *s, const struct sl_workload_op
 	/* stop: end of file on every channel; workers tear down and exit */
 	p.phase = SL_POOL_STOP;
 	t_stop0 = sl_now();
+	if (p.task_fd >= 0) {
+		close(p.task_fd);         /* dispatch = pipe: every worker reads end of file */
+		p.task_fd = -1;
+		p.task_armed = false;
+	}
 	for (int i = 0; i < p.nworkers; i++) {
 		close(p.workers[i].to_fd);
 		p.workers[i].to_fd = -1;
@@ -1371,6 +1730,12 @@ out_close:
 		free(wk->obuf);
 		free(wk->ibuf);
 	}
+	if (p.task_fd >= 0)
+		close(p.task_fd);
+	if (p.result_fd >= 0)
+		close(p.result_fd);
+	free(p.tbuf);
+	free(p.rbuf);
 	if (ballast != MAP_FAILED)
 		munmap(ballast, ballast_len);
 out_epoll:
@@ -1381,6 +1746,7 @@ out_shm:
 out_free:
 	free(p.results);
 	free(p.outputs);
+	free(p.inputs);
 	free(p.workers);
 out_mask: {
 		/* a SIGPIPE raised while blocked is pending: take it before unblocking */
@@ -1582,7 +1948,7 @@ int sl_pool_run(const struct sl_setting *s, const struct sl_workload_ops *w, con
 	if (strcmp(s->start_method, "mpi") == 0)
 		return sl_mpi_run(s, w, o, m);
 	if (w->run_whole) {
-		int rc = w->run_whole(s, m);
+		int rc = w->run_whole(s, o, m);
 
 		if (rc != SL_RUN_WHOLE_USE_POOL)
 			return rc;

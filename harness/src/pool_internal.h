@@ -3,6 +3,7 @@
 #define SL_POOL_INTERNAL_H
 
 #include <stdatomic.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -17,6 +18,7 @@
 /* CPU time and context switches of one process (self + waited-for children). */
 struct sl_pool_usage {
 	double user_s, sys_s;
+	double cpu_s;                  /* coordinator: CLOCK_THREAD_CPUTIME_ID (exact; RUSAGE_THREAD lags a tick) */
 	double ctx_vol, ctx_invol;
 	double maxrss_kib;
 };
@@ -27,10 +29,13 @@ struct sl_pool_slot {
 	double ready_t;                /* after the workload's setup */
 	double busy_s;                 /* sum of the times of its chunks */
 	long tasks_done;
-	struct sl_pool_usage at_ready; /* usage when ready and when its work ended: the run's share is the difference */
-	struct sl_pool_usage at_end;
+	struct sl_pool_usage at_ready; /* usage when ready (since the worker began: its start-up CPU) */
+	struct sl_pool_usage at_go;    /* when its first chunk came (shm: when released) and when its work */
+	struct sl_pool_usage at_end;   /* ended: the run's share is the difference, the wall time's window */
 	int threads;                   /* sl_threads_count_self() when its work ended; -1 unknown */
 	int lib_threads;               /* struct sl_wctx.lib_threads after the last task */
+	int went;                      /* 1 once at_go is taken */
+	int end_marked;                /* 1 while at_end is taken after its last chunk */
 	int ended;                     /* 1 once the fields above are final */
 } __attribute__((aligned(64)));
 
@@ -43,6 +48,9 @@ struct sl_pool_shm {
 	char workload[SL_NAME_LEN];
 	int nworkers;
 	int shm_dispatch;              /* 1: workers claim chunks from next_chunk; 0: chunks come by pipe */
+	int shared_pipe;               /* dispatch = pipe (Python's Pool): one task pipe all workers read under
+					* task_lock, one result pipe all write under result_lock; 0: batch or shm */
+	pthread_mutex_t task_lock, result_lock;  /* process-shared, robust */
 	long ntasks;
 	long chunksize;
 	size_t in_bytes, out_bytes;
@@ -68,7 +76,7 @@ struct sl_pool_worker {
 	bool ready, done, eof, to_armed;
 	double t_request;              /* when the coordinator asked for it */
 	double eof_t;
-	/* pipe dispatch: bytes waiting to be written, bytes read but not yet parsed */
+	/* dispatch = batch: bytes waiting to be written, bytes read but not yet parsed */
 	char *obuf;
 	size_t olen, ooff, ocap;
 	char *ibuf;
@@ -101,8 +109,18 @@ struct sl_pool {
 	bool fault;                    /* m->status says what went wrong */
 	long ntasks, next_task, ndone;
 	int nready, ndone_workers;
-	double *results;               /* pipe dispatch: coordinator-side copies */
+	/* dispatch = pipe: the coordinator's ends of the shared pipes, the chunk message being written and
+	 * the result message being read (exactly one message per read request) */
+	int task_fd, result_fd;
+	int shared_in, shared_out;     /* the workers' ends, closed once every worker has started */
+	bool task_armed;
+	char *tbuf;
+	size_t tlen, toff, tcap;
+	char *rbuf;
+	size_t rlen, rcap;
+	double *results;               /* pipe and batch dispatch: coordinator-side copies */
 	char *outputs;
+	char *inputs;                  /* pipe and batch dispatch: every task's input, made before the run phase */
 };
 
 /* ---- for the launchers (coordinator side) ---- */

@@ -200,6 +200,8 @@ struct sl_metrics {
 	double cpus_used;              /* distinct logical CPUs the workers' threads ran on in the run phase */
 	double migrations;             /* moves of the workers' threads between CPUs in the run phase */
 	double mem_nodes;              /* NUMA nodes holding at least 1% of the workers' pages at the run's end */
+	double cpu_startup_s;          /* the workers' CPU from their start to ready (outside cpu_*_s) */
+	double wall_tree_s;            /* command: the whole tree's wall time, the window of cpu_*_s and cores_busy */
 	char status[SL_STATUS_LEN];    /* ok, crash:SIGNAL, hang, error:TEXT, skipped:REASON */
 };
 

@@ -450,6 +450,10 @@ const struct sl_metric_column sl_metric_columns[] = {
 	COL(cpus_used, 0, "distinct logical CPUs the workers' threads ran on during the run phase"),
 	COL(migrations, 0, "moves of the workers' threads from one CPU to another during the run phase"),
 	COL(mem_nodes, 0, "NUMA nodes holding at least 1% of the workers' pages at the run's end (numa_maps)"),
+	COL(cpu_startup_s, -1, "the workers' CPU time from start to ready (setup), seconds; cpu_user_s and "
+			       "cpu_sys_s cover the run phase only"),
+	COL(wall_tree_s, -1, "command workload: the whole process tree's wall time, the window of cpu_user_s, "
+			     "cpu_sys_s and cores_busy (wall_s is the program's own when it reports one)"),
 };
 #undef COL
 const size_t sl_metric_ncolumns = sizeof(sl_metric_columns) / sizeof(sl_metric_columns[0]);

@@ -4,6 +4,8 @@
 
 #include "speedlab.h"
 
+struct sl_run_opts;   /* pool.h: the monitor's rate, samples.csv, the repetition, the interrupt flag */
+
 enum sl_param_type { SL_PARAM_INT, SL_PARAM_DOUBLE, SL_PARAM_STRING };
 
 /* One parameter a workload declares: drives parsing, `speedlab list` and validation. */
@@ -28,7 +30,9 @@ struct sl_wctx {
 
 /* A workload. Every callback but run_task may be NULL.
  * Tasks are numbered 0..ntasks-1 and must be deterministic given (setting, task):
- * run_task writes a checksum into *result, which the coordinator hands to verify. */
+ * run_task writes a checksum into *result, which the coordinator hands to verify.
+ * run_task is the timed region: it holds the work and no check; checks go to setup (a warm-up
+ * task), after_run and verify, all outside the clock. */
 struct sl_workload_ops {
 	const char *name;
 	const char *help;                        /* one line for `speedlab list` */
@@ -52,6 +56,10 @@ struct sl_workload_ops {
 	/* Worker side: one task. Returns 0, or -errno with msg set. */
 	int (*run_task)(struct sl_wctx *w, long task, const void *in, void *out, double *result,
 			char *msg, size_t msglen);
+	/* Worker side, after the run phase's clock stopped (the coordinator closed the channel), before
+	 * teardown: the checks kept out of the timed tasks (gemm: its last product in full). Returns 0,
+	 * or -errno with msg set: the run's status is then that error. NULL: none. */
+	int (*after_run)(struct sl_wctx *w, char *msg, size_t msglen);
 	/* Worker side, after the last task. */
 	void (*teardown)(struct sl_wctx *w);
 	/* Floating-point operations of one task, for gflops; NULL or 0: no gflops column. */
@@ -65,7 +73,7 @@ struct sl_workload_ops {
 	 * happened (whatever its status, in m->status), SL_RUN_WHOLE_USE_POOL when this setting goes
 	 * through the pool after all (command with per = task), -EINTR when a signal (Ctrl-C)
 	 * interrupted it (the command is killed and reaped first), -errno on a harness failure. */
-	int (*run_whole)(const struct sl_setting *s, struct sl_metrics *m);
+	int (*run_whole)(const struct sl_setting *s, const struct sl_run_opts *o, struct sl_metrics *m);
 	/* Coordinator side, after verify: metrics the workload measured itself inside its tasks (GPU time
 	 * from CUDA events, host-device bandwidth, wake-up latency), from every task's result and output
 	 * (outputs: ntasks x task_out_bytes, in task order). It may overwrite what the pool measured

@@ -38,13 +38,21 @@ du=$(column dispatch_us_per_task "$out/runs.csv")
 dp=$(column dispatch "$out/runs.csv")
 [ -n "$st" ] && [ -n "$du" ] && [ -n "$dp" ] || fail "runs.csv lacks status, dispatch or dispatch_us_per_task"
 rows=$(tail -n +2 "$out/runs.csv" | grep -c .)
-[ "$rows" -ge 8 ] || fail "expected at least 8 runs, got $rows"
+[ "$rows" -ge 12 ] || fail "expected at least 12 runs, got $rows"
 bad=$(tail -n +2 "$out/runs.csv" | awk -F, -v s="$st" '$s != "ok"' | head -n 3)
 [ -z "$bad" ] || fail "runs not ok: $bad"
-for d in pipe shm; do
+for d in pipe batch shm; do
 	n=$(tail -n +2 "$out/runs.csv" | awk -F, -v c="$dp" -v u="$du" -v d="$d" '$c == d && $u + 0 > 0' | grep -c .)
 	[ "$n" -ge 4 ] || fail "dispatch $d: no dispatch_us_per_task recorded"
 done
+# CPU over the wall time's window: no row busier than the machine; start-up CPU in its own column
+cb=$(column cores_busy "$out/runs.csv")
+cs=$(column cpu_startup_s "$out/runs.csv")
+[ -n "$cb" ] && [ -n "$cs" ] || fail "runs.csv lacks cores_busy or cpu_startup_s"
+over=$(tail -n +2 "$out/runs.csv" | awk -F, -v c="$cb" -v n="$(nproc)" '$c + 0 > 1.05 * n' | head -n 3)
+[ -z "$over" ] || fail "cores_busy above 1.05 x $(nproc) logical CPUs: $over"
+tail -n +2 "$out/runs.csv" | awk -F, -v c="$cs" '$c == "" { bad = 1 } END { exit bad }' ||
+	fail "a run without cpu_startup_s"
 
 # --- 2. SIGINT mid-run: stops, keeps what finished, leaves nothing behind
 out=$tmp/int

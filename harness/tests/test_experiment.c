@@ -300,7 +300,14 @@ static void test_errors(void **state)
 	expect_error("[experiment]\nname = t\nquestion = q\nworkload = nothing\n", "t.ini:4: unknown workload 'nothing'");
 	expect_error(HEAD "[sweep]\nstart_method = forkk\n", "t.ini:6: unknown start method 'forkk' (did you mean 'fork'?)");
 	expect_error(HEAD "[sweep]\nstart_method = fork, vfork\n", "t.ini:6: unknown start method 'vfork'");
-	expect_error(HEAD "[sweep]\ndispatch = pipes\n", "t.ini:6: dispatch = 'pipes': expected one of pipe|shm (did you mean 'pipe'?)");
+	expect_error(HEAD "[sweep]\ndispatch = pipes\n", "t.ini:6: dispatch = 'pipes': expected one of pipe|batch|shm (did you mean 'pipe'?)");
+	/* " ;" starts a libinih comment: a command cut short by it is refused, naming what was cut */
+	expect_error("[experiment]\nname = t\nquestion = q?\nworkload = command\n[workload]\ncmd = cd /tmp ; sha256sum f\n",
+		     "t.ini:6: cmd = 'cd /tmp': ' ;' starts a comment, so 'sha256sum f' after it was cut off");
+	assert_int_equal(parse("[experiment]\nname = t\nquestion = q?\nworkload = command\nrepeats = 2 ; fine\n"
+			       "[workload]\ncmd = cd /tmp; sha256sum f\n", "", NULL, 0), 0);
+	expect_error("[experiment]\nname = t\nquestion = q?\nworkload = empty\nsample_hz = 0\n",
+		     "t.ini:5: sample_hz = 0: the monitor cannot be turned off");
 	expect_error(HEAD "[sweep]\nthreads = 0\n", "t.ini:6: threads = 0: must be at least 1");
 	expect_error(HEAD "[sweep]\nthreads = many\n", "t.ini:6: threads = 'many': expected a whole number or unset|auto");
 	expect_error(HEAD "[workload]\ntasks = 1, 2\n", "t.ini:6: 'tasks' has 2 values: a list of values belongs in [sweep]");

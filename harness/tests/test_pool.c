@@ -281,8 +281,58 @@ static const struct sl_workload_ops t_env = {
 	.run_task = t_env_task, .verify = t_env_verify,
 };
 
+/* The coordinator makes task 0's input with 5 ms of CPU right before the run phase, without a system
+ * call: CPU a thread spent since its last tick or switch shows late in RUSAGE_THREAD, so a coordinator
+ * measured that way puts it inside a run phase of a few microseconds (cores_busy far above the CPUs). */
+static void t_spin_make(const struct sl_setting *s, long task, void *in)
+{
+	double t0 = sl_now();
+
+	t_io_make(s, task, in);
+	while (task == 0 && sl_now() - t0 < 5e-3)
+		;
+}
+
+static const struct sl_workload_ops t_spinin = {
+	.name = "t_spinin", .help = "its first input costs the coordinator 5 ms", .params = t_params,
+	.task_in_bytes = t_io_in, .task_out_bytes = t_io_out, .make_input = t_spin_make,
+	.run_task = t_io_task, .verify = t_io_verify,
+};
+
+/* Each task uses 2 ms of its thread's CPU (whatever the load), so a run's CPU is known. */
+static int t_cpu_task(struct sl_wctx *w, long task, const void *in, void *out, double *result, char *msg, size_t len)
+{
+	struct timespec ts;
+	double t0;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	t0 = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	do
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	while ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 - t0 < 2e-3);
+	return t_sum_task(w, task, in, out, result, msg, len);
+}
+
+static const struct sl_workload_ops t_cpu = {
+	.name = "t_cpu", .help = "2 ms of CPU per task", .params = t_params,
+	.run_task = t_cpu_task, .verify = t_sum_verify,
+};
+
+/* Its check after the run finds a wrong result (what gemm's check of its last product does). */
+static int t_bad_after_run(struct sl_wctx *w, char *msg, size_t len)
+{
+	snprintf(msg, len, "worker %d: last product wrong on purpose", w->worker);
+	return -EIO;
+}
+
+static const struct sl_workload_ops t_badafter = {
+	.name = "t_badafter", .help = "the check after the run fails", .params = t_params,
+	.run_task = t_sum_task, .after_run = t_bad_after_run, .verify = t_sum_verify,
+};
+
 static const struct sl_workload_ops *const test_workloads[] = {
-	&t_sum, &t_io, &t_big, &t_kill, &t_exit, &t_hang, &t_setupfail, &t_badverify, &t_omp, &t_env, NULL,
+	&t_sum, &t_io, &t_big, &t_kill, &t_exit, &t_hang, &t_setupfail, &t_badverify, &t_omp, &t_env,
+	&t_badafter, &t_spinin, &t_cpu, NULL,
 };
 
 /* ---- helpers ---- */
@@ -379,7 +429,7 @@ static struct sl_run_opts opts(volatile sig_atomic_t *flag)
 }
 
 static const char *const methods[] = { "fork", "spawn", "forkserver" };
-static const char *const dispatches[] = { "pipe", "shm" };
+static const char *const dispatches[] = { "pipe", "batch", "shm" };
 
 static void run_expect(const struct sl_setting *s, const struct sl_workload_ops *w, const char *status)
 {
@@ -416,7 +466,7 @@ static void test_correct_every_method_and_channel(void **state)
 
 	(void)state;
 	for (size_t mi = 0; mi < 3; mi++)
-		for (size_t di = 0; di < 2; di++)
+		for (size_t di = 0; di < 3; di++)
 			for (int pi = 0; pi < 3; pi++) {
 				/* chunk sizes that do and do not divide the task count */
 				make_setting(&s, "t_sum", methods[mi], dispatches[di], ps[pi], pi == 1 ? 3 : 1, 200);
@@ -431,7 +481,7 @@ static void test_many_tasks_and_large_chunks(void **state)
 	struct sl_setting s;
 
 	(void)state;
-	for (size_t di = 0; di < 2; di++) {
+	for (size_t di = 0; di < 3; di++) {
 		make_setting(&s, "t_sum", "fork", dispatches[di], 2, 1, 20000);
 		run_expect(&s, &t_sum, "ok");
 		make_setting(&s, "t_io", "fork", dispatches[di], 2, 4096, 20000);
@@ -455,7 +505,7 @@ static void test_empty_workload_measures_dispatch(void **state)
 	(void)state;
 	assert_non_null(w);
 	for (size_t mi = 0; mi < 3; mi++)
-		for (size_t di = 0; di < 2; di++) {
+		for (size_t di = 0; di < 3; di++) {
 			volatile sig_atomic_t flag = 0;
 			struct sl_run_opts o = opts(&flag);
 			struct sl_metrics m;
@@ -475,7 +525,7 @@ static void test_worker_killed_mid_task(void **state)
 
 	(void)state;
 	for (size_t mi = 0; mi < 3; mi++)
-		for (size_t di = 0; di < 2; di++) {
+		for (size_t di = 0; di < 3; di++) {
 			make_setting(&s, "t_kill", methods[mi], dispatches[di], 3, 1, 400);
 			set_param(&s, "victim", 150);
 			run_expect(&s, &t_kill, "crash:SIGKILL");
@@ -500,7 +550,7 @@ static void test_hung_worker_times_out(void **state)
 
 	(void)state;
 	for (size_t mi = 0; mi < 3; mi++) {
-		make_setting(&s, "t_hang", methods[mi], dispatches[mi % 2], 2, 1, 50);
+		make_setting(&s, "t_hang", methods[mi], dispatches[mi % 3], 2, 1, 50);
 		set_param(&s, "victim", 10);
 		s.timeout_s = 1;
 		run_expect(&s, &t_hang, "hang");
@@ -527,7 +577,7 @@ static void test_interrupted_run_stops_clean(void **state)
 		struct itimerval it = { .it_value = { 0, 300000 } };
 		struct sl_metrics m;
 
-		make_setting(&s, "t_hang", methods[mi], dispatches[(mi + 1) % 2], 3, 1, 50);
+		make_setting(&s, "t_hang", methods[mi], dispatches[(mi + 1) % 3], 3, 1, 50);
 		set_param(&s, "victim", 5);
 		alarm_flag = 0;
 		setitimer(ITIMER_REAL, &it, NULL);
@@ -547,6 +597,55 @@ static void test_setup_and_verify_errors(void **state)
 		run_expect(&s, &t_setupfail, "error:setup refused on purpose");
 		make_setting(&s, "t_badverify", methods[mi], "pipe", 2, 1, 10);
 		run_expect(&s, &t_badverify, "error:wrong on purpose");
+		/* the workers' checks kept out of the clock still fail the run, on every channel */
+		for (size_t di = 0; di < 3; di++) {
+			volatile sig_atomic_t flag = 0;
+			struct sl_run_opts o = opts(&flag);
+			struct sl_metrics m;
+
+			make_setting(&s, "t_badafter", methods[mi], dispatches[di], 2, 1, 10);
+			assert_int_equal(sl_pool_run(&s, &t_badafter, &o, &m), 0);
+			if (!strstr(m.status, "last product wrong on purpose"))
+				fail_msg("%s/%s: status '%s'", methods[mi], dispatches[di], m.status);
+			assert_int_equal(leftovers(), 0);
+		}
+	}
+}
+
+/* CPU is counted over the wall time's window: the coordinator's exactly, each worker's from its first
+ * chunk to its last result; the workers' start-up CPU in a column of its own. */
+static void test_cpu_within_the_run_window(void **state)
+{
+	double limit = sl_topology()->logical * 1.05;
+	struct sl_setting s;
+
+	(void)state;
+	for (size_t di = 0; di < 3; di++)
+		for (int rep = 0; rep < 3; rep++) {
+			volatile sig_atomic_t flag = 0;
+			struct sl_run_opts o = opts(&flag);
+			struct sl_metrics m;
+
+			make_setting(&s, "t_spinin", "fork", dispatches[di], 1, 1, 4);
+			assert_int_equal(sl_pool_run(&s, &t_spinin, &o, &m), 0);
+			assert_string_equal(m.status, "ok");
+			if (!(m.cores_busy <= limit))
+				fail_msg("%s: cores_busy %.2f over %.2f logical CPUs (cpu %g s in %g s)", dispatches[di],
+					 m.cores_busy, limit / 1.05, m.cpu_user_s + m.cpu_sys_s, m.wall_s);
+			assert_true(m.cpu_startup_s >= 0 && m.cpu_startup_s < 10);
+			assert_int_equal(leftovers(), 0);
+		}
+	/* and the workers' CPU in the window is all there: 8 tasks of 2 ms CPU each */
+	for (size_t di = 0; di < 3; di++) {
+		volatile sig_atomic_t flag = 0;
+		struct sl_run_opts o = opts(&flag);
+		struct sl_metrics m;
+
+		make_setting(&s, "t_cpu", "fork", dispatches[di], 2, 1, 8);
+		assert_int_equal(sl_pool_run(&s, &t_cpu, &o, &m), 0);
+		assert_string_equal(m.status, "ok");
+		if (!(m.cpu_user_s + m.cpu_sys_s >= 8 * 2e-3 * 0.95))
+			fail_msg("%s: the run's CPU %g s, its tasks used 0.016 s", dispatches[di], m.cpu_user_s + m.cpu_sys_s);
 	}
 }
 
@@ -719,6 +818,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hung_worker_times_out),
 		cmocka_unit_test(test_interrupted_run_stops_clean),
 		cmocka_unit_test(test_setup_and_verify_errors),
+		cmocka_unit_test(test_cpu_within_the_run_window),
 		cmocka_unit_test(test_fork_after_openmp_hangs),
 		cmocka_unit_test(test_parent_rss_and_bad_settings),
 		cmocka_unit_test(test_forkserver_start_finish_leaves_nothing),

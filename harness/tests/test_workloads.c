@@ -137,6 +137,46 @@ static void test_gemm_check_catches_wrong_entry(void **state)
 	check_catches("256", "float");
 }
 
+/* The timed task holds only the product and one row's sum; a wrong product is still caught outside
+ * the clock: by the worker's full check of its last product (after_run), whichever entry is wrong. */
+static void after_run_catches(const struct sl_workload_ops *wl, const char *n, const char *dtype)
+{
+	struct sl_setting s;
+	struct sl_gemm_buf *g;
+	struct sl_wctx w = { .setting = &s };
+	char msg[256] = "";
+	double sum;
+
+	wl_setting_defaults(&s, wl);
+	wl_set(&s, "n", n);
+	wl_set(&s, "dtype", dtype);
+	assert_int_equal(wl->setup(&w, msg, sizeof(msg)), 0);
+	assert_non_null(wl->after_run);
+	assert_int_equal(wl->after_run(&w, msg, sizeof(msg)), 0);          /* no task yet: nothing to check */
+	for (long t = 0; t < 3; t++)
+		assert_int_equal(wl->run_task(&w, t, NULL, NULL, &sum, msg, sizeof(msg)), 0);
+	assert_int_equal(wl->after_run(&w, msg, sizeof(msg)), 0);
+	g = wl == &sl_workload_omp_gemm ? w.state : (struct sl_gemm_buf *)((char *)w.state + sizeof(void *));
+	if (g->single)
+		((float *)g->c)[(g->n - 1) * g->n + 1] *= 1.01f;
+	else
+		((double *)g->c)[(g->n - 1) * g->n + 1] *= 1.0001;
+	assert_int_equal(wl->after_run(&w, msg, sizeof(msg)), -EIO);
+	if (!strstr(msg, "task 2"))
+		fail_msg("%s n=%s: '%s' does not name task 2", wl->name, n, msg);
+	wl->teardown(&w);
+}
+
+static void test_gemm_checks_outside_the_task(void **state)
+{
+	(void)state;
+	after_run_catches(&sl_workload_omp_gemm, "50", "double");
+	after_run_catches(&sl_workload_omp_gemm, "256", "float");
+	after_run_catches(&sl_workload_gemm, "64", "double");
+	after_run_catches(&sl_workload_gemm, "200", "double");
+	after_run_catches(&sl_workload_gemm, "200", "float");
+}
+
 static void test_gemm_threads_call(void **state)
 {
 	struct sl_setting s;
@@ -346,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_gemm_results),
 		cmocka_unit_test(test_omp_gemm_results),
 		cmocka_unit_test(test_gemm_check_catches_wrong_entry),
+		cmocka_unit_test(test_gemm_checks_outside_the_task),
 		cmocka_unit_test(test_gemm_threads_call),
 		cmocka_unit_test(test_gemm_gpu_delegation),
 		cmocka_unit_test(test_scalar),

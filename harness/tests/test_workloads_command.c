@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pool.h"
 #include "wl_testutil.h"
 
 extern const struct sl_workload_ops sl_workload_command;
@@ -66,7 +67,7 @@ static void assert_no_zombie_child(void)
 static void run_whole(const struct sl_setting *s, struct sl_metrics *m)
 {
 	sl_metrics_clear(m);
-	assert_int_equal(W->run_whole(s, m), 0);
+	assert_int_equal(W->run_whole(s, NULL, m), 0);
 }
 
 static void test_axes_in_environment_and_metrics(void **state)
@@ -129,6 +130,56 @@ static void test_axes_in_environment_and_metrics(void **state)
 	unsetenv("OMP_NUM_THREADS");
 	run_whole(&s, &m);
 	assert_string_equal(m.status, "ok");
+}
+
+/* The whole tree is seen: python3 with 3 extra threads (and a child) run without a shell (no shell
+ * syntax in the command line: the script exits 3 if its parent is a shell), sampled into samples.csv
+ * at the experiment's rate; a wall_s it reports is its own, the tree's wall in wall_tree_s. */
+static void test_whole_tree_seen(void **state)
+{
+	struct sl_setting s;
+	struct sl_metrics m;
+	char script[] = "/tmp/speedlab-test-tree-XXXXXX", cmd[64], line[4096];
+	struct sl_run_opts o = { .sample_hz = 100, .rep = 1 };
+	long rows = 0;
+	int fd;
+
+	(void)state;
+	if (access("/usr/bin/python3", X_OK) != 0)
+		skip();
+	fd = mkstemp(script);
+	assert_true(fd >= 0);
+	dprintf(fd, "import os, subprocess, threading, time\n"
+		    "if open('/proc/%%d/comm' %% os.getppid()).read().strip() in ('sh', 'dash', 'bash'):\n"
+		    "    raise SystemExit(3)\n"
+		    "child = subprocess.Popen(['sleep', '0.6'])\n"
+		    "ts = [threading.Thread(target=time.sleep, args=(0.6,)) for _ in range(3)]\n"
+		    "for t in ts: t.start()\n"
+		    "for t in ts: t.join()\n"
+		    "child.wait()\n"
+		    "print('@speedlab wall_s=0.001')\n");
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "python3 %s", script);
+	cmd_setting(&s, cmd);
+	o.samples = tmpfile();
+	assert_non_null(o.samples);
+	sl_metrics_clear(&m);
+	assert_int_equal(W->run_whole(&s, &o, &m), 0);
+	unlink(script);
+	assert_string_equal(m.status, "ok");
+	if (!(m.threads_peak >= 4 && m.threads_total_peak >= 5))
+		fail_msg("threads_peak %g, threads_total_peak %g: expected python's 4 and the child's 1", m.threads_peak,
+			 m.threads_total_peak);
+	assert_float_equal(m.wall_s, 0.001, 1e-12);
+	assert_true(m.wall_tree_s >= 0.5);
+	assert_true(fabs(m.cores_busy - (m.cpu_user_s + m.cpu_sys_s) / m.wall_tree_s) < 1e-9);
+	rewind(o.samples);
+	while (fgets(line, sizeof(line), o.samples))
+		rows++;
+	fclose(o.samples);
+	if (rows < 10)
+		fail_msg("samples.csv got %ld rows in 0.6 s at 100 Hz", rows);
+	assert_no_zombie_child();
 }
 
 static void test_statuses(void **state)
@@ -242,7 +293,7 @@ static void test_signal_interrupts(void **state)
 	cmd_setting(&s, "sleep 27.456");
 	sl_metrics_clear(&m);
 	setitimer(ITIMER_REAL, &it, NULL);
-	assert_int_equal(W->run_whole(&s, &m), -EINTR);
+	assert_int_equal(W->run_whole(&s, NULL, &m), -EINTR);
 	sigaction(SIGALRM, &old, NULL);
 	assert_int_equal(count_with("27.456"), 0);
 	assert_no_zombie_child();
@@ -260,7 +311,7 @@ static void test_per_task(void **state)
 	wl_set(&s, "per", "task");
 	wl_set(&s, "tasks", "4");
 	sl_metrics_clear(&m);
-	assert_int_equal(W->run_whole(&s, &m), SL_RUN_WHOLE_USE_POOL);
+	assert_int_equal(W->run_whole(&s, NULL, &m), SL_RUN_WHOLE_USE_POOL);
 	wl_run(W, &s, &r);
 	assert_int_equal(r.rc, 0);
 	assert_int_equal(wl_verify(W, &s, &r), 0);
@@ -307,6 +358,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_axes_in_environment_and_metrics),
 		cmocka_unit_test(test_statuses),
+		cmocka_unit_test(test_whole_tree_seen),
 		cmocka_unit_test(test_reported_metrics_win),
 		cmocka_unit_test(test_cpu_time_includes_descendants),
 		cmocka_unit_test(test_timeout_kills_whole_group),

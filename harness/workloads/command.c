@@ -23,7 +23,7 @@
  *     stdout lines are discarded; stderr passes through.
  *   - Past the experiment's timeout the whole process group is killed (status hang); death by a
  *     signal is crash:SIG..., exit 77 skipped:<its last stderr line>, any other non-zero exit
- *     error:exit N. Anything still running in the group when the command exits is killed too.
+ *     error:exit N: <its last stderr line>. Anything still running in the group when the command exits is killed too.
  *   - per = task: each task runs the command once inside a pool worker (stdout goes to stderr);
  *     the run is correct when every task exits 0. A hang, a crash or Ctrl-C kills the pool's
  *     process group, commands and their descendants with the workers; what a command leaves
@@ -45,6 +45,7 @@
 #include "blas.h"
 #include "monitor.h"
 #include "placement.h"
+#include "pool.h"
 #include "workload.h"
 
 extern char **environ;
@@ -185,6 +186,64 @@ static int env_build(struct env *e, const struct sl_setting *s, long task, int w
 
 /* ---- starting and reaping ---- */
 
+/* A command line with none of the shell's syntax runs without a shell (like hyperfine -N): split
+ * at blanks, its program looked up on the command's PATH before fork. */
+#define SHELL_CHARS "|&;<>()$`\\\"'*?[]#~=%{}!\n"
+
+struct plain_cmd {
+	char path[4096];
+	char *argv[64];
+	char buf[SL_VALUE_LEN];
+};
+
+/* Fill pc when cmd can run without a shell; false when it needs one (shell syntax, too many
+ * words, or a program not found: the shell then says so, exit 127). Never fails. */
+static bool plain_command(const char *cmd, char **envp, struct plain_cmd *pc)
+{
+	const char *pathvar = "/usr/local/bin:/usr/bin:/bin";
+	int n = 0;
+
+	if (!cmd[0] || strpbrk(cmd, SHELL_CHARS) || strlen(cmd) >= sizeof(pc->buf))
+		return false;
+	snprintf(pc->buf, sizeof(pc->buf), "%s", cmd);
+	for (char *save = NULL, *w = strtok_r(pc->buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (n >= 63)
+			return false;
+		pc->argv[n++] = w;
+	}
+	pc->argv[n] = NULL;
+	if (n == 0)
+		return false;
+	if (strchr(pc->argv[0], '/')) {
+		snprintf(pc->path, sizeof(pc->path), "%s", pc->argv[0]);
+		return access(pc->path, X_OK) == 0;
+	}
+	for (char **e = envp; e && *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			pathvar = *e + 5;
+	for (const char *p = pathvar; *p;) {
+		size_t len = strcspn(p, ":");
+
+		snprintf(pc->path, sizeof(pc->path), "%.*s/%s", (int)(len ? len : 1), len ? p : ".", pc->argv[0]);
+		if (access(pc->path, X_OK) == 0)
+			return true;
+		p += len + (p[len] == ':');
+	}
+	return false;
+}
+
+/* Say once per process that a command with shell syntax has the shell's start-up in its times. */
+static void note_shell(const char *cmd)
+{
+	static bool said;
+
+	if (said)
+		return;
+	said = true;
+	sl_warn("command: '%s' has shell syntax, so it runs under /bin/sh -c: the shell's start-up (about a "
+		"millisecond) is inside every time measured (a command without it runs directly)", cmd);
+}
+
 /* Fork `/bin/sh -c cmd`. stdout goes to out_fd (or to stderr when out_fd < 0), stderr to err_fd
  * (or stays when err_fd < 0). Per run (in_worker false) the child leads a new process group; in a
  * pool worker it stays in the worker's group, which the pool kills on a hang, a crash or Ctrl-C
@@ -195,10 +254,14 @@ static pid_t spawn_command(const char *cmd, char **envp, int out_fd, int err_fd,
 			   const cpu_set_t *cpus)
 {
 	pid_t parent = getpid(), pid;
+	struct plain_cmd *pc = malloc(sizeof(*pc));
+	bool plain = pc && plain_command(cmd, envp, pc);
 
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		free(pc);
 		return -errno;
+	}
 	if (pid == 0) {
 		int null;
 
@@ -221,9 +284,13 @@ static pid_t spawn_command(const char *cmd, char **envp, int out_fd, int err_fd,
 			_exit(127);
 		if (err_fd >= 0 && dup2(err_fd, 2) < 0)
 			_exit(127);
-		execve("/bin/sh", (char *[]){ "sh", "-c", (char *)cmd, NULL }, envp);
+		if (plain)
+			execve(pc->path, pc->argv, envp);
+		else
+			execve("/bin/sh", (char *[]){ "sh", "-c", (char *)cmd, NULL }, envp);
 		_exit(127);
 	}
+	free(pc);
 	if (!in_worker)
 		setpgid(pid, pid);   /* also here, so the group exists before anyone signals it */
 	return pid;
@@ -308,10 +375,11 @@ static void status_text(int status, bool timed_out, const char *last_err, char *
 		snprintf(out, len, "crash:SIG%s", sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "UNKNOWN");
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
 		snprintf(out, len, "skipped:%s", last_err && last_err[0] ? last_err : "the command exited 77");
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		snprintf(out, len, "error:exit 127 (command not found?)");
 	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		snprintf(out, len, "error:exit %d", WEXITSTATUS(status));
+		/* the last stderr line says why, in the status that runs.csv keeps */
+		snprintf(out, len, "error:exit %d%s%s%s", WEXITSTATUS(status),
+			 WEXITSTATUS(status) == 127 ? " (command not found?)" : "", last_err && last_err[0] ? ": " : "",
+			 last_err ? last_err : "");
 	else
 		snprintf(out, len, "ok");
 }
@@ -494,7 +562,7 @@ static int allowed_mask(const struct sl_setting *s, cpu_set_t *set)
 	return CPU_COUNT(set) > 0 ? 0 : -EINVAL;
 }
 
-static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
+static int command_run_whole(const struct sl_setting *s, const struct sl_run_opts *o, struct sl_metrics *m)
 {
 	cpu_set_t cpus;
 	const cpu_set_t *pin = NULL;
@@ -541,7 +609,14 @@ static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
 	 * after it when the run has made us its subreaper: contain.c) */
 	prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	mon = sl_monitor_start(20, NULL, s->config, 0);
+	/* the whole tree (every descendant's threads and memory), at the experiment's rate, into samples.csv */
+	mon = sl_monitor_start(o ? o->sample_hz : 0, o ? o->samples : NULL, s->config, o ? o->rep : 0);
+	{
+		struct plain_cmd pc;
+
+		if (!plain_command(cmd, env.vars, &pc))
+			note_shell(cmd);
+	}
 	t0 = sl_now();
 	if (s->coordinator_cpus[0] && allowed_mask(s, &cpus) == 0)
 		pin = &cpus;
@@ -553,7 +628,7 @@ static int command_run_whole(const struct sl_setting *s, struct sl_metrics *m)
 		goto out_stop;
 	}
 	if (mon) {
-		sl_monitor_watch(mon, pid);
+		sl_monitor_watch_tree(mon, pid);
 		sl_monitor_phase(mon, true);
 	}
 	pidfd = pidfd_of(pid);
@@ -651,6 +726,8 @@ out_close_out:
 		memcpy(m->status, why, sizeof(why));
 	} else if (rc == 0) {
 		m->rss_peak_mb = (double)ru.ru_maxrss / 1024.0;   /* KiB; the largest of the tree */
+		/* the window of the CPU columns and cores_busy; a wall_s the program reports is its own */
+		m->wall_tree_s = m->wall_s;
 		/* The command's own figures win (e.g. wall_s of its measured section). */
 		for (size_t i = 0; i < sl_metric_ncolumns; i++) {
 			double v = sl_metric_get(&rep.got, &sl_metric_columns[i]);
@@ -748,7 +825,9 @@ static const struct sl_param_def command_params[] = {
 const struct sl_workload_ops sl_workload_command = {
 	.name = "command",
 	.help = "runs an external command with the axes in SPEEDLAB_* variables, per run (measures its "
-		"whole process tree, reads '@speedlab key=value' lines) or per task; how the Python peers run",
+		"whole process tree, reads '@speedlab key=value' lines) or per task; how the Python peers run "
+		"(timed: the command from start to exit, a shell's start-up included only with shell syntax; "
+		"a wall_s it reports replaces wall_s, the tree's in wall_tree_s)",
 	.params = command_params,
 	.setup = command_setup,
 	.run_task = command_run_task,

@@ -32,7 +32,8 @@ static int empty_verify(const struct sl_setting *s, long ntasks, const double *r
 
 const struct sl_workload_ops sl_workload_empty = {
 	.name = "empty",
-	.help = "a task that does nothing (returns its number): measures the pool's dispatch overhead",
+	.help = "a task that does nothing (returns its number): measures the pool's dispatch overhead (timed: "
+		"dispatch alone)",
 	.params = empty_params,
 	.unimplemented_reason = NULL,
 	.run_task = empty_run_task,

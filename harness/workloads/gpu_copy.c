@@ -20,7 +20,8 @@ static const struct sl_param_def gpu_copy_params[] = {
 	{ .name = NULL },
 };
 
-#define GPU_COPY_HELP "host<->device copy bandwidth (gbps, CUDA-event timed), pinned vs pageable, by size"
+#define GPU_COPY_HELP "host<->device copy bandwidth, pinned vs pageable, by size; timed: the copy between CUDA events "\
+	"(gbps from device time), its sampled words checked after it"
 
 #ifdef SL_HAVE_CUDA
 /* Bytes of one copy: mb MiB rounded up to whole 8-byte words. */

@@ -64,7 +64,8 @@ void sl_gpu_gemm_teardown(struct sl_wctx *w)
 const struct sl_workload_ops sl_workload_gpu_gemm = {
 	.devices = SL_DEVICE_GPU,
 	.name = "gpu_gemm",
-	.help = "cuBLAS GEMM on the GPU (float, double, bf16), CUDA-event timed, checked exactly against the CPU",
+	.help = "cuBLAS GEMM on the GPU (float, double, bf16); timed: the GEMM between CUDA events (gflops from "
+		"device time), Freivalds-checked after it, the warm-up exactly against the CPU",
 	.params = gpu_gemm_params,
 	SL_GPU_GEMM_CALLBACKS,
 };
@@ -93,7 +94,8 @@ void sl_gpu_gemm_teardown(struct sl_wctx *w)
 const struct sl_workload_ops sl_workload_gpu_gemm = {
 	.devices = SL_DEVICE_GPU,
 	.name = "gpu_gemm",
-	.help = "cuBLAS GEMM on the GPU (float, double, bf16), CUDA-event timed, checked exactly against the CPU",
+	.help = "cuBLAS GEMM on the GPU (float, double, bf16); timed: the GEMM between CUDA events (gflops from "
+		"device time), Freivalds-checked after it, the warm-up exactly against the CPU",
 	.params = gpu_gemm_params,
 	.unimplemented_reason = "built without CUDA",
 	.supported = sl_gpu_supported,

@@ -18,7 +18,7 @@ static const struct sl_param_def gpu_share_params[] = {
 };
 
 #define GPU_SHARE_HELP "P processes share one GPU, each with its own context and cuBLAS GEMMs: " \
-	"gflops is the aggregate, gflops_per_proc each process's own rate"
+	"gflops is the aggregate, gflops_per_proc each process's own rate; timed like gpu_gemm"
 
 #ifdef SL_HAVE_CUDA
 const struct sl_workload_ops sl_workload_gpu_share = {

@@ -20,7 +20,7 @@ static const struct sl_param_def gpu_sync_params[] = {
 };
 
 #define GPU_SYNC_HELP "wait on a GPU kernel of known length under a host sync mode: host_cpu_pct is the " \
-	"CPU the waiting process burns, gpu_wait_us its wake-up latency"
+	"CPU the waiting process burns, gpu_wait_us its wake-up latency; timed: launch to wake-up"
 
 #ifdef SL_HAVE_CUDA
 static int gpu_sync_setup(struct sl_wctx *w, char *msg, size_t msglen)

@@ -137,7 +137,7 @@ static const struct sl_param_def scalar_params[] = {
 const struct sl_workload_ops sl_workload_scalar = {
 	.name = "scalar",
 	.help = "CPU-bound scalar work, no library threads: counts primes by trial division per task, "
-		"checked against a sieve",
+		"checked against a sieve after the run (timed: the counting)",
 	.params = scalar_params,
 	.run_task = scalar_run_task,
 	.verify = scalar_verify,

@@ -152,7 +152,7 @@ static const struct sl_param_def skewed_params[] = {
 const struct sl_workload_ops sl_workload_skewed = {
 	.name = "skewed",
 	.help = "CPU tasks of unequal cost (uniform, lognormal or one-heavy), exact integer work "
-		"checked by jump-ahead, for chunk-size and load-balance experiments",
+		"checked by jump-ahead after the run, for chunk-size and load-balance experiments (timed: the work)",
 	.params = skewed_params,
 	.run_task = skewed_run_task,
 	.verify = skewed_verify,

@@ -65,7 +65,7 @@ static const struct sl_param_def sleep_params[] = {
 const struct sl_workload_ops sl_workload_sleep = {
 	.name = "sleep",
 	.help = "a fixed wait per task (clock_nanosleep), no computation: waiting, not computing, "
-		"like the seeds' time.sleep(1)",
+		"like the seeds' time.sleep(1) (timed: the waits)",
 	.params = sleep_params,
 	.run_task = sleep_run_task,
 	.verify = sleep_verify,
