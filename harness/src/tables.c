@@ -200,9 +200,10 @@ static void short_note(const struct sl_result *r, FILE *out, double median)
 		return;
 	sl_brief_time(median, median, med, sizeof(med));
 	sl_brief_time(fixed, fixed, fx, sizeof(fx));
-	fprintf(out, "\n⚠ Short: a run takes %s, of which starting /bin/sh and waiting for it costs about %s here "
-		"(%.0f%%): time a longer piece of work, or report the measured section with '@speedlab "
-		"wall_s=...'.\n", med, fx, 100 * fixed / median);
+	fprintf(out, "\n⚠ Short: a run takes %s, of which starting a process and waiting for it costs about %s here "
+		"(%.0f%%; measured as /bin/sh -c true, an upper bound for a command run without a shell): time a "
+		"longer piece of work, or report the measured section with '@speedlab wall_s=...'.\n", med, fx,
+		100 * fixed / median);
 }
 
 /* A series of one configuration: its summary in hyperfine's shape instead of a speedup table with
