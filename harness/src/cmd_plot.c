@@ -1223,6 +1223,27 @@ out_free:
 	return rc;
 }
 
+/* Placement: runtime and the CPUs the workers' threads ran on, by affinity (clusters), one bar per
+ * combination of the other varying axes. */
+static int plot_affinity(struct pctx *pc)
+{
+	struct sl_summary_view *v = &pc->v;
+	int rc;
+
+	if (v->c_affinity < 0 || !sl_summary_view_varies(v, v->c_affinity))
+		return 0;
+	rc = plot_bars(pc, "affinity_runtime", v->c_affinity, v->c_wall, "wall_s", "runtime by affinity", "affinity",
+		       "median runtime (s)",
+		       "Median runtime over repetitions by where the workers were allowed to run; error bars: "
+		       "min–max over repetitions. One bar per combination of the other swept axes.");
+	if (rc || v->c_cpus_used < 0)
+		return rc;
+	return plot_bars(pc, "affinity_cpus", v->c_affinity, v->c_cpus_used, "cpus_used",
+			 "CPUs the workers' threads ran on, by affinity", "affinity", "distinct CPUs used",
+			 "Observed placement: distinct logical CPUs the workers' threads ran on during the run phase "
+			 "(median over repetitions; error bars: min–max), beside the affinity asked for.");
+}
+
 /* Start-method latency bars, and the start-safety matrix. */
 static int plot_start(struct pctx *pc)
 {
@@ -1751,6 +1772,8 @@ int sl_plot_dir(const char *dir, bool quiet)
 		rc = plot_chunksize(&pc);
 	if (!rc)
 		rc = plot_start(&pc);
+	if (!rc)
+		rc = plot_affinity(&pc);
 	if (!rc)
 		rc = plot_gpu(&pc, &gpu_made);
 	if (!rc && pc.made == 0 && !gpu_made) {

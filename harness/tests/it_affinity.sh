@@ -90,6 +90,11 @@ PY
 # the report says where the workers ran; on one NUMA node, that mem_policy had nowhere to move memory
 "$SPEEDLAB" report --out "$tmp/rep" "$tmp/aff" >"$tmp/out" 2>"$tmp/err" || fail "report exited $?: $(cat "$tmp/err")"
 grep -q "^\*\*Placement:\*\* allowed CPUs $allowed · " "$tmp/rep/report.md" || fail "no Placement line in the report"
+# the report draws runtime and the CPUs used by affinity, with the observed counts as their data
+for p in affinity_runtime affinity_cpus; do
+	[ -s "$tmp/aff/plots/$p.png" ] || fail "no $p plot for a sweep over affinity"
+done
+grep -q 'cpus:1' "$tmp/aff/plots/affinity_cpus.dat" 2>/dev/null || fail "affinity_cpus.dat has no cpus:1 bar"
 if [ "$(ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l)" -le 1 ]; then
 	grep -q "1 NUMA node (one node: mem_policy was applied and recorded" "$tmp/rep/report.md" ||
 		fail "the report does not say there is one NUMA node: $(grep Placement "$tmp/rep/report.md")"
