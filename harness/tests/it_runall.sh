@@ -61,6 +61,22 @@ SPEEDLAB=$tmp/fake-speedlab SPEEDLAB_EXPERIMENTS=$tmp/exp SPEEDLAB_RUNALL_OUT=$t
 	bash harness/run-all quick >"$tmp/stdout" 2>"$tmp/stderr" || fail "run-all without failures exited $?"
 grep -q "^run-all: 2 of 2 experiments ran$" "$tmp/stdout" || fail "summary line: $(cat "$tmp/stdout")"
 
+# stopped (SIGTERM) in its first experiment: the summary says how many never started, not "ran"
+mkdir -p "$tmp/exp-int"
+for n in a-slow b-never c-never; do printf '[experiment]\nname = %s\n' "$n" >"$tmp/exp-int/$n.ini"; done
+printf '#!/usr/bin/env bash\n[ "$1" = run ] || exec "%s" "$@"\ntouch "%s"\nexec sleep 30\n' \
+	"$SPEEDLAB" "$tmp/started" >"$tmp/slow-speedlab"
+chmod +x "$tmp/slow-speedlab"
+SPEEDLAB=$tmp/slow-speedlab SPEEDLAB_EXPERIMENTS=$tmp/exp-int SPEEDLAB_RUNALL_OUT=$tmp/out-int \
+	bash harness/run-all quick >"$tmp/stdout" 2>"$tmp/stderr" &
+ra=$!
+for _ in $(seq 100); do [ -f "$tmp/started" ] && break; sleep 0.1; done
+kill -TERM $ra
+wait $ra
+grep -q '^\[1/3\] a-slow: interrupted after' "$tmp/stdout" || fail "interrupt line: $(cat "$tmp/stdout")"
+grep -q '^run-all: 0 of 3 experiments ran; 1 failed (listed in the report); interrupted: 2 not started$' "$tmp/stdout" ||
+	fail "summary after an interrupt: $(grep '^run-all:' "$tmp/stdout")"
+
 # bad usage
 bash harness/run-all fast >/dev/null 2>&1
 [ $? -eq 2 ] || fail "unknown profile accepted"
