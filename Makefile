@@ -26,16 +26,17 @@ GIT_DIRTY  := $(shell test -n "$$(git status --porcelain --untracked-files=no 2>
 OPTFLAGS ?= -O2 -g
 BASE_FLAGS_OMP ?= -fopenmp
 # -Wno-format-truncation: paths and labels are built with bounded snprintf on purpose.
-# harness/src is a quote-only include path (-iquote): its mpi.h must not hide Open MPI's <mpi.h>.
+# Quote-only include paths (-iquote): headers are named by folder ("core/util.h", "launch/mpi.h"), so
+# launch/mpi.h cannot hide Open MPI's <mpi.h>.
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation $(BASE_FLAGS_OMP) -pthread \
-	-iquote harness/src $(PKG_CFLAGS)
+	-iquote harness/src -iquote harness $(PKG_CFLAGS)
 CFLAGS  ?= $(OPTFLAGS)
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) \
 	-DSL_GIT_COMMIT='"$(GIT_COMMIT)$(GIT_DIRTY)"' \
 	-DSL_CFLAGS='"$(strip $(CFLAGS) $(EXTRA_CFLAGS))"'
 LDLIBS  := $(PKG_LIBS) -fopenmp -pthread -ldl -lm
 
-SRCS := $(wildcard harness/src/*.c) $(wildcard harness/workloads/*.c) $(wildcard harness/launch/*.c)
+SRCS := $(wildcard harness/src/*/*.c) $(wildcard harness/workloads/*.c) $(wildcard harness/launch/*.c)
 CUSRCS :=
 
 ifneq ($(NVCC),)
@@ -43,7 +44,7 @@ CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 CUSRCS := $(wildcard harness/workloads/*.cu)
 # sm_90 (Hopper) first; PTX for compute_90 so newer GPUs JIT it.
 NVCCFLAGS ?= -O2 -std=c++17 -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
-	-gencode arch=compute_90,code=compute_90 -Xcompiler -Wall,-Wextra,-Werror,-fPIC -Iharness/src
+	-gencode arch=compute_90,code=compute_90 -Xcompiler -Wall,-Wextra,-Werror,-fPIC -Iharness/src -Iharness
 ALL_CFLAGS += -DSL_HAVE_CUDA -I$(CUDA_HOME)/include
 # The CUDA code is a library of its own, loaded with dlopen on first GPU use (cuda_loader.c): cudart
 # and cuBLAS in speedlab itself would slow every spawn and fork. It calls back two CPU reference
@@ -67,7 +68,7 @@ endif
 
 OBJS   := $(SRCS:%.c=$(BUILD)/obj/%.o)
 CUOBJS := $(CUSRCS:%.cu=$(BUILD)/obj/%.cu.o)
-LIBOBJS := $(filter-out $(BUILD)/obj/harness/src/main.o,$(OBJS))
+LIBOBJS := $(filter-out $(BUILD)/obj/harness/src/cli/main.o,$(OBJS))
 # the test programs and speedlab-mpi have the rank side of the mpi start method too
 FULLOBJS := $(if $(MPI_FULL),$(patsubst $(BUILD)/obj/harness/launch/mpi.o,$(MPI_FULL),$(LIBOBJS)),$(LIBOBJS))
 DEPS   := $(OBJS:.o=.d) $(CUOBJS:.o=.d) $(MPI_FULL:.o=.d)
@@ -103,7 +104,7 @@ $(BUILD)/speedlab: $(OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $(OBJS) $(LDFLAGS) $(LDFLAGS_CUDA) $(LDLIBS)
 
-$(MPI_BIN): $(BUILD)/obj/harness/src/main.o $(FULLOBJS)
+$(MPI_BIN): $(BUILD)/obj/harness/src/cli/main.o $(FULLOBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS) $(LDFLAGS_CUDA) $(LDLIBS) $(MPI_LIBS)
 
@@ -136,9 +137,9 @@ $(BUILD)/reaper: harness/tests/reaper.c
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
 # the plain cblas_dgemm loop gemm is held against (harness/bench/harness-overhead): OpenBLAS and nothing else
-$(BUILD)/dgemm-loop: harness/bench/dgemm_loop.c $(BUILD)/obj/harness/src/blas.o
+$(BUILD)/dgemm-loop: harness/bench/dgemm_loop.c $(BUILD)/obj/harness/src/sys/blas.o
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/harness/src/blas.o -ldl
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/harness/src/sys/blas.o -ldl
 
 -include $(DEPS)
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "blas.h"
+#include "sys/blas.h"
 
 static double now(void)
 {

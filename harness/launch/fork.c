@@ -6,7 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pool_internal.h"
+#include "pool/pool_internal.h"
 
 static int fork_start_worker(struct sl_pool *pool, int id)
 {

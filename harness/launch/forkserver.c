@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pool_internal.h"
+#include "pool/pool_internal.h"
 
 enum { FS_START = 1, FS_STARTED, FS_EXITED };
 

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "launcher.h"
-#include "mpi.h"
+#include "core/launcher.h"
+#include "launch/mpi.h"
 
 /*
  * How a run goes. The speedlab run process (a plain process: it never calls MPI_Init) starts
@@ -90,10 +90,10 @@ int sl_mpi_rank_run(int argc, char **argv, const struct sl_workload_ops *const *
 #include <sys/wait.h>
 #include <time.h>
 
-#include "blas.h"
-#include "monitor.h"
-#include "placement.h"
-#include "setting_io.h"
+#include "sys/blas.h"
+#include "monitor/monitor.h"
+#include "sys/placement.h"
+#include "experiment/setting_io.h"
 
 extern char **environ;
 

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pool_internal.h"
+#include "pool/pool_internal.h"
 
 extern char **environ;
 

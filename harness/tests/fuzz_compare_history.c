@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "compare_history.h"
+#include "analysis/compare_history.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

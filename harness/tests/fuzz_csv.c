@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
-#include "speedlab.h"
+#include "core/csv.h"
+#include "core/speedlab.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "changepoint.h"
-#include "compare_history.h"
-#include "stats.h"
+#include "analysis/changepoint.h"
+#include "analysis/compare_history.h"
+#include "core/stats.h"
 
 static void noisy(double *x, size_t n, double noise, uint64_t seed)
 {

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compare.h"
-#include "stats.h"
+#include "analysis/compare.h"
+#include "core/stats.h"
 
 /* n samples around mean with relative noise, seeded. */
 static void sample(double *x, size_t n, double mean, double noise, uint64_t seed)

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmdexp.h"
-#include "experiment.h"
+#include "experiment/cmdexp.h"
+#include "experiment/experiment.h"
 
 static struct sl_experiment E;
 static char err[4096];

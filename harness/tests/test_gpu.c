@@ -13,10 +13,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cuda.h"
-#include "nvml.h"
-#include "workload.h"
-#include "../workloads/gpu.h"
+#include "sys/cuda.h"
+#include "sys/nvml.h"
+#include "core/workload.h"
+#include "sys/gpu.h"
 
 /* this cmocka has no assert_double_equal */
 #define assert_near(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))

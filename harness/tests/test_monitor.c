@@ -14,9 +14,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "csv.h"
-#include "monitor.h"
-#include "nvml.h"
+#include "core/csv.h"
+#include "monitor/monitor.h"
+#include "sys/nvml.h"
 
 static volatile int spin_stop;
 

@@ -11,9 +11,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "preflight.h"
-#include "progress.h"
-#include "speedlab.h"
+#include "sys/preflight.h"
+#include "run/progress.h"
+#include "core/speedlab.h"
 
 static void good_facts(struct sl_preflight_facts *f)
 {

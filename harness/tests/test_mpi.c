@@ -15,9 +15,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "mpi.h"
-#include "blas.h"
-#include "launcher.h"
+#include "launch/mpi.h"
+#include "sys/blas.h"
+#include "core/launcher.h"
 
 /* ---- workloads of the test ---- */
 

@@ -16,9 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "placement.h"
-#include "pool.h"
-#include "workload.h"
+#include "sys/placement.h"
+#include "pool/pool.h"
+#include "core/workload.h"
 
 #define SYNTHETIC "pack:2 core:1024 pu:2"
 

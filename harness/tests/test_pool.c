@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "blas.h"
-#include "pool_internal.h"
+#include "sys/blas.h"
+#include "pool/pool_internal.h"
 
 /* ---- workloads of this test (a spawned worker is this same binary, so it finds them too) ---- */
 

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "experiment.h"
-#include "repeats.h"
+#include "experiment/experiment.h"
+#include "run/repeats.h"
 
 static struct sl_experiment E;
 

@@ -16,9 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "csv.h"
-#include "findings.h"
-#include "report.h"
+#include "core/csv.h"
+#include "analysis/findings.h"
+#include "report/report.h"
 
 static char tmpdir[64];
 static char fixtures[1024];

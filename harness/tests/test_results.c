@@ -13,9 +13,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "brief.h"
-#include "results.h"
-#include "stats.h"
+#include "analysis/brief.h"
+#include "results/results.h"
+#include "core/stats.h"
 
 #define assert_near(a, b, eps)                                                                        \
 	do {                                                                                          \

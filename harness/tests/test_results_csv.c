@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "csv.h"
+#include "core/csv.h"
 
 /* Run sl_csv_parse on text with stderr captured into msg. */
 static int parse_capture(const char *text, struct sl_csv *csv, int allow_tail, char *msg, size_t msglen)

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "setting_io.h"
+#include "experiment/setting_io.h"
 
 static void fill(struct sl_setting *s)
 {

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "stats.h"
+#include "core/stats.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* cmocka of this Debian has no double comparison */

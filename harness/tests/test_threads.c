@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "blas.h"
+#include "sys/blas.h"
 #include "wl_testutil.h"
 
 extern const struct sl_workload_ops sl_workload_gemm;

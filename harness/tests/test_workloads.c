@@ -8,10 +8,10 @@
 #include <errno.h>
 #include <time.h>
 
-#include "blas.h"
+#include "sys/blas.h"
 #include "wl_testutil.h"
-#include "../workloads/gemm_common.h"
-#include "../workloads/wl_common.h"
+#include "workloads/gemm_common.h"
+#include "workloads/wl_common.h"
 
 extern const struct sl_workload_ops sl_workload_gemm, sl_workload_omp_gemm, sl_workload_scalar,
 	sl_workload_sleep, sl_workload_transfer, sl_workload_skewed, sl_workload_command, sl_workload_gpu_gemm;

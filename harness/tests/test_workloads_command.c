@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pool.h"
+#include "pool/pool.h"
 #include "wl_testutil.h"
 
 extern const struct sl_workload_ops sl_workload_command;

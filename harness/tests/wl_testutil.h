@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "core/workload.h"
 
 /* A setting with the standard axes at their plain values and every parameter at its default. */
 static inline void wl_setting_defaults(struct sl_setting *s, const struct sl_workload_ops *w)

@@ -42,11 +42,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "blas.h"
-#include "monitor.h"
-#include "placement.h"
-#include "pool.h"
-#include "workload.h"
+#include "sys/blas.h"
+#include "monitor/monitor.h"
+#include "sys/placement.h"
+#include "pool/pool.h"
+#include "core/workload.h"
 
 extern char **environ;
 

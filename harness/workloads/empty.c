@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "workload.h"
+#include "core/workload.h"
 
 static const struct sl_param_def empty_params[] = {
 	{ .name = "tasks", .type = SL_PARAM_INT, .def = "10000", .help = "tasks per run", .min = 1, .max = 1e9 },

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blas.h"
-#include "gemm_common.h"
+#include "sys/blas.h"
+#include "workloads/gemm_common.h"
 
 /* The CUDA version (gpu_gemm.c): device = gpu hands every callback to it. */
 extern const struct sl_workload_ops sl_workload_gpu_gemm;

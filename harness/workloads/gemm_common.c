@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gemm_common.h"
-#include "wl_common.h"
+#include "workloads/gemm_common.h"
+#include "workloads/wl_common.h"
 
 /* Seeds of the independent random streams (far apart, so no two streams overlap). */
 #define SEED_A 0x1000000000000000ULL

@@ -2,7 +2,7 @@
 #ifndef SL_GEMM_COMMON_H
 #define SL_GEMM_COMMON_H
 
-#include "workload.h"
+#include "core/workload.h"
 
 /* Up to this n a worker checks every element against a naive product; above it, Freivalds' check. */
 #define SL_GEMM_REF_MAX_N 128

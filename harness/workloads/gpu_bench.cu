@@ -11,7 +11,7 @@
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
-#include "gpu.h"
+#include "sys/gpu.h"
 
 namespace {
 

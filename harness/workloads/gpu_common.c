@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cuda.h"
-#include "gpu.h"
-#include "workload.h"
+#include "sys/cuda.h"
+#include "sys/gpu.h"
+#include "core/workload.h"
 
 bool sl_gpu_dtype_parse(const char *text, enum sl_gpu_dtype *out)
 {

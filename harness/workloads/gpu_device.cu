@@ -12,7 +12,7 @@
 #include <cuda_runtime.h>
 
 extern "C" {
-#include "cuda.h"
+#include "sys/cuda.h"
 }
 
 namespace {

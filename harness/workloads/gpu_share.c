@@ -1,6 +1,6 @@
 /* gpu_share.c: P processes each running cuBLAS GEMMs on the same GPU: aggregate and per-process rate. */
-#include "gpu.h"
-#include "workload.h"
+#include "sys/gpu.h"
+#include "core/workload.h"
 
 /* The same table with or without CUDA, so experiments parse identically in both builds. */
 static const struct sl_param_def gpu_share_params[] = {

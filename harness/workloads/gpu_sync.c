@@ -2,8 +2,8 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "gpu.h"
-#include "workload.h"
+#include "sys/gpu.h"
+#include "core/workload.h"
 
 /* The same table with or without CUDA, so experiments parse identically in both builds. */
 static const struct sl_param_def gpu_sync_params[] = {

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
-#include "gemm_common.h"
+#include "sys/blas.h"
+#include "workloads/gemm_common.h"
 
 /* Block sizes: a KB×NB panel of B (128×256 doubles, 256 KiB) stays in L2 while MB rows of A
  * stream past it; each thread owns whole MB-row blocks of C, so threads never share a line of C. */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "core/workload.h"
 
 /* Task t tests the integers [start + t·cost, start + (t+1)·cost). Near the default start every
  * task costs about the same: the density of primes (which dominate the cost) barely changes

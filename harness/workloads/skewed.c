@@ -4,8 +4,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "workload.h"
-#include "wl_common.h"
+#include "core/workload.h"
+#include "workloads/wl_common.h"
 
 /* The work: STREAMS independent 64-bit linear congruential generators, each advanced once per
  * step. Independent streams keep the multiplier busy (throughput-bound, like real arithmetic,

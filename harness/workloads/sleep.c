@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <time.h>
 
-#include "workload.h"
-#include "wl_common.h"
+#include "core/workload.h"
+#include "workloads/wl_common.h"
 
 /* The result of a task: a tag derived from its number, so a lost, repeated or misplaced task shows. */
 static double task_tag(long task)

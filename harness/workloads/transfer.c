@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "workload.h"
+#include "core/workload.h"
 
 static long setting_n(const struct sl_setting *s)
 {
