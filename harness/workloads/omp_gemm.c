@@ -148,4 +148,5 @@ const struct sl_workload_ops sl_workload_omp_gemm = {
 	.flops_per_task = sl_gemm_flops,
 	.verify = omp_gemm_verify,
 	.mem_bytes_per_worker = sl_gemm_mem_bytes,
+	.threads_env = "OMP_NUM_THREADS",
 };

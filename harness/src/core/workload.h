@@ -80,6 +80,10 @@ struct sl_workload_ops {
 	 * (gflops from device time). NULL: none. Never fails. */
 	void (*metrics)(const struct sl_setting *s, long ntasks, const double *results,
 			const void *outputs, struct sl_metrics *m);
+	/* The environment variable that limits the threads of the library its tasks run in (an OpenMP
+	 * kernel: "OMP_NUM_THREADS"), which findings name when the workers ran more threads than asked.
+	 * NULL: OpenBLAS's (OPENBLAS_NUM_THREADS, or OMP_NUM_THREADS under blas = openmp). */
+	const char *threads_env;
 	/* Host memory one worker needs (its buffers), for the up-front check that skips a configuration
 	 * the machine cannot hold ("skipped:needs N GiB"). NULL or 0: not known. */
 	double (*mem_bytes_per_worker)(const struct sl_setting *s);

@@ -489,6 +489,13 @@ static void write_device_table(const struct sl_result *r, FILE *out, int first_a
 
 static int tables_markdown(const struct sl_result *r, FILE *out, bool header);
 
+/* tables.md is written beside summary.csv whenever results/ writes it (sl_summary_write): registered
+ * here, before main, since results/ is below the report and never calls up into it. */
+__attribute__((constructor)) static void register_tables_md(void)
+{
+	sl_summary_add_render("tables.md", sl_tables_markdown);
+}
+
 int sl_tables_markdown(const struct sl_result *r, FILE *out)
 {
 	return tables_markdown(r, out, true);

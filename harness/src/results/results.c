@@ -8,10 +8,8 @@
 #include <unistd.h>
 #include <ini.h>
 
-#include "analysis/findings.h"
 #include "results/results.h"
 #include "core/stats.h"
-#include "report/tables.h"
 
 /* The level asked of the intervals in summary.csv; wall_s_ci_level and speedup_ci_level say the
  * level each one actually has (order statistics: 93.75% for [min, max] of 5 repetitions). */
@@ -212,22 +210,6 @@ static int check_runs_columns(const struct sl_csv *csv)
 			return -EINVAL;
 		}
 	return 0;
-}
-
-json_t *sl_json_load(const char *path, json_error_t *err)
-{
-	size_t len;
-	char *text = sl_read_file_nofollow(path, &len);
-	json_t *j;
-
-	if (!text) {
-		memset(err, 0, sizeof(*err));
-		snprintf(err->text, sizeof(err->text), "cannot read: %s", sl_strerror(errno));
-		return NULL;
-	}
-	j = json_loadb(text, len, 0, err);
-	free(text);
-	return j;
 }
 
 int sl_result_load(const char *dir, struct sl_result *r)
@@ -862,13 +844,50 @@ out_free:
 	return err;
 }
 
+/* The files rendered after summary.csv (sl_summary_add_render), in registration order. */
+static struct {
+	const char *file;
+	sl_result_render_fn render;
+} renders[4];
+static int nrenders;
+
+void sl_summary_add_render(const char *file, sl_result_render_fn render)
+{
+	if (nrenders < (int)(sizeof(renders) / sizeof(renders[0]))) {
+		renders[nrenders].file = file;
+		renders[nrenders++].render = render;
+	}
+}
+
+/* Render one registered file of r's directory (temp file + rename). Returns 0 or -errno. */
+static int render_one(const struct sl_result *r, const char *file, sl_result_render_fn render)
+{
+	char path[PATH_MAX], *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	int err;
+
+	if (!m)
+		return -errno;
+	err = render(r, m);
+	if (fclose(m) != 0 && err == 0)
+		err = -ENOMEM;
+	if (err == 0) {
+		snprintf(path, sizeof(path), "%s/%s", r->dir, file);
+		err = sl_write_file_atomic(path, text, len);
+		if (err < 0)
+			sl_err_at(path, 0, "cannot write: %s", sl_strerror(-err));
+	}
+	free(text);
+	return err;
+}
+
 int sl_summary_write(const char *dir)
 {
 	char path[PATH_MAX];
-	char *text, *md = NULL;
-	size_t len, mdlen = 0;
+	char *text;
+	size_t len;
 	struct sl_result r;
-	FILE *m;
 	int err;
 
 	err = sl_summary_text(dir, &text, &len);
@@ -881,25 +900,13 @@ int sl_summary_write(const char *dir)
 		sl_err_at(path, 0, "cannot write: %s", sl_strerror(-err));
 		return err;
 	}
+	if (nrenders == 0)
+		return 0;
 	err = sl_result_load(dir, &r);
 	if (err < 0)
 		return err;
-	m = open_memstream(&md, &mdlen);
-	if (!m) {
-		err = -errno;
-		goto out_free;
-	}
-	err = sl_tables_markdown(&r, m);
-	if (fclose(m) != 0 && err == 0)
-		err = -ENOMEM;
-	if (err < 0)
-		goto out_free;
-	snprintf(path, sizeof(path), "%s/tables.md", dir);
-	err = sl_write_file_atomic(path, md, mdlen);
-	if (err < 0)
-		sl_err_at(path, 0, "cannot write: %s", sl_strerror(-err));
-out_free:
-	free(md);
+	for (int i = 0; i < nrenders && err == 0; i++)
+		err = render_one(&r, renders[i].file, renders[i].render);
 	sl_result_free(&r);
 	return err;
 }

@@ -6,10 +6,7 @@
 #include <jansson.h>
 #include "core/speedlab.h"
 #include "core/csv.h"
-
-/* Parse the JSON file path, a file of a result directory: a regular file, never through a link
- * (sl_read_file_nofollow). Returns the value, or NULL with the reason (and line) in err. */
-json_t *sl_json_load(const char *path, json_error_t *err);
+#include "results/meta.h"
 
 /* runs.csv columns: config, rep, then the axes (sl_axis_names, then the workload's parameters in
  * the order it declares them), then the metrics (sl_metric_columns), then status.
@@ -48,9 +45,14 @@ struct sl_result {
 int sl_result_load(const char *dir, struct sl_result *r);
 void sl_result_free(struct sl_result *r);
 
-/* Compute summary.csv from runs.csv and write it (temp file + rename), plus tables.md.
- * Returns 0 or -errno. */
+/* Compute summary.csv from runs.csv and write it (temp file + rename), then every file registered with
+ * sl_summary_add_render (tables.md). Returns 0 or -errno. */
 int sl_summary_write(const char *dir);
+/* A file rendered from a result directory (its summary.csv loaded) each time sl_summary_write writes
+ * summary.csv: report/tables.c registers tables.md at start-up, so this low layer writes it without
+ * calling up into the report. render returns 0 or -errno/-EINVAL (message printed). At most 4 files. */
+typedef int (*sl_result_render_fn)(const struct sl_result *r, FILE *out);
+void sl_summary_add_render(const char *file, sl_result_render_fn render);
 /* The text summary.csv would hold (malloc'd into *text), without writing anything: for read-only
  * result directories. Returns 0, or -errno/-EINVAL with the reason printed as FILE:LINE. */
 int sl_summary_text(const char *dir, char **text, size_t *len);
