@@ -10,6 +10,7 @@
 #include "analysis/compare.h"
 #include "analysis/compare_internal.h"
 #include "core/csv.h"
+#include "results/meta.h"
 #include "results/runs_view.h"
 #include "core/stats.h"
 
@@ -32,54 +33,29 @@ void sl_cmp_run_free(struct sl_cmp_run *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* meta.json through the results reader (sl_meta_parse); compare needs the machine's fingerprint and
+ * the experiment's name, and refuses what would not fit. */
 static int load_meta(struct sl_cmp_run *r, const char *path, const char *text, size_t len)
 {
-	json_error_t jerr;
-	json_t *meta = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	json_t *fp, *exp, *name, *commit;
-	int err = -EINVAL;
+	struct sl_meta m;
 
-	if (!meta) {
-		sl_err_at(path, jerr.line, "not valid JSON: %s", jerr.text);
+	if (sl_meta_parse(path, text, len, &m) < 0)
 		return -EINVAL;
-	}
-	if (!json_is_object(meta)) {
-		sl_err_at(path, 1, "not a JSON object");
-		goto out_free_meta;
-	}
-	fp = json_object_get(meta, "fingerprint");
-	if (!json_is_string(fp) || json_string_length(fp) == 0 || json_string_length(fp) >= sizeof(r->fingerprint) ||
-	    strlen(json_string_value(fp)) != json_string_length(fp)) {
+	if (!m.fingerprint[0] || strlen(m.fingerprint) >= sizeof(r->fingerprint)) {
 		sl_err_at(path, 0, "no machine 'fingerprint' (a non-empty string of fewer than %zu bytes)",
 			  sizeof(r->fingerprint));
-		goto out_free_meta;
+		return -EINVAL;
 	}
-	exp = json_object_get(meta, "experiment");
-	name = json_is_object(exp) ? json_object_get(exp, "name") : NULL;
-	if (!json_is_string(name) || json_string_length(name) == 0 || json_string_length(name) >= SL_NAME_LEN ||
-	    strlen(json_string_value(name)) != json_string_length(name)) {
+	if (!m.name[0] || strlen(m.name) >= SL_NAME_LEN) {
 		sl_err_at(path, 0, "no 'experiment' object with a 'name' (a non-empty string of fewer than %d bytes)",
 			  SL_NAME_LEN);
-		goto out_free_meta;
+		return -EINVAL;
 	}
-	snprintf(r->fingerprint, sizeof(r->fingerprint), "%s", json_string_value(fp));
-	{
-		json_t *load = json_object_get(json_object_get(meta, "preflight"), "load_per_cpu");
-
-		r->load_per_cpu = json_is_number(load) && json_number_value(load) >= 0 ? json_number_value(load) : NAN;
-	}
-	snprintf(r->experiment, sizeof(r->experiment), "%s", json_string_value(name));
-	commit = json_object_get(meta, "git_commit");
-	if (!json_is_string(commit))
-		commit = json_object_get(meta, "commit");
-	if (!json_is_string(commit) && json_is_object(json_object_get(meta, "git")))
-		commit = json_object_get(json_object_get(meta, "git"), "commit");
-	if (json_is_string(commit))
-		snprintf(r->commit, sizeof(r->commit), "%s", json_string_value(commit));
-	err = 0;
-out_free_meta:
-	json_decref(meta);
-	return err;
+	snprintf(r->fingerprint, sizeof(r->fingerprint), "%s", m.fingerprint);
+	snprintf(r->experiment, sizeof(r->experiment), "%s", m.name);
+	snprintf(r->commit, sizeof(r->commit), "%s", m.commit);
+	r->load_per_cpu = m.load_per_cpu;
+	return 0;
 }
 
 static struct sl_cmp_config *config_find(struct sl_cmp_run *r, int id, size_t *hint)

@@ -1,6 +1,7 @@
 /* meta.c: meta.json read back (sl_meta_load, typed) and the machine a result came from; the one
  * reader of meta.json for table, plot, report and seeds. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -197,32 +198,50 @@ static void meta_placement(const json_t *p, char *buf, size_t len)
 		 placed && coord && strcmp(coord, "not pinned") != 0 ? "pinned to CPUs " : "", coord ? coord : "not pinned");
 }
 
-int sl_meta_load(const char *dir, struct sl_meta *out)
+/* The text of a JSON string of length len into buf: "" when absent or when it holds a NUL byte (a
+ * value no speedlab writes, which no reader should take for a shorter one). */
+static void meta_text(char *buf, size_t size, const char *s, size_t len)
 {
-	char path[4096];
+	snprintf(buf, size, "%s", s && strlen(s) == len ? s : "");
+}
+
+/* The commit the result was measured at: git_commit, else commit, else git.commit; NULL when none. */
+static const char *meta_commit(json_t *meta, const char *git_commit)
+{
+	json_t *c = json_object_get(meta, "commit");
+
+	if (git_commit)
+		return git_commit;
+	if (!json_is_string(c))
+		c = json_object_get(json_object_get(meta, "git"), "commit");
+	return json_is_string(c) ? json_string_value(c) : NULL;
+}
+
+int sl_meta_parse(const char *path, const char *text, size_t len, struct sl_meta *out)
+{
 	const char *name = NULL, *question = NULL, *workload = NULL, *metric = NULL, *profile = NULL;
-	const char *commit = NULL, *start = NULL, *end = NULL;
-	json_t *meta, *command = NULL, *seed = NULL;
+	const char *commit = NULL, *start = NULL, *end = NULL, *fp = NULL;
+	size_t namelen = 0, fplen = 0;
+	json_t *meta, *command = NULL, *seed = NULL, *load;
 	json_error_t err;
 	int schema = 0, repeats = 0;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(path, sizeof(path), "%s/meta.json", dir);
-	if (access(path, F_OK) != 0)
-		return 0;
-	meta = sl_json_load(path, &err);   /* a regular file, no link followed */
+	out->load_per_cpu = NAN;
+	meta = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
 	if (!meta) {
 		sl_err_at(path, err.line, "%s", err.text);
 		return -EINVAL;
 	}
 	/* the fields every reader uses, with their types; others are left to whoever needs them */
-	if (json_unpack_ex(meta, &err, 0, "{s?i, s?{s?s, s?s, s?s, s?s, s?s, s?i}, s?s, s?s, s?s, s?o, s?o}",
-			   "schema_version", &schema, "experiment", "name", &name, "question", &question, "workload",
-			   &workload, "metric", &metric, "profile", &profile, "repeats", &repeats, "git_commit", &commit,
-			   "start_time", &start, "end_time", &end, "command_line", &command, "seed", &seed) != 0) {
+	if (json_unpack_ex(meta, &err, 0, "{s?i, s?{s?s%, s?s, s?s, s?s, s?s, s?i}, s?s, s?s, s?s, s?o, s?o, s?s%}",
+			   "schema_version", &schema, "experiment", "name", &name, &namelen, "question", &question,
+			   "workload", &workload, "metric", &metric, "profile", &profile, "repeats", &repeats,
+			   "git_commit", &commit, "start_time", &start, "end_time", &end, "command_line", &command,
+			   "seed", &seed, "fingerprint", &fp, &fplen) != 0) {
 		sl_err_at(path, 0, "a field has the wrong type (%s): experiment.name, question, workload, metric, "
-			  "profile, git_commit, start_time and end_time are text; schema_version and experiment.repeats "
-			  "whole numbers", err.text);
+			  "profile, git_commit, start_time, end_time and fingerprint are text; schema_version and "
+			  "experiment.repeats whole numbers", err.text);
 		json_decref(meta);
 		return -EINVAL;
 	}
@@ -233,16 +252,21 @@ int sl_meta_load(const char *dir, struct sl_meta *out)
 	}
 	out->schema = schema;
 	out->repeats = repeats;
-	snprintf(out->name, sizeof(out->name), "%s", name ? name : "");
+	meta_text(out->name, sizeof(out->name), name, namelen);
+	meta_text(out->fingerprint, sizeof(out->fingerprint), fp, fplen);
 	snprintf(out->question, sizeof(out->question), "%s", question ? question : "");
 	snprintf(out->workload, sizeof(out->workload), "%s", workload ? workload : "");
 	snprintf(out->metric, sizeof(out->metric), "%s", metric ? metric : "");
 	snprintf(out->profile, sizeof(out->profile), "%s", profile ? profile : "");
+	commit = meta_commit(meta, commit);
 	snprintf(out->commit, sizeof(out->commit), "%s", commit ? commit : "");
 	snprintf(out->start, sizeof(out->start), "%s", start ? start : "");
 	snprintf(out->end, sizeof(out->end), "%s", end ? end : "");
 	if (json_is_integer(seed))
 		out->seed = (long long)json_integer_value(seed);
+	load = json_object_get(json_object_get(meta, "preflight"), "load_per_cpu");
+	if (json_is_number(load) && json_number_value(load) >= 0)
+		out->load_per_cpu = json_number_value(load);
 	/* the command line: a string, or the words of argv */
 	if (json_is_string(command)) {
 		snprintf(out->command, sizeof(out->command), "%s", json_string_value(command));
@@ -259,4 +283,26 @@ int sl_meta_load(const char *dir, struct sl_meta *out)
 	sl_machine_from_meta(meta, &out->m);
 	json_decref(meta);
 	return 0;
+}
+
+int sl_meta_load(const char *dir, struct sl_meta *out)
+{
+	char path[4096];
+	char *text;
+	size_t len;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->load_per_cpu = NAN;
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	if (access(path, F_OK) != 0)
+		return 0;
+	text = sl_read_file_nofollow(path, &len);   /* a regular file, no link followed */
+	if (!text) {
+		sl_err_at(path, 0, "cannot read: %s", sl_strerror(errno));
+		return -EINVAL;
+	}
+	err = sl_meta_parse(path, text, len, out);
+	free(text);
+	return err;
 }

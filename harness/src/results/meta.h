@@ -42,6 +42,8 @@ struct sl_meta {
 	long long seed;
 	char command[1024], commit[64], start[40], end[40];
 	char placement[512];        /* where a sweep that placed its workers ran them; "" when it did not */
+	char fingerprint[512];      /* the machine's fingerprint (compare refuses absolute metrics across two) */
+	double load_per_cpu;        /* preflight's load average per CPU at the start; NAN when unknown */
 	struct sl_machine m;        /* the machine it ran on (never this one) */
 };
 
@@ -49,5 +51,9 @@ struct sl_meta {
  * file that is not JSON, or whose known fields have the wrong type, or whose schema_version is newer
  * than this speedlab's, is: -EINVAL with "speedlab: FILE:LINE: message" printed. */
 int sl_meta_load(const char *dir, struct sl_meta *out);
+/* The same from text (meta.json read already, or a test's), path naming it in messages; a key given
+ * twice is refused too. commit is git_commit, else commit, else git.commit. A text field holding a NUL
+ * byte reads as absent. */
+int sl_meta_parse(const char *path, const char *text, size_t len, struct sl_meta *out);
 
 #endif
