@@ -1,5 +1,5 @@
 /* compare_load.c: a result directory read back for comparison, strictly (its files are untrusted):
- * meta.json through the results reader (results/meta.h), runs.csv through its view (results/runs_view.h),
+ * meta.json through the results reader (results/meta.h), runs.csv through its layout (results/runs_view.h),
  * every value checked, configurations indexed by their axis values. */
 #include <errno.h>
 #include <math.h>
@@ -219,9 +219,9 @@ out_free_keys:
 
 /* Row row's metric cells into m (sl_metric_ncolumns values, NAN where empty): every value a finite
  * number from 0 to SL_CMP_MAX_VALUE. 0 or -EINVAL (message printed). */
-static int row_metrics(const struct sl_runs_view *v, const char *path, size_t row, double *m)
+static int row_metrics(const struct sl_csv *csv, const struct sl_runs_layout *v, const char *path, size_t row,
+		       double *m)
 {
-	const struct sl_csv *csv = &v->csv;
 
 	for (size_t k = 0; k < sl_metric_ncolumns; k++)
 		m[k] = NAN;
@@ -248,10 +248,9 @@ static int row_metrics(const struct sl_runs_view *v, const char *path, size_t ro
 /* One row of runs.csv into r: its configuration (added when new, else its axes checked against the
  * first row's), and for a measured repetition its status and, when ok, its metrics m. 0 or
  * -EINVAL/-ENOMEM (message printed). */
-static int load_row(struct sl_cmp_run *r, const struct sl_runs_view *v, const char *path, size_t row, double *m,
-		    size_t *cap, size_t *hint)
+static int load_row(struct sl_cmp_run *r, const struct sl_csv *csv, const struct sl_runs_layout *v, const char *path,
+		    size_t row, double *m, size_t *cap, size_t *hint)
 {
-	const struct sl_csv *csv = &v->csv;
 	int line = csv->lines[row];
 	const char *status = csv->rows[row][v->status];
 	struct sl_cmp_config *c;
@@ -269,7 +268,7 @@ static int load_row(struct sl_cmp_run *r, const struct sl_runs_view *v, const ch
 		sl_err_at(path, line, "empty status");
 		return -EINVAL;
 	}
-	if (row_metrics(v, path, row, m) < 0)
+	if (row_metrics(csv, v, path, row, m) < 0)
 		return -EINVAL;
 	c = config_find(r, (int)id, hint);
 	if (!c) {
@@ -311,13 +310,14 @@ static int load_row(struct sl_cmp_run *r, const struct sl_runs_view *v, const ch
 	return 0;
 }
 
-/* runs.csv (text, named path in messages) into r, through the results reader's view of its layout. */
+/* runs.csv (text, named path in messages) into r, its layout located by the results reader (sl_runs_parse). */
 static int load_runs(struct sl_cmp_run *r, const char *path, const char *text, size_t len)
 {
-	struct sl_runs_view v;
+	struct sl_csv csv;
+	struct sl_runs_layout v;
 	double *m = NULL;
 	size_t cap = 0, hint = 0;
-	int err = sl_runs_view_parse(path, text, len, &v);
+	int err = sl_runs_parse(path, text, len, &csv, &v);
 
 	if (err < 0)
 		return err;
@@ -331,14 +331,14 @@ static int load_runs(struct sl_cmp_run *r, const char *path, const char *text, s
 	}
 	r->processes_axis = v.processes;
 	for (size_t a = 0; a < r->naxes; a++)
-		snprintf(r->axes[a], SL_NAME_LEN, "%s", v.csv.header[2 + a]);
-	if (v.csv.nrows == 0) {
+		snprintf(r->axes[a], SL_NAME_LEN, "%s", csv.header[2 + a]);
+	if (csv.nrows == 0) {
 		sl_err_at(path, 2, "no rows after the header");
 		err = -EINVAL;
 		goto out_free;
 	}
-	for (size_t row = 0; row < v.csv.nrows && err == 0; row++)
-		err = load_row(r, &v, path, row, m, &cap, &hint);
+	for (size_t row = 0; row < csv.nrows && err == 0; row++)
+		err = load_row(r, &csv, &v, path, row, m, &cap, &hint);
 	if (err == 0) {
 		err = index_configs(r, path);
 		if (err == -ENOMEM)
@@ -346,7 +346,8 @@ static int load_runs(struct sl_cmp_run *r, const char *path, const char *text, s
 	}
 out_free:
 	free(m);
-	sl_runs_view_free(&v);
+	sl_runs_layout_free(&v);
+	sl_csv_free(&csv);
 	return err;
 }
 

@@ -238,7 +238,7 @@ int sl_result_load(const char *dir, struct sl_result *r)
 		}
 	}
 	snprintf(path, sizeof(path), "%s/runs.csv", dir);
-	err = load_csv_if_present(path, &r->runs, true);
+	err = sl_runs_read(path, &r->runs, &r->runs_layout);   /* the one reading of runs.csv's layout */
 	if (err < 0)
 		goto out_free;
 	err = check_runs_columns(&r->runs);
@@ -270,6 +270,7 @@ void sl_result_free(struct sl_result *r)
 	if (r->meta)
 		json_decref(r->meta);
 	sl_csv_free(&r->runs);
+	sl_runs_layout_free(&r->runs_layout);
 	sl_csv_free(&r->summary);
 	r->meta = NULL;
 }
@@ -810,7 +811,7 @@ int sl_summary_text(const char *dir, char **text, size_t *len)
 	c.col_proc = sl_csv_col(&r.runs, "processes");
 	c.col_status = sl_csv_col(&r.runs, "status");
 	c.col_wall = sl_csv_col(&r.runs, "wall_s");
-	c.col_first_metric = sl_csv_col(&r.runs, sl_metric_columns[0].name);
+	c.col_first_metric = (int)r.runs_layout.first_metric;
 	c.naxes = c.col_first_metric - c.col_rep - 1;
 	if (c.col_config != 0 || c.col_rep != 1 || c.naxes < 1 || c.col_proc <= c.col_rep ||
 	    c.col_proc >= c.col_first_metric) {

@@ -7,6 +7,7 @@
 #include "core/speedlab.h"
 #include "core/csv.h"
 #include "results/meta.h"
+#include "results/runs_view.h"
 
 /* runs.csv columns: config, rep, then the axes (sl_axis_names, then the workload's parameters in
  * the order it declares them), then the metrics (sl_metric_columns), then status.
@@ -37,6 +38,7 @@ struct sl_result {
 	char dir[512];
 	json_t *meta;                /* meta.json (NULL if absent) */
 	struct sl_csv runs;          /* runs.csv */
+	struct sl_runs_layout runs_layout;   /* its columns located (runs_view.h) */
 	struct sl_csv summary;       /* summary.csv (empty if absent) */
 	char experiment[SL_NAME_LEN];
 };

@@ -13,11 +13,12 @@ int sl_metric_column(const char *name)
 	return -1;
 }
 
-/* Check the header of v->csv and fill the layout. 0 or -EINVAL/-ENOMEM (message printed). */
-static int locate_columns(const char *path, struct sl_runs_view *v)
+/* sl_runs_layout without the clean-up on failure. */
+static int locate_columns(const char *path, const struct sl_csv *csv, struct sl_runs_layout *v)
 {
-	const struct sl_csv *csv = &v->csv;
 	size_t first;
+
+	memset(v, 0, sizeof(*v));
 
 	if (csv->ncols < 4 || strcmp(csv->header[0], "config") != 0 || strcmp(csv->header[1], "rep") != 0 ||
 	    strcmp(csv->header[csv->ncols - 1], "status") != 0) {
@@ -67,23 +68,45 @@ static int locate_columns(const char *path, struct sl_runs_view *v)
 	return 0;
 }
 
-int sl_runs_view_parse(const char *path, const char *text, size_t len, struct sl_runs_view *v)
+int sl_runs_layout(const char *path, const struct sl_csv *csv, struct sl_runs_layout *l)
 {
-	int err;
+	int err = locate_columns(path, csv, l);
 
-	memset(v, 0, sizeof(*v));
-	err = sl_csv_parse(path, text, len, &v->csv, 0);
 	if (err < 0)
-		return err;
-	err = locate_columns(path, v);
-	if (err < 0)
-		sl_runs_view_free(v);
+		sl_runs_layout_free(l);
 	return err;
 }
 
-void sl_runs_view_free(struct sl_runs_view *v)
+/* Locate csv's columns into l; on failure free csv too. */
+static int layout_or_free(const char *path, struct sl_csv *csv, struct sl_runs_layout *l)
 {
-	sl_csv_free(&v->csv);
-	free(v->metric);
-	memset(v, 0, sizeof(*v));
+	int err = sl_runs_layout(path, csv, l);
+
+	if (err < 0)
+		sl_csv_free(csv);
+	return err;
+}
+
+int sl_runs_parse(const char *path, const char *text, size_t len, struct sl_csv *csv, struct sl_runs_layout *l)
+{
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	err = sl_csv_parse(path, text, len, csv, 0);
+	return err < 0 ? err : layout_or_free(path, csv, l);
+}
+
+int sl_runs_read(const char *path, struct sl_csv *csv, struct sl_runs_layout *l)
+{
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	err = sl_csv_read(path, csv, 0);
+	return err < 0 ? err : layout_or_free(path, csv, l);
+}
+
+void sl_runs_layout_free(struct sl_runs_layout *l)
+{
+	free(l->metric);
+	memset(l, 0, sizeof(*l));
 }
