@@ -363,6 +363,18 @@ static void test_cores_busy_finding(void **state)
 		set_cell(&csv, c, "blas", "openmp");
 	findings_of(&csv, &lab_a, &f);
 	ASSERT_FINDING(&f, "cores-busy", "set OMP_NUM_THREADS=1");
+	/* a workload that names its own thread variable in its ops (omp_gemm: threads_env) is told that one,
+	 * whatever the blas axis says: read from the workload's ops, never from its name */
+	for (int c = 0; c < 9; c++) {
+		set_cell(&csv, c, "blas", "pthread");
+		set_cell(&csv, c, "workload", "omp_gemm");
+	}
+	findings_of(&csv, &lab_a, &f);
+	ASSERT_FINDING(&f, "cores-busy", "set OMP_NUM_THREADS=1");
+	for (int c = 0; c < 9; c++)
+		set_cell(&csv, c, "workload", "gemm");
+	findings_of(&csv, &lab_a, &f);
+	ASSERT_FINDING(&f, "cores-busy", "set OPENBLAS_NUM_THREADS=1");
 	/* no more cores busy than processes: nothing to say */
 	set_cell(&csv, 0, "cores_busy_median", "1.0");
 	set_cell(&csv, 1, "cores_busy_median", "2.0");
