@@ -1251,7 +1251,7 @@ static int plot_start(struct pctx *pc)
 	char xs[16][SL_VALUE_LEN], ys[64][320];
 	int nx, ny = 0, rc = 0, skip[] = { v->c_start_method, v->c_series, -1 };
 	bool vary_sm = v->c_start_method >= 0 && sl_summary_view_varies(v, v->c_start_method);
-	bool vary_rss = v->c_parent_rss_mb >= 0 && sl_summary_view_varies(v, v->c_parent_rss_mb);
+	bool vary_rss = v->c_parent_rss >= 0 && sl_summary_view_varies(v, v->c_parent_rss);
 	struct vbuf b = { 0 };
 	char title[256];
 	FILE *f;
