@@ -1,6 +1,12 @@
 /* axis.c: the one table of the standard sweep axes, and the functions every other part reads it
- * through (see axis.h). To add an axis: a row here (and, when the code applying it wants a typed
- * field, the field in struct sl_setting); the row's name is its [sweep] key and runs.csv column. */
+ * through (see axis.h).
+ *
+ * To add an axis: a row in sl_axes_builtin (and its id in enum sl_axis_id, axis.h, before
+ * SL_AXIS_NBUILTIN), giving name (the [sweep] key, the runs.csv/summary.csv column, placed in row
+ * order), def, words and/or SL_AXIS_NUMBER with min (or a check hook), help (`speedlab list`), env
+ * (the SPEEDLAB_* variable of a command, or NULL), and where struct sl_setting keeps it: INT_FIELD(f)
+ * or TEXT_FIELD(f) for a field added there, or nothing (the text is kept in s->axis_extra, read with
+ * sl_axis_text). Then the code that applies it reads that field. Nothing else lists the axes. */
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -46,7 +52,8 @@ static bool chunksize_check(const char *value, char *msg, size_t msglen)
 	return check_generic(&sl_axes_builtin[SL_AXIS_CHUNKSIZE], value, msg, msglen);
 }
 
-/* runs.csv holds chunksize as written; a setting made without the text holds the number */
+/* runs.csv holds chunksize as written, and a command sees it so (only the command knows how many
+ * tasks it splits, so it applies `auto` itself); a setting made without the text holds the number */
 static void chunksize_text(const struct sl_setting *s, char *buf, size_t len)
 {
 	if (s->chunksize_text[0])

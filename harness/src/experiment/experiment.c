@@ -586,6 +586,17 @@ static int apply_scalars(struct sl_experiment *e, const char *name)
 	return errors;
 }
 
+/* Add axis name with the one value def (the axis table has fewer rows than SL_MAX_AXES). */
+static void add_axis(struct sl_experiment *e, const char *name, const char *def)
+{
+	struct sl_axis *ax = &e->axes[e->naxes++];
+
+	memset(ax, 0, sizeof(*ax));
+	snprintf(ax->name, sizeof(ax->name), "%s", name);
+	ax->nvalues = 1;
+	snprintf(ax->values[0], SL_VALUE_LEN, "%s", def);
+}
+
 /* The axes: every standard axis, then every workload parameter, each with its default unless set.
  * 0 or -EINVAL (printed). */
 static int build_axes(struct sl_experiment *e, const char *name)
@@ -593,26 +604,14 @@ static int build_axes(struct sl_experiment *e, const char *name)
 	int errors = 0;
 
 	e->naxes = 0;
-	for (const struct sl_axis_def *a = sl_axes; a->name; a++) {
-		struct sl_axis *ax = &e->axes[e->naxes++];
-
-		memset(ax, 0, sizeof(*ax));
-		snprintf(ax->name, sizeof(ax->name), "%s", a->name);
-		ax->nvalues = 1;
-		snprintf(ax->values[0], SL_VALUE_LEN, "%s", a->def);
-	}
+	for (const struct sl_axis_def *a = sl_axes; a->name; a++)
+		add_axis(e, a->name, a->def);
 	for (const struct sl_param_def *p = e->wl->params; p && p->name; p++) {
-		struct sl_axis *ax;
-
 		if (e->naxes >= SL_MAX_AXES) {
 			sl_err_at(name, 0, "workload '%s' has too many parameters", e->wl->name);
 			return -EINVAL;
 		}
-		ax = &e->axes[e->naxes++];
-		memset(ax, 0, sizeof(*ax));
-		snprintf(ax->name, sizeof(ax->name), "%s", p->name);
-		ax->nvalues = 1;
-		snprintf(ax->values[0], SL_VALUE_LEN, "%s", p->def ? p->def : "");
+		add_axis(e, p->name, p->def ? p->def : "");
 	}
 	for (int i = 0; i < e->nentries; i++) {
 		const struct sl_entry *en = &e->entries[i];
