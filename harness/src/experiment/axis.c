@@ -200,9 +200,23 @@ static bool check_generic(const struct sl_axis_def *a, const char *value, char *
 	return false;
 }
 
+/* The room of a text axis (its NUL included); 0 for an int field. */
+static size_t text_room(const struct sl_axis_def *a)
+{
+	return a->store == SL_AXIS_INT ? 0 : a->size ? a->size : SL_AXIS_TEXT_LEN;
+}
+
+/* The slot of s->axis_extra of a row without a field of its own, or NULL (not a row of sl_axes). */
+static char *extra_slot(const struct sl_setting *s, const struct sl_axis_def *a)
+{
+	ptrdiff_t row = a - sl_axes;
+
+	return row >= 0 && row < SL_MAX_STD_AXES ? (char *)s->axis_extra[row] : NULL;
+}
+
 bool sl_axis_check(const struct sl_axis_def *a, const char *value, char *msg, size_t msglen)
 {
-	size_t room = a->store == SL_AXIS_INT ? 0 : a->size ? a->size : SL_AXIS_TEXT_LEN;
+	size_t room = text_room(a);
 
 	if (a->check ? !a->check(value, msg, msglen) : !check_generic(a, value, msg, msglen))
 		return false;
@@ -215,16 +229,12 @@ bool sl_axis_check(const struct sl_axis_def *a, const char *value, char *msg, si
 
 void sl_axis_stored(const struct sl_setting *s, const struct sl_axis_def *a, char *buf, size_t len)
 {
-	const char *field = (const char *)s + a->offset;
+	const char *field = a->size || a->store == SL_AXIS_INT ? (const char *)s + a->offset : extra_slot(s, a);
 
 	if (a->store == SL_AXIS_INT)
 		snprintf(buf, len, "%d", *(const int *)field);
-	else if (a->size)
-		snprintf(buf, len, "%s", field);
-	else if (a - sl_axes >= 0 && a - sl_axes < SL_MAX_STD_AXES)
-		snprintf(buf, len, "%s", s->axis_extra[a - sl_axes]);
-	else if (len)
-		buf[0] = '\0';
+	else
+		snprintf(buf, len, "%s", field ? field : "");
 }
 
 void sl_axis_text(const struct sl_setting *s, const struct sl_axis_def *a, char *buf, size_t len)
@@ -237,22 +247,18 @@ void sl_axis_text(const struct sl_setting *s, const struct sl_axis_def *a, char 
 
 int sl_axis_set(struct sl_setting *s, const struct sl_axis_def *a, const char *text)
 {
-	char *field = (char *)s + a->offset;
+	char *field = a->size || a->store == SL_AXIS_INT ? (char *)s + a->offset : extra_slot(s, a);
 	double v;
 
+	if (!field)
+		return -EINVAL;
 	if (a->store == SL_AXIS_INT) {
 		if (!sl_parse_double(text, &v) || v != floor(v) || v < -2147483647.0 || v > 2147483647.0)
 			return -EINVAL;
 		*(int *)field = (int)v;
 		return 0;
 	}
-	if (!a->size) {
-		if (a - sl_axes < 0 || a - sl_axes >= SL_MAX_STD_AXES)
-			return -EINVAL;
-		field = s->axis_extra[a - sl_axes];
-	}
-	return sl_strlcpy(field, text, a->size ? a->size : SL_AXIS_TEXT_LEN) < (a->size ? a->size : SL_AXIS_TEXT_LEN)
-		       ? 0 : -EINVAL;
+	return sl_strlcpy(field, text, text_room(a)) < text_room(a) ? 0 : -EINVAL;
 }
 
 void sl_axis_defaults(struct sl_setting *s)
