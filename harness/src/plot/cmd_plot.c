@@ -13,9 +13,9 @@
 #include "plot/draw.h"
 
 /* Every kind, in the order they are tried (and their plots listed in index.tsv, which the report
- * follows). Adding a kind: a file kind_<name>.c with its applies and draw, its gnuplot script in
- * plots/, and one line here; a workload's own kind also carries SL_PLOT_WORKLOAD and is listed in that
- * workload's ops.plots. */
+ * follows). Adding a kind: its struct sl_plot_kind (name, flags, applies, draw) in a kind_*.c file,
+ * declared in draw.h, its gnuplot script in plots/, and one line here; a workload's own kind also
+ * carries SL_PLOT_WORKLOAD and is listed in that workload's ops.plots. */
 const struct sl_plot_kind *const sl_plot_kinds[] = {
 	&sl_plot_kind_scaling,
 	&sl_plot_kind_heatmap,

@@ -59,9 +59,13 @@ struct sl_plot_kind {
 /* Every kind, in the order they are tried and their plots listed (cmd_plot.c), NULL-terminated. */
 extern const struct sl_plot_kind *const sl_plot_kinds[];
 
-extern const struct sl_plot_kind sl_plot_kind_scaling, sl_plot_kind_heatmap, sl_plot_kind_chunksize,
-	sl_plot_kind_start_latency, sl_plot_kind_start_safety, sl_plot_kind_affinity, sl_plot_kind_gpu_throughput, sl_plot_kind_gpu_sync,
-	sl_plot_kind_gpu_copy, sl_plot_kind_gpu_share, sl_plot_kind_runtime, sl_plot_kind_timeline;
+/* The kinds, each defined in the file that draws it (kind_*.c). */
+extern const struct sl_plot_kind sl_plot_kind_scaling, sl_plot_kind_heatmap;              /* kind_scaling.c */
+extern const struct sl_plot_kind sl_plot_kind_chunksize, sl_plot_kind_start_latency, sl_plot_kind_start_safety,
+	sl_plot_kind_affinity;                                                           /* kind_sweep.c */
+extern const struct sl_plot_kind sl_plot_kind_gpu_throughput, sl_plot_kind_gpu_sync, sl_plot_kind_gpu_copy,
+	sl_plot_kind_gpu_share, sl_plot_kind_runtime;                                    /* kind_metric.c */
+extern const struct sl_plot_kind sl_plot_kind_timeline;                                  /* kind_timeline.c */
 
 /* ---- gnuplot variables and rendering (gnuplot.c) ---- */
 
