@@ -37,6 +37,7 @@ struct expt {
 	char answer[1024];             /* the Answer line's text (sl_answer) */
 	struct sl_plot_entry key;      /* the plot that best shows the answer; key.name "" when none */
 	bool key_caption_shared;       /* its caption is also another section's: said once, in the glossary */
+	bool run_in_header;            /* its profile and commit are every section's: said once, at the top */
 	char brief[512];               /* its short form, for the key-results table */
 };
 
@@ -243,13 +244,13 @@ static void md_run(FILE *md, const struct expt *e, bool files, bool item)
 		sl_sv_rows(&e->v));
 	if (m->repeats > 0)
 		fprintf(md, " × %d repetition%s", m->repeats, m->repeats == 1 ? "" : "s");
-	if (m->profile[0])
+	if (m->profile[0] && !e->run_in_header)
 		fprintf(md, " · profile %s", m->profile);
 	if (m->start[0])
 		fprintf(md, " · started %s", m->start);
 	if (m->end[0])
 		fprintf(md, " · ended %s", m->end);
-	if (m->commit[0])
+	if (m->commit[0] && !e->run_in_header)
 		fprintf(md, " · commit `%s`", m->commit);
 	if (m->seed)
 		fprintf(md, " · seed %lld", m->seed);
@@ -600,6 +601,27 @@ out:
 	return rc || bad ? SL_EXIT_USAGE : SL_EXIT_OK;
 }
 
+/* The profile and commit, once, where every section shown shares them (marks each run_in_header). */
+static void md_common_run(FILE *md, struct expt *ex, const bool *shown, int n)
+{
+	const struct sl_meta *first = NULL;
+
+	for (int i = 0; i < n; i++) {
+		if (!shown[i])
+			continue;
+		if (!first)
+			first = &ex[i].meta;
+		if (!ex[i].meta.profile[0] || !ex[i].meta.commit[0] || strcmp(ex[i].meta.profile, first->profile) != 0 ||
+		    strcmp(ex[i].meta.commit, first->commit) != 0)
+			return;
+	}
+	if (!first)
+		return;
+	fprintf(md, "**Runs:** profile %s · commit `%s` (every experiment below)\n", first->profile, first->commit);
+	for (int i = 0; i < n; i++)
+		ex[i].run_in_header = shown[i];
+}
+
 /* The experiments that failed or were skipped (NAME:REASON each), one line per reason: the names that
  * share it joined. */
 static void md_failed(FILE *f, char **failed, int nfailed)
@@ -674,6 +696,10 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 	fprintf(f, "# speedlab report%s%s\n\n", host[0] ? ": " : "", host);
 	if (first_ok >= 0)
 		md_machine(f, &ex[first_ok], false);
+	for (int i = 0; i < ndirs; i++)
+		shown[i] = ok[i] && ex[i].nok > 0;
+	md_plot_captions(NULL, ex, shown, ndirs);   /* which captions the glossary says once */
+	md_common_run(f, ex, shown, ndirs);
 	/* the count only where some are missing: the key results list the rest */
 	if (nfailed + bad + nmissing)
 		fprintf(f, "**Experiments:** %d with results, %d without (failed, skipped or unreadable)\n", nmeasured,
@@ -706,9 +732,6 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 				   "below |\n", nfailed + bad + nmissing);
 		fputc('\n', f);
 	}
-	for (int i = 0; i < ndirs; i++)
-		shown[i] = ok[i] && ex[i].nok > 0;
-	md_plot_captions(NULL, ex, shown, ndirs);   /* which captions the glossary says once */
 	for (int i = 0; i < ndirs; i++)
 		if (shown[i])
 			md_experiment(f, &ex[i], 2, false, top_machine);
