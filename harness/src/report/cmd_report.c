@@ -648,6 +648,36 @@ static void md_failed(FILE *f, char **failed, int nfailed)
 	}
 }
 
+/* The overview: one row per experiment shown, its answer in brief, linked to its section; then how many
+ * more failed or were skipped (nmore). */
+static void md_key_results(FILE *f, const struct expt *ex, const bool *shown, int n, int nmore)
+{
+	fprintf(f, "## Key results\n\n| Experiment | Answer |\n|---|---|\n");
+	for (int i = 0; i < n; i++) {
+		char *slug = NULL;
+		size_t sl = 0;
+		FILE *s;
+
+		if (!shown[i])
+			continue;
+		s = open_memstream(&slug, &sl);
+		if (s) {
+			sl_html_slug(s, ex[i].name, strlen(ex[i].name));
+			fclose(s);
+		}
+		fprintf(f, "| [%s](#%s) | ", ex[i].name, slug ? slug : "");
+		/* a cell: no bar may end it early */
+		for (const char *c = ex[i].brief; *c; c++)
+			fputs(*c == '|' ? "\\|" : (char[2]){ *c, 0 }, f);
+		fputs(" |\n", f);
+		free(slug);
+	}
+	if (nmore)
+		fprintf(f, "| [%d more](#failed-or-skipped-experiments) | failed, skipped or unreadable: listed "
+			   "below |\n", nmore);
+	fputc('\n', f);
+}
+
 static int report_combined(const char *outdir, char **dirs, int ndirs, char **failed, int nfailed)
 {
 	struct expt *ex = calloc((size_t)ndirs, sizeof(*ex));
@@ -705,33 +735,8 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 		fprintf(f, "**Experiments:** %d with results, %d without (failed, skipped or unreadable)\n", nmeasured,
 			nfailed + bad + nmissing);
 	fputc('\n', f);
-	/* the overview */
-	if (nmeasured) {
-		fprintf(f, "## Key results\n\n| Experiment | Answer |\n|---|---|\n");
-		for (int i = 0; i < ndirs; i++) {
-			char *slug = NULL;
-			size_t sl = 0;
-			FILE *s;
-
-			if (!ok[i] || ex[i].nok == 0)
-				continue;
-			s = open_memstream(&slug, &sl);
-			if (s) {
-				sl_html_slug(s, ex[i].name, strlen(ex[i].name));
-				fclose(s);
-			}
-			fprintf(f, "| [%s](#%s) | ", ex[i].name, slug ? slug : "");
-			/* a cell: no bar may end it early */
-			for (const char *c = ex[i].brief; *c; c++)
-				fputs(*c == '|' ? "\\|" : (char[2]){ *c, 0 }, f);
-			fputs(" |\n", f);
-			free(slug);
-		}
-		if (nfailed || bad || nmissing)
-			fprintf(f, "| [%d more](#failed-or-skipped-experiments) | failed, skipped or unreadable: listed "
-				   "below |\n", nfailed + bad + nmissing);
-		fputc('\n', f);
-	}
+	if (nmeasured)
+		md_key_results(f, ex, shown, ndirs, nfailed + bad + nmissing);
 	for (int i = 0; i < ndirs; i++)
 		if (shown[i])
 			md_experiment(f, &ex[i], 2, false, top_machine);
