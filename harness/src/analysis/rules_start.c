@@ -125,13 +125,13 @@ void sl_rule_start_latency(struct sl_rule_ctx *c)
 		return;
 	/* only where starting workers is what the experiment varies */
 	if (!sl_summary_view_varies(v, v->c_start_method) &&
-	    !(v->c_parent_rss_mb >= 0 && sl_summary_view_varies(v, v->c_parent_rss_mb)))
+	    !(v->c_parent_rss >= 0 && sl_summary_view_varies(v, v->c_parent_rss)))
 		return;
 	/* like with like: where the parent's size varies, the methods are compared at its smallest */
-	if (v->c_parent_rss_mb >= 0 && sl_summary_view_varies(v, v->c_parent_rss_mb))
+	if (v->c_parent_rss >= 0 && sl_summary_view_varies(v, v->c_parent_rss))
 		for (size_t r = 0; r < sl_sv_rows(v); r++)
-			if (!isnan(num(c, r, v->c_parent_rss_mb)) && (isnan(at_mb) || num(c, r, v->c_parent_rss_mb) < at_mb))
-				at_mb = num(c, r, v->c_parent_rss_mb);
+			if (!isnan(num(c, r, v->c_parent_rss)) && (isnan(at_mb) || num(c, r, v->c_parent_rss) < at_mb))
+				at_mb = num(c, r, v->c_parent_rss);
 	for (size_t r = 0; r < sl_sv_rows(v) && nm < 8; r++) {
 		bool seen = false;
 
@@ -140,7 +140,7 @@ void sl_rule_start_latency(struct sl_rule_ctx *c)
 		if (seen)
 			continue;
 		snprintf(methods[nm], sizeof(methods[0]), "%s", txt(c, r, v->c_start_method));
-		lat[nm] = sl_rule_median_where(c, v->c_latency, v->c_start_method, methods[nm], v->c_parent_rss_mb, at_mb);
+		lat[nm] = sl_rule_median_where(c, v->c_latency, v->c_start_method, methods[nm], v->c_parent_rss, at_mb);
 		if (!isnan(lat[nm])) {
 			if (fastest < 0 || lat[nm] < lat[fastest])
 				fastest = nm;
@@ -162,12 +162,12 @@ void sl_rule_start_latency(struct sl_rule_ctx *c)
 		sl_sb_add(&b, " (%s takes %.1f× as long as %s)", methods[slowest], lat[slowest] / lat[fastest],
 		       methods[fastest]);
 	/* growth with the parent's memory, per start method, at the smallest and largest size */
-	if (v->c_parent_rss_mb >= 0 && sl_summary_view_varies(v, v->c_parent_rss_mb)) {
+	if (v->c_parent_rss >= 0 && sl_summary_view_varies(v, v->c_parent_rss)) {
 		double lo_mb = INFINITY, hi_mb = -INFINITY;
-		int skip[] = { v->c_parent_rss_mb, v->c_series, -1 };
+		int skip[] = { v->c_parent_rss, v->c_series, -1 };
 
 		for (size_t r = 0; r < sl_sv_rows(v); r++) {
-			double mb = num(c, r, v->c_parent_rss_mb);
+			double mb = num(c, r, v->c_parent_rss);
 
 			if (!isnan(mb)) {
 				lo_mb = fmin(lo_mb, mb);
@@ -180,10 +180,10 @@ void sl_rule_start_latency(struct sl_rule_ctx *c)
 
 			for (size_t r = 0; r < sl_sv_rows(v) && k < 512; r++) {
 				if (strcmp(txt(c, r, v->c_start_method), methods[i]) != 0 ||
-				    num(c, r, v->c_parent_rss_mb) != lo_mb || isnan(num(c, r, v->c_latency)))
+				    num(c, r, v->c_parent_rss) != lo_mb || isnan(num(c, r, v->c_latency)))
 					continue;
 				for (size_t q = 0; q < sl_sv_rows(v); q++)
-					if (num(c, q, v->c_parent_rss_mb) == hi_mb && !isnan(num(c, q, v->c_latency)) &&
+					if (num(c, q, v->c_parent_rss) == hi_mb && !isnan(num(c, q, v->c_latency)) &&
 					    sl_rule_same_context(v, r, q, skip)) {
 						lo[k] = num(c, r, v->c_latency);
 						hi[k++] = num(c, q, v->c_latency);

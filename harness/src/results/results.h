@@ -9,7 +9,7 @@
 #include "results/meta.h"
 #include "results/runs_view.h"
 
-/* runs.csv columns: config, rep, then the axes (sl_axis_names, then the workload's parameters in
+/* runs.csv columns: config, rep, workload, then the axes (the axis table sl_axes, then the workload's parameters in
  * the order it declares them), then the metrics (sl_metric_columns), then status.
  *
  * summary.csv (one row per configuration), columns:

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "experiment/axis.h"
 #include "results/summary_view.h"
 
 /* ---- summary.csv ---- */
@@ -42,7 +43,7 @@ int sl_summary_view_load(const char *path, struct sl_summary_view *v)
 	COL(c_dispatch, "dispatch");
 	COL(c_device, "device");
 	COL(c_blas, "blas");
-	COL(c_parent_rss_mb, "parent_rss_mb");
+	COL(c_parent_rss, sl_axes_builtin[SL_AXIS_PARENT_RSS].name);
 	COL(c_parent_uses, "parent_uses");
 	COL(c_affinity, "affinity");
 	COL(c_mem_policy, "mem_policy");
