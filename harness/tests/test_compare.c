@@ -458,6 +458,15 @@ static void test_thresholds(void **state)
 	assert_int_equal(sl_cmp_thresholds_parse(&o, "e.ini", "[compare\n"), -EINVAL);
 	/* a missing file keeps the defaults */
 	assert_int_equal(sl_cmp_thresholds_load(&o, "/nonexistent/experiment.ini"), 0);
+	/* the experiment reader reads [compare] alone: an older result whose other sections this speedlab
+	 * would refuse (an unknown workload and key) still gives its thresholds; a failed read changes nothing */
+	assert_int_equal(sl_cmp_thresholds_parse(&o, "old.ini", "[experiment]\nworkload = gone\nretired_key = 1\n"
+						 "[compare]\nthreshold = 12\nthreshold.gflop = 3\n"), -EINVAL);
+	assert_true(fabs(sl_cmp_threshold(&o, "gflops") - 7) < 1e-12);
+	assert_int_equal(sl_cmp_thresholds_parse(&o, "old.ini", "[experiment]\nworkload = gone\nretired_key = 1\n"
+						 "[compare]\nthreshold = 12 ; inline comment\n"), 0);
+	assert_true(fabs(sl_cmp_threshold(&o, "gflops") - 12) < 1e-12);
+	assert_true(fabs(sl_cmp_threshold(&o, "wall_s") - 9) < 1e-12);
 }
 
 static void test_markdown(void **state)

@@ -32,7 +32,6 @@
  * ratios that carry the noise of both T1 and TP. */
 #include <errno.h>
 #include <stdarg.h>
-#include <ini.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,11 +157,6 @@ double sl_cmp_threshold(const struct sl_cmp_options *o, const char *metric)
 	return o->threshold_pct;
 }
 
-struct ini_ctx {
-	struct sl_cmp_options *o;
-	char msg[256];
-};
-
 static bool parse_pct(const char *value, double *pct)
 {
 	return sl_parse_double(value, pct) && *pct >= 0 && *pct <= 1000;
@@ -210,28 +204,10 @@ out_bad_value:
 	return -EINVAL;
 }
 
-static int threshold_key(void *user, const char *section, const char *name, const char *value)
-{
-	struct ini_ctx *ctx = user;
-
-	if (strcmp(section, "compare") != 0 || ctx->msg[0])
-		return 1;   /* keep the first problem */
-	return sl_cmp_threshold_set(ctx->o, name, value, ctx->msg, sizeof(ctx->msg)) == 0;
-}
-
 int sl_cmp_thresholds_parse(struct sl_cmp_options *o, const char *name, const char *text)
 {
-	struct ini_ctx ctx = { .o = o };
-	int rc = ini_parse_string(text, threshold_key, &ctx);
-
-	if (rc == 0)
-		return 0;
-	if (rc < 0) {
-		sl_err_at(name, 0, "cannot parse: out of memory");
-		return -ENOMEM;
-	}
-	sl_err_at(name, rc, "%s", ctx.msg[0] ? ctx.msg : "syntax error");
-	return -EINVAL;
+	/* the experiment reader reads [compare]; compare only takes what it found */
+	return sl_experiment_read_compare(name, text, o);
 }
 
 int sl_cmp_thresholds_load(struct sl_cmp_options *o, const char *ini_path)

@@ -70,10 +70,10 @@ void sl_cmp_run_free(struct sl_cmp_run *r);
 
 /* ---- options ---- */
 
-/* The [compare] section of an experiment file (a result directory's experiment.ini, which may hold
- * only that section), key by key through sl_cmp_threshold_set, the reader the experiment table
- * uses too. A missing file is not an error (0, nothing changed). Returns 0, or -EINVAL with
- * "speedlab: FILE:LINE: message" printed. */
+/* The thresholds of an experiment file's [compare] section (a result directory's experiment.ini, or a
+ * file of that section alone: calibration.ini) into o, as the experiment reader reads them
+ * (sl_experiment_read_compare): compare never parses the section itself. A missing file is not an
+ * error (0, nothing changed). Returns 0, or -EINVAL with "speedlab: FILE:LINE: message" printed. */
 int sl_cmp_thresholds_load(struct sl_cmp_options *o, const char *ini_path);
 /* The same from a string; name stands for the file in messages. */
 int sl_cmp_thresholds_parse(struct sl_cmp_options *o, const char *name, const char *text);

@@ -1,6 +1,6 @@
 /* thresholds.h: the options of a comparison and the [compare] section of an experiment file (a
  * threshold per metric), the types the experiment reads and analysis/compare.c fills and uses.
- * The functions are defined in analysis/compare.c. */
+ * The functions are defined in analysis/compare.c, but sl_experiment_read_compare (compare_section.c). */
 #ifndef SL_THRESHOLDS_H
 #define SL_THRESHOLDS_H
 
@@ -42,5 +42,11 @@ struct sl_cmp_options {
 int sl_cmp_threshold_set(struct sl_cmp_options *o, const char *key, const char *value, char *msg, size_t len);
 /* Defaults: threshold 5%, alpha 0.05, 2000 resamples, default metrics. Never fails. */
 void sl_cmp_options_init(struct sl_cmp_options *o);
+
+/* The [compare] section of text (an experiment file named name in messages, or that section alone),
+ * read by the experiment reader, its keys applied to o (the one reading of [compare]: compare takes
+ * its thresholds from here). Other sections are read but not checked. Returns 0, or -EINVAL/-EIO/
+ * -ENOMEM with every problem printed as "speedlab: FILE:LINE: message" (o unchanged). */
+int sl_experiment_read_compare(const char *name, const char *text, struct sl_cmp_options *o);
 
 #endif
