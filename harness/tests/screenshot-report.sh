@@ -36,6 +36,7 @@ if [ -z "$html" ]; then
 fi
 [ -f "$html" ] || { echo "screenshot-report: $html: no such file" >&2; exit 2; }
 mkdir -p "$(dirname "$png")"
+case $png in /*) ;; *) png=$PWD/$png ;; esac
 run_chrome() {
 	# a private profile, no network, no GPU; --no-sandbox only where it must run as root
 	local extra=()
@@ -44,7 +45,7 @@ run_chrome() {
 		--user-data-dir="$T/profile" --window-size=$W,$H --virtual-time-budget=3000 "${extra[@]}" "$@" 2>>"$T/chrome.err"
 }
 # the screenshot, of the report as it is
-run_chrome --screenshot="$PWD/$png" "file://$(realpath "$html")" >/dev/null ||
+run_chrome --screenshot="$png" "file://$(realpath "$html")" >/dev/null ||
 	{ echo "screenshot-report: chromium failed: $(tail -3 "$T/chrome.err")" >&2; exit 2; }
 [ -s "$png" ] || { echo "screenshot-report: no screenshot written" >&2; exit 2; }
 echo "$png"
