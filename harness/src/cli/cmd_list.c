@@ -85,7 +85,7 @@ static const char *why_skipped(const struct sl_workload_ops *w, char *buf, size_
 	memset(&s, 0, sizeof(s));
 	sl_axis_defaults(&s);
 	s.chunksize = 1;
-	strcpy(s.device, strncmp(w->name, "gpu", 3) == 0 ? "gpu" : "cpu");
+	strcpy(s.device, (w->devices & SL_DEVICE_GPU_ONLY) ? "gpu" : "cpu");
 	sl_strlcpy(s.workload, w->name, sizeof(s.workload));
 	for (const struct sl_param_def *p = w->params; p && p->name && s.nparams < SL_MAX_PARAMS; p++) {
 		struct sl_param_value *v = &s.params[s.nparams++];

@@ -94,6 +94,9 @@ struct sl_workload_ops {
 
 /* Bits of sl_workload_ops.devices. */
 #define SL_DEVICE_GPU 0x2u
+/* It runs on a GPU whatever the device axis says (the gpu_* workloads): `speedlab list` asks its
+ * runtime check with device = gpu. */
+#define SL_DEVICE_GPU_ONLY 0x4u
 
 /* run_whole's answer "not for this setting: run it through the pool". */
 #define SL_RUN_WHOLE_USE_POOL 1
