@@ -77,8 +77,6 @@ void sl_cmp_run_free(struct sl_cmp_run *r);
 int sl_cmp_thresholds_load(struct sl_cmp_options *o, const char *ini_path);
 /* The same from a string; name stands for the file in messages. */
 int sl_cmp_thresholds_parse(struct sl_cmp_options *o, const char *name, const char *text);
-/* The threshold that applies to a metric. Never fails. */
-double sl_cmp_threshold(const struct sl_cmp_options *o, const char *metric);
 
 /* ---- the comparison ---- */
 

@@ -1,6 +1,6 @@
 /* thresholds.h: the options of a comparison and the [compare] section of an experiment file (a
  * threshold per metric), the types the experiment reads and analysis/compare.c fills and uses.
- * The functions are defined in analysis/compare.c, but sl_experiment_read_compare (compare_section.c). */
+ * Defined in experiment/thresholds.c, below both the experiment reader and compare. */
 #ifndef SL_THRESHOLDS_H
 #define SL_THRESHOLDS_H
 
@@ -20,6 +20,8 @@ struct sl_cmp_metric {
 /* Fill m for name: speedup, efficiency or a runs.csv metric column ("runtime" is wall_s); false when
  * unknown. Never prints. */
 bool sl_cmp_metric_find(const char *name, struct sl_cmp_metric *m);
+/* The closest known metric name to word (speedup, efficiency, runtime or a metric column), or NULL. */
+const char *sl_cmp_metric_guess(const char *word);
 
 #define SL_CMP_MAX_METRICS 32
 struct sl_cmp_options {
@@ -42,6 +44,8 @@ struct sl_cmp_options {
 int sl_cmp_threshold_set(struct sl_cmp_options *o, const char *key, const char *value, char *msg, size_t len);
 /* Defaults: threshold 5%, alpha 0.05, 2000 resamples, default metrics. Never fails. */
 void sl_cmp_options_init(struct sl_cmp_options *o);
+/* The threshold that applies to a metric. Never fails. */
+double sl_cmp_threshold(const struct sl_cmp_options *o, const char *metric);
 
 /* The [compare] section of text (an experiment file named name in messages, or that section alone),
  * read by the experiment reader, its keys applied to o (the one reading of [compare]: compare takes
