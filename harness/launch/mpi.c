@@ -41,6 +41,8 @@ const struct sl_launcher_ops sl_launcher_mpi = {
 	.unimplemented_reason = "built without MPI",
 #endif
 	.supported = mpi_supported,
+	.engine_flags = SL_LAUNCH_OWN_ENGINE | SL_LAUNCH_EXTRA_RANK,
+	.run = sl_mpi_run,
 };
 
 int sl_mpi_rank_main(int argc, char **argv)

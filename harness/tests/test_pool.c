@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "sys/blas.h"
+#include "pool/pool.h"
 #include "pool/pool_internal.h"
 
 /* ---- workloads of this test (a spawned worker is this same binary, so it finds them too) ---- */

@@ -21,6 +21,8 @@
 #define SL_NAME_LEN 48
 #define SL_VALUE_LEN 160
 #define SL_STATUS_LEN 160
+/* meta.json's schema: 1 from this version on (absent in older results, read the same way). */
+#define SL_META_SCHEMA 1
 
 /* ---- errors and messages (util.c) ---- */
 

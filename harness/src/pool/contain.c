@@ -272,12 +272,25 @@ static void cgroup_destroy(const char *dir)
 
 /* ---- reaping what came to us ---- */
 
+/* The pid of a start method's helper process (the forkserver), -1 when none runs. */
+static pid_t helper_pid(void)
+{
+	for (const struct sl_launcher_ops *const *l = sl_launchers; *l; l++)
+		if (((*l)->engine_flags & SL_LAUNCH_HELPER_PROC) && (*l)->helper_pid) {
+			pid_t pid = (*l)->helper_pid();
+
+			if (pid > 0)
+				return pid;
+		}
+	return -1;
+}
+
 /* Reap the zombies among this process's children (orphans that came to us as subreaper), except
  * the forkserver and the keeper, whose ends their own code waits for. One system call when there
  * is none (the common case), else a look through /proc. Never fails. */
 static void reap_strays(void)
 {
-	pid_t self = getpid(), fs = sl_forkserver_pid();
+	pid_t self = getpid(), fs = helper_pid();
 	struct dirent *e;
 	siginfo_t si;
 	DIR *d;
@@ -330,7 +343,7 @@ static int kill_children(pid_t fs)
  * carrying the mark (a look at every process on the machine). Returns how many were killed. */
 static int sweep(bool final)
 {
-	pid_t fs = final ? -1 : sl_forkserver_pid();
+	pid_t fs = final ? -1 : helper_pid();
 	int total = 0;
 
 	for (int round = 0; round < SWEEP_ROUNDS; round++) {

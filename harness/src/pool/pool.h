@@ -6,13 +6,6 @@
 #include "core/speedlab.h"
 #include "core/workload.h"
 
-struct sl_run_opts {
-	double sample_hz;                 /* monitor rate; 0 disables sampling */
-	FILE *samples;                    /* samples.csv, or NULL */
-	int rep;                          /* repetition number (negative for warm-up) */
-	volatile sig_atomic_t *interrupted; /* set by the SIGINT handler: stop, kill, reap, return -EINTR */
-};
-
 /* Prepare every start method for this process (forkserver started before any library thread).
  * Call once, first thing in `speedlab run`. Returns 0 or -errno. */
 int sl_pool_prepare_all(void);
