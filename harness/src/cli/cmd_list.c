@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/cmd.h"
+#include "core/opts.h"
 #include "experiment/experiment.h"
 #include "core/launcher.h"
 #include "core/workload.h"
@@ -157,17 +158,20 @@ int sl_cmd_list(int argc, char **argv)
 	struct winsize ws;
 	const char *cols = getenv("COLUMNS");
 	long c;
+	struct sl_opts o;
+	int rc;
 
-	(void)argv;
+	sl_opts_init(&o, "list", argc, argv, "", NULL);
+	while ((rc = sl_opts_next(&o)) != SL_OPT_END) {
+		if (rc == SL_OPT_ARG)
+			sl_err("list: takes no arguments");
+		return SL_EXIT_USAGE;
+	}
 	/* wrapped to the terminal, to $COLUMNS, else to 80 columns */
 	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
 		list_width = ws.ws_col;
 	else if (cols && sl_parse_long(cols, &c) && c >= 40 && c <= 1000)
 		list_width = (int)c;
-	if (argc > 1) {
-		sl_err("list: takes no arguments");
-		return SL_EXIT_USAGE;
-	}
 	printf("workloads:\n");
 	for (const struct sl_workload_ops *const *w = sl_workloads; *w; w++) {
 		const char *skip = why_skipped(*w, why, sizeof(why));

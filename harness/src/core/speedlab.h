@@ -150,7 +150,7 @@ struct sl_setting {
 	char allowed_cpus[128];        /* the CPUs the sweep may use (its affinity when it began), a list "0-3,8" */
 	char coordinator_cpus[128];    /* [experiment] coordinator_cpus: where the coordinator is pinned; "" none */
 	double timeout_s;              /* per run; past it the run is recorded hang */
-	/* [mpi] launch settings (start_method = mpi only; empty/0: mpirun's defaults, see launch/mpi.c) */
+	/* [mpi] launch settings (start_method = mpi only; empty/0: mpirun's defaults, see launch/mpi_launch.c) */
 	char mpi_hosts[256];           /* --host list, "a,b:4" */
 	char mpi_hostfile[256];        /* --hostfile path */
 	int mpi_ranks_per_node;        /* 0: not set */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/cmd.h"
+#include "core/opts.h"
 #include "analysis/findings.h"
 #include "report/report.h"
 #include "results/results.h"
@@ -1834,29 +1835,37 @@ int sl_plot_index_read(const char *dir, struct sl_plot_entry *entries, int max)
 
 int sl_cmd_plot(int argc, char **argv)
 {
+	static const struct option longopts[] = { { "quiet", no_argument, NULL, 'q' }, { NULL, 0, NULL, 0 } };
 	bool quiet = false;
-	int ndirs = 0, failed = 0;
+	int ndirs = 0, failed = 0, c;
+	char **dirs = calloc((size_t)argc, sizeof(*dirs));
+	struct sl_opts o;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)
+	if (!dirs) {
+		sl_err("plot: out of memory");
+		return SL_EXIT_USAGE;
+	}
+	/* every option first: --quiet anywhere applies to every directory */
+	sl_opts_init(&o, "plot", argc, argv, "q", longopts);
+	while ((c = sl_opts_next(&o)) != SL_OPT_END) {
+		if (c == 'q') {
 			quiet = true;
-		else if (argv[i][0] == '-') {
-			sl_err("plot: unknown option '%s' (usage: speedlab plot [--quiet] DIR...)", argv[i]);
+		} else if (c == SL_OPT_ARG) {
+			dirs[ndirs++] = o.arg;
+		} else {
+			free(dirs);
 			return SL_EXIT_USAGE;
 		}
 	}
-	for (int i = 1; i < argc; i++) {
-		int rc;
+	for (int i = 0; i < ndirs; i++) {
+		int rc = sl_plot_dir(dirs[i], quiet);
 
-		if (argv[i][0] == '-')
-			continue;
-		ndirs++;
-		rc = sl_plot_dir(argv[i], quiet);
 		if (rc < 0)
 			failed++;
 		else if (rc == 0 && !quiet)
-			printf("%s: no plot applies to this data\n", argv[i]);
+			printf("%s: no plot applies to this data\n", dirs[i]);
 	}
+	free(dirs);
 	if (!ndirs) {
 		sl_err("plot: which result directory? (usage: speedlab plot [--quiet] DIR...)");
 		return SL_EXIT_USAGE;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/cmd.h"
+#include "core/opts.h"
 #include "analysis/findings.h"
 #include "report/report.h"
 #include "results/results.h"
@@ -898,27 +899,28 @@ out:
 
 int sl_cmd_report(int argc, char **argv)
 {
+	enum { O_OUT = 256, O_FAILED };
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, O_OUT },
+		{ "failed", required_argument, NULL, O_FAILED },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *out = NULL;
 	char *dirs[MAX_DIRS], *failed[MAX_FAILED];
-	int ndirs = 0, nfailed = 0, rc = SL_EXIT_OK;
+	int ndirs = 0, nfailed = 0, rc = SL_EXIT_OK, c;
+	struct sl_opts o;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--out") == 0 || strcmp(argv[i], "--failed") == 0) {
-			if (i + 1 >= argc) {
-				sl_err("report: %s needs a value", argv[i]);
-				return SL_EXIT_USAGE;
-			}
-			if (argv[i][2] == 'o')
-				out = argv[++i];
-			else if (nfailed < MAX_FAILED)
-				failed[nfailed++] = argv[++i];
-		} else if (argv[i][0] == '-') {
-			sl_err("report: unknown option '%s' (usage: speedlab report [--out DIR] [--failed NAME:REASON]... "
-			       "DIR...)",
-			       argv[i]);
+	sl_opts_init(&o, "report", argc, argv, "", longopts);
+	while ((c = sl_opts_next(&o)) != SL_OPT_END) {
+		if (c == O_OUT) {
+			out = o.arg;
+		} else if (c == O_FAILED) {
+			if (nfailed < MAX_FAILED)
+				failed[nfailed++] = o.arg;
+		} else if (c != SL_OPT_ARG) {
 			return SL_EXIT_USAGE;
 		} else if (ndirs < MAX_DIRS) {
-			dirs[ndirs++] = argv[i];
+			dirs[ndirs++] = o.arg;
 		} else {
 			sl_err("report: at most %d result directories", MAX_DIRS);
 			return SL_EXIT_USAGE;
