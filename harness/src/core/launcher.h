@@ -6,9 +6,13 @@
 #include <sys/types.h>
 #include "core/workload.h"
 
-struct sl_pool;      /* the pool engine's state (pool.c) */
+struct sl_pool;      /* the pool's state (pool/pool_internal.h) */
 
-/* A start method. The callbacks are the pool's business (pool.c and the files in launch/). */
+/* A start method. It plugs in with this struct, listed in core/registry.c; the core never names it.
+ * A pool launcher gives start_worker (the pool, pool/coord.c, asks it for each worker); one that runs
+ * a repetition its own way sets SL_LAUNCH_OWN_ENGINE and gives run (the run engine, run/engine.c,
+ * calls it instead of the pool). Either way the engine decides skips first (unimplemented_reason,
+ * supported) and applies the common rule for a failed run after. */
 struct sl_launcher_ops {
 	const char *name;
 	const char *help;                         /* one line for `speedlab list` */

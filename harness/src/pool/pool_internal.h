@@ -1,4 +1,4 @@
-/* pool_internal.h: what the pool engine (pool.c) shares with the start methods in launch/; not a public interface. */
+/* pool_internal.h: what the pool (the files of pool/) shares with the start methods in launch/; not a public interface. */
 #ifndef SL_POOL_INTERNAL_H
 #define SL_POOL_INTERNAL_H
 
@@ -72,7 +72,7 @@ struct sl_pool_worker {
 	pid_t pid;                     /* 0 until started */
 	int pidfd;                     /* -1 until started */
 	int to_fd, from_fd;            /* the coordinator's ends of the two pipes */
-	int child_in, child_out;       /* the worker's ends; the launcher hands them over, pool.c closes them */
+	int child_in, child_out;       /* the worker's ends; the launcher hands them over, coord.c closes them */
 	bool relayed;                  /* not our child: the forkserver reaps it and reports its exit */
 	bool exited, gone;             /* exit status known; pidfd said it exited (relay pending) */
 	int wstatus;                   /* wait status, -1 unknown */
