@@ -776,7 +776,9 @@ static void test_meta_typed(void **state)
 static void test_md_to_html(void **state)
 {
 	const char *md = "# A b\n\n> why?\n\n- **Advice:** use `x<y`\n- two\n\n| P | T |\n|---|---|\n| 1 | 2 s |\n\n"
-			 "text & more\nsecond line\n\n![plot](plots/none.png)\n\n```\n[sweep]\n```\n";
+			 "text & more\nsecond line\n\n![plot](plots/none.png)\n\n```\n[sweep]\n```\n"
+			 "![key](plots/k.png) *how to read it* ([SVG](plots/k.svg))\n\n"
+			 "<details><summary>Details: 1 finding</summary>\n\n- one\n</details>\n";
 	char *html = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&html, &len);
@@ -794,6 +796,9 @@ static void test_md_to_html(void **state)
 	assert_non_null(strstr(html, "<p>text &amp; more<br>\nsecond line</p>"));
 	assert_non_null(strstr(html, "plot missing: plots/none.png"));
 	assert_non_null(strstr(html, "<pre><code>[sweep]\n</code></pre>"));
+	/* text after an image on its line is its caption; a fold's two tags may share a line */
+	assert_non_null(strstr(html, "<figcaption><em>how to read it</em> (<a href=\"plots/k.svg\">SVG</a>)</figcaption>"));
+	assert_non_null(strstr(html, "<details>\n<summary>Details: 1 finding</summary>\n<ul>\n<li>one</li>\n</ul>\n</details>"));
 	free(html);
 }
 

@@ -27,6 +27,9 @@ double sl_gpu_gemm_flops_per_task(const struct sl_setting *s)
 	return 2.0 * n * n * n;
 }
 
+/* its own plot kind (plot/'s registry), with or without CUDA: results are plotted anywhere */
+static const char *const gpu_gemm_plots[] = { "gpu_throughput", NULL };
+
 #ifdef SL_HAVE_CUDA
 int sl_gpu_gemm_setup(struct sl_wctx *w, char *msg, size_t msglen)
 {
@@ -68,6 +71,7 @@ const struct sl_workload_ops sl_workload_gpu_gemm = {
 		"device time), Freivalds-checked after it, the warm-up exactly against the CPU",
 	.params = gpu_gemm_params,
 	SL_GPU_GEMM_CALLBACKS,
+	.plots = gpu_gemm_plots,
 };
 #else
 /* Without CUDA the callbacks exist (gemm's device=gpu path may name them) but refuse. */
@@ -99,5 +103,6 @@ const struct sl_workload_ops sl_workload_gpu_gemm = {
 	.params = gpu_gemm_params,
 	.unimplemented_reason = "built without CUDA",
 	.supported = sl_gpu_supported,
+	.plots = gpu_gemm_plots,
 };
 #endif

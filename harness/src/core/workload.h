@@ -91,6 +91,9 @@ struct sl_workload_ops {
 	/* Host memory one worker needs (its buffers), for the up-front check that skips a configuration
 	 * the machine cannot hold ("skipped:needs N GiB"). NULL or 0: not known. */
 	double (*mem_bytes_per_worker)(const struct sl_setting *s);
+	/* Plot kinds of its own (plot/'s registry names, e.g. "gpu_sync") drawn for its results beside
+	 * the generic ones; NULL-terminated; NULL: none. */
+	const char *const *plots;
 
 	/* ---- the run engine's view (issue 13: one run engine): SL_WL_* flags ---- */
 	unsigned engine_flags;

@@ -95,8 +95,10 @@ static void base64(FILE *out, const unsigned char *p, size_t n)
 	}
 }
 
-/* An image line: the SVG twin of path if it exists, else path itself, as a data URI. */
-static void image(FILE *out, const char *alt, size_t altlen, const char *path, size_t pathlen, const char *base)
+/* An image line: the SVG twin of path if it exists, else path itself, as a data URI; the line's text
+ * after the image (cap, caplen) as its caption. */
+static void image(FILE *out, const char *alt, size_t altlen, const char *path, size_t pathlen, const char *base,
+		  const char *cap, size_t caplen)
 {
 	char file[PATH_MAX], svg[PATH_MAX];
 	const char *mime = "image/png";
@@ -125,6 +127,13 @@ static void image(FILE *out, const char *alt, size_t altlen, const char *path, s
 		fputs("<p class=\"missing\">(plot missing: ", out);
 		sl_html_escape(out, path, pathlen);
 		fputs(")</p>", out);
+	}
+	while (caplen > 0 && *cap == ' ')
+		cap++, caplen--;
+	if (caplen > 0) {
+		fputs("<figcaption>", out);
+		inline_md(out, cap, caplen);
+		fputs("</figcaption>", out);
 	}
 	fputs("</figure>\n", out);
 	free(data);
@@ -226,6 +235,13 @@ void sl_md_to_html(FILE *out, const char *md, const char *base)
 			fputs("<summary>", out);
 			inline_md(out, p + 9, len - 19);
 			fputs("</summary>\n", out);
+		} else if (len > 28 && strncmp(p, "<details><summary>", 18) == 0 &&
+			   strncmp(p + len - 10, "</summary>", 10) == 0) {
+			/* both on one line */
+			close_block(out, &b);
+			fputs("<details>\n<summary>", out);
+			inline_md(out, p + 18, len - 28);
+			fputs("</summary>\n", out);
 		} else if (p[0] == '#') {
 			int level = 0;
 
@@ -245,7 +261,8 @@ void sl_md_to_html(FILE *out, const char *md, const char *base)
 
 			close_block(out, &b);
 			if (close)
-				image(out, p + 2, (size_t)(rb - p - 2), rb + 2, (size_t)(close - rb - 2), base);
+				image(out, p + 2, (size_t)(rb - p - 2), rb + 2, (size_t)(close - rb - 2), base, close + 1,
+				      len - (size_t)(close + 1 - p));
 		} else if (p[0] == '|') {
 			int n = table_cells(p, len, cell, clen, 64);
 

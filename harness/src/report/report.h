@@ -1,33 +1,11 @@
-/* report.h: what `speedlab plot` and `speedlab report` share: rendering a result directory's plots,
- * the index of plots made, and the Markdown-to-HTML conversion of the report. */
+/* report.h: the report's Markdown-to-HTML conversion (html.c), and the plots it embeds (plot/plot.h). */
 #ifndef SL_REPORT_H
 #define SL_REPORT_H
 
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Render every plot that applies to the result directory dir into dir/plots/ (PNG and SVG, their
- * data files, and dir/plots/index.tsv listing them). Returns the number of plots made (0 when none
- * applies), or -errno/-EINVAL with the reason printed as "speedlab: FILE:LINE: message" (unreadable
- * or malformed input, gnuplot missing or failing). */
-int sl_plot_dir(const char *dir, bool quiet);
-
-/* The directory holding the gnuplot scripts: $SPEEDLAB_PLOTS, else plots/ next to the build
- * directory of the running binary, else ./plots. NULL (with a message) when none holds them. */
-const char *sl_plot_scripts_dir(void);
-
-/* The longest caption of a plot, with the series it leaves out named. */
-#define SL_PLOT_CAPTION_LEN 2048
-
-/* One plot of dir/plots/index.tsv. */
-struct sl_plot_entry {
-	char name[96];       /* file stem: dir/plots/<name>.png and .svg */
-	char title[256];
-	char caption[SL_PLOT_CAPTION_LEN];   /* how to read it, and what it leaves out */
-};
-
-/* Read dir/plots/index.tsv into entries (at most max). Returns the count, or -errno when absent. */
-int sl_plot_index_read(const char *dir, struct sl_plot_entry *entries, int max);
+#include "plot/plot.h"
 
 /* Write md (the subset report.md uses: headings, paragraphs, lists, pipe tables, block quotes,
  * `code`, **bold**, and image lines "![alt](path)") as HTML body to out. Images are embedded: the
