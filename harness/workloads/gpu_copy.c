@@ -63,7 +63,7 @@ static void gpu_copy_teardown(struct sl_wctx *w)
 }
 
 const struct sl_workload_ops sl_workload_gpu_copy = {
-	.devices = SL_DEVICE_GPU,
+	.devices = SL_DEVICE_GPU | SL_DEVICE_GPU_ONLY,
 	.name = "gpu_copy",
 	.help = GPU_COPY_HELP,
 	.params = gpu_copy_params,
@@ -78,7 +78,7 @@ const struct sl_workload_ops sl_workload_gpu_copy = {
 };
 #else
 const struct sl_workload_ops sl_workload_gpu_copy = {
-	.devices = SL_DEVICE_GPU,
+	.devices = SL_DEVICE_GPU | SL_DEVICE_GPU_ONLY,
 	.name = "gpu_copy",
 	.help = GPU_COPY_HELP,
 	.params = gpu_copy_params,

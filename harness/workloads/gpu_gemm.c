@@ -65,7 +65,7 @@ void sl_gpu_gemm_teardown(struct sl_wctx *w)
 }
 
 const struct sl_workload_ops sl_workload_gpu_gemm = {
-	.devices = SL_DEVICE_GPU,
+	.devices = SL_DEVICE_GPU | SL_DEVICE_GPU_ONLY,
 	.name = "gpu_gemm",
 	.help = "cuBLAS GEMM on the GPU (float, double, bf16); timed: the GEMM between CUDA events (gflops from "
 		"device time), Freivalds-checked after it, the warm-up exactly against the CPU",
@@ -96,7 +96,7 @@ void sl_gpu_gemm_teardown(struct sl_wctx *w)
 }
 
 const struct sl_workload_ops sl_workload_gpu_gemm = {
-	.devices = SL_DEVICE_GPU,
+	.devices = SL_DEVICE_GPU | SL_DEVICE_GPU_ONLY,
 	.name = "gpu_gemm",
 	.help = "cuBLAS GEMM on the GPU (float, double, bf16); timed: the GEMM between CUDA events (gflops from "
 		"device time), Freivalds-checked after it, the warm-up exactly against the CPU",

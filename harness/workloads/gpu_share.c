@@ -25,7 +25,7 @@ static const char *const gpu_share_plots[] = { "gpu_share", NULL };
 
 #ifdef SL_HAVE_CUDA
 const struct sl_workload_ops sl_workload_gpu_share = {
-	.devices = SL_DEVICE_GPU,
+	.devices = SL_DEVICE_GPU | SL_DEVICE_GPU_ONLY,
 	.name = "gpu_share",
 	.help = GPU_SHARE_HELP,
 	.params = gpu_share_params,
@@ -34,7 +34,7 @@ const struct sl_workload_ops sl_workload_gpu_share = {
 };
 #else
 const struct sl_workload_ops sl_workload_gpu_share = {
-	.devices = SL_DEVICE_GPU,
+	.devices = SL_DEVICE_GPU | SL_DEVICE_GPU_ONLY,
 	.name = "gpu_share",
 	.help = GPU_SHARE_HELP,
 	.params = gpu_share_params,

@@ -78,7 +78,7 @@ static void gpu_sync_metrics(const struct sl_setting *s, long ntasks, const doub
 }
 
 const struct sl_workload_ops sl_workload_gpu_sync = {
-	.devices = SL_DEVICE_GPU,
+	.devices = SL_DEVICE_GPU | SL_DEVICE_GPU_ONLY,
 	.name = "gpu_sync",
 	.help = GPU_SYNC_HELP,
 	.params = gpu_sync_params,
@@ -93,7 +93,7 @@ const struct sl_workload_ops sl_workload_gpu_sync = {
 };
 #else
 const struct sl_workload_ops sl_workload_gpu_sync = {
-	.devices = SL_DEVICE_GPU,
+	.devices = SL_DEVICE_GPU | SL_DEVICE_GPU_ONLY,
 	.name = "gpu_sync",
 	.help = GPU_SYNC_HELP,
 	.params = gpu_sync_params,

@@ -131,7 +131,7 @@ static bool start_latency_applies(const struct sl_plot_ctx *pc)
 
 	return v->c_latency >= 0 && v->c_start_method >= 0 &&
 	       (sl_summary_view_varies(v, v->c_start_method) ||
-		(v->c_parent_rss_mb >= 0 && sl_summary_view_varies(v, v->c_parent_rss_mb)));
+		(v->c_parent_rss >= 0 && sl_summary_view_varies(v, v->c_parent_rss)));
 }
 
 /* Start-method latency bars. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "experiment/axis.h"
 #include "plot/draw.h"
 
 /* ---- runs.csv, for error bars ---- */
@@ -546,22 +547,16 @@ out_free:
 	return rc;
 }
 
-/* The first varying numeric workload parameter (after the standard axes), or -1. */
+/* The first varying numeric workload parameter (an axis column that is not a standard axis of the
+ * axis table, nor the workload), or -1. */
 int sl_plot_numeric_param(const struct sl_summary_view *v)
 {
-	int last_axis = v->c_mem_policy > v->c_affinity ? v->c_mem_policy : v->c_affinity;
-	int first_param;
-
-	if (v->c_parent_uses > last_axis)
-		last_axis = v->c_parent_uses;
-	first_param = last_axis >= 0 ? last_axis + 1 : v->c_series + 1;
-
 	for (int a = 0; a < v->naxes; a++) {
 		int col = v->axes[a];
 		bool numeric = true;
 		double d;
 
-		if (col < first_param || !v->varies[a])
+		if (!v->varies[a] || col == v->c_workload || sl_axis_find(v->csv.header[col]))
 			continue;
 		for (size_t r = 0; r < sl_sv_rows(v) && numeric; r++)
 			numeric = sl_parse_double(sl_sv_text(v, r, col), &d);
