@@ -36,7 +36,11 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) \
 	-DSL_CFLAGS='"$(strip $(CFLAGS) $(EXTRA_CFLAGS))"'
 LDLIBS  := $(PKG_LIBS) -fopenmp -pthread -ldl -lm
 
-SRCS := $(wildcard harness/src/*/*.c) $(wildcard harness/workloads/*.c) $(wildcard harness/launch/*.c)
+# harness/launch/mpi_rank.c, the rank side of the mpi start method, links libmpi: it is built only
+# with MPI, and only into speedlab-mpi and the test programs (MPI_RANK below)
+MPI_RANK_SRC := harness/launch/mpi_rank.c
+SRCS := $(wildcard harness/src/*/*.c) $(wildcard harness/workloads/*.c) \
+	$(filter-out $(MPI_RANK_SRC),$(wildcard harness/launch/*.c))
 CUSRCS :=
 
 ifneq ($(NVCC),)
@@ -59,19 +63,18 @@ MPI_CFLAGS := $(shell $(MPICC) --showme:compile 2>/dev/null)
 MPI_LIBS   := $(shell $(MPICC) --showme:link 2>/dev/null)
 ALL_CFLAGS += -DSL_HAVE_MPI $(MPI_CFLAGS)
 # speedlab launches ranks but links no MPI library (libmpi would cost every spawned worker ~0.8 ms of
-# loading): its mpi.o is the launch side only. The ranks run speedlab-mpi, which has the whole of
-# mpi.c (mpi-full.o), as do the test programs.
+# loading): it has the launch side of the mpi start method and mpi_norank.o in place of the rank
+# side. The ranks run speedlab-mpi, which has mpi_rank.o instead, as do the test programs.
 MPI_BIN := $(BUILD)/speedlab-mpi
-MPI_FULL := $(BUILD)/obj/harness/launch/mpi-full.o
-$(BUILD)/obj/harness/launch/mpi.o: EXTRA_CFLAGS += -DSL_MPI_LAUNCH_ONLY
+MPI_RANK := $(MPI_RANK_SRC:%.c=$(BUILD)/obj/%.o)
 endif
 
 OBJS   := $(SRCS:%.c=$(BUILD)/obj/%.o)
 CUOBJS := $(CUSRCS:%.cu=$(BUILD)/obj/%.cu.o)
 LIBOBJS := $(filter-out $(BUILD)/obj/harness/src/cli/main.o,$(OBJS))
-# the test programs and speedlab-mpi have the rank side of the mpi start method too
-FULLOBJS := $(if $(MPI_FULL),$(patsubst $(BUILD)/obj/harness/launch/mpi.o,$(MPI_FULL),$(LIBOBJS)),$(LIBOBJS))
-DEPS   := $(OBJS:.o=.d) $(CUOBJS:.o=.d) $(MPI_FULL:.o=.d)
+# the test programs and speedlab-mpi have the rank side of the mpi start method instead of its stand-in
+FULLOBJS := $(if $(MPI_RANK),$(patsubst $(BUILD)/obj/harness/launch/mpi_norank.o,$(MPI_RANK),$(LIBOBJS)),$(LIBOBJS))
+DEPS   := $(OBJS:.o=.d) $(CUOBJS:.o=.d) $(MPI_RANK:.o=.d)
 
 TEST_SRCS := $(wildcard harness/tests/test_*.c)
 TEST_BINS := $(TEST_SRCS:harness/tests/%.c=$(BUILD)/tests/%)
@@ -107,11 +110,6 @@ $(BUILD)/speedlab: $(OBJS)
 $(MPI_BIN): $(BUILD)/obj/harness/src/cli/main.o $(FULLOBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS) $(LDFLAGS_CUDA) $(LDLIBS) $(MPI_LIBS)
-
-$(MPI_FULL): harness/launch/mpi.c
-	@mkdir -p $(dir $@)
-	@echo "  CC      $< (with the rank side)"
-	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(CUDA_LIB): $(CUOBJS)
 	@echo "  LD      $@"

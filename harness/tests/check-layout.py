@@ -5,15 +5,21 @@
   - no include circle between modules (a module is NAME.c with NAME.h);
   - no source file over 1000 lines, no function over 150 lines;
   - the core (harness/src, outside core/registry.c) never compares a workload's or launcher's name;
-  - an axis is known by at most 5 source files (parent_rss_mb, the issue's example).
+  - an axis is known by at most 5 source files (parent_rss_mb, the issue's example);
+  - calls go one way too: no object file calls a function defined in a higher folder (read with nm
+    from the build's objects, --obj DIR, default build/obj; core/registry.c, the one registry, is
+    the exception: it names every plug-in).
 Prints every breach as FILE:LINE: problem and exits 1 when there is one. --only RULE runs one rule
-(includes, circles, size, names, axis); --root DIR checks another harness/ folder."""
+(includes, circles, size, names, axis, calls); --root DIR checks another harness/ folder."""
 import os, re, sys
 
 # the harness/ folder checked: this script's parent, or --root DIR (the test plants breaches in a copy)
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 if '--root' in sys.argv:
     ROOT = sys.argv[sys.argv.index('--root') + 1]
+OBJ = os.path.join(ROOT, '..', 'build', 'obj')
+if '--obj' in sys.argv:
+    OBJ = sys.argv[sys.argv.index('--obj') + 1]
 # lower ranks are included by higher ones, never the other way
 RANK = {'core': 0, 'sys': 1, 'experiment': 2, 'monitor': 2, 'results': 2, 'workloads': 3,
         'pool': 4, 'launch': 5, 'run': 6, 'analysis': 7, 'plot': 8, 'report': 9, 'cli': 10}
@@ -132,8 +138,37 @@ def check_axis(out, axis='parent_rss_mb'):
         out.append('axis %s is known by %d source files (at most %d): %s' %
                    (axis, len(users), MAX_AXIS_FILES, ' '.join(users)))
 
+def check_calls(out):
+    import subprocess
+    top = os.path.join(OBJ, 'harness')
+    if not os.path.isdir(top):
+        out.append('%s: no object files to read the calls from (build first)' % top)
+        return
+    defs, undefs = {}, []
+    for dp, _, fs in os.walk(top):
+        for f in sorted(fs):
+            if not f.endswith('.o'):
+                continue
+            o = os.path.join(dp, f)
+            src = os.path.join(ROOT, os.path.relpath(o, top))[:-2] + '.c'
+            res = subprocess.run(['nm', '-P', o], capture_output=True, text=True)
+            for line in res.stdout.splitlines():
+                parts = line.split()
+                if len(parts) < 2:
+                    continue
+                if parts[1] == 'U':
+                    undefs.append((src, parts[0]))
+                elif parts[1] in 'TDBR':
+                    defs[parts[0]] = src
+    for src, sym in sorted(undefs):
+        if sym not in defs or src.endswith(os.path.join('core', 'registry.c')):
+            continue
+        me, them = folder(src), folder(defs[sym])
+        if me in RANK and them in RANK and RANK[them] > RANK[me]:
+            out.append('%s: %s/ calls %s, defined in %s (a higher folder)' % (rel(src), me, sym, rel(defs[sym])))
+
 RULES = {'includes': check_includes, 'circles': check_circles, 'size': check_size,
-         'names': check_names, 'axis': check_axis}
+         'names': check_names, 'axis': check_axis, 'calls': check_calls}
 
 def main(argv):
     only = argv[argv.index('--only') + 1] if '--only' in argv else None

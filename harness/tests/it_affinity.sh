@@ -89,7 +89,7 @@ PY
 
 # the report says where the workers ran; on one NUMA node, that mem_policy had nowhere to move memory
 "$SPEEDLAB" report --out "$tmp/rep" "$tmp/aff" >"$tmp/out" 2>"$tmp/err" || fail "report exited $?: $(cat "$tmp/err")"
-grep -q "^\*\*Placement:\*\* allowed CPUs $allowed · " "$tmp/rep/report.md" || fail "no Placement line in the report"
+grep -q "^- \\*\\*Placement:\\*\\* allowed CPUs $allowed · " "$tmp/rep/report.md" || fail "no Placement line in the report"
 # the report draws runtime and the CPUs used by affinity, with the observed counts as their data
 for p in affinity_runtime affinity_cpus; do
 	[ -s "$tmp/aff/plots/$p.png" ] || fail "no $p plot for a sweep over affinity"

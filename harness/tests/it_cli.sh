@@ -34,6 +34,40 @@ expect_exit 2 "$SL" run x.ini --bogus
 expect_err "unknown option '--bogus'"
 expect_exit 2 "$SL" sysinfo --bogus
 
+# --- options (getopt_long): --opt=value is --opt value; a missing value and an unknown option are named
+expect_exit 0 "$SL" run --cmd=true --set=repeats=2 --seed=7 --out="$T/eq1" --quiet
+expect_exit 0 "$SL" run --cmd true --set repeats=2 --seed 7 --out "$T/eq2" -q
+cmp -s "$T/eq1/experiment.ini" "$T/eq2/experiment.ini" || fail "run: --opt=value and --opt value differ"
+grep -q "^repeats = 2" "$T/eq1/experiment.ini" || fail "run --set=repeats=2 not applied"
+expect_exit 0 "$SL" compare --threshold=50 --json="$T/c1.json" "$T/eq1" "$T/eq2"
+expect_exit 0 "$SL" compare "$T/eq1" --threshold 50 "$T/eq2" --json "$T/c2.json"
+cmp -s "$T/c1.json" "$T/c2.json" || fail "compare: --opt=value and --opt value differ"
+expect_exit 0 "$SL" slurm "$T/eq1/experiment.ini" --time=10:00 --set=repeats=3 --out="$T/o" -o"$T/s1.sh"
+expect_exit 0 "$SL" slurm "$T/eq1/experiment.ini" --time 10:00 --set repeats=3 --out "$T/o" -o "$T/s2.sh"
+cmp -s "$T/s1.sh" "$T/s2.sh" || fail "slurm: --opt=value and --opt value differ"
+grep -q "time=10:00" "$T/s1.sh" || fail "slurm --time=10:00 not applied"
+expect_exit 0 "$SL" report --out="$T/rep1" --failed=x:crashed
+expect_exit 0 "$SL" report --out "$T/rep2" --failed x:crashed
+cmp -s "$T/rep1/report.md" "$T/rep2/report.md" || fail "report: --opt=value and --opt value differ"
+for c in "run x.ini --out" "run --cmd" "run x.ini --set" "compare a b --json" "report --out" "slurm x.ini --time"; do
+	set -- $c
+	opt=${!#}
+	expect_exit 2 "$SL" "$@"
+	expect_err "speedlab: $1: option '$opt' requires a value"
+done
+expect_exit 2 "$SL" slurm x.ini -o
+expect_err "slurm: option '-o' requires a value"
+for c in list sysinfo table plot report compare baseline slurm; do
+	expect_exit 2 "$SL" "$c" --bogus x
+	expect_err "speedlab: $c: unknown option '--bogus'"
+done
+expect_exit 2 "$SL" run x.ini --ou=d     # no abbreviations: every option is spelt out
+expect_err "run: unknown option '--ou' (did you mean '--out'?)"
+expect_exit 2 "$SL" plot --quiet=yes x
+expect_err "plot: option '--quiet' takes no value"
+expect_exit 2 "$SL" run -qx x.ini
+expect_err "run: unknown option '-x' in '-qx'"
+
 # --- sysinfo agrees with the OS
 expect_exit 0 "$SL" sysinfo --json
 /usr/bin/python3 - "$T/out" <<'PY' || fail "sysinfo --json disagrees with the OS"

@@ -34,7 +34,7 @@ grep -q 'gemm threads=unset: 1 process keeps 3.7 cores busy' "$md" || fail "core
 grep -q 'at 2 processes it is 15% slower than threads=1 (4.69 s vs 4.09 s) — set OPENBLAS_NUM_THREADS=1' "$md" ||
 	fail "threads=1 comparison"
 grep -q 'gemm threads=1 reaches 2.39× at 4 processes (efficiency 0.60)' "$md" || fail "scaling finding"
-grep -q '^!\[oversubscription: speedup vs worker processes\](plots/speedup.png)$' "$md" || fail "speedup plot link"
+grep -q '^!\[oversubscription: speedup vs worker processes\](plots/speedup.png) ' "$md" || fail "speedup plot link"
 grep -q '^| 2 ⚠ oversubscribed | 4.69 s' "$md" || fail "full tables not included"
 # the answer first, then one pivot table over the swept axes, its speedups all against the fastest
 # 1-process configuration (threads=unset, 3.56 s): threads=1 at 1 process is 0.45×, not 1.00×
@@ -101,12 +101,12 @@ for name in chunksize gpu-copy gpu-gemm gpu-sync oversubscription start-methods;
 	grep -q "^## $name$" "$cm" || fail "no section for $name"
 done
 grep -q '^## gpu-skipped$' "$cm" && fail "a section for an experiment that measured nothing"
-grep -q '](../report-scaling/plots/speedup.png)$' "$cm" || fail "plot paths relative to the combined report"
+grep -q '^!\[.*](../report-scaling/plots/speedup.png) ' "$cm" || fail "plot paths relative to the combined report"
 # the combined report embeds each experiment's key plot only; the others are links, folded
 n_img=$(grep -o '<img ' "$comb/index.html" | wc -l)
 n_sec=$(grep -c '^\*\*Answer:\*\* ' "$cm")
 [ "$n_img" -ge 6 ] && [ "$n_img" -le "$n_sec" ] || fail "combined index.html embeds $n_img images for $n_sec sections"
-grep -q '^\*\*Other plots:\*\* .*\[parallel efficiency vs worker processes\](../report-scaling/plots/efficiency.svg)' "$cm" ||
+grep -q '^- \*\*Other plots:\*\* .*\[parallel efficiency vs worker processes\](../report-scaling/plots/efficiency.svg)' "$cm" ||
 	fail "folded plots are not linked"
 # the answer first: a key-results table with one row per experiment, each section's Answer before its fold
 grep -q '^| \[oversubscription\](#oversubscription) | 1.07× at 4 processes, threads=1 (3.34 s vs 3.56 s) |$' "$cm" ||
@@ -118,6 +118,13 @@ grep -q '^\*\*Answer:\*\* 1.07× at 4 processes, threads=1 (efficiency 0.27): 3.
 [ "$(grep -c '^## Glossary$' "$cm")" -eq 1 ] || fail "no glossary, or more than one"
 [ "$(stat -c %s "$comb/index.html")" -lt 1000000 ] || fail "combined index.html is 1 MB or more"
 grep -q '<h2 id="chunksize">chunksize</h2>' "$comb/index.html" || fail "section anchors"
+# a short key-results table stays one table; its first screen in headless Chromium where it is installed
+grep -q '<div class="table key"><table>' "$comb/index.html" || fail "the key-results table is not marked"
+harness/tests/screenshot-report.sh "$comb/index.html" "$tmp/first-screen.png" >"$tmp/shot" 2>&1
+case $? in
+0 | 77) tail -n 1 "$tmp/shot" ;;
+*) fail "$(cat "$tmp/shot")" ;;
+esac
 
 # bad input: exit 2, with the file and line
 "$SPEEDLAB" report "$tmp/nonexistent" 2>"$tmp/err"

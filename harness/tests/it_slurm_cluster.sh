@@ -6,7 +6,7 @@
 # in a new job finishes it (every configuration ok, the mpi rows, whose ranks srun started, checked
 # like fork's, the jobs' output and states); a two-element job array (--split) runs on it too. The
 # daemons run in the foreground as this script's children and are stopped by their pids.
-# asan: no (the same launch path as the normal binary, and a second cluster run would cost the suite another ~30 s; it_mpi covers mpi.c under ASan)
+# asan: no (the same launch path as the normal binary, and a second cluster run would cost the suite another ~30 s; it_mpi covers the mpi launcher under ASan)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${SPEEDLAB:=$here/../../build/speedlab}"

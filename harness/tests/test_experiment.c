@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "experiment/cmdexp.h"
+#include "analysis/compare.h"
 #include "experiment/experiment.h"
 
 static struct sl_experiment E;

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "sys/blas.h"
+#include "experiment/axis.h"
 #include "monitor/monitor.h"
 #include "sys/placement.h"
 #include "pool/pool.h"
@@ -111,6 +112,11 @@ static int env_put_long(struct env *e, const char *name, long value)
 	return env_put(e, name, buf);
 }
 
+static int env_put_axis(void *e, const char *name, const char *value)
+{
+	return env_put(e, name, value);
+}
+
 /* This process's environment plus the setting's variables; task < 0 for per = run. */
 static int env_build(struct env *e, const struct sl_setting *s, long task, int worker)
 {
@@ -127,23 +133,8 @@ static int env_build(struct env *e, const struct sl_setting *s, long task, int w
 		name[eq - *v] = '\0';
 		rc = env_put(e, name, eq + 1);
 	}
-	rc = rc ? rc : env_put_long(e, "SPEEDLAB_PROCESSES", s->processes);
-	/* as written: only the command knows how many tasks it splits, so it applies `auto` itself */
-	if (s->chunksize_text[0])
-		rc = rc ? rc : env_put(e, "SPEEDLAB_CHUNKSIZE", s->chunksize_text);
-	else
-		rc = rc ? rc : env_put_long(e, "SPEEDLAB_CHUNKSIZE", s->chunksize);
-	rc = rc ? rc : env_put(e, "SPEEDLAB_START_METHOD", s->start_method);
-	if (s->threads_kind == SL_THREADS_UNSET)
-		rc = rc ? rc : env_put(e, "SPEEDLAB_THREADS", "unset");
-	else
-		rc = rc ? rc : env_put_long(e, "SPEEDLAB_THREADS", s->threads);
-	rc = rc ? rc : env_put(e, "SPEEDLAB_THREAD_API", s->thread_api);
-	rc = rc ? rc : env_put(e, "SPEEDLAB_DISPATCH", s->dispatch);
-	rc = rc ? rc : env_put(e, "SPEEDLAB_DEVICE", s->device);
-	rc = rc ? rc : env_put(e, "SPEEDLAB_BLAS", s->blas);
-	rc = rc ? rc : env_put(e, "SPEEDLAB_AFFINITY", s->affinity[0] ? s->affinity : "none");
-	rc = rc ? rc : env_put(e, "SPEEDLAB_MEM_POLICY", s->mem_policy[0] ? s->mem_policy : "default");
+	/* the axes, each as its row of the axis table names it (SPEEDLAB_PROCESSES, ...) */
+	rc = rc ? rc : sl_axis_env(s, env_put_axis, e);
 	if (task < 0 && !rc) {
 		/* per run the command is its own process manager: it places its workers by this plan */
 		char plan[1024] = "", cpus[256], msg[256];

@@ -23,6 +23,9 @@ static const struct sl_param_def gpu_copy_params[] = {
 #define GPU_COPY_HELP "host<->device copy bandwidth, pinned vs pageable, by size; timed: the copy between CUDA events "\
 	"(gbps from device time), its sampled words checked after it"
 
+/* its own plot kind (plot/'s registry), with or without CUDA: results are plotted anywhere */
+static const char *const gpu_copy_plots[] = { "gpu_copy", NULL };
+
 #ifdef SL_HAVE_CUDA
 /* Bytes of one copy: mb MiB rounded up to whole 8-byte words. */
 static size_t gpu_copy_bytes(const struct sl_setting *s)
@@ -60,7 +63,7 @@ static void gpu_copy_teardown(struct sl_wctx *w)
 }
 
 const struct sl_workload_ops sl_workload_gpu_copy = {
-	.devices = SL_DEVICE_GPU,
+	.devices = SL_DEVICE_GPU | SL_DEVICE_GPU_ONLY,
 	.name = "gpu_copy",
 	.help = GPU_COPY_HELP,
 	.params = gpu_copy_params,
@@ -71,14 +74,16 @@ const struct sl_workload_ops sl_workload_gpu_copy = {
 	.teardown = gpu_copy_teardown,
 	.verify = sl_gpu_verify,
 	.metrics = sl_gpu_metrics,
+	.plots = gpu_copy_plots,
 };
 #else
 const struct sl_workload_ops sl_workload_gpu_copy = {
-	.devices = SL_DEVICE_GPU,
+	.devices = SL_DEVICE_GPU | SL_DEVICE_GPU_ONLY,
 	.name = "gpu_copy",
 	.help = GPU_COPY_HELP,
 	.params = gpu_copy_params,
 	.unimplemented_reason = "built without CUDA",
 	.supported = sl_gpu_supported,
+	.plots = gpu_copy_plots,
 };
 #endif

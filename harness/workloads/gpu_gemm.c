@@ -27,6 +27,9 @@ double sl_gpu_gemm_flops_per_task(const struct sl_setting *s)
 	return 2.0 * n * n * n;
 }
 
+/* its own plot kind (plot/'s registry), with or without CUDA: results are plotted anywhere */
+static const char *const gpu_gemm_plots[] = { "gpu_throughput", NULL };
+
 #ifdef SL_HAVE_CUDA
 int sl_gpu_gemm_setup(struct sl_wctx *w, char *msg, size_t msglen)
 {
@@ -62,12 +65,13 @@ void sl_gpu_gemm_teardown(struct sl_wctx *w)
 }
 
 const struct sl_workload_ops sl_workload_gpu_gemm = {
-	.devices = SL_DEVICE_GPU,
+	.devices = SL_DEVICE_GPU | SL_DEVICE_GPU_ONLY,
 	.name = "gpu_gemm",
 	.help = "cuBLAS GEMM on the GPU (float, double, bf16); timed: the GEMM between CUDA events (gflops from "
 		"device time), Freivalds-checked after it, the warm-up exactly against the CPU",
 	.params = gpu_gemm_params,
 	SL_GPU_GEMM_CALLBACKS,
+	.plots = gpu_gemm_plots,
 };
 #else
 /* Without CUDA the callbacks exist (gemm's device=gpu path may name them) but refuse. */
@@ -92,12 +96,13 @@ void sl_gpu_gemm_teardown(struct sl_wctx *w)
 }
 
 const struct sl_workload_ops sl_workload_gpu_gemm = {
-	.devices = SL_DEVICE_GPU,
+	.devices = SL_DEVICE_GPU | SL_DEVICE_GPU_ONLY,
 	.name = "gpu_gemm",
 	.help = "cuBLAS GEMM on the GPU (float, double, bf16); timed: the GEMM between CUDA events (gflops from "
 		"device time), Freivalds-checked after it, the warm-up exactly against the CPU",
 	.params = gpu_gemm_params,
 	.unimplemented_reason = "built without CUDA",
 	.supported = sl_gpu_supported,
+	.plots = gpu_gemm_plots,
 };
 #endif

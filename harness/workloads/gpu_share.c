@@ -20,21 +20,26 @@ static const struct sl_param_def gpu_share_params[] = {
 #define GPU_SHARE_HELP "P processes share one GPU, each with its own context and cuBLAS GEMMs: " \
 	"gflops is the aggregate, gflops_per_proc each process's own rate; timed like gpu_gemm"
 
+/* its own plot kind (plot/'s registry), with or without CUDA: results are plotted anywhere */
+static const char *const gpu_share_plots[] = { "gpu_share", NULL };
+
 #ifdef SL_HAVE_CUDA
 const struct sl_workload_ops sl_workload_gpu_share = {
-	.devices = SL_DEVICE_GPU,
+	.devices = SL_DEVICE_GPU | SL_DEVICE_GPU_ONLY,
 	.name = "gpu_share",
 	.help = GPU_SHARE_HELP,
 	.params = gpu_share_params,
 	SL_GPU_GEMM_CALLBACKS,
+	.plots = gpu_share_plots,
 };
 #else
 const struct sl_workload_ops sl_workload_gpu_share = {
-	.devices = SL_DEVICE_GPU,
+	.devices = SL_DEVICE_GPU | SL_DEVICE_GPU_ONLY,
 	.name = "gpu_share",
 	.help = GPU_SHARE_HELP,
 	.params = gpu_share_params,
 	.unimplemented_reason = "built without CUDA",
 	.supported = sl_gpu_supported,
+	.plots = gpu_share_plots,
 };
 #endif

@@ -22,6 +22,9 @@ static const struct sl_param_def gpu_sync_params[] = {
 #define GPU_SYNC_HELP "wait on a GPU kernel of known length under a host sync mode: host_cpu_pct is the " \
 	"CPU the waiting process burns, gpu_wait_us its wake-up latency; timed: launch to wake-up"
 
+/* its own plot kind (plot/'s registry), with or without CUDA: results are plotted anywhere */
+static const char *const gpu_sync_plots[] = { "gpu_sync", NULL };
+
 #ifdef SL_HAVE_CUDA
 static int gpu_sync_setup(struct sl_wctx *w, char *msg, size_t msglen)
 {
@@ -75,7 +78,7 @@ static void gpu_sync_metrics(const struct sl_setting *s, long ntasks, const doub
 }
 
 const struct sl_workload_ops sl_workload_gpu_sync = {
-	.devices = SL_DEVICE_GPU,
+	.devices = SL_DEVICE_GPU | SL_DEVICE_GPU_ONLY,
 	.name = "gpu_sync",
 	.help = GPU_SYNC_HELP,
 	.params = gpu_sync_params,
@@ -86,14 +89,16 @@ const struct sl_workload_ops sl_workload_gpu_sync = {
 	.teardown = gpu_sync_teardown,
 	.verify = gpu_sync_verify,
 	.metrics = gpu_sync_metrics,
+	.plots = gpu_sync_plots,
 };
 #else
 const struct sl_workload_ops sl_workload_gpu_sync = {
-	.devices = SL_DEVICE_GPU,
+	.devices = SL_DEVICE_GPU | SL_DEVICE_GPU_ONLY,
 	.name = "gpu_sync",
 	.help = GPU_SYNC_HELP,
 	.params = gpu_sync_params,
 	.unimplemented_reason = "built without CUDA",
 	.supported = sl_gpu_supported,
+	.plots = gpu_sync_plots,
 };
 #endif

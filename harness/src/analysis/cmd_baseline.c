@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/cmd.h"
+#include "core/opts.h"
 #include "analysis/compare.h"
 #include "core/speedlab.h"
 
@@ -238,24 +239,39 @@ int sl_cmd_baseline(int argc, char **argv)
 {
 	struct sl_cmp_run run;
 	char dest[PATH_MAX];
+	char **pos = calloc((size_t)argc + 1, sizeof(*pos));    /* pos[0] unused, as argv's */
+	struct sl_opts o;
+	int n = 1, rc;
 
-	if (argc >= 2 && strcmp(argv[1], "calibrate") == 0) {
-		if (argc < 4 || (argc - 2) % 2) {
-			sl_err("usage: speedlab baseline calibrate A1 B1 [A2 B2]... (pairs of identical runs)");
-			return SL_EXIT_USAGE;
-		}
-		return baseline_calibrate(argv + 2, argc - 2);
+	if (!pos) {
+		sl_err("baseline: out of memory");
+		return SL_EXIT_USAGE;
 	}
-	if (argc != 3 || (strcmp(argv[1], "save") != 0 && strcmp(argv[1], "path") != 0)) {
+	sl_opts_init(&o, "baseline", argc, argv, "", NULL);     /* no options: refuses any */
+	while ((rc = sl_opts_next(&o)) == SL_OPT_ARG)
+		pos[n++] = o.arg;
+	if (rc != SL_OPT_END)
+		rc = SL_EXIT_USAGE;
+	else if (n >= 2 && strcmp(pos[1], "calibrate") == 0) {
+		if (n < 4 || (n - 2) % 2) {
+			sl_err("usage: speedlab baseline calibrate A1 B1 [A2 B2]... (pairs of identical runs)");
+			rc = SL_EXIT_USAGE;
+		} else {
+			rc = baseline_calibrate(pos + 2, n - 2);
+		}
+	} else if (n != 3 || (strcmp(pos[1], "save") != 0 && strcmp(pos[1], "path") != 0)) {
 		sl_err("usage: speedlab baseline save DIR | speedlab baseline path DIR | "
 		       "speedlab baseline calibrate A1 B1 [A2 B2]...");
-		return SL_EXIT_USAGE;
+		rc = SL_EXIT_USAGE;
+	} else if (strcmp(pos[1], "save") == 0) {
+		rc = baseline_save(pos[2]);
+	} else if (baseline_path(pos[2], dest, sizeof(dest), &run) < 0) {
+		rc = SL_EXIT_USAGE;
+	} else {
+		sl_cmp_run_free(&run);
+		printf("%s\n", dest);
+		rc = SL_EXIT_OK;
 	}
-	if (strcmp(argv[1], "save") == 0)
-		return baseline_save(argv[2]);
-	if (baseline_path(argv[2], dest, sizeof(dest), &run) < 0)
-		return SL_EXIT_USAGE;
-	sl_cmp_run_free(&run);
-	printf("%s\n", dest);
-	return SL_EXIT_OK;
+	free(pos);
+	return rc;
 }

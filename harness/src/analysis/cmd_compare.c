@@ -15,6 +15,7 @@
 #include "core/cmd.h"
 #include "analysis/compare.h"
 #include "analysis/compare_history.h"
+#include "core/opts.h"
 #include "core/speedlab.h"
 
 struct compare_args {
@@ -27,10 +28,8 @@ struct compare_args {
 	struct sl_cmp_options o;
 };
 
-static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
-static int usage_error(const char *fmt, const char *arg)
+static int usage(void)
 {
-	sl_err(fmt, arg);
 	fprintf(stderr, "usage: speedlab compare BASE CUR [--threshold PCT] [--metric NAME]... [--cross-machine]\n"
 			"                        [--no-calibration]\n"
 			"                        [--json FILE] [--markdown FILE]\n"
@@ -40,71 +39,87 @@ static int usage_error(const char *fmt, const char *arg)
 	return SL_EXIT_USAGE;
 }
 
+static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
+static int usage_error(const char *fmt, const char *arg)
+{
+	sl_err(fmt, arg);
+	return usage();
+}
+
 static int parse_args(int argc, char **argv, struct compare_args *a)
 {
+	enum { O_THRESHOLD = 256, O_METRIC, O_CROSS, O_NOCAL, O_JSON, O_MARKDOWN, O_HISTORY, O_RECORD, O_PLOT_DATA,
+	       O_COMMIT, O_DATE, O_WINDOW };
+	static const struct option longopts[] = {
+		{ "threshold", required_argument, NULL, O_THRESHOLD }, { "metric", required_argument, NULL, O_METRIC },
+		{ "cross-machine", no_argument, NULL, O_CROSS },        { "no-calibration", no_argument, NULL, O_NOCAL },
+		{ "json", required_argument, NULL, O_JSON },            { "markdown", required_argument, NULL, O_MARKDOWN },
+		{ "history", required_argument, NULL, O_HISTORY },      { "record", required_argument, NULL, O_RECORD },
+		{ "plot-data", required_argument, NULL, O_PLOT_DATA },  { "commit", required_argument, NULL, O_COMMIT },
+		{ "date", required_argument, NULL, O_DATE },            { "window", required_argument, NULL, O_WINDOW },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sl_opts o;
+	int c;
+
 	memset(a, 0, sizeof(*a));
 	a->threshold = NAN;
 	a->window = 50;
 	sl_cmp_options_init(&a->o);
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+	sl_opts_init(&o, "compare", argc, argv, "", longopts);
+	while ((c = sl_opts_next(&o)) != SL_OPT_END) {
+		const char *val = o.arg;
 
-		if (strcmp(arg, "--cross-machine") == 0) {
+		switch (c) {
+		case O_CROSS:
 			a->o.cross_machine = true;
-			continue;
-		}
-		if (strcmp(arg, "--no-calibration") == 0) {
+			break;
+		case O_NOCAL:
 			a->no_calibration = true;
-			continue;
-		}
-		if (arg[0] != '-' || strcmp(arg, "-") == 0) {
+			break;
+		case SL_OPT_ARG:
 			if (a->npos == 2)
-				return usage_error("compare: unexpected argument '%s'", arg);
-			a->pos[a->npos++] = arg;
-			continue;
-		}
-		if (!val)
-			return usage_error("compare: %s needs a value", arg);
-		i++;
-		if (strcmp(arg, "--threshold") == 0) {
+				return usage_error("compare: unexpected argument '%s'", val);
+			a->pos[a->npos++] = val;
+			break;
+		case O_THRESHOLD:
 			if (!sl_parse_double(val, &a->threshold) || a->threshold < 0 || a->threshold > 1000)
 				return usage_error("compare: --threshold '%s': expected a percentage between 0 and 1000", val);
-		} else if (strcmp(arg, "--metric") == 0) {
+			break;
+		case O_METRIC:
 			if (a->o.nmetrics >= SL_CMP_MAX_METRICS)
 				return usage_error("compare: too many --metric (%s)", val);
 			if (sl_cmp_metric_lookup(val, &a->o.metrics[a->o.nmetrics]) < 0)
 				return SL_EXIT_USAGE;
 			a->o.nmetrics++;
-		} else if (strcmp(arg, "--json") == 0) {
+			break;
+		case O_JSON:
 			a->json = val;
-		} else if (strcmp(arg, "--markdown") == 0) {
+			break;
+		case O_MARKDOWN:
 			a->markdown = val;
-		} else if (strcmp(arg, "--history") == 0) {
+			break;
+		case O_HISTORY:
 			a->history = val;
-		} else if (strcmp(arg, "--record") == 0) {
+			break;
+		case O_RECORD:
 			a->record = val;
-		} else if (strcmp(arg, "--plot-data") == 0) {
+			break;
+		case O_PLOT_DATA:
 			a->plot_data = val;
-		} else if (strcmp(arg, "--commit") == 0) {
+			break;
+		case O_COMMIT:
 			a->commit = val;
-		} else if (strcmp(arg, "--date") == 0) {
+			break;
+		case O_DATE:
 			a->date = val;
-		} else if (strcmp(arg, "--window") == 0) {
+			break;
+		case O_WINDOW:
 			if (!sl_parse_long(val, &a->window) || a->window < 6 || a->window > 100000)
 				return usage_error("compare: --window '%s': expected a number of runs from 6 to 100000", val);
-		} else {
-			static const char *const opts[] = {
-				"--threshold", "--metric", "--cross-machine", "--no-calibration", "--json", "--markdown", "--history",
-				"--record", "--plot-data", "--commit", "--date", "--window", NULL,
-			};
-			const char *guess = sl_did_you_mean(arg, opts);
-
-			if (guess) {
-				sl_err("compare: unknown option '%s' (did you mean '%s'?)", arg, guess);
-				return usage_error("compare: see 'speedlab compare --help'%s", "");
-			}
-			return usage_error("compare: unknown option '%s'", arg);
+			break;
+		default:
+			return usage();
 		}
 	}
 	return 0;

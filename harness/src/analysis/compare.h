@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "core/speedlab.h"
+#include "experiment/thresholds.h"
 
 /* Verdict of one comparison. `changed` is a significant change beyond the threshold of a metric
  * that has no better direction (cores_busy): reported, never failed on. */
@@ -21,20 +22,9 @@ enum sl_verdict {
 /* "unchanged", "improvement", ... Never fails. */
 const char *sl_verdict_name(enum sl_verdict v);
 
-/* What compare measures. Derived metrics come from wall_s; raw ones are runs.csv columns. */
-enum sl_cmp_kind { SL_CMP_RAW = 0, SL_CMP_SPEEDUP, SL_CMP_EFFICIENCY, SL_CMP_STATUS };
-struct sl_cmp_metric {
-	char name[SL_NAME_LEN];
-	enum sl_cmp_kind kind;
-	int column;                  /* index into sl_metric_columns (raw metrics), else -1 */
-	int better;                  /* +1 higher is better, -1 lower is better, 0 neither */
-	bool dimensionless;          /* comparable across machines */
-};
 /* Look name up among speedup, efficiency and the runs.csv metric columns ("runtime" is wall_s).
  * 0, or -EINVAL (message printed, with a "did you mean"). */
 int sl_cmp_metric_lookup(const char *name, struct sl_cmp_metric *m);
-/* The same without a message: false when unknown. */
-bool sl_cmp_metric_find(const char *name, struct sl_cmp_metric *m);
 /* name made safe as one path component: [A-Za-z0-9._-] kept, anything else '_', no leading dot,
  * never empty. Never fails (truncates to outlen). */
 void sl_cmp_path_component(const char *name, char *out, size_t outlen);
@@ -80,27 +70,6 @@ void sl_cmp_run_free(struct sl_cmp_run *r);
 
 /* ---- options ---- */
 
-#define SL_CMP_MAX_METRICS 32
-struct sl_cmp_options {
-	double threshold_pct;        /* smallest change that counts, percent (default 5) */
-	int nthresholds;             /* per-metric overrides, [compare] threshold.<metric> = PCT */
-	struct { char metric[SL_NAME_LEN]; double pct; } thresholds[SL_CMP_MAX_METRICS];
-	int nmetrics;                /* metrics to compare; 0: sl_cmp_default_metrics */
-	struct sl_cmp_metric metrics[SL_CMP_MAX_METRICS];
-	bool cross_machine;          /* allow different fingerprints (dimensionless metrics only) */
-	double alpha;                /* false-discovery rate q of a comparison (Benjamini-Hochberg over its
-	                              * rows; default 0.05); a single sl_cmp_samples row: its p-value cut */
-	int bootstrap;               /* bootstrap resamples per interval */
-	char thresholds_from[600];   /* where per-metric thresholds came from beyond the experiment ("" none) */
-	uint64_t seed;               /* of every bootstrap: the output is deterministic */
-};
-/* The one reader of a [compare] key (the experiment table calls it for every file and --set):
- * `threshold = PCT` or `threshold.<metric> = PCT` into o. 0, or -EINVAL with msg set (unknown key or
- * metric, with a "did you mean"; a value that is not a percentage from 0 to 1000; more than
- * SL_CMP_MAX_METRICS metrics). */
-int sl_cmp_threshold_set(struct sl_cmp_options *o, const char *key, const char *value, char *msg, size_t len);
-/* Defaults: threshold 5%, alpha 0.05, 2000 resamples, default metrics. Never fails. */
-void sl_cmp_options_init(struct sl_cmp_options *o);
 /* The [compare] section of an experiment file (a result directory's experiment.ini, which may hold
  * only that section), key by key through sl_cmp_threshold_set, the reader the experiment table
  * uses too. A missing file is not an error (0, nothing changed). Returns 0, or -EINVAL with

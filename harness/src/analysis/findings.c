@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "analysis/findings.h"
+#include "experiment/axis.h"
 #include "results/results.h"
 #include "core/stats.h"
 
@@ -285,7 +286,7 @@ int sl_summary_view_load(const char *path, struct sl_summary_view *v)
 	COL(c_dispatch, "dispatch");
 	COL(c_device, "device");
 	COL(c_blas, "blas");
-	COL(c_parent_rss_mb, "parent_rss_mb");
+	COL(c_parent_rss, sl_axes_builtin[SL_AXIS_PARENT_RSS].name);
 	COL(c_parent_uses, "parent_uses");
 	COL(c_affinity, "affinity");
 	COL(c_mem_policy, "mem_policy");
@@ -1257,7 +1258,7 @@ static double median_where(const struct ctx *c, int col, int col2, const char *v
 		double x = num(c, r, col);
 
 		if (isnan(x) || (col2 >= 0 && strcmp(txt(c, r, col2), value) != 0) || !sl_sv_row_trusted(c->v, r, c->m) ||
-		    (!isnan(mb) && num(c, r, c->v->c_parent_rss_mb) != mb))
+		    (!isnan(mb) && num(c, r, c->v->c_parent_rss) != mb))
 			continue;
 		xs[k++] = x;
 	}
@@ -1280,13 +1281,13 @@ static void rule_start_latency(struct ctx *c)
 		return;
 	/* only where starting workers is what the experiment varies */
 	if (!sl_summary_view_varies(v, v->c_start_method) &&
-	    !(v->c_parent_rss_mb >= 0 && sl_summary_view_varies(v, v->c_parent_rss_mb)))
+	    !(v->c_parent_rss >= 0 && sl_summary_view_varies(v, v->c_parent_rss)))
 		return;
 	/* like with like: where the parent's size varies, the methods are compared at its smallest */
-	if (v->c_parent_rss_mb >= 0 && sl_summary_view_varies(v, v->c_parent_rss_mb))
+	if (v->c_parent_rss >= 0 && sl_summary_view_varies(v, v->c_parent_rss))
 		for (size_t r = 0; r < sl_sv_rows(v); r++)
-			if (!isnan(num(c, r, v->c_parent_rss_mb)) && (isnan(at_mb) || num(c, r, v->c_parent_rss_mb) < at_mb))
-				at_mb = num(c, r, v->c_parent_rss_mb);
+			if (!isnan(num(c, r, v->c_parent_rss)) && (isnan(at_mb) || num(c, r, v->c_parent_rss) < at_mb))
+				at_mb = num(c, r, v->c_parent_rss);
 	for (size_t r = 0; r < sl_sv_rows(v) && nm < 8; r++) {
 		bool seen = false;
 
@@ -1317,12 +1318,12 @@ static void rule_start_latency(struct ctx *c)
 		sb_add(&b, " (%s takes %.1f× as long as %s)", methods[slowest], lat[slowest] / lat[fastest],
 		       methods[fastest]);
 	/* growth with the parent's memory, per start method, at the smallest and largest size */
-	if (v->c_parent_rss_mb >= 0 && sl_summary_view_varies(v, v->c_parent_rss_mb)) {
+	if (v->c_parent_rss >= 0 && sl_summary_view_varies(v, v->c_parent_rss)) {
 		double lo_mb = INFINITY, hi_mb = -INFINITY;
-		int skip[] = { v->c_parent_rss_mb, v->c_series, -1 };
+		int skip[] = { v->c_parent_rss, v->c_series, -1 };
 
 		for (size_t r = 0; r < sl_sv_rows(v); r++) {
-			double mb = num(c, r, v->c_parent_rss_mb);
+			double mb = num(c, r, v->c_parent_rss);
 
 			if (!isnan(mb)) {
 				lo_mb = fmin(lo_mb, mb);
@@ -1335,10 +1336,10 @@ static void rule_start_latency(struct ctx *c)
 
 			for (size_t r = 0; r < sl_sv_rows(v) && k < 512; r++) {
 				if (strcmp(txt(c, r, v->c_start_method), methods[i]) != 0 ||
-				    num(c, r, v->c_parent_rss_mb) != lo_mb || isnan(num(c, r, v->c_latency)))
+				    num(c, r, v->c_parent_rss) != lo_mb || isnan(num(c, r, v->c_latency)))
 					continue;
 				for (size_t q = 0; q < sl_sv_rows(v); q++)
-					if (num(c, q, v->c_parent_rss_mb) == hi_mb && !isnan(num(c, q, v->c_latency)) &&
+					if (num(c, q, v->c_parent_rss) == hi_mb && !isnan(num(c, q, v->c_latency)) &&
 					    same_context(v, r, q, skip)) {
 						lo[k] = num(c, r, v->c_latency);
 						hi[k++] = num(c, q, v->c_latency);
@@ -1509,7 +1510,7 @@ static void rule_axis_effect(struct ctx *c)
 		const char *worse_w = sl_sv_metric_is_time(v) ? "slower" : "worse";
 
 		if (!v->varies[a] || col == v->c_processes || col == v->c_chunksize || col == v->c_workload ||
-		    col == v->c_parent_rss_mb || numeric_column(v, col) || sl_sv_rows(v) > 4096)
+		    col == v->c_parent_rss || numeric_column(v, col) || sl_sv_rows(v) > 4096)
 			continue;
 		for (size_t r = 0; r < sl_sv_rows(v) && nv < 16; r++) {
 			bool seen = false;

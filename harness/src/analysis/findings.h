@@ -56,7 +56,7 @@ struct sl_summary_view {
 	int axes[SL_SV_MAX_AXES];
 	bool varies[SL_SV_MAX_AXES];      /* more than one distinct value */
 	int c_config, c_series, c_workload, c_processes, c_chunksize, c_start_method, c_threads,
-	    c_thread_api, c_dispatch, c_device, c_blas, c_parent_rss_mb, c_parent_uses,
+	    c_thread_api, c_dispatch, c_device, c_blas, c_parent_rss, c_parent_uses,
 	    c_affinity, c_mem_policy;
 	int c_runs, c_ok, c_status;
 	int c_wall, c_wall_min, c_wall_max, c_wall_ci_lo, c_wall_ci_hi, c_wall_cv, c_unstable, c_outliers;

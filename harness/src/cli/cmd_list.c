@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "core/cmd.h"
+#include "core/opts.h"
+#include "experiment/axis.h"
 #include "experiment/experiment.h"
 #include "core/launcher.h"
 #include "core/workload.h"
@@ -66,27 +68,6 @@ static void put_wrapped(const char *prefix, const char *text)
 	putchar('\n');
 }
 
-static const char *const axes[][2] = {
-	{ "processes", "worker processes: numbers, ranges 1..8, pow2(1..2*cores), cores, physical, 2*cores" },
-	{ "chunksize", "tasks per chunk, or auto (Python's rule: ceil(tasks / (4 processes)))" },
-	{ "start_method", "fork, spawn, forkserver, mpi" },
-	{ "threads", "library threads per worker: unset (library default), auto (cores/processes), or N" },
-	{ "thread_api", "env (variables set before the worker starts) or call (set inside the worker)" },
-	{ "dispatch", "pipe: Python's Pool design: one task pipe all workers read under a lock, one result pipe, "
-		      "one message and one write per chunk, each message read on its own; batch: speedlab's own "
-		      "channel per worker, up to 256 chunk messages sent in one write and results batched back (few "
-		      "system calls per task); shm: workers claim chunks from a shared counter, no system call per "
-		      "task (mpi: pipe and batch are rank 0 answering requests, shm an MPI window)" },
-	{ "device", "cpu or gpu" },
-	{ "blas", "pthread or openmp: which OpenBLAS build the workers load" },
-	{ "parent_rss_mb", "memory the coordinator touches before starting workers (MiB)" },
-	{ "parent_uses", "none, openmp, openblas, cuda: what the coordinator uses before starting workers" },
-	{ "affinity", "none, cpus:N (every worker on the first N CPUs, as taskset), core (a core each), compact "
-		      "(neighbouring CPUs, SMT siblings first), spread (hwloc_distrib)" },
-	{ "mem_policy", "default, local, interleave, bind: each worker's memory policy (hwloc membind)" },
-	{ NULL, NULL },
-};
-
 static const char *type_name(enum sl_param_type t)
 {
 	return t == SL_PARAM_INT ? "int" : t == SL_PARAM_DOUBLE ? "number" : "text";
@@ -102,16 +83,9 @@ static const char *why_skipped(const struct sl_workload_ops *w, char *buf, size_
 	if (!w->supported)
 		return NULL;
 	memset(&s, 0, sizeof(s));
-	s.processes = 1;
+	sl_axis_defaults(&s);
 	s.chunksize = 1;
-	strcpy(s.start_method, "fork");
-	strcpy(s.device, strncmp(w->name, "gpu", 3) == 0 ? "gpu" : "cpu");
-	strcpy(s.blas, "pthread");
-	strcpy(s.dispatch, "shm");
-	strcpy(s.thread_api, "env");
-	strcpy(s.parent_uses, "none");
-	strcpy(s.affinity, "none");
-	strcpy(s.mem_policy, "default");
+	strcpy(s.device, (w->devices & SL_DEVICE_GPU_ONLY) ? "gpu" : "cpu");
 	sl_strlcpy(s.workload, w->name, sizeof(s.workload));
 	for (const struct sl_param_def *p = w->params; p && p->name && s.nparams < SL_MAX_PARAMS; p++) {
 		struct sl_param_value *v = &s.params[s.nparams++];
@@ -157,17 +131,20 @@ int sl_cmd_list(int argc, char **argv)
 	struct winsize ws;
 	const char *cols = getenv("COLUMNS");
 	long c;
+	struct sl_opts o;
+	int rc;
 
-	(void)argv;
+	sl_opts_init(&o, "list", argc, argv, "", NULL);
+	while ((rc = sl_opts_next(&o)) != SL_OPT_END) {
+		if (rc == SL_OPT_ARG)
+			sl_err("list: takes no arguments");
+		return SL_EXIT_USAGE;
+	}
 	/* wrapped to the terminal, to $COLUMNS, else to 80 columns */
 	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
 		list_width = ws.ws_col;
 	else if (cols && sl_parse_long(cols, &c) && c >= 40 && c <= 1000)
 		list_width = (int)c;
-	if (argc > 1) {
-		sl_err("list: takes no arguments");
-		return SL_EXIT_USAGE;
-	}
 	printf("workloads:\n");
 	for (const struct sl_workload_ops *const *w = sl_workloads; *w; w++) {
 		const char *skip = why_skipped(*w, why, sizeof(why));
@@ -197,9 +174,9 @@ int sl_cmd_list(int argc, char **argv)
 		put_wrapped(prefix, text);
 	}
 	printf("\naxes of [sweep] (besides any workload parameter):\n");
-	for (int i = 0; axes[i][0]; i++) {
-		snprintf(prefix, sizeof(prefix), "  %-13s ", axes[i][0]);
-		put_wrapped(prefix, axes[i][1]);
+	for (const struct sl_axis_def *a = sl_axes; a->name; a++) {
+		snprintf(prefix, sizeof(prefix), "  %-13s ", a->name);
+		put_wrapped(prefix, a->help);
 	}
 	printf("\nexperiments:\n");
 	list_experiments("experiments/*.ini");

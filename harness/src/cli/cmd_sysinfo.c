@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/cmd.h"
+#include "core/opts.h"
 #include "core/speedlab.h"
 #include "sys/sysinfo.h"
 
@@ -78,16 +79,19 @@ static void print_text(json_t *o)
 
 int sl_cmd_sysinfo(int argc, char **argv)
 {
+	static const struct option longopts[] = { { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
 	bool as_json = false;
+	struct sl_opts opts;
 	json_t *o;
+	int c;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			as_json = true;
-		} else {
-			sl_err("sysinfo: unknown option '%s' (usage: speedlab sysinfo [--json])", argv[i]);
+	sl_opts_init(&opts, "sysinfo", argc, argv, "", longopts);
+	while ((c = sl_opts_next(&opts)) != SL_OPT_END) {
+		if (c == SL_OPT_ARG)
+			sl_err("sysinfo: takes no arguments, not '%s' (usage: speedlab sysinfo [--json])", opts.arg);
+		if (c != 'j')
 			return SL_EXIT_USAGE;
-		}
+		as_json = true;
 	}
 	o = sl_sysinfo_json(true);
 	if (!o) {

@@ -9,7 +9,7 @@ extern const struct sl_workload_ops sl_workload_gemm, sl_workload_omp_gemm, sl_w
 	sl_workload_empty, sl_workload_gpu_gemm, sl_workload_gpu_sync, sl_workload_gpu_copy,
 	sl_workload_gpu_share;
 
-const struct sl_workload_ops *const sl_workloads[] = {
+static const struct sl_workload_ops *const builtin_workloads[] = {
 	&sl_workload_gemm,
 	&sl_workload_omp_gemm,
 	&sl_workload_scalar,
@@ -24,6 +24,8 @@ const struct sl_workload_ops *const sl_workloads[] = {
 	&sl_workload_gpu_share,
 	NULL,
 };
+
+const struct sl_workload_ops *const *sl_workloads = builtin_workloads;
 
 extern const struct sl_launcher_ops sl_launcher_fork, sl_launcher_spawn, sl_launcher_forkserver,
 	sl_launcher_mpi;

@@ -21,6 +21,8 @@
 #define SL_NAME_LEN 48
 #define SL_VALUE_LEN 160
 #define SL_STATUS_LEN 160
+#define SL_MAX_STD_AXES 24      /* rows of the axis table (experiment/axis.c) */
+#define SL_AXIS_TEXT_LEN 32     /* the text of an axis kept in sl_setting.axis_extra */
 
 /* ---- errors and messages (util.c) ---- */
 
@@ -138,7 +140,8 @@ struct sl_param_value {
 };
 
 /* A fully resolved configuration: the standard axes plus the workload's parameters.
- * The text of every axis is kept too, as written to runs.csv. */
+ * The text of every axis is kept too, as written to runs.csv. The axis table (experiment/axis.c)
+ * names the field of each standard axis; an axis without a field of its own is in axis_extra. */
 struct sl_setting {
 	int config;                    /* configuration id (canonical order), stable across --resume */
 	int processes;
@@ -159,12 +162,13 @@ struct sl_setting {
 	char allowed_cpus[128];        /* the CPUs the sweep may use (its affinity when it began), a list "0-3,8" */
 	char coordinator_cpus[128];    /* [experiment] coordinator_cpus: where the coordinator is pinned; "" none */
 	double timeout_s;              /* per run; past it the run is recorded hang */
-	/* [mpi] launch settings (start_method = mpi only; empty/0: mpirun's defaults, see launch/mpi.c) */
+	/* [mpi] launch settings (start_method = mpi only; empty/0: mpirun's defaults, see launch/mpi_launch.c) */
 	char mpi_hosts[256];           /* --host list, "a,b:4" */
 	char mpi_hostfile[256];        /* --hostfile path */
 	int mpi_ranks_per_node;        /* 0: not set */
 	char mpi_bind[32];             /* none, core, hwthread, socket, numa; "": none */
 	char workload[SL_NAME_LEN];
+	char axis_extra[SL_MAX_STD_AXES][SL_AXIS_TEXT_LEN];   /* by table row: axes with no field */
 	int nparams;
 	struct sl_param_value params[SL_MAX_PARAMS];
 };
@@ -237,8 +241,5 @@ static inline double sl_metric_get(const struct sl_metrics *m, const struct sl_m
  * (+1 higher is better, -1 lower), or pool_ms (pool_start_ms + wall_s + pool_stop_ms: a short-lived
  * pool started, run and stopped, -1); 0 for anything else. Never fails. */
 int sl_metric_better(const char *name);
-
-/* The standard axis columns of runs.csv, in order; the workload's parameters follow them. */
-extern const char *const sl_axis_names[];
 
 #endif

@@ -500,11 +500,6 @@ int sl_metric_better(const char *name)
 	return 0;
 }
 
-const char *const sl_axis_names[] = {
-	"workload", "processes", "chunksize", "start_method", "threads", "thread_api",
-	"dispatch", "device", "blas", "parent_rss_mb", "parent_uses", "affinity", "mem_policy", NULL,
-};
-
 const struct sl_param_value *sl_setting_param(const struct sl_setting *s, const char *name)
 {
 	for (int i = 0; i < s->nparams; i++)

@@ -83,16 +83,23 @@ struct sl_workload_ops {
 	/* Host memory one worker needs (its buffers), for the up-front check that skips a configuration
 	 * the machine cannot hold ("skipped:needs N GiB"). NULL or 0: not known. */
 	double (*mem_bytes_per_worker)(const struct sl_setting *s);
+	/* Plot kinds of its own (plot/'s registry names, e.g. "gpu_sync") drawn for its results beside
+	 * the generic ones; NULL-terminated; NULL: none. */
+	const char *const *plots;
 };
 
 /* Bits of sl_workload_ops.devices. */
 #define SL_DEVICE_GPU 0x2u
+/* It runs on a GPU whatever the device axis says (the gpu_* workloads): `speedlab list` asks its
+ * runtime check with device = gpu. */
+#define SL_DEVICE_GPU_ONLY 0x4u
 
 /* run_whole's answer "not for this setting: run it through the pool". */
 #define SL_RUN_WHOLE_USE_POOL 1
 
-/* All workloads, NULL-terminated, in the order `speedlab list` shows them (registry.c). */
-extern const struct sl_workload_ops *const sl_workloads[];
+/* All workloads, NULL-terminated, in the order `speedlab list` shows them (registry.c); a test may
+ * point it at a list of its own (test_axis_table adds a throwaway workload). */
+extern const struct sl_workload_ops *const *sl_workloads;
 /* The workload called name, or NULL. */
 const struct sl_workload_ops *sl_workload_find(const char *name);
 /* Tasks in one run of s with workload w. */

@@ -2,7 +2,7 @@
 #ifndef SL_EXPERIMENT_H
 #define SL_EXPERIMENT_H
 
-#include "analysis/compare.h"
+#include "experiment/thresholds.h"
 #include "core/speedlab.h"
 #include "core/workload.h"
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "experiment/axis.h"
 #include "experiment/setting_io.h"
 
 #define SETTING_HEADER "speedlab-setting 1"
@@ -17,27 +18,18 @@ struct field {
 };
 
 #define INT(f) { #f, F_INT, offsetof(struct sl_setting, f), 0 }
+#define INT_AS(key, f) { key, F_INT, offsetof(struct sl_setting, f), 0 }
 #define DBL(f) { #f, F_DOUBLE, offsetof(struct sl_setting, f), 0 }
 #define TXT(f) { #f, F_TEXT, offsetof(struct sl_setting, f), sizeof(((struct sl_setting *)0)->f) }
 
+/* The fields besides the axes (each axis is written and read as its name, through the axis table);
+ * chunksize and threads as resolved, beside the axes as written. */
 static const struct field fields[] = {
 	INT(config),
 	TXT(workload),
-	INT(processes),
-	INT(chunksize),
-	TXT(chunksize_text),
-	TXT(start_method),
+	INT_AS("chunksize_n", chunksize),
 	{ "threads_kind", F_THREADS_KIND, offsetof(struct sl_setting, threads_kind), 0 },
-	INT(threads),
-	TXT(threads_text),
-	TXT(thread_api),
-	TXT(dispatch),
-	TXT(device),
-	TXT(blas),
-	INT(parent_rss_mb),
-	TXT(parent_uses),
-	TXT(affinity),
-	TXT(mem_policy),
+	INT_AS("threads_n", threads),
 	TXT(allowed_cpus),
 	TXT(coordinator_cpus),
 	DBL(timeout_s),
@@ -96,6 +88,14 @@ int sl_setting_write(FILE *f, const struct sl_setting *s)
 			break;
 		}
 		}
+		fputc('\n', f);
+	}
+	for (const struct sl_axis_def *a = sl_axes; a->name; a++) {
+		char buf[SL_VALUE_LEN];
+
+		sl_axis_stored(s, a, buf, sizeof(buf));
+		fprintf(f, "%s=", a->name);
+		put_escaped(f, buf);
 		fputc('\n', f);
 	}
 	for (int i = 0; i < s->nparams && i < SL_MAX_PARAMS; i++) {
@@ -281,9 +281,20 @@ int sl_setting_read(struct sl_setting *s, const char *text, char *msg, size_t ms
 		for (d = fields; d->key && strcmp(d->key, line) != 0; d++)
 			;
 		if (!d->key) {
-			snprintf(what, sizeof(what), "unknown key '%.60s'", line);
-			err = -EINVAL;
-			break;
+			const struct sl_axis_def *a = sl_axis_find(line);
+			char buf[SL_VALUE_LEN];
+
+			if (!a) {
+				snprintf(what, sizeof(what), "unknown key '%.60s'", line);
+				err = -EINVAL;
+				break;
+			}
+			if (!unescape(eq + 1, buf, sizeof(buf)) || sl_axis_set(s, a, buf) < 0) {
+				snprintf(what, sizeof(what), "bad value '%.60s' for '%s'", eq + 1, a->name);
+				err = -EINVAL;
+				break;
+			}
+			continue;
 		}
 		err = set_field(s, d, eq + 1);
 		if (err) {

@@ -9,11 +9,12 @@
 #include <unistd.h>
 
 #include "core/cmd.h"
+#include "core/opts.h"
 #include "analysis/findings.h"
 #include "report/report.h"
 #include "results/results.h"
+#include "report/pivot.h"
 #include "report/seeds.h"
-#include "report/tables.h"
 
 #define MAX_DIRS 256
 #define MAX_FAILED 256
@@ -34,6 +35,9 @@ struct expt {
 	char plot_error[256];
 	bool bad_input;          /* a result file could not be read: the report exits 2 */
 	char answer[1024];             /* the Answer line's text (sl_answer) */
+	struct sl_plot_entry key;      /* the plot that best shows the answer; key.name "" when none */
+	bool key_caption_shared;       /* its caption is also another section's: said once, in the glossary */
+	bool run_in_header;            /* its profile and commit are every section's: said once, at the top */
 	char brief[512];               /* its short form, for the key-results table */
 };
 
@@ -86,6 +90,22 @@ static bool plots_fresh(const char *dir)
 static void expt_free(struct expt *e)
 {
 	sl_summary_view_free(&e->v);
+}
+
+static int plot_score(const struct expt *e, const struct sl_plot_entry *pl);
+
+/* e->key: the plot of dir/plots/index.tsv that best shows the answer (the first of the best). */
+static void expt_key_plot(struct expt *e)
+{
+	struct sl_plot_entry *pl = calloc(64, sizeof(*pl));
+	int n = pl ? sl_plot_index_read(e->dir, pl, 64) : -ENOMEM, k = 0;
+
+	for (int i = 1; i < n; i++)
+		if (plot_score(e, &pl[i]) > plot_score(e, &pl[k]))
+			k = i;
+	if (n > 0)
+		e->key = pl[k];
+	free(pl);
 }
 
 /* Read dir: summary, meta, findings; render the plots if they are missing or stale.
@@ -152,49 +172,29 @@ static int expt_load(struct expt *e, const char *dir, const char *report_dir)
 				 "message above or run 'speedlab plot %s'", sl_strerror(-rc), dir);
 	}
 	(void)buf;
+	expt_key_plot(e);
 	return 0;
 }
 
 /* ---- Markdown ---- */
 
-static void md_machine(FILE *md, const struct expt *e)
+/* The machine line; item: as an item of the section's folded list. */
+static void md_machine(FILE *md, const struct expt *e, bool item)
 {
 	char line[512], kernel[160] = "";
 
 	sl_machine_line(&e->m, line, sizeof(line));
 	if (e->m.kernel[0])
 		snprintf(kernel, sizeof(kernel), " · %s", e->m.kernel);
-	fprintf(md, "**Machine:** %s%s\n", line, kernel);
+	fprintf(md, "%s**Machine:** %s%s\n", item ? "- " : "", line, kernel);
 }
 
-static void md_run(FILE *md, const struct expt *e)
-{
-	const struct sl_meta *m = &e->meta;
-
-	fprintf(md, "**Run:** workload `%s` · %zu configurations", e->workload[0] ? e->workload : "?",
-		sl_sv_rows(&e->v));
-	if (m->repeats > 0)
-		fprintf(md, " × %d repetition%s", m->repeats, m->repeats == 1 ? "" : "s");
-	if (m->profile[0])
-		fprintf(md, " · profile %s", m->profile);
-	if (m->start[0])
-		fprintf(md, " · started %s", m->start);
-	if (m->end[0])
-		fprintf(md, " · ended %s", m->end);
-	if (m->commit[0])
-		fprintf(md, " · commit `%s`", m->commit);
-	if (m->seed)
-		fprintf(md, " · seed %lld", m->seed);
-	fputc('\n', md);
-	if (m->command[0])
-		fprintf(md, "**Command:** `%s`\n", m->command);
-}
 
 /* Where the workers ran, when the sweep placed them (meta.json's placement, as sl_meta_load reads it). */
-static void md_placement(FILE *md, const struct expt *e)
+static void md_placement(FILE *md, const struct expt *e, bool item)
 {
 	if (e->meta.placement[0])
-		fprintf(md, "**Placement:** %s\n", e->meta.placement);
+		fprintf(md, "%s**Placement:** %s\n", item ? "- " : "", e->meta.placement);
 }
 
 static void hashes(FILE *md, int level)
@@ -213,7 +213,56 @@ static void md_path(FILE *md, const struct expt *e, const char *file)
 		fprintf(md, "%s/%s", e->rel, file);
 }
 
-/* The findings as a list, folded on their own (wrap) or inside the section's one folded part. */
+/* The result files as links: on a line of their own, or (inline) at the end of the Run line. */
+static void md_files(FILE *md, const struct expt *e, bool inline_)
+{
+	static const char *const files[] = { "experiment.ini", "meta.json", "runs.csv", "samples.csv", "summary.csv",
+					     "tables.md", NULL };
+	int k = 0;
+
+	fprintf(md, inline_ ? " · files: " : "**Files:** ");
+	for (int i = 0; files[i]; i++) {
+		char path[PATH_MAX + 32];
+
+		snprintf(path, sizeof(path), "%s/%s", e->dir, files[i]);
+		if (access(path, R_OK) != 0)
+			continue;
+		fprintf(md, "%s[%s](", k++ ? " · " : "", files[i]);
+		md_path(md, e, files[i]);
+		fputc(')', md);
+	}
+	if (!inline_)
+		fputc('\n', md);
+}
+
+/* The Run line: workload, counts, profile, times, commit, seed, command; the files too when files. */
+static void md_run(FILE *md, const struct expt *e, bool files, bool item)
+{
+	const struct sl_meta *m = &e->meta;
+
+	fprintf(md, "%s**Run:** workload `%s` · %zu configurations", item ? "- " : "", e->workload[0] ? e->workload : "?",
+		sl_sv_rows(&e->v));
+	if (m->repeats > 0)
+		fprintf(md, " × %d repetition%s", m->repeats, m->repeats == 1 ? "" : "s");
+	if (m->profile[0] && !e->run_in_header)
+		fprintf(md, " · profile %s", m->profile);
+	if (m->start[0])
+		fprintf(md, " · started %s", m->start);
+	if (m->end[0])
+		fprintf(md, " · ended %s", m->end);
+	if (m->commit[0] && !e->run_in_header)
+		fprintf(md, " · commit `%s`", m->commit);
+	if (m->seed)
+		fprintf(md, " · seed %lld", m->seed);
+	if (m->command[0])
+		fprintf(md, " · command `%s`", m->command);
+	if (files)
+		md_files(md, e, true);
+	fputc('\n', md);
+}
+
+/* The findings as a list, folded on their own (wrap: one item each) or inside the section's one folded
+ * part (one item per rule: a rule's findings about several series joined). */
 static void md_findings(FILE *md, const struct expt *e, bool wrap)
 {
 	if (e->f.n == 0)
@@ -221,16 +270,22 @@ static void md_findings(FILE *md, const struct expt *e, bool wrap)
 	if (wrap)
 		fprintf(md, "<details>\n<summary>Findings (%d)</summary>\n\n", e->f.n);
 	for (int i = 0; i < e->f.n; i++) {
-		const struct sl_finding *f = &e->f.items[i];
+		const struct sl_finding *f = &e->f.items[i], *prev = i ? &e->f.items[i - 1] : NULL;
 
-		fprintf(md, "- **%s:** %s\n", f->kind == SL_FINDING_ADVICE ? "Advice" :
-					     f->kind == SL_FINDING_PROBLEM ? "Problem" : "Finding", f->text);
+		if (!wrap && prev && prev->kind == f->kind && strcmp(prev->rule, f->rule) == 0) {
+			fprintf(md, "; %s", f->text);
+			continue;
+		}
+		fprintf(md, "%s- **%s:** %s", i ? "\n" : "", f->kind == SL_FINDING_ADVICE ? "Advice" :
+						  f->kind == SL_FINDING_PROBLEM ? "Problem" : "Finding", f->text);
 	}
-	fprintf(md, wrap ? "\n</details>\n\n" : "\n");
+	/* unfolded: the section's other items (plots, run) follow in the same list */
+	fprintf(md, wrap ? "\n\n</details>\n\n" : "\n");
 }
 
-/* One plot: as an image (embedded in index.html) or, folded in a combined report, as a link. */
-static void md_plot(FILE *md, const struct expt *e, const struct sl_plot_entry *pl, bool image)
+/* One plot: as an image line with its caption (embedded in index.html; caption false: the caption is
+ * in the glossary), or, folded in a combined report, as a link. */
+static void md_plot(FILE *md, const struct expt *e, const struct sl_plot_entry *pl, bool image, bool caption)
 {
 	char file[160];
 
@@ -238,14 +293,16 @@ static void md_plot(FILE *md, const struct expt *e, const struct sl_plot_entry *
 		snprintf(file, sizeof(file), "plots/%s.png", pl->name);
 		fprintf(md, "![%s](", pl->title);
 		md_path(md, e, file);
-		fprintf(md, ")\n*%s*", pl->caption);
+		fprintf(md, ")");
+		if (caption)
+			fprintf(md, " *%s*", pl->caption);
 		fprintf(md, " ([SVG](");
 		snprintf(file, sizeof(file), "plots/%s.svg", pl->name);
 		md_path(md, e, file);
 		fprintf(md, "), [data](");
 		snprintf(file, sizeof(file), "plots/%s.dat", pl->name);
 		md_path(md, e, file);
-		fprintf(md, "))\n\n");
+		fprintf(md, ")%s)\n\n", caption ? "" : "; how to read it: [glossary](#glossary)");
 		return;
 	}
 	snprintf(file, sizeof(file), "plots/%s.svg", pl->name);
@@ -284,25 +341,25 @@ static int plot_score(const struct expt *e, const struct sl_plot_entry *pl)
 static void md_plots(FILE *md, const struct expt *e, bool key, bool embed_rest)
 {
 	struct sl_plot_entry *pl = calloc(64, sizeof(*pl));
-	int n = pl ? sl_plot_index_read(e->dir, pl, 64) : -ENOMEM, k = 0;
+	int n = pl ? sl_plot_index_read(e->dir, pl, 64) : -ENOMEM, k = -1;
 
-	for (int i = 1; i < n; i++)
-		if (plot_score(e, &pl[i]) > plot_score(e, &pl[k]))
+	for (int i = 0; i < n && k < 0; i++)
+		if (strcmp(pl[i].name, e->key.name) == 0)
 			k = i;
 	if (e->plot_error[0]) {
 		if (key)
 			fprintf(md, "%s.\n\n", e->plot_error);
-	} else if (key && n > 0) {
-		md_plot(md, e, &pl[k], true);
+	} else if (key && e->key.name[0]) {
+		md_plot(md, e, &e->key, true, !e->key_caption_shared);
 	} else if (!key && n > 1 && embed_rest) {
 		fprintf(md, "<details>\n<summary>More plots (%d)</summary>\n\n", n - 1);
 		for (int i = 0; i < n; i++)
 			if (i != k)
-				md_plot(md, e, &pl[i], true);
+				md_plot(md, e, &pl[i], true, true);
 		fprintf(md, "\n</details>\n\n");
 	} else if (!key && n > 1) {
 		/* one line of links (the captions are in each SVG's page and plots/index.tsv) */
-		fprintf(md, "**Other plots:**");
+		fprintf(md, "- **Other plots:**");   /* an item of the folded list */
 		for (int i = 0, j = 0; i < n; i++) {
 			char file[160];
 			const char *title = pl[i].title;
@@ -317,222 +374,11 @@ static void md_plots(FILE *md, const struct expt *e, bool key, bool embed_rest)
 			md_path(md, e, file);
 			fputc(')', md);
 		}
-		fputc('\n', md);   /* the run's lines follow in the same paragraph */
+		fputc('\n', md);
 	}
 	free(pl);
 }
 
-static void fmt_cell(FILE *md, double x, const char *fmt)
-{
-	if (isnan(x))
-		fputs(" |", md);
-	else {
-		fputc(' ', md);
-		fprintf(md, fmt, x);
-		fputs(" |", md);
-	}
-}
-
-/* The pivot table: the metric over the swept axes, one row per value of the first (processes when
- * swept), one column per combination of the others; a list of configurations when they are too many. */
-#define PIVOT_MAX_COLS 8
-
-/* How many values column col takes. */
-static int distinct_values(const struct sl_summary_view *v, int col)
-{
-	int k = 0;
-
-	for (size_t r = 0; r < sl_sv_rows(v); r++) {
-		bool seen = false;
-
-		for (size_t q = 0; q < r && !seen; q++)
-			seen = strcmp(sl_sv_text(v, q, col), sl_sv_text(v, r, col)) == 0;
-		k += !seen;
-	}
-	return k;
-}
-
-/* A metric value for a table cell: the unit without "per task" (the column names the metric). */
-static void pivot_value(const struct sl_summary_view *v, size_t r, char *buf, size_t len)
-{
-	char *tail;
-
-	sl_sv_metric_fmt(v, sl_sv_metric(v, r), buf, len);
-	tail = strstr(buf, " per task");
-	if (tail)
-		*tail = '\0';
-}
-static void md_pivot(FILE *md, const struct expt *e)
-{
-	const struct sl_summary_view *v = &e->v;
-	size_t n = sl_sv_rows(v);
-	int rowax = -1, skip_row[3] = { -1, v->c_series, -1 }, nrv = 0, ncv = 0;
-	char (*rv)[64] = calloc(n + 1, 64), (*cv)[256] = calloc(n + 1, 256);
-	bool speed = sl_sv_metric_is_time(v) && v->c_speedup >= 0 && sl_summary_view_varies(v, v->c_processes);
-	long one = sl_sv_best_one_process(v, &e->m);
-
-	if (!rv || !cv || n == 0)
-		goto out;
-	if (speed)
-		rowax = v->c_processes;
-	for (int a = 0, most = 0; a < v->naxes && !speed; a++) {
-		int k = distinct_values(v, v->axes[a]);
-
-		if (v->varies[a] && k > most) {
-			most = k;
-			rowax = v->axes[a];
-		}
-	}
-	skip_row[0] = rowax;
-	for (size_t r = 0; r < n; r++) {
-		char label[256];
-		bool seen = false;
-
-		for (int i = 0; i < nrv && !seen; i++)
-			seen = rowax >= 0 && strcmp(rv[i], sl_sv_text(v, r, rowax)) == 0;
-		if (!seen)
-			snprintf(rv[nrv++], 64, "%s", rowax >= 0 ? sl_sv_text(v, r, rowax) : "all");
-		sl_sv_label(v, r, skip_row, label, sizeof(label));
-		seen = false;
-		for (int i = 0; i < ncv && !seen; i++)
-			seen = strcmp(cv[i], label) == 0;
-		if (!seen)
-			snprintf(cv[ncv++], 256, "%s", label);
-	}
-	fprintf(md, "| %s |", rowax >= 0 ? v->csv.header[rowax] : "configuration");
-	if (ncv > PIVOT_MAX_COLS) {
-		/* too many columns to read: the configurations in a list, the best first is in the Answer */
-		int skip[] = { rowax, v->c_series, -1 };
-
-		fprintf(md, " configuration | %s |\n|---|---|---|\n", v->metric);
-		for (size_t r = 0; r < n; r++) {
-			char label[256], x[64];
-
-			sl_sv_label(v, r, skip, label, sizeof(label));
-			pivot_value(v, r, x, sizeof(x));
-			fprintf(md, "| %s | %s | %s |\n", rowax >= 0 ? sl_sv_text(v, r, rowax) : "", label,
-				sl_sv_row_ok(v, r) ? x : sl_sv_text(v, r, v->c_status));
-		}
-		fputc('\n', md);
-		goto out;
-	}
-	for (int j = 0; j < ncv; j++)
-		fprintf(md, " %s |", strcmp(cv[j], "all") == 0 ? v->metric : cv[j]);
-	fputs("\n|---|", md);
-	for (int j = 0; j < ncv; j++)
-		fputs("---|", md);
-	fputc('\n', md);
-	for (int i = 0; i < nrv; i++) {
-		fprintf(md, "| %s |", rv[i]);
-		for (int j = 0; j < ncv; j++) {
-			long hit = -1;
-
-			for (size_t r = 0; r < n && hit < 0; r++) {
-				char label[256];
-
-				sl_sv_label(v, r, skip_row, label, sizeof(label));
-				if ((rowax < 0 || strcmp(sl_sv_text(v, r, rowax), rv[i]) == 0) && strcmp(label, cv[j]) == 0)
-					hit = (long)r;
-			}
-			if (hit < 0) {
-				fputs(" |", md);
-			} else if (!sl_sv_row_ok(v, (size_t)hit)) {
-				fprintf(md, " %s |", sl_sv_text(v, (size_t)hit, v->c_status));
-			} else {
-				char x[64];
-
-				pivot_value(v, (size_t)hit, x, sizeof(x));
-				fprintf(md, " %s", x);
-				/* the speedup against the experiment's fastest 1-process configuration, as the
-				 * Answer: every cell on one scale, not each series on its own */
-				if (speed && one >= 0 && sl_sv_num(v, (size_t)hit, v->c_wall) > 0)
-					fprintf(md, " (%.2f×)", sl_sv_num(v, (size_t)one, v->c_wall) /
-								 sl_sv_num(v, (size_t)hit, v->c_wall));
-				if (sl_sv_oversubscribed(v, (size_t)hit, &e->m))
-					fputs(" ⚠", md);
-				if (!sl_sv_row_trusted(v, (size_t)hit, &e->m))
-					fputs(" ✗", md);
-				fputs(" |", md);
-			}
-		}
-		fputc('\n', md);
-	}
-	fputc('\n', md);
-out:
-	free(rv);
-	free(cv);
-}
-
-/* The full tables, folded: the speedup tables from the result files (without their header, which the
- * report says once), else a table from summary.csv. */
-static void md_tables(FILE *md, const struct expt *e)
-{
-	int skip[] = { e->v.c_series, -1 };
-	struct sl_result r;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *t;
-
-	fprintf(md, "<details>\n<summary>Full tables</summary>\n\n");
-	sl_quiet_errors = true;
-	/* the speedup tables where processes are swept over a few series; else one row per configuration */
-	if (sl_summary_view_varies(&e->v, e->v.c_processes) && distinct_values(&e->v, e->v.c_series) <= 4 &&
-	    sl_result_load(e->dir, &r) == 0) {
-		t = open_memstream(&text, &len);
-		if (t && sl_tables_markdown_body(&r, t) == 0) {
-			fclose(t);
-			t = NULL;
-			/* the tables' own headings sit below the section's */
-			for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
-				nl = strchr(line, '\n');
-				if (nl)
-					*nl = '\0';
-				fprintf(md, "%s%s\n", line[0] == '#' ? "###" : "", line);
-			}
-		}
-		if (t)
-			fclose(t);
-		sl_result_free(&r);
-	}
-	sl_quiet_errors = false;
-	if (text && len) {
-		free(text);
-		fprintf(md, "\n</details>\n\n");
-		return;
-	}
-	free(text);
-	fprintf(md, "| Configuration | Runtime (median, min–max) | %s | Speedup | Efficiency | Cores busy | Status |\n"
-		    "|---|---|---|---|---|---|---|\n", e->v.metric);
-	for (size_t r = 0; r < sl_sv_rows(&e->v); r++) {
-		char label[320];
-		const struct sl_summary_view *v = &e->v;
-		double w = sl_sv_num(v, r, v->c_wall);
-
-		sl_sv_label(v, r, skip, label, sizeof(label));
-		if (sl_summary_view_varies(v, v->c_processes) || strcmp(label, "all") == 0) {
-			/* the label leaves processes out when it is the series; name it */
-			int skip2[] = { v->c_series, -1 };
-
-			sl_sv_label(v, r, skip2, label, sizeof(label));
-		}
-		fprintf(md, "| %s |", label);
-		if (isnan(w))
-			fputs(" |", md);
-		else
-			fprintf(md, " %.4g s (%.4g–%.4g) |", w, sl_sv_num(v, r, v->c_wall_min), sl_sv_num(v, r, v->c_wall_max));
-		{
-			char x[64];
-
-			pivot_value(v, r, x, sizeof(x));
-			fprintf(md, " %s |", sl_sv_row_ok(v, r) ? x : "");
-		}
-		fmt_cell(md, sl_sv_num(v, r, v->c_speedup), "%.2f×");
-		fmt_cell(md, sl_sv_num(v, r, v->c_efficiency), "%.2f");
-		fmt_cell(md, sl_sv_num(v, r, v->c_cores_busy), "%.2f");
-		fprintf(md, " %s |\n", sl_sv_text(v, r, v->c_status));
-	}
-	fprintf(md, "\n</details>\n\n");
-}
 
 static void md_unfinished(FILE *md, const struct expt *e, int level)
 {
@@ -556,58 +402,40 @@ static void md_unfinished(FILE *md, const struct expt *e, int level)
 		fputc('\n', md);
 }
 
-static void md_files(FILE *md, const struct expt *e)
-{
-	static const char *const files[] = { "experiment.ini", "meta.json", "runs.csv", "samples.csv", "summary.csv",
-					     "tables.md", NULL };
-	int k = 0;
-
-	fprintf(md, "**Files:** ");
-	for (int i = 0; files[i]; i++) {
-		char path[PATH_MAX + 32];
-
-		snprintf(path, sizeof(path), "%s/%s", e->dir, files[i]);
-		if (access(path, R_OK) != 0)
-			continue;
-		fprintf(md, "%s[%s](", k++ ? " · " : "", files[i]);
-		md_path(md, e, files[i]);
-		fputc(')', md);
-	}
-	fprintf(md, "\n\n");
-}
 
 /* One experiment: its heading at level; the answer, the key plot and the pivot table first, the rest
  * folded. */
 static void md_experiment(FILE *md, const struct expt *e, int level, bool single, const char *top_machine)
 {
 	hashes(md, level);
-	fprintf(md, "%s%s\n\n", single ? "speedlab report: " : "", e->name);
+	/* the question right under the heading (a heading needs no blank line after it) */
+	fprintf(md, "%s%s\n%s", single ? "speedlab report: " : "", e->name, e->question[0] ? "" : "\n");
 	if (e->question[0])
 		fprintf(md, "> %s\n\n", e->question);
 	if (single) {
-		md_machine(md, e);
-		md_placement(md, e);
+		md_machine(md, e, false);
+		md_placement(md, e, false);
 		fputc('\n', md);
 	}
 	fprintf(md, "**Answer:** %s\n\n", e->answer);
 	md_plots(md, e, true, single);
-	md_pivot(md, e);
+	sl_md_pivot(md, &e->v, &e->m);
 	if (single) {
 		/* one experiment: every part folded on its own, plots embedded, the full tables */
 		md_unfinished(md, e, level + 1);
 		md_findings(md, e, true);
 		md_plots(md, e, false, true);
-		md_tables(md, e);
+		sl_md_full_tables(md, &e->v, e->dir);
 		fprintf(md, "<details>\n<summary>Run and files</summary>\n\n");
-		md_run(md, e);
+		md_run(md, e, false, false);
 		fputc('\n', md);
-		md_files(md, e);
-		fprintf(md, "</details>\n\n");
+		md_files(md, e, false);
+		fprintf(md, "\n</details>\n\n");
 		return;
 	}
 	/* in a combined report one folded part per experiment: the pivot shows the statuses, tables.md
 	 * (linked) the full tables */
-	fprintf(md, "<details>\n<summary>Details: %d finding%s, plots, run and files</summary>\n\n", e->f.n,
+	fprintf(md, "<details><summary>Details: %d finding%s, plots, run and files</summary>\n\n", e->f.n,
 		e->f.n == 1 ? "" : "s");
 	md_findings(md, e, false);
 	md_plots(md, e, false, false);
@@ -617,12 +445,39 @@ static void md_experiment(FILE *md, const struct expt *e, int level, bool single
 		/* the report's header names the machine; a section says it only where it differs */
 		sl_machine_line(&e->m, line, sizeof(line));
 		if (!top_machine || strcmp(line, top_machine) != 0)
-			md_machine(md, e);
+			md_machine(md, e, true);
 	}
-	md_run(md, e);
-	md_placement(md, e);
-	md_files(md, e);
+	md_run(md, e, true, true);
+	md_placement(md, e, true);
+	/* an HTML block may follow a list directly (CommonMark) */
 	fprintf(md, "</details>\n\n");
+}
+
+/* The captions of the key plots that more than one section shares, once each: how to read that plot.
+ * Marks each such section's key_caption_shared. */
+static void md_plot_captions(FILE *md, struct expt *ex, const bool *shown, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *what;
+		bool first = true;
+
+		bool said = false;
+
+		for (int j = 0; j < i && !said; j++)
+			said = shown[j] && ex[j].key.name[0] && strcmp(ex[i].key.caption, ex[j].key.caption) == 0;
+		if (!shown[i] || !ex[i].key.name[0] || said)
+			continue;
+		for (int j = i + 1; j < n; j++)
+			if (shown[j] && strcmp(ex[i].key.caption, ex[j].key.caption) == 0) {
+				ex[i].key_caption_shared = ex[j].key_caption_shared = true;
+				if (first && md) {
+					what = strstr(ex[i].key.title, ": ");
+					fprintf(md, "- **Plot: %s:** %s\n", what ? what + 2 : ex[i].key.title,
+						ex[i].key.caption);
+				}
+				first = false;
+			}
+	}
 }
 
 /* The definitions, once, at the end. */
@@ -644,7 +499,7 @@ static void md_glossary(FILE *md, int level)
 		    "(a waiting workload is not).\n"
 		    "- **✗:** figures that failed the run-window checks (more cores busy than the machine has): "
 		    "no finding uses them.\n"
-		    "- **Unstable:** a configuration whose runs varied by more than 5%% (coefficient of variation).\n\n");
+		    "- **Unstable:** a configuration whose runs varied by more than 5%% (coefficient of variation).\n");
 }
 
 /* ---- writing ---- */
@@ -662,7 +517,17 @@ static const char *const css =
 	"th,td{border:1px solid #ddd;padding:.15em .5em;text-align:left}th{background:#f3f6f9}"
 	"tbody tr:nth-child(even){background:#fbfbfb}"
 	"figure{margin:.5em 0}figure img{width:100%;max-width:640px;height:auto;border:1px solid #eee}"
-	"h2#key-results+div.table table{font-size:.82em;line-height:1.25}h2#key-results+div.table td{padding:0 .45em}"
+	"figcaption{font-size:.88em;color:#444;max-width:640px}"
+	/* the key-results table: small print; a long one, on a screen wide enough, in two columns of
+	 * one-line rows (an answer cut to its column shows in full in its title and its section), so
+	 * that the first experiment's answer and plot are on the first screen too */
+	"div.key table{font-size:.82em;line-height:1.25}div.key td{padding:0 .45em}"
+	"@media (min-width:60em){div.many{overflow:visible}div.many table{display:block;border:0;margin:.3em 0}"
+	"div.many thead{display:none}"
+	"div.many tbody{display:block;columns:2;column-gap:1.6em;column-rule:1px solid #e4e4e4}"
+	"div.many tr{display:flex;break-inside:avoid;border-bottom:1px solid #eee}div.many td{border:0}"
+	"div.many td:first-child{flex:0 0 11.5em;overflow:hidden;text-overflow:ellipsis}"
+	"div.many td+td{flex:1;min-width:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}}"
 	"td:first-child{white-space:nowrap}"
 	"details{margin:.4em 0}summary{cursor:pointer;color:#0072B2}p{margin:.4em 0}"
 	"li{margin:.35em 0}p.missing{color:#a00}";
@@ -731,6 +596,7 @@ static int report_single(const char *dir)
 	}
 	md_experiment(f, e, 1, true, NULL);
 	md_glossary(f, 2);
+	fputc('\n', f);
 	fclose(f);
 	snprintf(title, sizeof(title), "speedlab report: %s", e->name);
 	rc = write_outputs(dir, title, md, mdlen);
@@ -744,19 +610,97 @@ out:
 	return rc || bad ? SL_EXIT_USAGE : SL_EXIT_OK;
 }
 
+/* The profile and commit, once, where every section shown shares them (marks each run_in_header). */
+static void md_common_run(FILE *md, struct expt *ex, const bool *shown, int n)
+{
+	const struct sl_meta *first = NULL;
+
+	for (int i = 0; i < n; i++) {
+		if (!shown[i])
+			continue;
+		if (!first)
+			first = &ex[i].meta;
+		if (!ex[i].meta.profile[0] || !ex[i].meta.commit[0] || strcmp(ex[i].meta.profile, first->profile) != 0 ||
+		    strcmp(ex[i].meta.commit, first->commit) != 0)
+			return;
+	}
+	if (!first)
+		return;
+	fprintf(md, "**Runs:** profile %s · commit `%s` (every experiment below)\n", first->profile, first->commit);
+	for (int i = 0; i < n; i++)
+		ex[i].run_in_header = shown[i];
+}
+
+/* The experiments that failed or were skipped (NAME:REASON each), one line per reason: the names that
+ * share it joined. */
+static void md_failed(FILE *f, char **failed, int nfailed)
+{
+	for (int i = 0; i < nfailed; i++) {
+		const char *colon = strchr(failed[i], ':'), *why = colon ? colon + 1 : "failed";
+		bool said = false;
+
+		for (int j = 0; j < i && !said; j++) {
+			const char *c = strchr(failed[j], ':');
+
+			said = strcmp(c ? c + 1 : "failed", why) == 0;
+		}
+		if (said)
+			continue;
+		fprintf(f, "- **%.*s", colon ? (int)(colon - failed[i]) : (int)strlen(failed[i]), failed[i]);
+		for (int j = i + 1; j < nfailed; j++) {
+			const char *c = strchr(failed[j], ':');
+
+			if (strcmp(c ? c + 1 : "failed", why) == 0)
+				fprintf(f, ", %.*s", c ? (int)(c - failed[j]) : (int)strlen(failed[j]), failed[j]);
+		}
+		fprintf(f, ":** %s\n", why);
+	}
+}
+
+/* The overview: one row per experiment shown, its answer in brief, linked to its section; then how many
+ * more failed or were skipped (nmore). */
+static void md_key_results(FILE *f, const struct expt *ex, const bool *shown, int n, int nmore)
+{
+	fprintf(f, "## " SL_REPORT_KEY_HEADING "\n\n| Experiment | Answer |\n|---|---|\n");
+	for (int i = 0; i < n; i++) {
+		char *slug = NULL;
+		size_t sl = 0;
+		FILE *s;
+
+		if (!shown[i])
+			continue;
+		s = open_memstream(&slug, &sl);
+		if (s) {
+			sl_html_slug(s, ex[i].name, strlen(ex[i].name));
+			fclose(s);
+		}
+		fprintf(f, "| [%s](#%s) | ", ex[i].name, slug ? slug : "");
+		/* a cell: no bar may end it early */
+		for (const char *c = ex[i].brief; *c; c++)
+			fputs(*c == '|' ? "\\|" : (char[2]){ *c, 0 }, f);
+		fputs(" |\n", f);
+		free(slug);
+	}
+	if (nmore)
+		fprintf(f, "| [%d more](#failed-or-skipped-experiments) | failed, skipped or unreadable: listed "
+			   "below |\n", nmore);
+	fputc('\n', f);
+}
+
 static int report_combined(const char *outdir, char **dirs, int ndirs, char **failed, int nfailed)
 {
 	struct expt *ex = calloc((size_t)ndirs, sizeof(*ex));
-	bool *ok = calloc((size_t)ndirs, sizeof(bool));
+	bool *ok = calloc((size_t)ndirs + 1, sizeof(bool)), *shown = calloc((size_t)ndirs + 1, sizeof(bool));
 	char *md = NULL, title[256], host[160] = "", top_machine[512] = "";
 	size_t mdlen = 0;
 	int rc = 0, bad = 0, nmeasured = 0, first_ok = -1, nmissing = 0;
 	bool bad_input = false;
 	FILE *f;
 
-	if (!ex || !ok) {
+	if (!ex || !ok || !shown) {
 		free(ex);
 		free(ok);
+		free(shown);
 		sl_err("report: out of memory");
 		return SL_EXIT_USAGE;
 	}
@@ -790,52 +734,24 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 	}
 	fprintf(f, "# speedlab report%s%s\n\n", host[0] ? ": " : "", host);
 	if (first_ok >= 0)
-		md_machine(f, &ex[first_ok]);
-	/* the count only where some are missing: the key results list the rest */
-	if (nfailed + bad + nmissing)
+		md_machine(f, &ex[first_ok], false);
+	for (int i = 0; i < ndirs; i++)
+		shown[i] = ok[i] && ex[i].nok > 0;
+	md_plot_captions(NULL, ex, shown, ndirs);   /* which captions the glossary says once */
+	md_common_run(f, ex, shown, ndirs);
+	/* the count only where some are missing and no key-results table ends with their count */
+	if (nfailed + bad + nmissing && !nmeasured)
 		fprintf(f, "**Experiments:** %d with results, %d without (failed, skipped or unreadable)\n", nmeasured,
 			nfailed + bad + nmissing);
 	fputc('\n', f);
-	/* the overview */
-	if (nmeasured) {
-		fprintf(f, "## Key results\n\n| Experiment | Answer |\n|---|---|\n");
-		for (int i = 0; i < ndirs; i++) {
-			char *slug = NULL;
-			size_t sl = 0;
-			FILE *s;
-
-			if (!ok[i] || ex[i].nok == 0)
-				continue;
-			s = open_memstream(&slug, &sl);
-			if (s) {
-				sl_html_slug(s, ex[i].name, strlen(ex[i].name));
-				fclose(s);
-			}
-			fprintf(f, "| [%s](#%s) | ", ex[i].name, slug ? slug : "");
-			/* a cell: no bar may end it early */
-			for (const char *c = ex[i].brief; *c; c++)
-				fputs(*c == '|' ? "\\|" : (char[2]){ *c, 0 }, f);
-			fputs(" |\n", f);
-			free(slug);
-		}
-		if (nfailed || bad || nmissing)
-			fprintf(f, "| [%d more](#failed-or-skipped-experiments) | failed, skipped or unreadable: listed "
-				   "below |\n", nfailed + bad + nmissing);
-		fputc('\n', f);
-	}
+	if (nmeasured)
+		md_key_results(f, ex, shown, ndirs, nfailed + bad + nmissing);
 	for (int i = 0; i < ndirs; i++)
-		if (ok[i] && ex[i].nok > 0)
+		if (shown[i])
 			md_experiment(f, &ex[i], 2, false, top_machine);
 	if (nfailed || bad || nmissing) {
 		fprintf(f, "## Failed or skipped experiments\n\n");
-		for (int i = 0; i < nfailed; i++) {
-			const char *colon = strchr(failed[i], ':');
-
-			if (colon)
-				fprintf(f, "- **%.*s:** %s\n", (int)(colon - failed[i]), failed[i], colon + 1);
-			else
-				fprintf(f, "- **%s:** failed\n", failed[i]);
-		}
+		md_failed(f, failed, nfailed);
 		for (int i = 0; i < ndirs; i++) {
 			if (!ok[i])
 				fprintf(f, "- **%s:** its results could not be read (see the error printed by speedlab "
@@ -881,6 +797,8 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 		free(sm);
 	}
 	md_glossary(f, 2);
+	md_plot_captions(f, ex, shown, ndirs);
+	fputc('\n', f);
 	fclose(f);
 	snprintf(title, sizeof(title), "speedlab report%s%s", host[0] ? ": " : "", host);
 	rc = write_outputs(outdir, title, md, mdlen);
@@ -892,33 +810,35 @@ out:
 			expt_free(&ex[i]);
 	free(ex);
 	free(ok);
+	free(shown);
 	free(md);
 	return rc || bad || bad_input ? SL_EXIT_USAGE : SL_EXIT_OK;
 }
 
 int sl_cmd_report(int argc, char **argv)
 {
+	enum { O_OUT = 256, O_FAILED };
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, O_OUT },
+		{ "failed", required_argument, NULL, O_FAILED },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *out = NULL;
 	char *dirs[MAX_DIRS], *failed[MAX_FAILED];
-	int ndirs = 0, nfailed = 0, rc = SL_EXIT_OK;
+	int ndirs = 0, nfailed = 0, rc = SL_EXIT_OK, c;
+	struct sl_opts o;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--out") == 0 || strcmp(argv[i], "--failed") == 0) {
-			if (i + 1 >= argc) {
-				sl_err("report: %s needs a value", argv[i]);
-				return SL_EXIT_USAGE;
-			}
-			if (argv[i][2] == 'o')
-				out = argv[++i];
-			else if (nfailed < MAX_FAILED)
-				failed[nfailed++] = argv[++i];
-		} else if (argv[i][0] == '-') {
-			sl_err("report: unknown option '%s' (usage: speedlab report [--out DIR] [--failed NAME:REASON]... "
-			       "DIR...)",
-			       argv[i]);
+	sl_opts_init(&o, "report", argc, argv, "", longopts);
+	while ((c = sl_opts_next(&o)) != SL_OPT_END) {
+		if (c == O_OUT) {
+			out = o.arg;
+		} else if (c == O_FAILED) {
+			if (nfailed < MAX_FAILED)
+				failed[nfailed++] = o.arg;
+		} else if (c != SL_OPT_ARG) {
 			return SL_EXIT_USAGE;
 		} else if (ndirs < MAX_DIRS) {
-			dirs[ndirs++] = argv[i];
+			dirs[ndirs++] = o.arg;
 		} else {
 			sl_err("report: at most %d result directories", MAX_DIRS);
 			return SL_EXIT_USAGE;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/cmd.h"
+#include "core/opts.h"
 #include "results/results.h"
 #include "report/tables.h"
 
@@ -110,18 +111,18 @@ static int table_all(const char *dir)
 int sl_cmd_table(int argc, char **argv)
 {
 	const char *dir = NULL;
+	struct sl_opts o;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (argv[i][0] == '-' && argv[i][1]) {
-			sl_err("table: unknown option '%s' (usage: speedlab table DIR)", argv[i]);
+	sl_opts_init(&o, "table", argc, argv, "", NULL);
+	while ((rc = sl_opts_next(&o)) != SL_OPT_END) {
+		if (rc != SL_OPT_ARG)
 			return SL_EXIT_USAGE;
-		}
 		if (dir) {
 			sl_err("table: one result directory at a time (usage: speedlab table DIR)");
 			return SL_EXIT_USAGE;
 		}
-		dir = argv[i];
+		dir = o.arg;
 	}
 	if (!dir) {
 		sl_err("table: no result directory given (usage: speedlab table DIR)");

@@ -643,15 +643,17 @@ static bool claim_start(const struct seed_set *s, struct claim *c)
 		int cm = sl_csv_col(&safe->v.csv, "start_method"), cu = sl_csv_col(&safe->v.csv, "parent_uses");
 
 		cat(c->c, sizeof(c->c), "; after OpenMP in the parent:");
-		for (const char *const *meth = (const char *const[]){ "fork", "spawn", "forkserver", NULL }; *meth; meth++)
+		/* the claim's three start methods, fork first */
+		static const char *const meth[] = { "fork", "spawn", "forkserver", NULL };
+
+		for (int k = 0; meth[k]; k++)
 			for (size_t r = 0; r < sl_sv_rows(&safe->v); r++)
 				if (strcmp(sl_sv_text(&safe->v, r, cu), "openmp") == 0 &&
-				    strcmp(sl_sv_text(&safe->v, r, cm), *meth) == 0) {
+				    strcmp(sl_sv_text(&safe->v, r, cm), meth[k]) == 0) {
 					const char *st = sl_sv_text(&safe->v, r, safe->v.c_status);
 
-					cat(c->c, sizeof(c->c), "%s %s %s", strcmp(*meth, "fork") == 0 ? "" : ",",
-					    *meth, st);
-					if (strcmp(*meth, "fork") == 0)
+					cat(c->c, sizeof(c->c), "%s %s %s", k ? "," : "", meth[k], st);
+					if (k == 0)
 						fork_omp = st;
 					break;   /* one cell per method (the blas axis repeats it) */
 				}

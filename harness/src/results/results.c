@@ -9,6 +9,7 @@
 #include <ini.h>
 
 #include "analysis/findings.h"
+#include "experiment/axis.h"
 #include "results/results.h"
 #include "core/stats.h"
 #include "report/tables.h"
@@ -20,41 +21,6 @@
 
 /* ---- runs.csv: writing ---- */
 
-/* The text of standard axis `name` of s, as runs.csv holds it. */
-static void axis_text(const struct sl_setting *s, const char *name, char *buf, size_t len)
-{
-	if (strcmp(name, "workload") == 0)
-		snprintf(buf, len, "%s", s->workload);
-	else if (strcmp(name, "processes") == 0)
-		snprintf(buf, len, "%d", s->processes);
-	else if (strcmp(name, "chunksize") == 0)
-		snprintf(buf, len, "%s", s->chunksize_text[0] ? s->chunksize_text : "");
-	else if (strcmp(name, "start_method") == 0)
-		snprintf(buf, len, "%s", s->start_method);
-	else if (strcmp(name, "threads") == 0)
-		snprintf(buf, len, "%s", s->threads_text);
-	else if (strcmp(name, "thread_api") == 0)
-		snprintf(buf, len, "%s", s->thread_api);
-	else if (strcmp(name, "dispatch") == 0)
-		snprintf(buf, len, "%s", s->dispatch);
-	else if (strcmp(name, "device") == 0)
-		snprintf(buf, len, "%s", s->device);
-	else if (strcmp(name, "blas") == 0)
-		snprintf(buf, len, "%s", s->blas);
-	else if (strcmp(name, "parent_rss_mb") == 0)
-		snprintf(buf, len, "%d", s->parent_rss_mb);
-	else if (strcmp(name, "parent_uses") == 0)
-		snprintf(buf, len, "%s", s->parent_uses);
-	else if (strcmp(name, "affinity") == 0)
-		snprintf(buf, len, "%s", s->affinity);
-	else if (strcmp(name, "mem_policy") == 0)
-		snprintf(buf, len, "%s", s->mem_policy);
-	else
-		buf[0] = '\0';
-	if (strcmp(name, "chunksize") == 0 && !buf[0])
-		snprintf(buf, len, "%d", s->chunksize);
-}
-
 /* The header line of runs.csv for settings shaped like proto (malloc'd, no newline); NULL on ENOMEM. */
 static char *runs_header(const struct sl_setting *proto)
 {
@@ -64,10 +30,10 @@ static char *runs_header(const struct sl_setting *proto)
 
 	if (!m)
 		return NULL;
-	fputs("config,rep", m);
-	for (int i = 0; sl_axis_names[i]; i++) {
+	fputs("config,rep,workload", m);
+	for (const struct sl_axis_def *a = sl_axes; a->name; a++) {
 		fputc(',', m);
-		sl_csv_put(m, sl_axis_names[i]);
+		sl_csv_put(m, a->name);
 	}
 	for (int i = 0; i < proto->nparams; i++) {
 		fputc(',', m);
@@ -164,9 +130,10 @@ int sl_runs_append(FILE *f, const struct sl_setting *s, int rep, const struct sl
 {
 	char buf[SL_VALUE_LEN];
 
-	fprintf(f, "%d,%d", s->config, rep);
-	for (int i = 0; sl_axis_names[i]; i++) {
-		axis_text(s, sl_axis_names[i], buf, sizeof(buf));
+	fprintf(f, "%d,%d,", s->config, rep);
+	sl_csv_put(f, s->workload);
+	for (const struct sl_axis_def *a = sl_axes; a->name; a++) {
+		sl_axis_text(s, a, buf, sizeof(buf));
 		fputc(',', f);
 		sl_csv_put(f, buf);
 	}

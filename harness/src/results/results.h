@@ -11,7 +11,7 @@
  * (sl_read_file_nofollow). Returns the value, or NULL with the reason (and line) in err. */
 json_t *sl_json_load(const char *path, json_error_t *err);
 
-/* runs.csv columns: config, rep, then the axes (sl_axis_names, then the workload's parameters in
+/* runs.csv columns: config, rep, workload, then the axes (the axis table sl_axes, then the workload's parameters in
  * the order it declares them), then the metrics (sl_metric_columns), then status.
  *
  * summary.csv (one row per configuration), columns:

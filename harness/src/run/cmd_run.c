@@ -20,6 +20,7 @@
 #include "experiment/experiment.h"
 #include "analysis/findings.h"
 #include "core/launcher.h"
+#include "core/opts.h"
 #include "monitor/monitor.h"
 #include "pool/pool.h"
 #include "sys/preflight.h"
@@ -84,53 +85,70 @@ struct run_args {
 
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
+	enum { O_PROFILE = 256, O_OUT, O_RESUME, O_SET, O_CMD, O_SEED, O_STRICT };
+	static const struct option longopts[] = {
+		{ "profile", required_argument, NULL, O_PROFILE }, { "out", required_argument, NULL, O_OUT },
+		{ "resume", required_argument, NULL, O_RESUME },   { "set", required_argument, NULL, O_SET },
+		{ "cmd", required_argument, NULL, O_CMD },         { "seed", required_argument, NULL, O_SEED },
+		{ "strict", no_argument, NULL, O_STRICT },         { "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sl_opts o;
+	int c;
+
 	memset(a, 0, sizeof(*a));
 	a->profile = "";
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		bool has_next = i + 1 < argc;
+	sl_opts_init(&o, "run", argc, argv, "q", longopts);
+	while ((c = sl_opts_next(&o)) != SL_OPT_END) {
+		char *end;
 
-		if (strcmp(arg, "--profile") == 0 && has_next) {
-			a->profile = argv[++i];
-		} else if (strncmp(arg, "--profile=", 10) == 0) {
-			a->profile = arg + 10;
-		} else if (strcmp(arg, "--out") == 0 && has_next) {
-			a->out = argv[++i];
-		} else if (strcmp(arg, "--resume") == 0 && has_next) {
-			a->resume = argv[++i];
-		} else if (strcmp(arg, "--set") == 0 && has_next) {
+		switch (c) {
+		case O_PROFILE:
+			a->profile = o.arg;
+			break;
+		case O_OUT:
+			a->out = o.arg;
+			break;
+		case O_RESUME:
+			a->resume = o.arg;
+			break;
+		case O_SET:
 			if (a->nsets >= 32) {
 				sl_err("run: at most 32 --set options");
 				return -EINVAL;
 			}
-			a->sets[a->nsets++] = argv[++i];
-		} else if ((strcmp(arg, "--cmd") == 0 && has_next) || strncmp(arg, "--cmd=", 6) == 0) {
+			a->sets[a->nsets++] = o.arg;
+			break;
+		case O_CMD:
 			if (a->ncmds >= 16) {
 				sl_err("run: at most 16 --cmd options");
 				return -EINVAL;
 			}
-			a->cmds[a->ncmds++] = arg[5] == '=' ? argv[i] + 6 : argv[++i];
-		} else if (strcmp(arg, "--seed") == 0 && has_next) {
-			char *end;
-
+			a->cmds[a->ncmds++] = o.arg;
+			break;
+		case O_SEED:
 			errno = 0;
-			a->seed = strtoull(argv[++i], &end, 0);
-			if (errno || *end || argv[i][0] == '-') {
-				sl_err("run: --seed '%s': expected a non-negative whole number", argv[i]);
+			a->seed = strtoull(o.arg, &end, 0);
+			if (errno || *end || o.arg[0] == '-') {
+				sl_err("run: --seed '%s': expected a non-negative whole number", o.arg);
 				return -EINVAL;
 			}
 			a->seed_given = true;
-		} else if (strcmp(arg, "--strict") == 0) {
+			break;
+		case O_STRICT:
 			a->strict = true;
-		} else if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
+			break;
+		case 'q':
 			a->quiet = true;
-		} else if (arg[0] == '-') {
-			sl_err("run: unknown option '%s' (see 'speedlab run --help')", arg);
-			return -EINVAL;
-		} else if (!a->exp) {
-			a->exp = arg;
-		} else {
-			sl_err("run: more than one experiment file ('%s' and '%s')", a->exp, arg);
+			break;
+		case SL_OPT_ARG:
+			if (a->exp) {
+				sl_err("run: more than one experiment file ('%s' and '%s')", a->exp, o.arg);
+				return -EINVAL;
+			}
+			a->exp = o.arg;
+			break;
+		default:
 			return -EINVAL;
 		}
 	}

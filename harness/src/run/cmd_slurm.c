@@ -11,6 +11,7 @@
 
 #include "core/cmd.h"
 #include "experiment/experiment.h"
+#include "core/opts.h"
 #include "core/speedlab.h"
 
 #define MAX_SETS 32
@@ -71,71 +72,85 @@ static bool slurm_time_ok(const char *t)
 
 static int parse_args(int argc, char **argv, struct slurm_args *a)
 {
+	enum { O_NODES = 256, O_NTASKS, O_TIME, O_PARTITION, O_ACCOUNT, O_OUT, O_RESUME, O_SPLIT, O_PROFILE, O_SET };
+	static const struct option longopts[] = {
+		{ "nodes", required_argument, NULL, O_NODES },         { "ntasks", required_argument, NULL, O_NTASKS },
+		{ "time", required_argument, NULL, O_TIME },           { "partition", required_argument, NULL, O_PARTITION },
+		{ "account", required_argument, NULL, O_ACCOUNT },     { "out", required_argument, NULL, O_OUT },
+		{ "resume", required_argument, NULL, O_RESUME },       { "split", required_argument, NULL, O_SPLIT },
+		{ "profile", required_argument, NULL, O_PROFILE },     { "set", required_argument, NULL, O_SET },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sl_opts o;
+	int c;
+
 	memset(a, 0, sizeof(*a));
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		bool has_next = i + 1 < argc;
+	sl_opts_init(&o, "slurm", argc, argv, "o:", longopts);
+	while ((c = sl_opts_next(&o)) != SL_OPT_END) {
 		long l;
 
-		if (strcmp(arg, "--nodes") == 0 && has_next) {
-			if (!sl_parse_long(argv[++i], &l) || l < 1 || l > 100000) {
-				usage_error("bad --nodes", argv[i]);
+		switch (c) {
+		case O_NODES:
+			if (!sl_parse_long(o.arg, &l) || l < 1 || l > 100000) {
+				usage_error("bad --nodes", o.arg);
 				return -EINVAL;
 			}
 			a->nodes = (int)l;
-		} else if (strcmp(arg, "--ntasks") == 0 && has_next) {
-			if (!sl_parse_long(argv[++i], &l) || l < 1 || l > 10000000) {
-				usage_error("bad --ntasks", argv[i]);
+			break;
+		case O_NTASKS:
+			if (!sl_parse_long(o.arg, &l) || l < 1 || l > 10000000) {
+				usage_error("bad --ntasks", o.arg);
 				return -EINVAL;
 			}
 			a->ntasks = (int)l;
-		} else if (strcmp(arg, "--time") == 0 && has_next) {
-			a->time = argv[++i];
+			break;
+		case O_TIME:
+			a->time = o.arg;
 			if (!slurm_time_ok(a->time)) {
 				usage_error("bad --time (Slurm takes MM, HH:MM:SS or D-HH:MM:SS)", a->time);
 				return -EINVAL;
 			}
-		} else if (strcmp(arg, "--partition") == 0 && has_next) {
-			a->partition = argv[++i];
-		} else if (strcmp(arg, "--account") == 0 && has_next) {
-			a->account = argv[++i];
-		} else if (strcmp(arg, "-o") == 0 && has_next) {
-			a->out_file = argv[++i];
-		} else if (strcmp(arg, "--out") == 0 && has_next) {
-			a->run_out = argv[++i];
-		} else if (strcmp(arg, "--resume") == 0 && has_next) {
-			a->resume = argv[++i];
-		} else if (strcmp(arg, "--split") == 0 && has_next) {
-			a->split = argv[++i];
-		} else if (strcmp(arg, "--profile") == 0 && has_next) {
-			i++;
-			if (strcmp(argv[i], "quick") != 0 && strcmp(argv[i], "full") != 0) {
-				usage_error("unknown profile", argv[i]);
+			break;
+		case O_PARTITION:
+			a->partition = o.arg;
+			break;
+		case O_ACCOUNT:
+			a->account = o.arg;
+			break;
+		case 'o':
+			a->out_file = o.arg;
+			break;
+		case O_OUT:
+			a->run_out = o.arg;
+			break;
+		case O_RESUME:
+			a->resume = o.arg;
+			break;
+		case O_SPLIT:
+			a->split = o.arg;
+			break;
+		case O_PROFILE:
+			if (strcmp(o.arg, "quick") != 0 && strcmp(o.arg, "full") != 0) {
+				usage_error("unknown profile", o.arg);
 				return -EINVAL;
 			}
-			snprintf(a->profile, sizeof(a->profile), "%s", argv[i]);
-		} else if (strcmp(arg, "--set") == 0 && has_next) {
+			snprintf(a->profile, sizeof(a->profile), "%s", o.arg);
+			break;
+		case O_SET:
 			if (a->nsets >= MAX_SETS) {
-				usage_error("too many --set options at", argv[i + 1]);
+				usage_error("too many --set options at", o.arg);
 				return -EINVAL;
 			}
-			a->sets[a->nsets++] = argv[++i];
-		} else if (arg[0] == '-' && arg[1]) {
-			static const char *const opts[] = { "--nodes", "--ntasks", "--time", "--partition", "--account", "-o",
-							    "--out", "--profile", "--set", "--resume", "--split", NULL };
-			const char *guess = sl_did_you_mean(arg, opts);
-
-			if (guess && strcmp(guess, arg) == 0)
-				usage_error("missing value for", arg);
-			else if (guess)
-				sl_err("slurm: unknown option '%s' (did you mean '%s'?)", arg, guess);
-			else
-				usage_error("unknown option", arg);
-			return -EINVAL;
-		} else if (!a->exp) {
-			a->exp = arg;
-		} else {
-			usage_error("more than one experiment file at", arg);
+			a->sets[a->nsets++] = o.arg;
+			break;
+		case SL_OPT_ARG:
+			if (a->exp) {
+				usage_error("more than one experiment file at", o.arg);
+				return -EINVAL;
+			}
+			a->exp = o.arg;
+			break;
+		default:
 			return -EINVAL;
 		}
 	}
