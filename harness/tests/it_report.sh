@@ -118,6 +118,13 @@ grep -q '^\*\*Answer:\*\* 1.07× at 4 processes, threads=1 (efficiency 0.27): 3.
 [ "$(grep -c '^## Glossary$' "$cm")" -eq 1 ] || fail "no glossary, or more than one"
 [ "$(stat -c %s "$comb/index.html")" -lt 1000000 ] || fail "combined index.html is 1 MB or more"
 grep -q '<h2 id="chunksize">chunksize</h2>' "$comb/index.html" || fail "section anchors"
+# a short key-results table stays one table; its first screen in headless Chromium where it is installed
+grep -q '<div class="table key"><table>' "$comb/index.html" || fail "the key-results table is not marked"
+harness/tests/screenshot-report.sh "$comb/index.html" "$tmp/first-screen.png" >"$tmp/shot" 2>&1
+case $? in
+0 | 77) tail -n 1 "$tmp/shot" ;;
+*) fail "$(cat "$tmp/shot")" ;;
+esac
 
 # bad input: exit 2, with the file and line
 "$SPEEDLAB" report "$tmp/nonexistent" 2>"$tmp/err"

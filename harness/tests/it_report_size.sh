@@ -2,7 +2,8 @@
 # it_report_size.sh: a combined report of a whole quick run-all stays short (issue 15): the committed
 # quick reference's measured files (27 experiments and 6 skipped GPU ones), rendered by this speedlab,
 # make a report.md of at most 700 lines and an index.html under 1 MB, with one Answer line per
-# experiment section and no caption, finding or skip reason said twice.
+# experiment section and no caption, finding or skip reason said twice; and (with chromium) a first
+# screen that shows the key results, the first Answer and its plot.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 SPEEDLAB=${SPEEDLAB:-$PWD/build/speedlab}
@@ -38,6 +39,14 @@ answers=$(grep -c '^\*\*Answer:\*\* ' "$md")
 [ "$answers" -eq "$n" ] || fail "$answers Answer lines for $n experiments"
 sections=$(awk '/^## /{s=$0} /^\*\*Answer:\*\* /{print s}' "$md" | sort | uniq -d)
 [ -z "$sections" ] || fail "more than one Answer line in: $sections"
+# index.html's first screen (1280 x 900) in headless Chromium, where it is installed: the key-results
+# table (in two columns: more than 12 rows), the first Answer line and the top of its plot
+grep -q '<div class="table key many"><table>' "$T/rep/index.html" || fail "the key-results table is not marked"
+harness/tests/screenshot-report.sh "$T/rep/index.html" "$T/first-screen.png" >"$T/shot" 2>&1
+case $? in
+0 | 77) tail -n 1 "$T/shot" ;;
+*) fail "$(cat "$T/shot")" ;;
+esac
 # nothing said twice: a plot caption (the italic text on an image line) or a skip reason in the report,
 # a finding in its section
 /usr/bin/python3 - "$md" <<'PY' || exit 1

@@ -802,6 +802,41 @@ static void test_md_to_html(void **state)
 	free(html);
 }
 
+/* The table under "## Key results" is marked (its answers' full text in their titles); one of more than
+ * SL_REPORT_KEY_ONE_COLUMN rows also as "many" (two columns on a wide screen); no other table is. */
+static void test_md_key_table(void **state)
+{
+	char *md = NULL, *html = NULL;
+	size_t mlen = 0, len = 0;
+	FILE *f;
+
+	(void)state;
+	for (int rows = SL_REPORT_KEY_ONE_COLUMN; rows <= SL_REPORT_KEY_ONE_COLUMN + 1; rows++) {
+		f = open_memstream(&md, &mlen);
+		fputs("## " SL_REPORT_KEY_HEADING "\n\n| Experiment | Answer |\n|---|---|\n", f);
+		fputs("| [a](#a) | 2× at `2` processes (1 s vs 2 s) \\| more |\n", f);
+		for (int i = 1; i < rows; i++)
+			fprintf(f, "| [b%d](#b%d) | runtime %d s |\n", i, i, i);
+		fputs("\n## Key results of another kind\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n"
+		      "## " SL_REPORT_KEY_HEADING "\n\ntext\n\n| x | y |\n|---|---|\n| 3 | 4 |\n", f);
+		fclose(f);
+		f = open_memstream(&html, &len);
+		sl_md_to_html(f, md, tmpdir);
+		fclose(f);
+		assert_non_null(strstr(html, rows > SL_REPORT_KEY_ONE_COLUMN ? "<div class=\"table key many\"><table>"
+									     : "<div class=\"table key\"><table>"));
+		assert_non_null(strstr(html, "<tr><td><a href=\"#a\">a</a></td><td title=\"2× at 2 processes (1 s vs 2 s) "
+					     "| more\">2× at <code>2</code> processes"));
+		/* one key table: the others are plain */
+		assert_null(strstr(strstr(html, "class=\"table key") + 1, "class=\"table key"));
+		assert_non_null(strstr(html, "<tr><td>1</td><td>2</td></tr>"));
+		assert_non_null(strstr(html, "<tr><td>3</td><td>4</td></tr>"));
+		free(md);
+		free(html);
+		md = html = NULL;
+	}
+}
+
 static void test_md_embeds_images(void **state)
 {
 	char path[128];
@@ -877,6 +912,7 @@ int main(void)
 		cmocka_unit_test(test_answer_and_metric),
 		cmocka_unit_test(test_meta_typed),
 		cmocka_unit_test(test_md_to_html),
+		cmocka_unit_test(test_md_key_table),
 		cmocka_unit_test(test_md_embeds_images),
 		cmocka_unit_test(test_plot_index),
 	};

@@ -48,28 +48,17 @@ static void sleep_ms(long ms)
 }
 
 /* Fields first..first+n-1 of /proc/self/stat as numbers (1-based, as proc(5) counts them, first
- * past the command name). false when they cannot be read. */
+ * past the state letter). false when they cannot be read. */
 static bool self_stat(int first, int n, unsigned long long *out)
 {
-	char buf[1024], *p;
-	FILE *f = fopen("/proc/self/stat", "re");
-	size_t len;
+	long long f[52 - 3];
+	char state;
 
-	if (!f)
+	if (first < 4 || first + n - 1 > 52 || sl_proc_stat_read(0, &state, f, first + n - 1) < first + n - 4)
 		return false;
-	len = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[len] = '\0';
-	p = strrchr(buf, ')');
-	for (int field = 2; p && field < first; field++)
-		p = strchr(p + 1, ' ');
-	for (int i = 0; p && i < n; i++) {
-		char *end;
-
-		out[i] = strtoull(p + 1, &end, 10);
-		p = end == p + 1 ? NULL : end;
-	}
-	return p != NULL;
+	for (int i = 0; i < n; i++)
+		out[i] = (unsigned long long)f[first - 4 + i];
+	return true;
 }
 
 /* ---- the environment mark ---- */

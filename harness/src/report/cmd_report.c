@@ -518,7 +518,16 @@ static const char *const css =
 	"tbody tr:nth-child(even){background:#fbfbfb}"
 	"figure{margin:.5em 0}figure img{width:100%;max-width:640px;height:auto;border:1px solid #eee}"
 	"figcaption{font-size:.88em;color:#444;max-width:640px}"
-	"h2#key-results+div.table table{font-size:.82em;line-height:1.25}h2#key-results+div.table td{padding:0 .45em}"
+	/* the key-results table: small print; a long one, on a screen wide enough, in two columns of
+	 * one-line rows (an answer cut to its column shows in full in its title and its section), so
+	 * that the first experiment's answer and plot are on the first screen too */
+	"div.key table{font-size:.82em;line-height:1.25}div.key td{padding:0 .45em}"
+	"@media (min-width:60em){div.many{overflow:visible}div.many table{display:block;border:0;margin:.3em 0}"
+	"div.many thead{display:none}"
+	"div.many tbody{display:block;columns:2;column-gap:1.6em;column-rule:1px solid #e4e4e4}"
+	"div.many tr{display:flex;break-inside:avoid;border-bottom:1px solid #eee}div.many td{border:0}"
+	"div.many td:first-child{flex:0 0 11.5em;overflow:hidden;text-overflow:ellipsis}"
+	"div.many td+td{flex:1;min-width:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}}"
 	"td:first-child{white-space:nowrap}"
 	"details{margin:.4em 0}summary{cursor:pointer;color:#0072B2}p{margin:.4em 0}"
 	"li{margin:.35em 0}p.missing{color:#a00}";
@@ -652,7 +661,7 @@ static void md_failed(FILE *f, char **failed, int nfailed)
  * more failed or were skipped (nmore). */
 static void md_key_results(FILE *f, const struct expt *ex, const bool *shown, int n, int nmore)
 {
-	fprintf(f, "## Key results\n\n| Experiment | Answer |\n|---|---|\n");
+	fprintf(f, "## " SL_REPORT_KEY_HEADING "\n\n| Experiment | Answer |\n|---|---|\n");
 	for (int i = 0; i < n; i++) {
 		char *slug = NULL;
 		size_t sl = 0;
@@ -730,8 +739,8 @@ static int report_combined(const char *outdir, char **dirs, int ndirs, char **fa
 		shown[i] = ok[i] && ex[i].nok > 0;
 	md_plot_captions(NULL, ex, shown, ndirs);   /* which captions the glossary says once */
 	md_common_run(f, ex, shown, ndirs);
-	/* the count only where some are missing: the key results list the rest */
-	if (nfailed + bad + nmissing)
+	/* the count only where some are missing and no key-results table ends with their count */
+	if (nfailed + bad + nmissing && !nmeasured)
 		fprintf(f, "**Experiments:** %d with results, %d without (failed, skipped or unreadable)\n", nmeasured,
 			nfailed + bad + nmissing);
 	fputc('\n', f);

@@ -40,7 +40,7 @@ void sl_html_slug(FILE *out, const char *s, size_t len)
 		fputs("section", out);
 }
 
-/* Inline markup of one line: `code`, **bold**, *emphasis*, [text](link). */
+/* Inline markup of one line: `code`, **bold**, *emphasis*, [text](link), \| for a bar. */
 static void inline_md(FILE *out, const char *s, size_t len)
 {
 	size_t i = 0;
@@ -74,6 +74,9 @@ static void inline_md(FILE *out, const char *s, size_t len)
 			inline_md(out, s + i + 1, (size_t)(end - s - i - 1));
 			fputs("</a>", out);
 			i = (size_t)(close - s) + 1;
+		} else if (s[i] == '\\' && i + 1 < len && s[i + 1] == '|') {
+			fputc('|', out);   /* a table cell's escaped bar */
+			i += 2;
 		} else {
 			sl_html_escape(out, s + i, 1);
 			i++;
@@ -154,8 +157,13 @@ static int table_cells(const char *line, size_t len, const char **cell, size_t *
 	if (end > p && end[-1] == '|')
 		end--;
 	while (n < max) {
-		const char *bar = memchr(p, '|', (size_t)(end - p));
-		const char *stop = bar ? bar : end;
+		const char *bar = p;
+		const char *stop;
+
+		/* the next bar that is not escaped (\|: a bar inside a cell) */
+		while ((bar = memchr(bar, '|', (size_t)(end - bar))) && bar > p && bar[-1] == '\\')
+			bar++;
+		stop = bar ? bar : end;
 
 		while (p < stop && *p == ' ')
 			p++;
@@ -184,6 +192,49 @@ static bool is_separator_row(const char *line, size_t len)
 	return dash;
 }
 
+/* A cell's text as a title attribute's value: the Markdown marks (`, *, the \ of \|) left out. */
+static void title_text(FILE *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != '`' && s[i] != '*' && !(s[i] == '\\' && i + 1 < len && s[i + 1] == '|'))
+			sl_html_escape(out, s + i, 1);
+}
+
+/* One body row; in the key-results table (key) the last cell's full text is also its title, for a
+ * screen that shows it cut to one line. */
+static void table_row(FILE *out, const char **cell, const size_t *clen, int n, bool key)
+{
+	fputs("<tr>", out);
+	for (int i = 0; i < n; i++) {
+		if (key && i == n - 1 && n > 1) {
+			fputs("<td title=\"", out);
+			title_text(out, cell[i], clen[i]);
+			fputs("\">", out);
+		} else {
+			fputs("<td>", out);
+		}
+		inline_md(out, cell[i], clen[i]);
+		fputs("</td>", out);
+	}
+	fputs("</tr>\n", out);
+}
+
+/* How many lines from p on are table rows. */
+static int table_rows(const char *p)
+{
+	int n = 0;
+
+	while (*p == '|') {
+		const char *nl = strchr(p, '\n');
+
+		n++;
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return n;
+}
+
 enum block { B_NONE, B_PARA, B_LIST, B_TABLE, B_QUOTE, B_CODE };
 
 static void close_block(FILE *out, enum block *b)
@@ -199,6 +250,8 @@ void sl_md_to_html(FILE *out, const char *md, const char *base)
 {
 	enum block b = B_NONE;
 	const char *p = md;
+	/* after_key: the last block was the key-results heading; key: the open table is its table */
+	bool after_key = false, key = false;
 
 	while (*p) {
 		const char *nl = strchr(p, '\n');
@@ -226,7 +279,13 @@ void sl_md_to_html(FILE *out, const char *md, const char *base)
 		}
 		if (len == 0) {
 			close_block(out, &b);
-		} else if ((len == 9 && strncmp(p, "<details>", 9) == 0) || (len == 10 && strncmp(p, "</details>", 10) == 0)) {
+			p = next;
+			continue;
+		}
+		if (b != B_TABLE)
+			key = after_key && p[0] == '|';
+		after_key = false;
+		if ((len == 9 && strncmp(p, "<details>", 9) == 0) || (len == 10 && strncmp(p, "</details>", 10) == 0)) {
 			/* a folded part: these two tags exactly, nothing else of HTML passes */
 			close_block(out, &b);
 			fprintf(out, "%.*s\n", (int)len, p);
@@ -255,6 +314,8 @@ void sl_md_to_html(FILE *out, const char *md, const char *base)
 			fputs("\">", out);
 			inline_md(out, p + level + (p[level] == ' '), len - (size_t)level - (p[level] == ' '));
 			fprintf(out, "</h%d>\n", level);
+			after_key = level == 2 && len == 3 + strlen(SL_REPORT_KEY_HEADING) &&
+				    strncmp(p + 3, SL_REPORT_KEY_HEADING, len - 3) == 0;
 		} else if (len > 4 && strncmp(p, "![", 2) == 0 && memchr(p, ']', len)) {
 			const char *rb = memchr(p, ']', len);
 			const char *close = rb[1] == '(' ? memchr(rb, ')', len - (size_t)(rb - p)) : NULL;
@@ -269,9 +330,12 @@ void sl_md_to_html(FILE *out, const char *md, const char *base)
 			if (b != B_TABLE) {
 				const char *nl2 = *next ? strchr(next, '\n') : NULL;
 				size_t len2 = nl2 ? (size_t)(nl2 - next) : strlen(next);
+				bool sep = *next == '|' && is_separator_row(next, len2);
 
 				close_block(out, &b);
-				fputs("<div class=\"table\"><table><thead><tr>", out);
+				fputs(!key ? "<div class=\"table\">" : table_rows(next) - sep > SL_REPORT_KEY_ONE_COLUMN ?
+					      "<div class=\"table key many\">" : "<div class=\"table key\">", out);
+				fputs("<table><thead><tr>", out);
 				for (int i = 0; i < n; i++) {
 					fputs("<th>", out);
 					inline_md(out, cell[i], clen[i]);
@@ -279,16 +343,10 @@ void sl_md_to_html(FILE *out, const char *md, const char *base)
 				}
 				fputs("</tr></thead><tbody>\n", out);
 				b = B_TABLE;
-				if (*next == '|' && is_separator_row(next, len2))
+				if (sep)
 					next = nl2 ? nl2 + 1 : next + len2;
 			} else {
-				fputs("<tr>", out);
-				for (int i = 0; i < n; i++) {
-					fputs("<td>", out);
-					inline_md(out, cell[i], clen[i]);
-					fputs("</td>", out);
-				}
-				fputs("</tr>\n", out);
+				table_row(out, cell, clen, n, key);
 			}
 		} else if (len >= 2 && (p[0] == '-' || p[0] == '*') && p[1] == ' ') {
 			if (b != B_LIST) {
