@@ -274,7 +274,8 @@ static void fs_finish(void)
 	fs_pid = -1;
 }
 
-bool sl_forkserver_stuck(void)
+/* Whether the forkserver is dead or stopped (no answer or exit report will come). */
+static bool fs_stuck(void)
 {
 	struct sl_proc_stat st;
 
@@ -292,7 +293,7 @@ int sl_forkserver_restarts(void)
  * a sub-coordinator, which has library threads, must not fork one). 0, or -EPIPE. */
 static int fs_supervise(void)
 {
-	if (!sl_forkserver_stuck())
+	if (!fs_stuck())
 		return 0;
 	if (getpid() != fs_owner)
 		return -EPIPE;
@@ -303,7 +304,8 @@ static int fs_supervise(void)
 	return fs_prepare();
 }
 
-int sl_forkserver_ensure(void)
+/* Start the forkserver now if it is not running (before the pool forks a sub-coordinator). 0 or -errno. */
+static int fs_ensure(void)
 {
 	int rc = fs_prepare();
 
@@ -411,7 +413,7 @@ static int fs_start_worker(struct sl_pool *pool, int id)
 		if (sl_now() > limit)
 			return -ETIMEDOUT;
 		if (poll(&pfd, 1, 100) <= 0) {
-			if (sl_forkserver_stuck())
+			if (fs_stuck())
 				return -EPIPE;    /* stopped or dead: no answer will come */
 			continue;
 		}
@@ -441,4 +443,8 @@ const struct sl_launcher_ops sl_launcher_forkserver = {
 	.prepare = fs_prepare,
 	.finish = fs_finish,
 	.start_worker = fs_start_worker,
+	.engine_flags = SL_LAUNCH_HELPER_PROC,
+	.helper_ensure = fs_ensure,
+	.helper_stuck = fs_stuck,
+	.helper_pid = sl_forkserver_pid,
 };

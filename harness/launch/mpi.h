@@ -2,9 +2,10 @@
 #ifndef SL_MPI_H
 #define SL_MPI_H
 
-#include "pool/pool.h"
+#include "core/workload.h"
 
-/* Run one repetition with start_method = mpi. Same contract as sl_pool_run (pool.c delegates here).
+/* Run one repetition with start_method = mpi. Same contract as sl_pool_run (the run engine calls it:
+ * sl_launcher_mpi.run, SL_LAUNCH_OWN_ENGINE), after its skip decision.
  * Built without MPI: records "skipped:built without MPI" and returns 0. */
 int sl_mpi_run(const struct sl_setting *s, const struct sl_workload_ops *w,
 	       const struct sl_run_opts *o, struct sl_metrics *m);

@@ -43,6 +43,8 @@ const struct sl_launcher_ops sl_launcher_mpi = {
 	.unimplemented_reason = "built without MPI",
 #endif
 	.supported = mpi_supported,
+	.engine_flags = SL_LAUNCH_OWN_ENGINE | SL_LAUNCH_EXTRA_RANK,
+	.run = sl_mpi_run,
 };
 
 int sl_mpi_rank_main(int argc, char **argv)
@@ -741,21 +743,13 @@ int sl_mpi_run(const struct sl_setting *s, const struct sl_workload_ops *w,
 {
 	struct launch L = { .pidfd = -1, .out_fd = -1, .err_fd = -1 };
 	struct sl_monitor *mon;
-	char why[SL_STATUS_LEN];
 	enum launch_end end;
 	int err;
 
+	/* whether it runs at all (skipped) the run engine decided (run/engine.c: sl_run_skip); the ranks
+	 * find the workload by the name in the setting */
+	(void)w;
 	sl_metrics_clear(m);
-	if (w->unimplemented_reason) {
-		sl_mpi_status_set(m, "skipped:", w->unimplemented_reason);
-		return 0;
-	}
-	if (w->run_whole)
-		return w->run_whole(s, o, m);
-	if ((w->supported && !w->supported(s, why, sizeof(why))) || !mpi_supported(s, why, sizeof(why))) {
-		sl_mpi_status_set(m, "skipped:", why);
-		return 0;
-	}
 	if (s->processes < 1) {
 		snprintf(m->status, sizeof(m->status), "error:processes must be at least 1");
 		return 0;

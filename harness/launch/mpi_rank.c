@@ -12,6 +12,7 @@
 
 #include "launch/mpi.h"
 #include "launch/mpi_internal.h"
+#include "monitor/metrics.h"
 #include "sys/blas.h"
 #include "sys/placement.h"
 #include "experiment/setting_io.h"
@@ -368,13 +369,6 @@ static void coord_fail(struct coord *k, const char *prefix, const char *msg)
 		snprintf(k->status, sizeof(k->status), "%s%.150s", prefix, msg);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Every worker's ready message (setup done, or failed). */
 static int coord_gather_ready(struct rank_ctx *c, struct coord *k)
 {
@@ -575,77 +569,57 @@ static void coord_report(double t_stop, const char *status, const struct sl_metr
 	free(enc);
 }
 
-/* The metrics of the run, defined as the pool defines them (pool.c): times, CPU and context
- * switches cover the run phase (all workers ready .. last result), start-up is in start_latency_ms
- * (launch .. each worker's MPI_Init done, median) and pool_start_ms (launch .. all set up). */
+/* The run's raw totals into m (monitor/metrics.c, as for the pool): times, CPU and context switches
+ * cover the run phase (all workers ready .. last result), start-up is in start_latency_ms (launch ..
+ * each worker's MPI_Init done, median) and pool_start_ms (launch .. all set up). A failed run has no
+ * run phase to compare. */
 static void coord_metrics(struct rank_ctx *c, struct coord *k, struct sl_metrics *m)
 {
-	double *lat = calloc((size_t)c->P, sizeof(double));
-	double busy_sum = 0, busy_max = 0, rss_max = NAN, thr_max = NAN, thr_sum = 0, lib_max = NAN;
+	struct sl_worker_totals *wt = calloc((size_t)c->P, sizeof(*wt));
+	bool failed = strcmp(k->status, "ok") != 0 || isnan(k->t_end);
+	struct sl_run_totals t;
 	int32_t self_threads = 0;
-	int nlat = 0;
 
 	threads_sample(&self_threads);
-	m->cpu_user_s = k->self.user_s;
-	m->cpu_sys_s = k->self.sys_s;
-	m->ctx_vol = k->self.nvcsw;
-	m->ctx_invol = k->self.nivcsw;
-	if (self_threads > 0)
-		thr_sum = self_threads;
+	sl_run_totals_init(&t);
+	t.user_s = k->self.user_s;
+	t.sys_s = k->self.sys_s;
+	t.ctx_vol = k->self.nvcsw;
+	t.ctx_invol = k->self.nivcsw;
 	for (int i = 0; i < c->P; i++) {
 		const struct up_msg *f = &k->fin[i];
 
-		if (lat && !isnan(k->ready_t[i]))
-			lat[nlat++] = (k->ready_t[i] - c->t_launch) * 1e3;
+		if (wt) {
+			wt[i].start_ms = isnan(k->ready_t[i]) ? NAN : (k->ready_t[i] - c->t_launch) * 1e3;
+			wt[i].threads = -1;
+		}
 		if (f->kind != UP_FINAL)
 			continue;
-		m->cpu_user_s += f->run.user_s;
-		m->cpu_sys_s += f->run.sys_s;
-		m->ctx_vol += f->run.nvcsw;
-		m->ctx_invol += f->run.nivcsw;
-		busy_sum += f->busy_s;
-		if (f->busy_s > busy_max)
-			busy_max = f->busy_s;
-		if (!(f->run.maxrss_kb / 1024 <= rss_max))
-			rss_max = f->run.maxrss_kb / 1024;
-		if (f->threads_peak > 0) {
-			if (!(f->threads_peak <= thr_max))
-				thr_max = f->threads_peak;
-			thr_sum += f->threads_peak;
-		}
-		if (f->lib_threads > 0 && !(f->lib_threads <= lib_max))
-			lib_max = f->lib_threads;
+		t.user_s += f->run.user_s;
+		t.sys_s += f->run.sys_s;
+		t.ctx_vol += f->run.nvcsw;
+		t.ctx_invol += f->run.nivcsw;
+		if (!wt)
+			continue;
+		wt[i].busy_s = f->busy_s;
+		wt[i].rss_kib = f->run.maxrss_kb;
+		wt[i].threads = f->threads_peak > 0 ? f->threads_peak : -1;
+		wt[i].lib_threads = f->lib_threads;
 	}
-	if (nlat == c->P && lat) {
-		qsort(lat, (size_t)nlat, sizeof(double), cmp_double);
-		m->start_latency_ms = nlat % 2 ? lat[nlat / 2] : (lat[nlat / 2 - 1] + lat[nlat / 2]) / 2;
-	}
-	free(lat);
+	if (failed)
+		t.user_s = t.sys_s = t.ctx_vol = t.ctx_invol = NAN;
+	else
+		t.wall_s = k->t_end - k->t_go;
 	if (!isnan(k->t_all_ready))
-		m->pool_start_ms = (k->t_all_ready - c->t_launch) * 1e3;
-	m->rss_peak_mb = rss_max;
-	m->threads_peak = thr_max;
-	m->threads_total_peak = thr_sum > 0 ? thr_sum : NAN;
-	m->threads_lib = lib_max;
-	if (strcmp(k->status, "ok") != 0 || isnan(k->t_end)) {
-		/* a failed run has no run phase to compare */
-		m->cpu_user_s = m->cpu_sys_s = m->ctx_vol = m->ctx_invol = NAN;
-		return;
-	}
-	m->wall_s = k->t_end - k->t_go;
-	if (m->wall_s > 0)
-		m->cores_busy = (m->cpu_user_s + m->cpu_sys_s) / m->wall_s;
-	if (busy_sum > 0)
-		m->imbalance = busy_max / (busy_sum / c->P);
-	/* with tasks that do nothing, the run phase is all dispatch */
-	if (strcmp(c->w->name, "empty") == 0)
-		m->dispatch_us_per_task = m->wall_s / (double)c->ntasks * 1e6;
-	if (c->w->flops_per_task && m->wall_s > 0) {
-		double fl = c->w->flops_per_task(&c->s);
-
-		if (fl > 0)
-			m->gflops = fl * (double)c->ntasks / m->wall_s / 1e9;
-	}
+		t.pool_start_ms = (k->t_all_ready - c->t_launch) * 1e3;
+	t.ntasks = c->ntasks;
+	t.flops_per_task = c->w->flops_per_task ? c->w->flops_per_task(&c->s) : 0;
+	t.dispatch_only = (c->w->engine_flags & SL_WL_DISPATCH_ONLY) != 0;
+	t.coord_threads = self_threads > 0 ? self_threads : -1;
+	t.nworkers = wt ? c->P : 0;
+	t.workers = wt;
+	sl_run_metrics(&t, m);
+	free(wt);
 }
 
 /* Rank 0: run the whole repetition and print its result line. */

@@ -151,6 +151,8 @@ def check_calls(out):
                 continue
             o = os.path.join(dp, f)
             src = os.path.join(ROOT, os.path.relpath(o, top))[:-2] + '.c'
+            if not os.path.exists(src):
+                continue              # a stale object of a deleted source: not linked any more
             res = subprocess.run(['nm', '-P', o], capture_output=True, text=True)
             for line in res.stdout.splitlines():
                 parts = line.split()

@@ -261,6 +261,24 @@ static void test_progress_line(void **state)
 	free(text);
 }
 
+/* The ticker's thread has started when sl_progress_start returns: the first run forks its workers
+ * right after, and a thread still in its start-up (AddressSanitizer's allocates under the
+ * allocator's lock) left that lock held in a forked worker, which hung (it_pool, fork without a
+ * parent library). Quiet: no ticker at all. */
+static void test_progress_ticker_started(void **state)
+{
+	(void)state;
+	sl_progress_start(3, true);
+	assert_false(sl_progress_ticking());
+	sl_progress_end();
+	for (int i = 0; i < 20; i++) {
+		sl_progress_start(3, false);
+		assert_true(sl_progress_ticking());
+		sl_progress_end();
+		assert_false(sl_progress_ticking());
+	}
+}
+
 static void test_progress_plain(void **state)
 {
 	char *text = NULL;
@@ -310,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_this_machine),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_progress_line),
+		cmocka_unit_test(test_progress_ticker_started),
 		cmocka_unit_test(test_progress_plain),
 	};
 

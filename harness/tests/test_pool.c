@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <errno.h>
 #include <omp.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "sys/blas.h"
+#include "pool/pool.h"
 #include "pool/pool_internal.h"
 
 /* ---- workloads of this test (a spawned worker is this same binary, so it finds them too) ---- */
@@ -281,26 +284,8 @@ static const struct sl_workload_ops t_env = {
 	.run_task = t_env_task, .verify = t_env_verify,
 };
 
-/* The coordinator makes task 0's input with 5 ms of CPU right before the run phase, without a system
- * call: CPU a thread spent since its last tick or switch shows late in RUSAGE_THREAD, so a coordinator
- * measured that way puts it inside a run phase of a few microseconds (cores_busy far above the CPUs). */
-static void t_spin_make(const struct sl_setting *s, long task, void *in)
-{
-	double t0 = sl_now();
-
-	t_io_make(s, task, in);
-	while (task == 0 && sl_now() - t0 < 5e-3)
-		;
-}
-
-static const struct sl_workload_ops t_spinin = {
-	.name = "t_spinin", .help = "its first input costs the coordinator 5 ms", .params = t_params,
-	.task_in_bytes = t_io_in, .task_out_bytes = t_io_out, .make_input = t_spin_make,
-	.run_task = t_io_task, .verify = t_io_verify,
-};
-
-/* Each task uses 2 ms of its thread's CPU (whatever the load), so a run's CPU is known. */
-static int t_cpu_task(struct sl_wctx *w, long task, const void *in, void *out, double *result, char *msg, size_t len)
+/* Spend seconds of this thread's CPU (whatever the load). */
+static void burn_cpu(double seconds)
 {
 	struct timespec ts;
 	double t0;
@@ -309,13 +294,91 @@ static int t_cpu_task(struct sl_wctx *w, long task, const void *in, void *out, d
 	t0 = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 	do
 		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	while ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 - t0 < 2e-3);
+	while ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 - t0 < seconds);
+}
+
+/* Each task uses 2 ms of its thread's CPU (whatever the load), so a run's CPU is known. */
+static int t_cpu_task(struct sl_wctx *w, long task, const void *in, void *out, double *result, char *msg, size_t len)
+{
+	burn_cpu(2e-3);
 	return t_sum_task(w, task, in, out, result, msg, len);
 }
 
 static const struct sl_workload_ops t_cpu = {
 	.name = "t_cpu", .help = "2 ms of CPU per task", .params = t_params,
 	.run_task = t_cpu_task, .verify = t_sum_verify,
+};
+
+/* t_window: the run's own CPU is its tasks' (2 ms each); around it, CPU_OUTSIDE of CPU at every edge of
+ * the run's window, each far above what measuring can blur (a tick, the coordinator's own few calls):
+ * the worker's setup (start-up CPU), a thread of the worker that spins after it is ready and before its
+ * first chunk (as an OpenMP or OpenBLAS pool does after a setup), the coordinator making the inputs
+ * right before the clock starts, and the worker's check after its last result. The steps are ordered
+ * through a shared page (fork workers only), not by timing: the coordinator asks for the spin when it
+ * makes task 0's input, after every worker said ready, and waits until it is done. */
+#define CPU_OUTSIDE 0.06
+static atomic_int *t_window_flags;     /* [0]: spin now (coordinator), [1]: spun (worker) */
+static pthread_t t_window_spinner;
+static bool t_window_spinning;
+
+static void t_window_wait(atomic_int *flag)
+{
+	struct timespec ms = { 0, 1000000 };
+
+	for (int i = 0; i < 30000 && !atomic_load(flag); i++)
+		nanosleep(&ms, NULL);
+}
+
+static void *t_window_spin(void *arg)
+{
+	(void)arg;
+	t_window_wait(&t_window_flags[0]);
+	burn_cpu(CPU_OUTSIDE);
+	atomic_store(&t_window_flags[1], 1);
+	return NULL;
+}
+
+static int t_window_setup(struct sl_wctx *w, char *msg, size_t len)
+{
+	(void)w;
+	burn_cpu(CPU_OUTSIDE);
+	t_window_spinning = pthread_create(&t_window_spinner, NULL, t_window_spin, NULL) == 0;
+	if (!t_window_spinning) {
+		snprintf(msg, len, "cannot start the spinning thread");
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+static void t_window_make(const struct sl_setting *s, long task, void *in)
+{
+	t_io_make(s, task, in);
+	if (task != 0)
+		return;
+	atomic_store(&t_window_flags[0], 1);
+	t_window_wait(&t_window_flags[1]);
+	burn_cpu(CPU_OUTSIDE);
+}
+
+static int t_window_after_run(struct sl_wctx *w, char *msg, size_t len)
+{
+	(void)w; (void)msg; (void)len;
+	burn_cpu(CPU_OUTSIDE);
+	return 0;
+}
+
+static void t_window_teardown(struct sl_wctx *w)
+{
+	(void)w;
+	if (t_window_spinning)
+		pthread_join(t_window_spinner, NULL);
+	t_window_spinning = false;
+}
+
+static const struct sl_workload_ops t_window = {
+	.name = "t_window", .help = "2 ms of CPU per task, 60 ms at every edge of the run's window", .params = t_params,
+	.task_in_bytes = t_io_in, .make_input = t_window_make, .setup = t_window_setup, .run_task = t_cpu_task,
+	.after_run = t_window_after_run, .teardown = t_window_teardown, .verify = t_sum_verify,
 };
 
 /* Its check after the run finds a wrong result (what gemm's check of its last product does). */
@@ -332,7 +395,7 @@ static const struct sl_workload_ops t_badafter = {
 
 static const struct sl_workload_ops *const test_workloads[] = {
 	&t_sum, &t_io, &t_big, &t_kill, &t_exit, &t_hang, &t_setupfail, &t_badverify, &t_omp, &t_env,
-	&t_badafter, &t_spinin, &t_cpu, NULL,
+	&t_badafter, &t_window, &t_cpu, NULL,
 };
 
 /* ---- helpers ---- */
@@ -613,28 +676,42 @@ static void test_setup_and_verify_errors(void **state)
 }
 
 /* CPU is counted over the wall time's window: the coordinator's exactly, each worker's from its first
- * chunk to its last result; the workers' start-up CPU in a column of its own. */
+ * chunk to its last result; the workers' start-up CPU in a column of its own. t_window spends 60 ms of
+ * CPU at each edge of the window and 8 ms inside it: a window that takes in any edge is 60 ms over,
+ * whatever the load and the clock's ticks. */
 static void test_cpu_within_the_run_window(void **state)
 {
-	double limit = sl_topology()->logical * 1.05;
+	double limit = sl_topology()->logical * 1.05, inside = 4 * 2e-3;
 	struct sl_setting s;
 
 	(void)state;
-	for (size_t di = 0; di < 3; di++)
-		for (int rep = 0; rep < 3; rep++) {
-			volatile sig_atomic_t flag = 0;
-			struct sl_run_opts o = opts(&flag);
-			struct sl_metrics m;
+	t_window_flags = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(t_window_flags != MAP_FAILED);
+	for (size_t di = 0; di < 3; di++) {
+		volatile sig_atomic_t flag = 0;
+		struct sl_run_opts o = opts(&flag);
+		struct sl_metrics m;
+		double cpu;
 
-			make_setting(&s, "t_spinin", "fork", dispatches[di], 1, 1, 4);
-			assert_int_equal(sl_pool_run(&s, &t_spinin, &o, &m), 0);
-			assert_string_equal(m.status, "ok");
-			if (!(m.cores_busy <= limit))
-				fail_msg("%s: cores_busy %.2f over %.2f logical CPUs (cpu %g s in %g s)", dispatches[di],
-					 m.cores_busy, limit / 1.05, m.cpu_user_s + m.cpu_sys_s, m.wall_s);
-			assert_true(m.cpu_startup_s >= 0 && m.cpu_startup_s < 10);
-			assert_int_equal(leftovers(), 0);
-		}
+		atomic_store(&t_window_flags[0], 0);
+		atomic_store(&t_window_flags[1], 0);
+		make_setting(&s, "t_window", "fork", dispatches[di], 1, 1, 4);
+		assert_int_equal(sl_pool_run(&s, &t_window, &o, &m), 0);
+		assert_string_equal(m.status, "ok");
+		assert_true(atomic_load(&t_window_flags[1]));     /* the worker's thread did spin */
+		cpu = m.cpu_user_s + m.cpu_sys_s;
+		if (!(cpu >= inside * 0.95 && cpu < inside + CPU_OUTSIDE / 2))
+			fail_msg("%s: the run's CPU %.1f ms; its tasks used %.1f ms, 60 ms more at each edge of its window",
+				 dispatches[di], cpu * 1e3, inside * 1e3);
+		if (!(m.cores_busy <= limit))
+			fail_msg("%s: cores_busy %.2f over %.2f logical CPUs (cpu %g s in %g s)", dispatches[di],
+				 m.cores_busy, limit / 1.05, cpu, m.wall_s);
+		if (!(m.cpu_startup_s >= CPU_OUTSIDE * 0.9 && m.cpu_startup_s < 10))
+			fail_msg("%s: start-up CPU %.1f ms, the setup alone used 60 ms", dispatches[di], m.cpu_startup_s * 1e3);
+		assert_int_equal(leftovers(), 0);
+	}
+	munmap(t_window_flags, 4096);
+	t_window_flags = NULL;
 	/* and the workers' CPU in the window is all there: 8 tasks of 2 ms CPU each */
 	for (size_t di = 0; di < 3; di++) {
 		volatile sig_atomic_t flag = 0;

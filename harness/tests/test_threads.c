@@ -176,6 +176,44 @@ static void test_proc_stat(void **state)
 	assert_false(sl_proc_stat(pid, &st));
 }
 
+/* The one /proc/PID/stat parser: a command name with spaces and parentheses, negative fields
+ * (priority, nice), a field past long long's range, a text cut short, and no "(comm) S" at all */
+static void test_proc_stat_parse(void **state)
+{
+	const char *text = "42 (a) b (c)) S 1 42 42 0 -1 4194560 10 0 0 0 7 3 0 0 -2 -20 5 0 99 1000 25 "
+			   "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 3\n";
+	long long f[52 - 3];
+	char st = 0;
+
+	(void)state;
+	assert_int_equal(sl_proc_stat_parse(text, &st, f, 52), 52 - 3);
+	assert_int_equal(st, 'S');
+	assert_int_equal(f[4 - 4], 1);                 /* ppid */
+	assert_int_equal(f[14 - 4] + f[15 - 4], 10);  /* utime + stime */
+	assert_int_equal(f[18 - 4], -2);               /* priority */
+	assert_int_equal(f[19 - 4], -20);              /* nice */
+	assert_int_equal(f[20 - 4], 5);                /* num_threads */
+	assert_int_equal(f[24 - 4], 25);               /* rss */
+	assert_int_equal(f[25 - 4], -1);               /* rsslim unlimited */
+	assert_int_equal(f[39 - 4], 1);                /* processor */
+	assert_int_equal(f[52 - 4], 3);                /* exit_code */
+	/* fewer fields asked: no more read */
+	assert_int_equal(sl_proc_stat_parse(text, &st, f, 6), 3);
+	/* cut short, or garbage in a field: what was read before it */
+	assert_int_equal(sl_proc_stat_parse("7 (x) R 1 2", &st, f, 24), 2);
+	assert_int_equal(st, 'R');
+	assert_int_equal(sl_proc_stat_parse("7 (x) R 1 y 3", &st, f, 24), 1);
+	assert_int_equal(sl_proc_stat_parse("7 (x)", &st, f, 24), -1);
+	assert_int_equal(sl_proc_stat_parse("7 x R 1", &st, f, 24), -1);
+	assert_int_equal(sl_proc_stat_parse("", &st, f, 24), -1);
+	assert_int_equal(sl_proc_stat_parse("7 (x) D 1", &st, NULL, 3), 0);   /* the state alone */
+	assert_int_equal(st, 'D');
+	/* this process, read as the contain code reads its own (pid 0) */
+	assert_true(sl_proc_stat_read(0, &st, f, 22) == 22 - 3);
+	assert_int_equal(f[4 - 4], getppid());
+	assert_true(f[22 - 4] > 0);                    /* the start time */
+}
+
 static void test_worker_library_follows_setting(void **state)
 {
 	(void)state;
@@ -196,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_env_sets_every_variable),
 		cmocka_unit_test(test_count_self),
 		cmocka_unit_test(test_proc_stat),
+		cmocka_unit_test(test_proc_stat_parse),
 		cmocka_unit_test(test_worker_library_follows_setting),
 		cmocka_unit_test(test_call_changes_omp_and_blas),
 	};

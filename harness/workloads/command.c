@@ -46,7 +46,7 @@
 #include "experiment/axis.h"
 #include "monitor/monitor.h"
 #include "sys/placement.h"
-#include "pool/pool.h"
+#include "monitor/metrics.h"
 #include "core/workload.h"
 
 extern char **environ;
@@ -553,34 +553,191 @@ static int allowed_mask(const struct sl_setting *s, cpu_set_t *set)
 	return CPU_COUNT(set) > 0 ? 0 : -EINVAL;
 }
 
-static int command_run_whole(const struct sl_setting *s, const struct sl_run_opts *o, struct sl_metrics *m)
+/* One per-run command while it runs: its stdout (the @speedlab lines) and stderr (passed on, the last
+ * line kept), its process, and how it ended. */
+struct whole {
+	int out_fd, err_fd;            /* our ends of its stdout and stderr pipes */
+	bool open_[2];
+	struct liner *lines;
+	struct err_tail *errs;
+	struct report rep;
+	pid_t pid;
+	bool timed_out, interrupted;
+};
+
+/* Read what the command wrote on stdout (i = 0) or stderr (1). Returns the read's result. */
+static ssize_t whole_read(struct whole *wh, int i)
 {
+	char buf[4096];
+	ssize_t n = read(i ? wh->err_fd : wh->out_fd, buf, sizeof(buf));
+
+	if (n > 0 && i == 0)
+		liner_feed(wh->lines, &wh->rep, buf, (size_t)n);
+	else if (n > 0)
+		err_feed(wh->errs, buf, (size_t)n);
+	return n;
+}
+
+/* Serve the command's output until it exits; past the deadline (or on a signal: Ctrl-C in the
+ * coordinator) its whole group is killed. */
+static void whole_wait(struct whole *wh, int pidfd, double deadline)
+{
+	for (;;) {
+		struct pollfd p[3] = { { .fd = wh->open_[0] ? wh->out_fd : -1, .events = POLLIN },
+				       { .fd = wh->open_[1] ? wh->err_fd : -1, .events = POLLIN },
+				       { .fd = pidfd, .events = POLLIN } };
+		double left_ms = (deadline - sl_now()) * 1000.0;
+		/* at most a second per poll (the loop comes back); 0 past the deadline: look, then kill */
+		int wait_ms = isinf(deadline) || wh->timed_out ? -1 : left_ms > 1000 ? 1000 : left_ms < 0 ? 0 : (int)left_ms + 1;
+		int ready;
+
+		if (pidfd < 0 && (wait_ms < 0 || wait_ms > 10))
+			wait_ms = 10;        /* no pidfd (old kernel): look for the exit every 10 ms */
+		ready = poll(p, 3, wait_ms);
+		if (ready < 0 && errno == EINTR) {
+			/* A handled signal (Ctrl-C in the coordinator): stop the command. */
+			wh->interrupted = true;
+			kill(-wh->pid, SIGKILL);
+			continue;
+		}
+		for (int i = 0; i < 2; i++) {
+			ssize_t n;
+
+			if (!p[i].revents)
+				continue;
+			n = whole_read(wh, i);
+			if (n == 0 || (n < 0 && errno != EINTR))
+				wh->open_[i] = false;
+		}
+		if (pidfd >= 0 ? (p[2].revents != 0) : has_exited(wh->pid))
+			break;
+		if (!wh->timed_out && sl_now() >= deadline) {
+			wh->timed_out = true;
+			kill(-wh->pid, SIGKILL);
+		}
+	}
+}
+
+/* The leader is gone; what it wrote is in the pipes: read it all. Stragglers are killed in reap_group. */
+static int whole_collect(struct whole *wh, struct rusage *ru)
+{
+	int status;
+
+	wait_exit_keep(wh->pid);
+	status = reap_group(wh->pid, ru);
+	for (int i = 0; i < 2; i++) {
+		fcntl(i ? wh->err_fd : wh->out_fd, F_SETFL, O_NONBLOCK);
+		while (whole_read(wh, i) > 0)
+			;
+	}
+	liner_finish(wh->lines, &wh->rep);
+	if (wh->errs->len) {
+		wh->errs->cur[wh->errs->len] = '\0';
+		memcpy(wh->errs->last, wh->errs->cur, wh->errs->len + 1);
+	}
+	return status;
+}
+
+/* The tree's figures into m (metrics.c): its wall time, and CPU time and context switches from wait4. */
+static void whole_metrics(double wall_s, const struct rusage *ru, struct sl_metrics *m)
+{
+	struct sl_run_totals t;
+
+	sl_run_totals_init(&t);
+	t.wall_s = wall_s;
+	t.user_s = (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec * 1e-6;
+	t.sys_s = (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec * 1e-6;
+	t.ctx_vol = (double)ru->ru_nvcsw;
+	t.ctx_invol = (double)ru->ru_nivcsw;
+	sl_run_metrics(&t, m);
+}
+
+/* After the sampler's figures: a run that failed or declined (exit 77) keeps only what the common
+ * rule keeps (metrics.h); one that ran gets its peak RSS, wall_tree_s, and its own reported figures. */
+static void whole_settle(const struct rusage *ru, const struct report *rep, struct sl_metrics *m)
+{
+	if (sl_run_metrics_settle(m))
+		return;
+	m->rss_peak_mb = (double)ru->ru_maxrss / 1024.0;   /* KiB; the largest of the tree */
+	/* the window of the CPU columns and cores_busy; a wall_s the program reports is its own */
+	m->wall_tree_s = m->wall_s;
+	/* The command's own figures win (e.g. wall_s of its measured section). */
+	for (size_t i = 0; i < sl_metric_ncolumns; i++) {
+		double v = sl_metric_get(&rep->got, &sl_metric_columns[i]);
+
+		if (!isnan(v))
+			*(double *)((char *)m + sl_metric_columns[i].offset) = v;
+	}
+}
+
+/* Start the command (its stdout and stderr into the pipes out and err, whose write ends it takes over),
+ * watch it under the sampler, and measure it. Returns 0 or -EINTR, -errno when it could not start. */
+static int whole_run(struct whole *wh, const struct sl_setting *s, const struct sl_run_opts *o, char **envp,
+		     int out[2], int err[2], struct sl_metrics *m)
+{
+	const char *cmd = sl_setting_text(s, "cmd", "");
 	cpu_set_t cpus;
 	const cpu_set_t *pin = NULL;
-	const char *cmd = sl_setting_text(s, "cmd", "");
-	struct report rep;
-	struct liner *lines = NULL;
-	struct err_tail *errs = NULL;
-	struct sl_monitor *mon = NULL;
+	struct sl_monitor *mon;
 	struct rusage ru = { 0 };
+	struct plain_cmd pc;
+	double t0, t_end;
+	int pidfd, status, rc = 0;
+
+	/* the whole tree (every descendant's threads and memory), at the experiment's rate, into samples.csv */
+	mon = sl_monitor_start(o ? o->sample_hz : 0, o ? o->samples : NULL, s->config, o ? o->rep : 0);
+	if (!plain_command(cmd, envp, &pc))
+		note_shell(cmd);
+	t0 = sl_now();
+	if (s->coordinator_cpus[0] && allowed_mask(s, &cpus) == 0)
+		pin = &cpus;
+	wh->pid = spawn_command(cmd, envp, out[1], err[1], false, pin);
+	close(out[1]);
+	close(err[1]);
+	if (wh->pid < 0) {
+		rc = wh->pid;
+		goto out_stop;
+	}
+	if (mon) {
+		sl_monitor_watch_tree(mon, wh->pid);
+		sl_monitor_phase(mon, true);
+	}
+	pidfd = pidfd_of(wh->pid);
+	whole_wait(wh, pidfd, s->timeout_s > 0 ? t0 + s->timeout_s : INFINITY);
+	t_end = sl_now();
+	sl_monitor_phase(mon, false);
+	if (pidfd >= 0)
+		close(pidfd);
+	status = whole_collect(wh, &ru);
+	whole_metrics(t_end - t0, &ru, m);
+	status_text(status, wh->timed_out, wh->errs->last, m->status, sizeof(m->status));
+	if (wh->interrupted)
+		rc = -EINTR;
+out_stop:
+	if (mon)
+		sl_monitor_stop(mon, m);
+	if (rc == 0)
+		whole_settle(&ru, &wh->rep, m);
+	return rc;
+}
+
+static int command_run_whole(const struct sl_setting *s, const struct sl_run_opts *o, struct sl_metrics *m)
+{
+	struct whole wh = { .open_ = { true, true } };
 	struct env env;
-	double t0, t_end, deadline;
-	bool timed_out = false, interrupted = false, open_[2] = { true, true };
-	int out[2], err[2], pidfd, status, rc, was_subreaper = 0;
-	pid_t pid;
+	int out[2], err[2], rc, was_subreaper = 0;
 
 	if (per_task(s))
 		return SL_RUN_WHOLE_USE_POOL;
-	if (!cmd[0]) {
+	if (!sl_setting_text(s, "cmd", "")[0]) {
 		snprintf(m->status, sizeof(m->status), "error:cmd is empty (set cmd in [workload])");
 		return 0;
 	}
 	for (size_t i = 0; i < sl_metric_ncolumns; i++)
-		*(double *)((char *)&rep.got + sl_metric_columns[i].offset) = NAN;
-	rep.warnings = 0;
-	lines = calloc(1, sizeof(*lines));
-	errs = calloc(1, sizeof(*errs));
-	if (!lines || !errs) {
+		*(double *)((char *)&wh.rep.got + sl_metric_columns[i].offset) = NAN;
+	wh.lines = calloc(1, sizeof(*wh.lines));
+	wh.errs = calloc(1, sizeof(*wh.errs));
+	if (!wh.lines || !wh.errs) {
 		rc = -ENOMEM;
 		goto out_free_lines;
 	}
@@ -593,145 +750,25 @@ static int command_run_whole(const struct sl_setting *s, const struct sl_run_opt
 	}
 	if (pipe2(err, O_CLOEXEC) < 0) {
 		rc = -errno;
+		close(out[0]);
 		close(out[1]);
-		goto out_close_out;
+		goto out_free_env;
 	}
+	wh.out_fd = out[0];
+	wh.err_fd = err[0];
 	/* Descendants the command orphans come to us, so we can kill and reap them (and stay ours
 	 * after it when the run has made us its subreaper: contain.c) */
 	prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	/* the whole tree (every descendant's threads and memory), at the experiment's rate, into samples.csv */
-	mon = sl_monitor_start(o ? o->sample_hz : 0, o ? o->samples : NULL, s->config, o ? o->rep : 0);
-	{
-		struct plain_cmd pc;
-
-		if (!plain_command(cmd, env.vars, &pc))
-			note_shell(cmd);
-	}
-	t0 = sl_now();
-	if (s->coordinator_cpus[0] && allowed_mask(s, &cpus) == 0)
-		pin = &cpus;
-	pid = spawn_command(cmd, env.vars, out[1], err[1], false, pin);
-	close(out[1]);
-	close(err[1]);
-	if (pid < 0) {
-		rc = pid;
-		goto out_stop;
-	}
-	if (mon) {
-		sl_monitor_watch_tree(mon, pid);
-		sl_monitor_phase(mon, true);
-	}
-	pidfd = pidfd_of(pid);
-	deadline = s->timeout_s > 0 ? t0 + s->timeout_s : INFINITY;
-	for (;;) {
-		struct pollfd p[3] = { { .fd = open_[0] ? out[0] : -1, .events = POLLIN },
-				       { .fd = open_[1] ? err[0] : -1, .events = POLLIN },
-				       { .fd = pidfd, .events = POLLIN } };
-		double now = sl_now();
-		double left_ms = (deadline - now) * 1000.0;
-		/* at most a second per poll (the loop comes back); 0 past the deadline: look, then kill */
-		int wait_ms = isinf(deadline) || timed_out ? -1 : left_ms > 1000 ? 1000 : left_ms < 0 ? 0 : (int)left_ms + 1;
-		int ready;
-
-		if (pidfd < 0 && (wait_ms < 0 || wait_ms > 10))
-			wait_ms = 10;        /* no pidfd (old kernel): look for the exit every 10 ms */
-		ready = poll(p, 3, wait_ms);
-		if (ready < 0 && errno == EINTR) {
-			/* A handled signal (Ctrl-C in the coordinator): stop the command. */
-			interrupted = true;
-			kill(-pid, SIGKILL);
-			continue;
-		}
-		for (int i = 0; i < 2; i++) {
-			char buf[4096];
-			ssize_t n;
-
-			if (!p[i].revents)
-				continue;
-			n = read(i ? err[0] : out[0], buf, sizeof(buf));
-			if (n > 0 && i == 0)
-				liner_feed(lines, &rep, buf, (size_t)n);
-			else if (n > 0)
-				err_feed(errs, buf, (size_t)n);
-			else if (n == 0 || errno != EINTR)
-				open_[i] = false;
-		}
-		if (pidfd >= 0 ? (p[2].revents != 0) : has_exited(pid))
-			break;
-		if (!timed_out && sl_now() >= deadline) {
-			timed_out = true;
-			kill(-pid, SIGKILL);
-		}
-	}
-	t_end = sl_now();
-	sl_monitor_phase(mon, false);
-	if (pidfd >= 0)
-		close(pidfd);
-	/* The leader is gone; what it wrote is in the pipes. Stragglers are killed in reap_group. */
-	wait_exit_keep(pid);
-	status = reap_group(pid, &ru);
-	for (int i = 0; i < 2; i++) {
-		fcntl(i ? err[0] : out[0], F_SETFL, O_NONBLOCK);
-		for (;;) {
-			char buf[4096];
-			ssize_t n = read(i ? err[0] : out[0], buf, sizeof(buf));
-
-			if (n <= 0)
-				break;
-			if (i == 0)
-				liner_feed(lines, &rep, buf, (size_t)n);
-			else
-				err_feed(errs, buf, (size_t)n);
-		}
-	}
-	liner_finish(lines, &rep);
-	if (errs->len) {
-		errs->cur[errs->len] = '\0';
-		memcpy(errs->last, errs->cur, errs->len + 1);
-	}
-	rc = 0;
-
-	m->wall_s = t_end - t0;
-	m->cpu_user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6;
-	m->cpu_sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-	m->cores_busy = m->wall_s > 0 ? (m->cpu_user_s + m->cpu_sys_s) / m->wall_s : NAN;
-	m->ctx_vol = (double)ru.ru_nvcsw;
-	m->ctx_invol = (double)ru.ru_nivcsw;
-	status_text(status, timed_out, errs->last, m->status, sizeof(m->status));
-	if (interrupted)
-		rc = -EINTR;
-out_stop:
-	if (mon)
-		sl_monitor_stop(mon, m);
+	rc = whole_run(&wh, s, o, env.vars, out, err, m);
 	prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
 	close(err[0]);
-out_close_out:
 	close(out[0]);
-	if (rc == 0 && strncmp(m->status, "skipped:", 8) == 0) {
-		char why[SL_STATUS_LEN];
-
-		/* it declined to run: what it measured of its start-up is no result */
-		memcpy(why, m->status, sizeof(why));
-		sl_metrics_clear(m);
-		memcpy(m->status, why, sizeof(why));
-	} else if (rc == 0) {
-		m->rss_peak_mb = (double)ru.ru_maxrss / 1024.0;   /* KiB; the largest of the tree */
-		/* the window of the CPU columns and cores_busy; a wall_s the program reports is its own */
-		m->wall_tree_s = m->wall_s;
-		/* The command's own figures win (e.g. wall_s of its measured section). */
-		for (size_t i = 0; i < sl_metric_ncolumns; i++) {
-			double v = sl_metric_get(&rep.got, &sl_metric_columns[i]);
-
-			if (!isnan(v))
-				*(double *)((char *)m + sl_metric_columns[i].offset) = v;
-		}
-	}
 out_free_env:
 	env_free(&env);
 out_free_lines:
-	free(errs);
-	free(lines);
+	free(wh.errs);
+	free(wh.lines);
 	if (rc < 0 && rc != -EINTR)
 		snprintf(m->status, sizeof(m->status), "error:%s", strerror(-rc));
 	return rc;
@@ -824,4 +861,5 @@ const struct sl_workload_ops sl_workload_command = {
 	.run_task = command_run_task,
 	.verify = command_verify,
 	.run_whole = command_run_whole,
+	.engine_flags = SL_WL_SHELL_COMMAND,
 };

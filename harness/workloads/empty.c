@@ -38,4 +38,5 @@ const struct sl_workload_ops sl_workload_empty = {
 	.unimplemented_reason = NULL,
 	.run_task = empty_run_task,
 	.verify = empty_verify,
+	.engine_flags = SL_WL_DISPATCH_ONLY,
 };

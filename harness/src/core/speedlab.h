@@ -23,6 +23,8 @@
 #define SL_STATUS_LEN 160
 #define SL_MAX_STD_AXES 24      /* rows of the axis table (experiment/axis.c) */
 #define SL_AXIS_TEXT_LEN 32     /* the text of an axis kept in sl_setting.axis_extra */
+/* meta.json's schema: 1 from this version on (absent in older results, read the same way). */
+#define SL_META_SCHEMA 1
 
 /* ---- errors and messages (util.c) ---- */
 
@@ -98,6 +100,17 @@ struct sl_proc_stat {
 };
 /* Read /proc/PID/stat; false when the process is gone or the file cannot be parsed. */
 bool sl_proc_stat(pid_t pid, struct sl_proc_stat *st);
+/* The one parser of a /proc/PID/stat text (or a task's, /proc/PID/task/TID/stat): the state letter
+ * (field 3) into *state, and fields 4 .. last, numbered as proc(5) numbers them, into f: field k in
+ * f[k - 4] (f holds last - 3 numbers; NULL with last = 3, the state only). A negative field
+ * (priority, nice) reads as negative; one past long long's range wraps (rsslim's "unlimited" reads
+ * -1). Returns how many fields from field 4 on were read (fewer than last - 3 when the text ends or
+ * a field is not a number), -1 when the text has no "(comm) S" part. Allocates nothing (the
+ * monitor's thread calls it). */
+int sl_proc_stat_parse(const char *text, char *state, long long *f, int last);
+/* /proc/PID/stat read and parsed as sl_proc_stat_parse does (pid 0: this process's own); -1 when it
+ * cannot be read. */
+int sl_proc_stat_read(pid_t pid, char *state, long long *f, int last);
 /* The absolute path of the running speedlab binary (for spawn and sub-commands). */
 const char *sl_self_exe(void);
 

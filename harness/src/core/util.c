@@ -155,39 +155,71 @@ char *sl_strip(char *s)
 	return s;
 }
 
-bool sl_proc_stat(pid_t pid, struct sl_proc_stat *st)
+int sl_proc_stat_parse(const char *text, char *state, long long *f, int last)
 {
-	char path[64], buf[2048], *p, *save = NULL;
-	ssize_t n;
-	int fd, field = 3;
+	/* "pid (comm) state ppid ...": comm may hold spaces and parentheses, so the last ')' ends it */
+	const char *p = strrchr(text, ')');
+	int n = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!p || p[1] != ' ' || !p[2] || p[2] == ' ' || p[2] == '\n')
+		return -1;
+	*state = p[2];
+	p += 3;
+	for (int field = 4; field <= last; field++, n++) {
+		unsigned long long v = 0;
+		bool neg;
+
+		while (*p == ' ')
+			p++;
+		neg = *p == '-';
+		if (neg)
+			p++;
+		if (*p < '0' || *p > '9')
+			break;
+		while (*p >= '0' && *p <= '9')
+			v = v * 10 + (unsigned long long)(*p++ - '0');
+		f[field - 4] = (long long)(neg ? 0 - v : v);   /* modulo 2^64, as GCC converts */
+	}
+	return n;
+}
+
+int sl_proc_stat_read(pid_t pid, char *state, long long *f, int last)
+{
+	char path[64], buf[2048];
+	ssize_t n;
+	int fd;
+
+	if (pid > 0)
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/stat");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return false;
+		return -1;
 	buf[n] = '\0';
-	/* "pid (comm) state ppid ...": comm may hold spaces and parentheses */
-	p = strrchr(buf, ')');
-	if (!p)
+	return sl_proc_stat_parse(buf, state, f, last);
+}
+
+bool sl_proc_stat(pid_t pid, struct sl_proc_stat *st)
+{
+	long long f[52 - 3];
+	char state;
+	int n = sl_proc_stat_read(pid, &state, f, 52);
+
+	if (n < 3)      /* up to the session, field 6 */
 		return false;
 	memset(st, 0, sizeof(*st));
-	for (char *tok = strtok_r(p + 1, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save), field++) {
-		if (field == 3)
-			st->state = tok[0];
-		else if (field == 4)
-			st->ppid = (pid_t)atoi(tok);
-		else if (field == 5)
-			st->pgrp = (pid_t)atoi(tok);
-		else if (field == 6)
-			st->session = (pid_t)atoi(tok);
-		else if (field == 52)
-			st->exit_code = atoi(tok);
-	}
-	return field > 6;
+	st->state = state;
+	st->ppid = (pid_t)f[4 - 4];
+	st->pgrp = (pid_t)f[5 - 4];
+	st->session = (pid_t)f[6 - 4];
+	if (n >= 52 - 3)
+		st->exit_code = (int)f[52 - 4];
+	return true;
 }
 
 bool sl_parse_long(const char *s, long *out)

@@ -2,9 +2,17 @@
 #ifndef SL_WORKLOAD_H
 #define SL_WORKLOAD_H
 
+#include <signal.h>
+#include <stdio.h>
 #include "core/speedlab.h"
 
-struct sl_run_opts;   /* pool.h: the monitor's rate, samples.csv, the repetition, the interrupt flag */
+/* How one repetition runs, whichever engine runs it (the pool, a launcher's own, a workload's run_whole). */
+struct sl_run_opts {
+	double sample_hz;                 /* monitor rate; 0 disables sampling */
+	FILE *samples;                    /* samples.csv, or NULL */
+	int rep;                          /* repetition number (negative for warm-up) */
+	volatile sig_atomic_t *interrupted; /* set by the SIGINT handler: stop, kill, reap, return -EINTR */
+};
 
 enum sl_param_type { SL_PARAM_INT, SL_PARAM_DOUBLE, SL_PARAM_STRING };
 
@@ -90,7 +98,14 @@ struct sl_workload_ops {
 	/* Plot kinds of its own (plot/'s registry names, e.g. "gpu_sync") drawn for its results beside
 	 * the generic ones; NULL-terminated; NULL: none. */
 	const char *const *plots;
+
+	/* ---- the run engine's view (issue 13: one run engine): SL_WL_* flags ---- */
+	unsigned engine_flags;
 };
+
+/* Bits of sl_workload_ops.engine_flags. */
+#define SL_WL_DISPATCH_ONLY  0x1u   /* its tasks do nothing: the run phase is all dispatch (dispatch_us_per_task) */
+#define SL_WL_SHELL_COMMAND  0x2u   /* it starts a shell command: meta.json records the shell's fixed cost */
 
 /* Bits of sl_workload_ops.devices. */
 #define SL_DEVICE_GPU 0x2u

@@ -177,30 +177,14 @@ static long status_field(const char *text, const char *key)
  * and rss in pages (field 24). */
 static char stat_fields(const char *text, long *threads, long *rss_pages)
 {
-	const char *p = strrchr(text, ')');
+	long long f[24 - 3];
 	char state;
 
 	*threads = *rss_pages = -1;
-	if (!p || p[1] != ' ' || !p[2])
+	if (sl_proc_stat_parse(text, &state, f, 24) < 24 - 3)
 		return 0;
-	state = p[2];
-	p += 3;
-	/* fields 4 .. 24; some (priority, nice) may be negative */
-	for (int field = 4; field <= 24; field++) {
-		const char *start = skip_spaces(p);
-		long v;
-
-		if (*start == '-')
-			start++;
-		p = start;
-		v = (long)parse_u64(&p);
-		if (p == start)
-			return 0;
-		if (field == 20)
-			*threads = v;
-		else if (field == 24)
-			*rss_pages = v;
-	}
+	*threads = (long)f[20 - 4];
+	*rss_pages = (long)f[24 - 4];
 	return state;
 }
 
@@ -236,14 +220,12 @@ static ssize_t proc_read(pid_t pid, int fd, const char *name, char *buf, size_t 
 	return n > 0 ? n : -1;
 }
 
-/* The state letter of a /proc/.../stat text (after the last ')' of the command name), or 0. */
+/* The state letter of a /proc/.../stat text, or 0. */
 static char stat_state(const char *text)
 {
-	const char *p = strrchr(text, ')');
+	char state;
 
-	if (!p || p[1] != ' ')
-		return 0;
-	return p[2];
+	return sl_proc_stat_parse(text, &state, NULL, 3) < 0 ? 0 : state;
 }
 
 /* ---- sampling ---- */
@@ -342,30 +324,15 @@ static int count_runnable(struct sl_monitor *mon, struct mon_proc *p)
  * the CPU the thread last ran on. The state letter, or 0 when unparsable. */
 static char task_fields(const char *text, uint64_t *cputime, long *cpu)
 {
-	const char *p = strrchr(text, ')');
+	long long f[39 - 3];
 	char state;
 
 	*cputime = 0;
 	*cpu = -1;
-	if (!p || p[1] != ' ' || !p[2])
+	if (sl_proc_stat_parse(text, &state, f, 39) < 39 - 3)
 		return 0;
-	state = p[2];
-	p += 3;
-	for (int field = 4; field <= 39; field++) {
-		const char *start = skip_spaces(p);
-		uint64_t v;
-
-		if (*start == '-')
-			start++;
-		p = start;
-		v = parse_u64(&p);
-		if (p == start)
-			return 0;
-		if (field == 14 || field == 15)
-			*cputime += v;
-		else if (field == 39)
-			*cpu = (long)v;
-	}
+	*cputime = (uint64_t)f[14 - 4] + (uint64_t)f[15 - 4];
+	*cpu = (long)f[39 - 4];
 	return state;
 }
 

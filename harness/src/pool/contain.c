@@ -48,28 +48,17 @@ static void sleep_ms(long ms)
 }
 
 /* Fields first..first+n-1 of /proc/self/stat as numbers (1-based, as proc(5) counts them, first
- * past the command name). false when they cannot be read. */
+ * past the state letter). false when they cannot be read. */
 static bool self_stat(int first, int n, unsigned long long *out)
 {
-	char buf[1024], *p;
-	FILE *f = fopen("/proc/self/stat", "re");
-	size_t len;
+	long long f[52 - 3];
+	char state;
 
-	if (!f)
+	if (first < 4 || first + n - 1 > 52 || sl_proc_stat_read(0, &state, f, first + n - 1) < first + n - 4)
 		return false;
-	len = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[len] = '\0';
-	p = strrchr(buf, ')');
-	for (int field = 2; p && field < first; field++)
-		p = strchr(p + 1, ' ');
-	for (int i = 0; p && i < n; i++) {
-		char *end;
-
-		out[i] = strtoull(p + 1, &end, 10);
-		p = end == p + 1 ? NULL : end;
-	}
-	return p != NULL;
+	for (int i = 0; i < n; i++)
+		out[i] = (unsigned long long)f[first - 4 + i];
+	return true;
 }
 
 /* ---- the environment mark ---- */
@@ -272,12 +261,25 @@ static void cgroup_destroy(const char *dir)
 
 /* ---- reaping what came to us ---- */
 
+/* The pid of a start method's helper process (the forkserver), -1 when none runs. */
+static pid_t helper_pid(void)
+{
+	for (const struct sl_launcher_ops *const *l = sl_launchers; *l; l++)
+		if (((*l)->engine_flags & SL_LAUNCH_HELPER_PROC) && (*l)->helper_pid) {
+			pid_t pid = (*l)->helper_pid();
+
+			if (pid > 0)
+				return pid;
+		}
+	return -1;
+}
+
 /* Reap the zombies among this process's children (orphans that came to us as subreaper), except
  * the forkserver and the keeper, whose ends their own code waits for. One system call when there
  * is none (the common case), else a look through /proc. Never fails. */
 static void reap_strays(void)
 {
-	pid_t self = getpid(), fs = sl_forkserver_pid();
+	pid_t self = getpid(), fs = helper_pid();
 	struct dirent *e;
 	siginfo_t si;
 	DIR *d;
@@ -330,7 +332,7 @@ static int kill_children(pid_t fs)
  * carrying the mark (a look at every process on the machine). Returns how many were killed. */
 static int sweep(bool final)
 {
-	pid_t fs = final ? -1 : sl_forkserver_pid();
+	pid_t fs = final ? -1 : helper_pid();
 	int total = 0;
 
 	for (int round = 0; round < SWEEP_ROUNDS; round++) {

@@ -1,4 +1,4 @@
-/* pool_internal.h: what the pool engine (pool.c) shares with the start methods in launch/; not a public interface. */
+/* pool_internal.h: what the pool (the files of pool/) shares with the start methods in launch/; not a public interface. */
 #ifndef SL_POOL_INTERNAL_H
 #define SL_POOL_INTERNAL_H
 
@@ -9,7 +9,10 @@
 
 #include "core/launcher.h"
 #include "monitor/monitor.h"
-#include "pool/pool.h"
+#include "core/workload.h"
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/futex.h>
 
 #define SL_POOL_MAX_ENV 16
 #define SL_POOL_ENV_LEN 64
@@ -69,7 +72,7 @@ struct sl_pool_worker {
 	pid_t pid;                     /* 0 until started */
 	int pidfd;                     /* -1 until started */
 	int to_fd, from_fd;            /* the coordinator's ends of the two pipes */
-	int child_in, child_out;       /* the worker's ends; the launcher hands them over, pool.c closes them */
+	int child_in, child_out;       /* the worker's ends; the launcher hands them over, coord.c closes them */
 	bool relayed;                  /* not our child: the forkserver reaps it and reports its exit */
 	bool exited, gone;             /* exit status known; pidfd said it exited (relay pending) */
 	int wstatus;                   /* wait status, -1 unknown */
@@ -130,13 +133,6 @@ struct sl_pool {
 void sl_pool_worker_started(struct sl_pool *pool, int id, pid_t pid, int pidfd, bool relayed);
 /* A relayed worker's exit, as the forkserver reported it; unknown pids are ignored. Never fails. */
 void sl_pool_relay_exit(struct sl_pool *pool, pid_t pid, int wstatus);
-/* Start the forkserver now if it is not running (pool.c calls it before forking a sub-coordinator).
- * Returns 0 or -errno. */
-int sl_forkserver_ensure(void);
-/* The forkserver's pid, or -1 when it is not running (tests check it leaves nothing behind). */
-pid_t sl_forkserver_pid(void);
-/* Whether the forkserver is dead or stopped (no answer or exit report will come). */
-bool sl_forkserver_stuck(void);
 
 /* ---- for the launchers (new worker process side) ---- */
 
@@ -157,5 +153,74 @@ extern const struct sl_workload_ops *const *sl_pool_extra_workloads;
 const struct sl_workload_ops *sl_pool_workload_find(const char *name);
 /* Signal name of a wait status: "SIGKILL", "exit3", "unknown". Never fails. */
 void sl_pool_describe_exit(int wstatus, char *buf, size_t len);
+
+/* ---- inside the pool (worker.c, dispatch.c, coord.c, pool.c) ---- */
+
+/* the wire format of the pipes (both ends are this same binary) */
+enum { MSG_CHUNK = 1, MSG_READY, MSG_RESULT, MSG_DONE, MSG_ERROR };
+
+/* coordinator -> worker: tasks first .. first+count-1, followed by their inputs */
+struct pool_chunk_msg {
+	uint32_t type;
+	uint32_t count;
+	int64_t first;
+};
+
+/* worker -> coordinator: READY, RESULT (count doubles, then count outputs), DONE, ERROR (text) */
+struct pool_reply_msg {
+	uint32_t type;
+	uint32_t count;
+	int64_t first;
+	double busy_s;
+	uint64_t len;                  /* bytes that follow, a multiple of 16 */
+	int32_t worker;                /* who sent it (dispatch = pipe: all share one result pipe) */
+	uint32_t pad[3];
+};
+
+/* Messages are padded to 16 bytes so inputs and outputs inside them stay aligned for doubles. */
+static inline size_t align16(size_t n)
+{
+	return (n + 15) & ~(size_t)15;
+}
+
+/* A worker keeps about this much work queued so the round trip to the coordinator is hidden. */
+#define POOL_QUEUE_S 200e-6
+#define POOL_WINDOW_MAX 256
+/* Chunks this long gain little from queueing (the round trip is a few percent of them): one at a time
+ * keeps the scheduling fully dynamic, as it is before the first chunk's time is known. */
+#define POOL_SINGLE_CHUNK_S 2e-3
+/* A worker flushes its results at least this often while working through a batch. */
+#define POOL_FLUSH_S 50e-6
+/* A worker whose channel closed must exit within this long, or the run is an error. */
+#define POOL_EXIT_GRACE_S 5.0
+/* A sub-coordinator gets this long past the run's timeout before its parent kills it. */
+#define POOL_SUB_GRACE_S 20.0
+
+static inline int sl_pool_futex(atomic_int *addr, int op, int val)
+{
+	return (int)syscall(SYS_futex, (int *)addr, op, val, NULL, NULL, 0);
+}
+
+enum { EV_FROM = 1, EV_TO, EV_PIDFD, EV_RELAY, EV_RESULT, EV_TASK };
+
+/* Set a run's status, on one line (it is one CSV cell), truncated to fit. Never fails. */
+void sl_pool_set_status(struct sl_metrics *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The run's first fault: its status (later ones are ignored); the event loop then stops. */
+void sl_pool_fail(struct sl_pool *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Use the library s->parent_uses names in this process (pool.c). 0, or -errno with msg set. */
+int sl_pool_use_library(const struct sl_setting *s, const char *who, char *msg, size_t msglen);
+/* dispatch.c: register fd with the pool's epoll as (kind, worker i). 0 or -errno. */
+int sl_pool_epoll(struct sl_pool *p, int op, int fd, uint32_t events, int kind, int i);
+/* dispatch.c: write what is queued for worker i; queue chunks up to its window and write them. */
+void sl_pool_flush(struct sl_pool *p, int i);
+void sl_pool_refill(struct sl_pool *p, int i);
+/* dispatch.c, dispatch = pipe: feed the shared task pipe; read the shared result pipe. */
+void sl_pool_fill_shared(struct sl_pool *p);
+ssize_t sl_pool_read_shared(struct sl_pool *p);
+/* dispatch.c: read what worker i sent and handle every whole message (bytes, 0 at end of file, -1). */
+ssize_t sl_pool_read(struct sl_pool *p, int i);
+/* coord.c: one repetition in this process (the coordinator or a sub-coordinator); pgid_out as in struct sl_pool. */
+int sl_pool_run_here(const struct sl_setting *s, const struct sl_workload_ops *w, const struct sl_run_opts *o,
+		     const struct sl_launcher_ops *launcher, struct sl_metrics *m, volatile pid_t *pgid_out);
 
 #endif

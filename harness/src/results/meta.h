@@ -31,8 +31,7 @@ void sl_machine_from_meta(const json_t *meta, struct sl_machine *m);
 /* "lab-a · Intel(R) ... · 4 logical / 2 physical CPUs · 15.5 GiB" (what is known). Never fails. */
 void sl_machine_line(const struct sl_machine *m, char *buf, size_t len);
 
-/* meta.json's schema: 1 from this version on (absent in older results, read the same way). */
-#define SL_META_SCHEMA 1
+/* meta.json's schema: SL_META_SCHEMA (core/speedlab.h). */
 
 /* meta.json as every reader of a result directory sees it: typed, each field "" or 0 when absent. */
 struct sl_meta {

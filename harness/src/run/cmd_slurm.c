@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/cmd.h"
+#include "core/launcher.h"
 #include "experiment/experiment.h"
 #include "core/opts.h"
 #include "core/speedlab.h"
@@ -216,6 +217,14 @@ struct needs {
 	bool local_symbols;       /* processes uses cores/physical: evaluated on this machine */
 };
 
+/* Whether s's start method runs its processes as job tasks, rank 0 coordinating (mpi): processes + 1. */
+static bool extra_rank(const struct sl_setting *s)
+{
+	const struct sl_launcher_ops *l = sl_launcher_find(s->start_method);
+
+	return l && (l->engine_flags & SL_LAUNCH_EXTRA_RANK);
+}
+
 /* Add e's configurations to n (zeroed by the caller): each field becomes the largest seen. */
 static int scan_configs(const struct sl_experiment *e, struct needs *n)
 {
@@ -233,7 +242,7 @@ static int scan_configs(const struct sl_experiment *e, struct needs *n)
 		}
 		if (s->processes > n->max_processes)
 			n->max_processes = s->processes;
-		if (strcmp(s->start_method, "mpi") == 0) {
+		if (extra_rank(s)) {
 			mpi_configs++;
 			if (s->processes + 1 > n->max_mpi_ranks)
 				n->max_mpi_ranks = s->processes + 1;

@@ -2,7 +2,10 @@
  * redrawn in place when a run starts, when it ends and every second while it goes on. Elsewhere
  * (a pipe, a CI log): plain lines, one per finished configuration and otherwise at most one every
  * 10 s. A ticker thread keeps a long run's line alive; it writes with write(2) only, takes no
- * stdio lock and allocates nothing, so that a fork while it writes cannot hang the child. */
+ * stdio lock and allocates nothing, so that a fork while it writes cannot hang the child. Its start
+ * is another matter: a new thread's start-up code may allocate (AddressSanitizer's does, under the
+ * allocator's lock), so sl_progress_start returns only once the ticker runs its own code: a worker
+ * forked right after it (the first run's) must not inherit that lock held. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -32,10 +35,12 @@ static struct {
 	double last_line;     /* PLAIN: when the last line was written */
 	double interval;      /* PLAIN: seconds between heartbeat lines */
 	bool ticking;
+	bool started;         /* the ticker runs its own code: its thread's start-up is over */
 	bool stop;
 	pthread_t ticker;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
+	pthread_cond_t up;    /* the ticker tells sl_progress_start it started */
 } pg = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
 void sl_progress_duration(double seconds, char *buf, size_t len)
@@ -139,6 +144,8 @@ static void *ticker_main(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&pg.lock);
+	pg.started = true;
+	pthread_cond_signal(&pg.up);
 	while (!pg.stop) {
 		struct timespec ts;
 
@@ -166,6 +173,7 @@ static void stop_ticker(void)
 	pthread_mutex_unlock(&pg.lock);
 	pthread_join(pg.ticker, NULL);
 	pthread_cond_destroy(&pg.wake);
+	pthread_cond_destroy(&pg.up);
 	pg.ticking = false;
 }
 
@@ -214,14 +222,34 @@ void sl_progress_start(long total, bool quiet)
 		return;
 	pthread_condattr_init(&ca);
 	pthread_cond_init(&pg.wake, &ca);
+	pthread_cond_init(&pg.up, &ca);
 	pthread_condattr_destroy(&ca);
+	pg.started = false;
 	/* the ticker takes no signal: SIGINT and SIGTERM must reach the thread that runs */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pg.ticking = pthread_create(&pg.ticker, NULL, ticker_main, NULL) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!pg.ticking)
+	if (!pg.ticking) {
 		pthread_cond_destroy(&pg.wake);
+		pthread_cond_destroy(&pg.up);
+		return;
+	}
+	/* no fork before the ticker's start-up is over (see the top of this file) */
+	pthread_mutex_lock(&pg.lock);
+	while (!pg.started)
+		pthread_cond_wait(&pg.up, &pg.lock);
+	pthread_mutex_unlock(&pg.lock);
+}
+
+bool sl_progress_ticking(void)
+{
+	bool on;
+
+	pthread_mutex_lock(&pg.lock);
+	on = pg.ticking && pg.started && !pg.stop;
+	pthread_mutex_unlock(&pg.lock);
+	return on;
 }
 
 void sl_progress_name(const char *name)

@@ -33,6 +33,9 @@ void sl_progress_duration(double seconds, char *buf, size_t len);
 /* For tests: draw into out as if it were a terminal of width columns (0: no limit), with the
  * clock started `elapsed` seconds ago; no ticker. Never fails. */
 void sl_progress_start_to(FILE *out, int width, long total, double elapsed);
+/* For tests: whether a ticker thread runs its own code now (its thread's start-up is over: once
+ * sl_progress_start has returned, a fork cannot catch that start-up's locks held). */
+bool sl_progress_ticking(void);
 /* For tests: plain lines into out, at most one every interval seconds; no ticker. */
 void sl_progress_start_plain_to(FILE *out, long total, double elapsed, double interval);
 
