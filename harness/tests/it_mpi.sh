@@ -50,7 +50,7 @@ warmup   = 0
 timeout  = 60
 
 [workload]
-cost  = 2000
+cost  = 10000
 tasks = 12
 
 [sweep]
