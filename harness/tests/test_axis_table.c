@@ -46,6 +46,8 @@ static const struct sl_workload_ops throwaway = {
 	.help = "a workload that exists only in test_axis_table",
 	.params = throwaway_params,
 	.run_task = throwaway_run_task,
+	.dispatches = "shm|pipe",                /* declared: batch and mpi are refused when read */
+	.start_methods = "fork|spawn|forkserver",
 };
 
 static int add_rows(void **state)
@@ -179,6 +181,11 @@ static void test_refused(void **state)
 		       "bad.ini:6: unknown key 'color' in [sweep] (did you mean 'colour'?)");
 	expect_refused("[experiment]\nname = a\nquestion = b\nworkload = throwaway\n[workload]\ntask = 3\n",
 		       "(did you mean 'tasks'?)");
+	/* what the workload declares it runs under: another channel or start method is refused */
+	expect_refused("[experiment]\nname = a\nquestion = b\nworkload = throwaway\n[sweep]\ndispatch = pipe, batch\n",
+		       "bad.ini:6: dispatch = batch: workload 'throwaway' runs with dispatch shm|pipe only");
+	expect_refused("[experiment]\nname = a\nquestion = b\nworkload = throwaway\n[sweep]\nstart_method = mpi\n",
+		       "bad.ini:6: start_method = mpi: workload 'throwaway' runs with start_method fork|spawn|forkserver only");
 }
 
 /* swept and written: a real run sweeps the axis; runs.csv has its column after the built-in axes

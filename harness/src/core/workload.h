@@ -50,6 +50,10 @@ struct sl_workload_ops {
 	/* The `device` axis values it understands: SL_DEVICE_GPU when device = gpu runs it on a GPU
 	 * (CPU is always accepted). An experiment asking for a device its workload lacks is refused. */
 	unsigned devices;
+	/* The dispatch channels and start methods it can run under, as words ("pipe|batch"); NULL: every
+	 * one. An experiment sweeping another is refused when it is read, at the axis's line. */
+	const char *dispatches;
+	const char *start_methods;
 	/* Runtime check in the coordinator: false with a reason (e.g. "no CUDA device") skips the run. */
 	bool (*supported)(const struct sl_setting *s, char *why, size_t whylen);
 	/* Number of tasks in one run. NULL: the integer parameter "tasks". */

@@ -357,15 +357,40 @@ static bool entry_in(const struct sl_experiment *e, const char *section, const c
 	return false;
 }
 
+static const struct sl_axis *swept_axis(const struct sl_experiment *e, const char *name)
+{
+	for (int i = 0; i < e->naxes; i++)
+		if (strcmp(e->axes[i].name, name) == 0)
+			return &e->axes[i];
+	return NULL;
+}
+
+/* A value of axis `name` outside the words the workload declares (allowed "a|b"; NULL: every value)
+ * is refused at the axis's line. */
+static int undeclared_refused(const struct sl_experiment *e, const char *name, const char *allowed)
+{
+	const struct sl_axis *ax = swept_axis(e, name);
+
+	if (!ax || !allowed)
+		return 0;
+	for (int v = 0; v < ax->nvalues; v++)
+		if (!sl_word_in(ax->values[v], allowed)) {
+			sl_err_at(ax->file[0] ? ax->file : e->file, ax->line, "%s = %s%s: workload '%s' runs with %s %s only",
+				  name, ax->values[v], ax->line > 0 ? "" : " (the default)", e->wl->name, name, allowed);
+			return -EINVAL;
+		}
+	return 0;
+}
+
 /* A device the workload does not declare (scalar on device = gpu) is refused at its line: it would run
- * on the CPU under a GPU label. */
+ * on the CPU under a GPU label. So are dispatch channels and start methods it does not declare. */
 static int device_refused(const struct sl_experiment *e)
 {
-	const struct sl_axis *ax = NULL;
+	const struct sl_axis *ax = swept_axis(e, "device");
 
-	for (int i = 0; i < e->naxes; i++)
-		if (strcmp(e->axes[i].name, "device") == 0)
-			ax = &e->axes[i];
+	if (undeclared_refused(e, "dispatch", e->wl->dispatches) ||
+	    undeclared_refused(e, "start_method", e->wl->start_methods))
+		return -EINVAL;
 	if (!ax || (e->wl->devices & SL_DEVICE_GPU))
 		return 0;
 	for (int v = 0; v < ax->nvalues; v++)
