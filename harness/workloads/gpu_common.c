@@ -7,6 +7,7 @@
 
 #include "sys/cuda.h"
 #include "sys/gpu.h"
+#include "core/stats.h"
 #include "core/workload.h"
 
 bool sl_gpu_dtype_parse(const char *text, enum sl_gpu_dtype *out)
@@ -84,13 +85,6 @@ out_free:
 	return err;
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return (a > b) - (a < b);
-}
-
 static double median_sorted(const double *v, long n)
 {
 	if (n <= 0)
@@ -104,7 +98,7 @@ struct interval {
 
 static int cmp_interval(const void *x, const void *y)
 {
-	return cmp_double(&((const struct interval *)x)->a, &((const struct interval *)y)->a);
+	return sl_stats_cmp_double(&((const struct interval *)x)->a, &((const struct interval *)y)->a);
 }
 
 int sl_gpu_summarise(long ntasks, const struct sl_gpu_task_out *o, struct sl_gpu_summary *sum)
@@ -144,7 +138,7 @@ int sl_gpu_summarise(long ntasks, const struct sl_gpu_task_out *o, struct sl_gpu
 				b = iv[t].b;
 		s.span_s += b - a;
 	}
-	qsort(wait, (size_t)ntasks, sizeof(*wait), cmp_double);
+	qsort(wait, (size_t)ntasks, sizeof(*wait), sl_stats_cmp_double);
 	s.wait_us_median = median_sorted(wait, ntasks);
 
 	if (s.flops > 0 && maxw >= 0) {
@@ -164,7 +158,7 @@ int sl_gpu_summarise(long ntasks, const struct sl_gpu_task_out *o, struct sl_gpu
 		for (int w = 0; w <= maxw; w++)
 			if (rate[2 * w + 1] > 0)
 				rate[nrate++] = rate[2 * w] / rate[2 * w + 1] / 1e9;
-		qsort(rate, (size_t)nrate, sizeof(*rate), cmp_double);
+		qsort(rate, (size_t)nrate, sizeof(*rate), sl_stats_cmp_double);
 		s.gflops_per_proc = median_sorted(rate, nrate);
 		s.workers = nrate;
 	}
